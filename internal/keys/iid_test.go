@@ -51,7 +51,7 @@ func drawIID(t *rapid.T) InstallationID {
 
 func testIIDs(n int) []InstallationID {
 	rnd := rand.NewChaCha8([32]byte{4, 5, 6})
-	ids := make([]InstallationID, n)
+	ids := make([]InstallationID, max(n, 2))
 	for i := range ids {
 		ids[i].Version = InstallationIDVersion
 		_, _ = rnd.Read(ids[i].KeyFingerprint[:])
@@ -63,7 +63,7 @@ func testIIDs(n int) []InstallationID {
 	ids[1] = InstallationID{Version: InstallationIDVersion, ProductID: ^uint32(0),
 		KeyFingerprint:     [8]byte{255, 255, 255, 255, 255, 255, 255, 255},
 		MachineFingerprint: [8]byte{255, 255, 255, 255, 255, 255, 255, 255}}
-	return ids
+	return ids[:n]
 }
 
 func TestInstallationIDRoundTrip(t *testing.T) {
