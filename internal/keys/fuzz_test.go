@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // checkParseError requires err to be one of the package's error types.
@@ -49,7 +50,7 @@ func FuzzParseKey(f *testing.F) {
 			t.Fatalf("canonical form %q of %+v parses to %+v", c, k, k2)
 		}
 		if norm := strings.ToUpper(strings.Map(func(r rune) rune {
-			if r == '-' || r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' {
+			if r == '-' || unicode.IsSpace(r) {
 				return -1
 			}
 			return r

@@ -151,7 +151,11 @@ func (k Key) String() string {
 	n := new(big.Int).SetBytes(k.Serial[:])
 	n.Lsh(n, 16).Or(n, big.NewInt(int64(k.Group)))
 	n.Lsh(n, 4).Or(n, big.NewInt(int64(k.Type.code()&0xf)))
-	n.Lsh(n, 4).Or(n, big.NewInt(int64(k.Version&0xf)))
+	version := k.Version
+	if version > 0xf {
+		version = 0 // does not fit; encode a version Parse rejects
+	}
+	n.Lsh(n, 4).Or(n, big.NewInt(int64(version)))
 
 	var d [keyLen]int
 	digitsOf(n, keyBase, d[:keyDataLen])

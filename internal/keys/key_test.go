@@ -152,6 +152,8 @@ func TestParseKeyErrors(t *testing.T) {
 			"product key: check failed: a character is mistyped or two neighbouring characters are swapped"},
 		{"unknown version", Key{Version: 2, Type: Retail}.String(), ErrVersion,
 			"product key: unknown key format version 2"},
+		{"version too large to encode", Key{Version: 17, Type: Retail}.String(), ErrVersion,
+			"product key: unknown key format version 0"},
 		{"unknown type", Key{Version: 1, Type: "bogus"}.String(), ErrType,
 			"product key: unknown key type code 0"},
 		{"out of range", withValidCheck(t, strings.Repeat("9", 23)), ErrMalformed,
