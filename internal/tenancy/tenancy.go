@@ -1,0 +1,330 @@
+// Package tenancy holds tenants (customer organisations) and API tokens: who may call licet and
+// what each token may see.
+package tenancy
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/store"
+)
+
+// Service implements licet.TenantService and licet.TokenService.
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+}
+
+var (
+	_ licet.TenantService = (*Service)(nil)
+	_ licet.TokenService  = (*Service)(nil)
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// CheckSlug returns EInvalid when s is not a valid slug.
+func CheckSlug(s string) error {
+	if !slugRE.MatchString(s) {
+		return licet.Errorf(licet.EInvalid, "slug %q is invalid: use 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", s).With("field", "slug")
+	}
+	return nil
+}
+
+// CreateTenant creates a tenant; defaults: org type commercial, cloud global.
+func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tenant, error) {
+	if !licet.ActorFrom(ctx).IsOperator() {
+		return nil, licet.Errorf(licet.EForbidden, "only the operator may create tenants")
+	}
+	t.Name = strings.TrimSpace(t.Name)
+	if t.OrgType == "" {
+		t.OrgType = "commercial"
+	}
+	if t.Cloud == "" {
+		t.Cloud = "global"
+	}
+	if err := CheckSlug(t.Slug); err != nil {
+		return nil, err
+	}
+	if t.Name == "" || len(t.Name) > 200 {
+		return nil, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
+	}
+	if !slices.Contains(licet.OrgTypes, t.OrgType) {
+		return nil, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "org_type")
+	}
+	if !slices.Contains(licet.Clouds, t.Cloud) {
+		return nil, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(licet.Clouds, ", ")).With("field", "cloud")
+	}
+	if t.UsageLocation != "" {
+		if err := licet.CheckCountry("usage location", t.UsageLocation); err != nil {
+			return nil, err
+		}
+	}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	t.CreatedAt = now
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		id, err := tx.Insert(ctx, `INSERT INTO tenants (slug, name, org_type, cloud, usage_location, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.Slug, t.Name, t.OrgType, t.Cloud, t.UsageLocation, store.Millis(now))
+		if store.IsUnique(err) {
+			return licet.Errorf(licet.EConflict, "tenant %q already exists", t.Slug)
+		}
+		if err != nil {
+			return err
+		}
+		t.ID = id
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: id, Action: "tenant.create", Object: "tenant:" + t.Slug, After: fmt.Sprint(id)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+const tenantColumns = `id, slug, name, org_type, cloud, usage_location, created_at`
+
+func scanTenant(row interface{ Scan(...any) error }) (licet.Tenant, error) {
+	var t licet.Tenant
+	var created int64
+	err := row.Scan(&t.ID, &t.Slug, &t.Name, &t.OrgType, &t.Cloud, &t.UsageLocation, &created)
+	t.CreatedAt = store.Time(created)
+	return t, err
+}
+
+// Tenant returns the tenant with the slug, or ENotFound when it does not exist or the caller may
+// not see it (a tenant admin cannot tell another tenant's existence).
+func (s *Service) Tenant(ctx context.Context, slug string) (*licet.Tenant, error) {
+	var t licet.Tenant
+	err := s.DB.Read(ctx, func(tx *store.Tx) (err error) {
+		t, err = Lookup(ctx, tx, slug)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Lookup reads the tenant with the slug inside tx, checking that the actor of ctx may see it.
+// Every service that takes a tenant slug goes through it.
+func Lookup(ctx context.Context, tx *store.Tx, slug string) (licet.Tenant, error) {
+	t, err := scanTenant(tx.QueryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = ?`, slug))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !licet.ActorFrom(ctx).CanSeeTenant(t.ID)) {
+		return licet.Tenant{}, licet.Errorf(licet.ENotFound, "tenant %q not found", slug).With("tenant", slug)
+	}
+	return t, err
+}
+
+// Tenants lists the tenants the caller may see.
+func (s *Service) Tenants(ctx context.Context) ([]licet.Tenant, error) {
+	actor := licet.ActorFrom(ctx)
+	var out []licet.Tenant
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY slug`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanTenant(rows)
+			if err != nil {
+				return err
+			}
+			if actor.CanSeeTenant(t.ID) {
+				out = append(out, t)
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// tokenPrefix starts every token secret, so that secret scanners recognise them.
+const tokenPrefix = "licet_"
+
+// HashToken returns the hex SHA-256 of a token secret: the only form stored.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSecret returns a fresh random token secret.
+func NewSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// CreateToken issues a token and returns it with its secret, shown this once.
+func (s *Service) CreateToken(ctx context.Context, t licet.Token) (*licet.Token, error) {
+	actor := licet.ActorFrom(ctx)
+	if t.Role == "" {
+		switch {
+		case t.Tenant != "":
+			t.Role = licet.RoleTenant
+		case t.Partner != "":
+			t.Role = licet.RolePartner
+		default:
+			t.Role = licet.RoleOperator
+		}
+	}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	t.CreatedAt = now
+	t.Secret = NewSecret()
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		return s.insertToken(ctx, tx, actor, &t, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (s *Service) insertToken(ctx context.Context, tx *store.Tx, actor licet.Actor, t *licet.Token, now time.Time) error {
+	var tenantID any
+	switch t.Role {
+	case licet.RoleOperator:
+		if !actor.IsOperator() {
+			return licet.Errorf(licet.EForbidden, "only the operator may create operator tokens")
+		}
+		if t.Tenant != "" || t.Partner != "" {
+			return licet.Errorf(licet.EInvalid, "an operator token has no tenant or partner")
+		}
+	case licet.RoleTenant:
+		tenant, err := Lookup(ctx, tx, t.Tenant)
+		if err != nil {
+			return err
+		}
+		tenantID = tenant.ID
+	case licet.RolePartner:
+		if !actor.IsOperator() {
+			return licet.Errorf(licet.EForbidden, "only the operator may create partner tokens")
+		}
+		t.Partner = strings.TrimSpace(t.Partner)
+		if t.Partner == "" || len(t.Partner) > 100 {
+			return licet.Errorf(licet.EInvalid, "a partner token needs the partner's name (at most 100 characters)").With("field", "partner")
+		}
+	default:
+		return licet.Errorf(licet.EInvalid, "role %q is unknown: use operator, tenant or partner", t.Role).With("field", "role")
+	}
+	if len(t.Label) > 200 {
+		return licet.Errorf(licet.EInvalid, "label is longer than 200 characters").With("field", "label")
+	}
+	id, err := tx.Insert(ctx, `INSERT INTO tokens (hash, role, tenant_id, partner, label, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		HashToken(t.Secret), string(t.Role), tenantID, t.Partner, t.Label, store.Millis(now))
+	if err != nil {
+		return err
+	}
+	t.ID = id
+	tid, _ := tenantID.(int64)
+	return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tid, Action: "token.create", Object: fmt.Sprintf("token:%d", id), After: string(t.Role)})
+}
+
+// Bootstrap creates the first operator token when the database has none, and returns its secret;
+// it returns "" when an operator token exists already.
+func (s *Service) Bootstrap(ctx context.Context) (string, error) {
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	var secret string
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM tokens WHERE role = 'operator'`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		t := licet.Token{Role: licet.RoleOperator, Label: "created on first start", Secret: NewSecret()}
+		if err := s.insertToken(licet.WithActor(ctx, licet.System), tx, licet.System, &t, now); err != nil {
+			return err
+		}
+		secret = t.Secret
+		return nil
+	})
+	return secret, err
+}
+
+// Tokens lists the tokens the caller may see, without secrets.
+func (s *Service) Tokens(ctx context.Context) ([]licet.Token, error) {
+	actor := licet.ActorFrom(ctx)
+	var out []licet.Token
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT k.id, k.role, COALESCE(t.id, 0), COALESCE(t.slug, ''), k.partner, k.label, k.created_at, k.revoked_at
+			FROM tokens k LEFT JOIN tenants t ON t.id = k.tenant_id ORDER BY k.id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k licet.Token
+			var tenantID, created int64
+			var revoked sql.NullInt64
+			if err := rows.Scan(&k.ID, &k.Role, &tenantID, &k.Tenant, &k.Partner, &k.Label, &created, &revoked); err != nil {
+				return err
+			}
+			k.CreatedAt, k.RevokedAt = store.Time(created), store.NullTime(revoked)
+			if actor.IsOperator() || (actor.Role == licet.RoleTenant && tenantID == actor.TenantID) {
+				out = append(out, k)
+			}
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// RevokeToken revokes a token; a tenant admin may revoke its own tenant's tokens only.
+func (s *Service) RevokeToken(ctx context.Context, id int64) error {
+	actor := licet.ActorFrom(ctx)
+	now := s.Now().UTC()
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		var tenantID sql.NullInt64
+		var revoked sql.NullInt64
+		err := tx.QueryRow(ctx, `SELECT tenant_id, revoked_at FROM tokens WHERE id = ?`, id).Scan(&tenantID, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !actor.IsOperator() && (actor.Role != licet.RoleTenant || tenantID.Int64 != actor.TenantID)) {
+			return licet.Errorf(licet.ENotFound, "token %d not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if revoked.Valid {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)})
+	})
+}
+
+// Authenticate returns the actor of a token secret, or EUnauthorized for an unknown or revoked one.
+func (s *Service) Authenticate(ctx context.Context, secret string) (licet.Actor, error) {
+	unauthorized := licet.Errorf(licet.EUnauthorized, "the token is unknown or revoked: check --token or LICET_TOKEN")
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
+		return licet.Actor{}, unauthorized
+	}
+	var a licet.Actor
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		var role string
+		var revoked sql.NullInt64
+		err := tx.QueryRow(ctx, `SELECT k.id, k.role, COALESCE(t.id, 0), COALESCE(t.slug, ''), k.partner, k.revoked_at
+			FROM tokens k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`, HashToken(secret)).
+			Scan(&a.TokenID, &role, &a.TenantID, &a.Tenant, &a.Partner, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked.Valid) {
+			return unauthorized
+		}
+		a.Role = licet.Role(role)
+		return err
+	})
+	return a, err
+}

@@ -1,0 +1,146 @@
+package tenancy_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/store/storetest"
+	"github.com/licet/licet/internal/tenancy"
+)
+
+func fixedNow() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
+
+func operatorCtx() context.Context {
+	return licet.WithActor(context.Background(), licet.Actor{Role: licet.RoleOperator, TokenID: 1})
+}
+
+func TestTenantValidation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := &tenancy.Service{DB: db, Now: fixedNow}
+		ctx := operatorCtx()
+		tests := []struct {
+			name string
+			in   licet.Tenant
+			want string
+		}{
+			{"ok", licet.Tenant{Slug: "contoso", Name: "Contoso", UsageLocation: "US"}, ""},
+			{"duplicate", licet.Tenant{Slug: "contoso", Name: "Again"}, licet.EConflict},
+			{"bad slug", licet.Tenant{Slug: "Con toso", Name: "X"}, licet.EInvalid},
+			{"no name", licet.Tenant{Slug: "noname"}, licet.EInvalid},
+			{"bad org type", licet.Tenant{Slug: "a1", Name: "A", OrgType: "bank"}, licet.EInvalid},
+			{"bad cloud", licet.Tenant{Slug: "a2", Name: "A", Cloud: "mars"}, licet.EInvalid},
+			{"bad usage location", licet.Tenant{Slug: "a3", Name: "A", UsageLocation: "XX"}, licet.EInvalid},
+			{"lowercase usage location", licet.Tenant{Slug: "a4", Name: "A", UsageLocation: "us"}, licet.EInvalid},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := s.CreateTenant(ctx, tt.in)
+				if got := licet.ErrorCode(err); got != tt.want {
+					t.Fatalf("CreateTenant(%+v): code %q (%v), want %q", tt.in, got, err, tt.want)
+				}
+			})
+		}
+		got, err := s.Tenant(ctx, "contoso")
+		if err != nil || got.OrgType != "commercial" || got.Cloud != "global" || !got.CreatedAt.Equal(fixedNow()) {
+			t.Fatalf("Tenant(contoso) = %+v, %v; want defaults commercial/global created now", got, err)
+		}
+	})
+}
+
+// TestTenantIsolation: a tenant token sees its own tenant and gets not_found for every other.
+func TestTenantIsolation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := &tenancy.Service{DB: db, Now: fixedNow}
+		op := operatorCtx()
+		for _, slug := range []string{"contoso", "fabrikam"} {
+			if _, err := s.CreateTenant(op, licet.Tenant{Slug: slug, Name: slug}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok, err := s.CreateToken(op, licet.Token{Tenant: "contoso"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor, err := s.Authenticate(context.Background(), tok.Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if actor.Role != licet.RoleTenant || actor.Tenant != "contoso" {
+			t.Fatalf("Authenticate = %+v, want tenant contoso", actor)
+		}
+		ctx := licet.WithActor(context.Background(), actor)
+		if _, err := s.Tenant(ctx, "contoso"); err != nil {
+			t.Fatalf("own tenant: %v", err)
+		}
+		if _, err := s.Tenant(ctx, "fabrikam"); licet.ErrorCode(err) != licet.ENotFound {
+			t.Fatalf("other tenant: %v, want not_found", err)
+		}
+		list, err := s.Tenants(ctx)
+		if err != nil || len(list) != 1 || list[0].Slug != "contoso" {
+			t.Fatalf("Tenants as contoso = %+v, %v; want only contoso", list, err)
+		}
+		if _, err := s.CreateToken(ctx, licet.Token{Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
+			t.Fatalf("token for another tenant: %v, want not_found", err)
+		}
+		if _, err := s.CreateTenant(ctx, licet.Tenant{Slug: "evil", Name: "Evil"}); licet.ErrorCode(err) != licet.EForbidden {
+			t.Fatalf("tenant creating a tenant: %v, want forbidden", err)
+		}
+		entries, err := (&audit.Service{DB: db}).Audit(ctx, licet.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Tenant != "contoso" {
+				t.Fatalf("tenant admin sees audit entry of %q: %+v", e.Tenant, e)
+			}
+		}
+		if len(entries) == 0 {
+			t.Fatal("tenant admin sees no audit entries of its own tenant")
+		}
+	})
+}
+
+func TestTokenLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := &tenancy.Service{DB: db, Now: fixedNow}
+		ctx := context.Background()
+		first, err := s.Bootstrap(ctx)
+		if err != nil || first == "" {
+			t.Fatalf("Bootstrap = %q, %v; want a secret", first, err)
+		}
+		again, err := s.Bootstrap(ctx)
+		if err != nil || again != "" {
+			t.Fatalf("second Bootstrap = %q, %v; want nothing", again, err)
+		}
+		var stored string
+		if err := db.Read(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `SELECT hash FROM tokens`).Scan(&stored)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if stored == first || stored != tenancy.HashToken(first) {
+			t.Fatalf("stored token %q is not the hash of the secret", stored)
+		}
+		actor, err := s.Authenticate(ctx, first)
+		if err != nil || !actor.IsOperator() {
+			t.Fatalf("Authenticate(first) = %+v, %v", actor, err)
+		}
+		op := licet.WithActor(ctx, actor)
+		if err := s.RevokeToken(op, actor.TokenID); err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{first, "licet_wrong", "", "Bearer x"} {
+			if _, err := s.Authenticate(ctx, secret); licet.ErrorCode(err) != licet.EUnauthorized {
+				t.Errorf("Authenticate(%q) = %v, want unauthorized", secret, err)
+			}
+		}
+		ts, err := s.Tokens(op)
+		if err != nil || len(ts) != 1 || ts[0].RevokedAt == nil || ts[0].Secret != "" {
+			t.Fatalf("Tokens = %+v, %v; want one revoked token without secret", ts, err)
+		}
+	})
+}
