@@ -1,0 +1,573 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Violation codes. The assignment codes are the ones Microsoft Graph uses for group licensing
+// errors; the others are licet's own.
+const (
+	CodeDependency          = "DependencyViolation"
+	CodeMutuallyExclusive   = "MutuallyExclusiveViolation"
+	CodeProhibitedInUsage   = "ProhibitedInUsageLocationViolation"
+	CodeHybridCallingPlan   = "HybridCallingPlanViolation"
+	CodeNotPurchased        = "NotPurchased"
+	CodeInvalidDisabledPlan = "InvalidDisabledPlan"
+	CodeInvalidChange       = "InvalidChange"
+	CodeUnknownSKU          = "UnknownSKU"
+
+	CodePrerequisiteMissing = "PrerequisiteMissing"
+	CodeAddOnNotAllowed     = "AddOnNotAllowedForBase"
+	CodeChannelRestriction  = "ChannelRestriction"
+	CodeTermRestriction     = "TermRestriction"
+	CodeNotAvailable        = "NotAvailable"
+	CodeInvalidPurchase     = "InvalidPurchase"
+)
+
+// Org is a tenant as the rules see it. Empty Type reads as "commercial", empty Cloud as "global".
+type Org struct {
+	Type    string // one of OrgTypes
+	Cloud   string // one of Clouds
+	Country string // ISO 3166 alpha-2 country of the tenant
+}
+
+func (o Org) orgType() string {
+	if o.Type == "" {
+		return "commercial"
+	}
+	return o.Type
+}
+
+func (o Org) cloud() string {
+	if o.Cloud == "" {
+		return "global"
+	}
+	return o.Cloud
+}
+
+// Purchase is a subscription to an SKU. Empty Term reads as "annual", empty Channel as "direct".
+type Purchase struct {
+	SKU     string
+	Term    string // annual | monthly
+	Channel string // direct | partner | reseller:NAME
+}
+
+func (p Purchase) term() string {
+	if p.Term == "" {
+		return "annual"
+	}
+	return p.Term
+}
+
+func (p Purchase) channel() string {
+	if p.Channel == "" {
+		return "direct"
+	}
+	return p.Channel
+}
+
+// Assigned is one license on a user: an SKU with some of its plans disabled.
+type Assigned struct {
+	SKU           string
+	DisabledPlans []string
+}
+
+// User is the licensed object. Empty Kind reads as "person".
+type User struct {
+	UsageLocation  string // ISO 3166 alpha-2
+	OnPremisesPSTN bool   // hybrid user with on-premises PSTN connectivity
+	Kind           string // person | room
+}
+
+// Change is one assignLicense request: licenses to add (or update) and SKUs to remove.
+type Change struct {
+	Add    []Assigned
+	Remove []string
+}
+
+// Violation is one broken rule.
+type Violation struct {
+	Code    string // one of the Code constants
+	Rule    string // the rule's id in the catalog; empty for built-in checks
+	SKU     string // the SKU concerned
+	Plan    string // the service plan concerned, if any
+	Message string
+	WayOut  string
+	Source  string // the section of the source documentation the rule comes from
+}
+
+func (v Violation) String() string {
+	return v.Code + ": " + v.Message
+}
+
+func violation(code string, ri RuleInfo, sku, plan, msg, way string) Violation {
+	if ri.Message != "" {
+		msg = ri.Message
+	}
+	if ri.WayOut != "" {
+		way = ri.WayOut
+	}
+	return Violation{Code: code, Rule: ri.ID, SKU: sku, Plan: plan, Message: msg, WayOut: way, Source: ri.Source}
+}
+
+// CheckPurchase says whether org, already owning owned (its active purchases), may buy p. It
+// returns nil when it may, or every violation: UnknownSKU, InvalidPurchase, NotAvailable,
+// ChannelRestriction, AddOnNotAllowedForBase, PrerequisiteMissing, TermRestriction.
+// Owned purchases of SKUs the catalog does not know are ignored.
+func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violation {
+	sku, ok := c.skuByPart[p.SKU]
+	if !ok {
+		return []Violation{{Code: CodeUnknownSKU, SKU: p.SKU, Message: fmt.Sprintf("unknown SKU %q", p.SKU),
+			WayOut: "choose an SKU from the catalog"}}
+	}
+	var vs []Violation
+	if !contains(Terms, p.term()) {
+		vs = append(vs, Violation{Code: CodeInvalidPurchase, SKU: sku.Part,
+			Message: fmt.Sprintf("term %q is neither annual nor monthly", p.Term), WayOut: "choose an annual or a monthly term"})
+	}
+	if !validChannel(p.channel()) {
+		vs = append(vs, Violation{Code: CodeInvalidPurchase, SKU: sku.Part,
+			Message: fmt.Sprintf("channel %q is not direct, partner or reseller:NAME", p.Channel), WayOut: "name the channel the purchase goes through"})
+	}
+	vs = append(vs, c.checkAvailability(CodeNotAvailable, org, org.Country, "the organisation's country", sku)...)
+
+	for _, cr := range c.rules.Channels {
+		if !contains(cr.SKUs, sku.Part) {
+			continue
+		}
+		for _, ch := range cr.NotThrough {
+			if strings.EqualFold(ch, p.channel()) {
+				vs = append(vs, violation(CodeChannelRestriction, cr.RuleInfo, sku.Part, "",
+					fmt.Sprintf("%s is not sold through %s", sku.Label(), ch),
+					"buy it directly or through another partner"))
+			}
+		}
+	}
+
+	type ownedSKU struct {
+		sku *SKU
+		p   Purchase
+	}
+	var own []ownedSKU
+	for _, o := range owned {
+		if s, ok := c.skuByPart[o.SKU]; ok {
+			own = append(own, ownedSKU{s, o})
+		}
+	}
+
+	// Add-on bars: which owned bases may not carry this add-on, and which bars say so.
+	barred := map[int]bool{}
+	var bars []*AddOnBar
+	for i := range c.rules.AddOnBars {
+		bar := &c.rules.AddOnBars[i]
+		if !contains(bar.AddOns, sku.Part) {
+			continue
+		}
+		matched := false
+		for j, o := range own {
+			if o.sku.Kind == KindBase && contains(bar.Bases, o.sku.Part) &&
+				(bar.ViaChannel == "" || strings.EqualFold(bar.ViaChannel, o.p.channel())) {
+				barred[j] = true
+				matched = true
+			}
+		}
+		if matched {
+			bars = append(bars, bar)
+		}
+	}
+	allPlans, okPlans := map[string]bool{}, map[string]bool{}
+	bases, okBases := 0, 0
+	for j, o := range own {
+		if o.sku.Kind == KindBase {
+			bases++
+			if !barred[j] {
+				okBases++
+			}
+		}
+		for _, pl := range o.sku.Plans {
+			allPlans[pl] = true
+			if !barred[j] {
+				okPlans[pl] = true
+			}
+		}
+	}
+	barsReported := false
+	reportBars := func() {
+		if barsReported {
+			return
+		}
+		barsReported = true
+		for _, bar := range bars {
+			var names []string
+			for _, b := range bar.Bases {
+				names = append(names, c.skuLabel(b))
+			}
+			code, by := CodeAddOnNotAllowed, ""
+			if bar.ViaChannel != "" {
+				code, by = CodeChannelRestriction, " bought through "+bar.ViaChannel
+			}
+			way := "contact support"
+			if len(bar.SwitchTo) > 0 {
+				var to []string
+				for _, s := range bar.SwitchTo {
+					to = append(to, c.skuLabel(s))
+				}
+				way = "switch to " + strings.Join(to, " or ") + ", then buy " + sku.Label()
+			}
+			vs = append(vs, violation(code, bar.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s cannot be added to %s%s", sku.Label(), strings.Join(names, ", "), by), way))
+		}
+	}
+	if len(bars) > 0 && okBases == 0 {
+		reportBars()
+	}
+	for _, pr := range c.rules.Prerequisites {
+		if !contains(pr.SKUs, sku.Part) || satisfiedBy(pr.AnyOf, okPlans) {
+			continue
+		}
+		if len(bars) > 0 && satisfiedBy(pr.AnyOf, allPlans) {
+			reportBars()
+			continue
+		}
+		vs = append(vs, violation(CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
+			fmt.Sprintf("%s can only be bought by an organisation that owns %s", sku.Label(), c.setsText(pr.AnyOf)),
+			"buy "+c.providersText(pr.AnyOf)+" first"))
+	}
+	if sku.Kind == KindAddOn && bases == 0 {
+		vs = append(vs, Violation{Code: CodePrerequisiteMissing, SKU: sku.Part,
+			Message: fmt.Sprintf("%s is an add-on and the organisation owns no base subscription", sku.Label()),
+			WayOut:  "buy a base plan first"})
+	}
+	for _, tr := range c.rules.Terms {
+		if !contains(tr.SKUs, sku.Part) || bases == 0 {
+			continue
+		}
+		found := false
+		for _, o := range own {
+			if o.sku.Kind == KindBase && contains(tr.BaseTerms, o.p.term()) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			vs = append(vs, violation(CodeTermRestriction, tr.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s needs a base subscription with a %s commitment", sku.Label(), strings.Join(tr.BaseTerms, " or ")),
+				"move the base subscription to a "+strings.Join(tr.BaseTerms, " or ")+" commitment"))
+		}
+	}
+	return vs
+}
+
+// checkAvailability applies the availability rules for sku to org and country.
+func (c *Catalog) checkAvailability(code string, org Org, country, where string, sku *SKU) []Violation {
+	var vs []Violation
+	for _, a := range c.rules.Availability {
+		if !contains(a.SKUs, sku.Part) {
+			continue
+		}
+		if len(a.Countries) > 0 && !contains(a.Countries, country) {
+			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s is not available in %s (%s)", sku.Label(), orNone(country), where),
+				"it is available in "+strings.Join(a.Countries, ", ")))
+		}
+		if contains(a.NotCountries, country) {
+			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s is not available in %s (%s)", sku.Label(), country, where),
+				"choose another SKU that is sold in "+country))
+		}
+		if len(a.OrgTypes) > 0 && !contains(a.OrgTypes, org.orgType()) {
+			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s is not available to %s organisations", sku.Label(), org.orgType()),
+				"it is available to "+strings.Join(a.OrgTypes, ", ")+" organisations"))
+		}
+		if len(a.Clouds) > 0 && !contains(a.Clouds, org.cloud()) {
+			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s is not available in the %s cloud", sku.Label(), org.cloud()),
+				"it is available in the "+strings.Join(a.Clouds, ", ")+" cloud"))
+		}
+	}
+	return vs
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no country"
+	}
+	return s
+}
+
+func satisfiedBy(anyOf [][]string, have map[string]bool) bool {
+	for _, set := range anyOf {
+		ok := true
+		for _, p := range set {
+			if !have[p] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// setsText renders any-of sets of plans: "A (X) or B (Y) and C (Z)".
+func (c *Catalog) setsText(anyOf [][]string) string {
+	var alts []string
+	for _, set := range anyOf {
+		var ls []string
+		for _, p := range set {
+			ls = append(ls, c.planLabel(p))
+		}
+		alts = append(alts, strings.Join(ls, " and "))
+	}
+	return strings.Join(alts, ", or ")
+}
+
+// providersText names, for the first set of anyOf, the plans to obtain and SKUs that carry them.
+func (c *Catalog) providersText(anyOf [][]string) string {
+	if len(anyOf) == 0 {
+		return "the prerequisites"
+	}
+	var parts []string
+	for _, p := range anyOf[0] {
+		var skus []string
+		for _, s := range c.SKUsWithPlan(p) {
+			skus = append(skus, s.Part)
+		}
+		if len(skus) == 0 {
+			parts = append(parts, c.planLabel(p))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s (in %s)", c.planLabel(p), strings.Join(skus, ", ")))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// CheckAssignment applies change to current, the licenses user holds, and returns the resulting
+// set of licenses, or the violations (and a nil set). org's purchased SKUs are purchased. It does
+// not check unit counts, but reports NotPurchased for an added SKU the organisation has not
+// bought. Codes: UnknownSKU, NotPurchased, InvalidDisabledPlan, InvalidChange,
+// ProhibitedInUsageLocationViolation, HybridCallingPlanViolation, MutuallyExclusiveViolation,
+// DependencyViolation.
+//
+// Adding an SKU the user already has updates its disabled plans; removing one the user does not
+// have is a no-op. A dependency is satisfied by an enabled plan of any license in the result.
+func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, current []Assigned, change Change) ([]Assigned, []Violation) {
+	var vs []Violation
+
+	removed := map[string]bool{}
+	for _, r := range change.Remove {
+		removed[r] = true
+	}
+	adds := map[string]int{} // part → index in result
+	var result []Assigned
+	for _, a := range current {
+		if removed[a.SKU] {
+			continue
+		}
+		if _, dup := adds[a.SKU]; dup {
+			continue
+		}
+		adds[a.SKU] = len(result)
+		result = append(result, Assigned{SKU: a.SKU, DisabledPlans: append([]string(nil), a.DisabledPlans...)})
+	}
+	added := map[string]bool{}
+	for _, a := range change.Add {
+		if removed[a.SKU] {
+			vs = append(vs, Violation{Code: CodeInvalidChange, SKU: a.SKU,
+				Message: fmt.Sprintf("%s is both added and removed in one request", c.skuLabel(a.SKU)),
+				WayOut:  "either add it or remove it"})
+			continue
+		}
+		sku, ok := c.skuByPart[a.SKU]
+		if !ok {
+			vs = append(vs, Violation{Code: CodeUnknownSKU, SKU: a.SKU, Message: fmt.Sprintf("unknown SKU %q", a.SKU),
+				WayOut: "choose an SKU from the catalog"})
+			continue
+		}
+		if !contains(purchased, a.SKU) {
+			vs = append(vs, Violation{Code: CodeNotPurchased, SKU: a.SKU,
+				Message: fmt.Sprintf("the organisation has not bought %s", sku.Label()),
+				WayOut:  "buy " + sku.Label() + " first"})
+		}
+		for _, d := range a.DisabledPlans {
+			if !sku.HasPlan(d) {
+				vs = append(vs, Violation{Code: CodeInvalidDisabledPlan, SKU: a.SKU, Plan: d,
+					Message: fmt.Sprintf("%s does not include the plan %s, so it cannot be disabled", sku.Label(), c.planLabel(d)),
+					WayOut:  "disable only plans the SKU includes: " + strings.Join(sku.Plans, ", ")})
+			}
+		}
+		added[a.SKU] = true
+		entry := Assigned{SKU: a.SKU, DisabledPlans: append([]string(nil), a.DisabledPlans...)}
+		if i, ok := adds[a.SKU]; ok {
+			result[i] = entry
+		} else {
+			adds[a.SKU] = len(result)
+			result = append(result, entry)
+		}
+	}
+
+	if len(change.Add) > 0 {
+		switch {
+		case user.UsageLocation == "":
+			vs = append(vs, Violation{Code: CodeProhibitedInUsage,
+				Message: "a user needs a usage location before any license",
+				WayOut:  "set the user's usage location (an ISO 3166 alpha-2 country code) first"})
+		case !isUpperAlpha(user.UsageLocation, 2):
+			vs = append(vs, Violation{Code: CodeProhibitedInUsage,
+				Message: fmt.Sprintf("usage location %q is not an ISO 3166 alpha-2 country code", user.UsageLocation),
+				WayOut:  "set the user's usage location to a two-letter country code"})
+		default:
+			for _, a := range change.Add {
+				if sku, ok := c.skuByPart[a.SKU]; ok && added[a.SKU] {
+					vs = append(vs, c.checkAvailability(CodeProhibitedInUsage, org, user.UsageLocation, "the user's usage location", sku)...)
+				}
+			}
+		}
+	}
+
+	// Enabled plans of the result, and which SKU provides each first.
+	enabled := map[string]string{}
+	var enabledOrder []string
+	for _, a := range result {
+		sku, ok := c.skuByPart[a.SKU]
+		if !ok {
+			continue
+		}
+		for _, p := range sku.Plans {
+			if contains(a.DisabledPlans, p) {
+				continue
+			}
+			if _, seen := enabled[p]; !seen {
+				enabled[p] = a.SKU
+				enabledOrder = append(enabledOrder, p)
+			}
+		}
+	}
+	have := make(map[string]bool, len(enabled))
+	for p := range enabled {
+		have[p] = true
+	}
+
+	if user.OnPremisesPSTN {
+		for _, h := range c.rules.Hybrid {
+			for _, p := range h.Plans {
+				if sku, ok := enabled[p]; ok {
+					vs = append(vs, violation(CodeHybridCallingPlan, h.RuleInfo, sku, p,
+						fmt.Sprintf("the user has on-premises PSTN connectivity and must not get %s", c.planLabel(p)),
+						"assign Phone System only, without a Calling Plan"))
+				}
+			}
+		}
+	}
+
+	for _, ex := range c.rules.Exclusions {
+		var found []string
+		for _, p := range enabledOrder {
+			if contains(ex.Plans, p) {
+				found = append(found, p)
+			}
+		}
+		if len(found) < 2 {
+			continue
+		}
+		var labels []string
+		for _, p := range found {
+			labels = append(labels, c.planLabel(p))
+		}
+		last := found[len(found)-1]
+		vs = append(vs, violation(CodeMutuallyExclusive, ex.RuleInfo, enabled[last], last,
+			strings.Join(labels, " and ")+" cannot be assigned to the same user",
+			"keep only one of them: remove or disable the others"))
+	}
+
+	// Dependencies, over the whole result.
+	var before map[string]bool
+	for _, p := range enabledOrder {
+		for _, d := range c.depsByPlan[p] {
+			if satisfiedBy(d.AnyOf, have) {
+				continue
+			}
+			sku := enabled[p]
+			if before == nil {
+				before = c.enabledPlans(current)
+			}
+			msg := fmt.Sprintf("%s requires %s", c.planLabel(p), c.setsText(d.AnyOf))
+			way := "assign " + c.providersText(d.AnyOf) + " first, or in the same request"
+			if !added[sku] && before[p] && satisfiedBy(d.AnyOf, before) {
+				msg = fmt.Sprintf("this change would leave %s without %s", c.planLabel(p), c.setsText(d.AnyOf))
+				way = "remove " + c.skuLabel(sku) + " in the same request, or keep the license that provides " + c.setsText(d.AnyOf)
+			}
+			vs = append(vs, violation(CodeDependency, d.RuleInfo, sku, p, msg, way))
+		}
+	}
+
+	if len(vs) > 0 {
+		return nil, vs
+	}
+	if result == nil {
+		result = []Assigned{}
+	}
+	return result, nil
+}
+
+func (c *Catalog) enabledPlans(set []Assigned) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range set {
+		if sku, ok := c.skuByPart[a.SKU]; ok {
+			for _, p := range sku.Plans {
+				if !contains(a.DisabledPlans, p) {
+					out[p] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Satisfies reports which options of a feature the enabled plans and external alternatives in
+// place satisfy (indexes into Feature.SatisfiedBy).
+func (c *Catalog) Satisfies(feature string, plans, external []string) []int {
+	f, ok := c.featureByID[feature]
+	if !ok {
+		return nil
+	}
+	var out []int
+	for i, o := range f.SatisfiedBy {
+		ok := true
+		for _, p := range o.Plans {
+			if !contains(plans, p) {
+				ok = false
+			}
+		}
+		for _, e := range o.External {
+			if !contains(external, e) {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// EnabledPlans lists the plans a set of licenses enables, in order of first appearance.
+func (c *Catalog) EnabledPlans(set []Assigned) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range set {
+		if sku, ok := c.skuByPart[a.SKU]; ok {
+			for _, p := range sku.Plans {
+				if !contains(a.DisabledPlans, p) && !seen[p] {
+					seen[p] = true
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
