@@ -1,0 +1,252 @@
+// Package httpapi serves licet's HTTP API under /v1, the health endpoints and the metrics. Routes
+// are listed in routes.go; handlers return errors and one adapter writes them as JSON.
+package httpapi
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/store"
+)
+
+// DefaultMaxBody bounds every request body unless a route sets its own bound.
+const DefaultMaxBody = 1 << 20
+
+// Server holds the services the API exposes. Fields left nil disable their routes' work (they
+// answer EUnavailable), which keeps tests small.
+type Server struct {
+	DB      *store.DB
+	Tenants licet.TenantService
+	Tokens  licet.TokenService
+	Audit   licet.AuditService
+	// Catalog returns the SKU catalog in force.
+	Catalog func() *catalog.Catalog
+	// SigningKey is the operator's public key, published for offline ticket verification.
+	SigningKey ed25519.PublicKey
+	Logger     *slog.Logger
+	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
+	Registry *prometheus.Registry
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// handlerFunc is an API handler: it writes its answer or returns an error for writeError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handler returns the root handler with every route, metrics and the body limit.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "licet_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "licet_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route"})
+	s.Registry.MustRegister(s.requests, s.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.DB != nil {
+		s.Registry.MustRegister(collectors.NewDBStatsCollector(s.DB.SQL(), "licet"))
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, licet.Errorf(licet.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// statusWriter remembers the status code for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// wrap adds the body limit, authentication, metrics and error writing to a route.
+func (s *Server) wrap(rt route) http.Handler {
+	limit := rt.MaxBody
+	if limit == 0 {
+		limit = DefaultMaxBody
+	}
+	label := rt.Method + " " + rt.Pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		r.Body = http.MaxBytesReader(sw, r.Body, limit)
+		err := s.serve(sw, r, rt)
+		if err != nil {
+			s.writeError(sw, r, err)
+		}
+		if sw.code == 0 {
+			sw.WriteHeader(http.StatusNoContent)
+		}
+		s.requests.WithLabelValues(label, strconv.Itoa(sw.code)).Inc()
+		s.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	if !rt.Public {
+		actor, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		r = r.WithContext(licet.WithActor(r.Context(), actor))
+	}
+	return rt.Handler(w, r)
+}
+
+func (s *Server) authenticate(r *http.Request) (licet.Actor, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return licet.Actor{}, licet.Errorf(licet.EUnauthorized, "this route needs a token: send Authorization: Bearer <token> (the CLI reads --token, LICET_TOKEN or --token-file)")
+	}
+	if s.Tokens == nil {
+		return licet.Actor{}, licet.Errorf(licet.EUnavailable, "authentication is not configured")
+	}
+	return s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+}
+
+// statusOf maps error codes to HTTP statuses. Codes of domain rules that are not listed
+// (CountViolation, DependencyViolation, ActivationLimitExceeded, …) answer 422: the request was
+// understood and refused by a rule.
+var statusOf = map[string]int{
+	licet.EInvalid:      http.StatusBadRequest,
+	licet.ENotFound:     http.StatusNotFound,
+	licet.EConflict:     http.StatusConflict,
+	licet.EUnauthorized: http.StatusUnauthorized,
+	licet.EForbidden:    http.StatusForbidden,
+	licet.ETooLarge:     http.StatusRequestEntityTooLarge,
+	licet.ERateLimited:  http.StatusTooManyRequests,
+	licet.EUnavailable:  http.StatusServiceUnavailable,
+	licet.EStaleSchema:  http.StatusServiceUnavailable,
+	licet.EInternal:     http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for an error code.
+func StatusOf(code string) int {
+	if st, ok := statusOf[code]; ok {
+		return st
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error *licet.Error `json:"error"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		err = licet.Errorf(licet.ETooLarge, "the request body is over the limit of %d bytes", maxErr.Limit).With("limit", maxErr.Limit)
+	}
+	if errors.Is(err, context.Canceled) {
+		err = licet.Errorf(licet.EUnavailable, "the request was cancelled")
+	}
+	e := licet.AsError(err)
+	if e.Code == licet.EInternal {
+		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.Code == licet.ERateLimited {
+		if after, ok := e.Details["retry_after_seconds"]; ok {
+			w.Header().Set("Retry-After", fmt.Sprint(after))
+		}
+	}
+	writeJSON(w, StatusOf(e.Code), errorBody{Error: e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// ok writes v as a 200 JSON answer.
+func ok(w http.ResponseWriter, v any) error { return writeJSON(w, http.StatusOK, v) }
+
+// created writes v as a 201 JSON answer.
+func created(w http.ResponseWriter, v any) error { return writeJSON(w, http.StatusCreated, v) }
+
+// decode reads a JSON body into v strictly: unknown fields, trailing data and syntax errors are
+// EInvalid with the place of the problem; a body over the limit is ETooLarge.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return licet.Errorf(licet.EInvalid, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+// jsonError turns a JSON decoding error into a licet error that says where the problem is.
+func jsonError(err error) error {
+	var maxErr *http.MaxBytesError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &maxErr):
+		return err
+	case errors.Is(err, io.EOF):
+		return licet.Errorf(licet.EInvalid, "the request body is empty; a JSON object is expected")
+	case errors.As(err, &syn):
+		return licet.Errorf(licet.EInvalid, "the request body is not valid JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return licet.Errorf(licet.EInvalid, "field %q must be a %s, not a JSON %s", typ.Field, typ.Type, typ.Value).With("field", typ.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return licet.Errorf(licet.EInvalid, "the request body has an %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return licet.Errorf(licet.EInvalid, "the request body is not valid JSON: %v", err)
+}
+
+// pathID parses a numeric path value.
+func pathID(r *http.Request, name string) (int64, error) {
+	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, licet.Errorf(licet.EInvalid, "%s %q is not a positive number", name, r.PathValue(name))
+	}
+	return v, nil
+}

@@ -1,0 +1,43 @@
+package httpapi
+
+// route is one endpoint of the API.
+type route struct {
+	Method  string
+	Pattern string
+	// Public routes need no token: health, the signing key, and machine activation (where the
+	// product key is the credential).
+	Public  bool
+	MaxBody int64 // 0: DefaultMaxBody
+	Handler handlerFunc
+}
+
+// routes lists every endpoint, in one place. docs/openapi.yaml must describe exactly these
+// (a test checks it).
+func (s *Server) routes() []route {
+	return []route{
+		{Method: "GET", Pattern: "/healthz", Public: true, Handler: s.healthz},
+		{Method: "GET", Pattern: "/readyz", Public: true, Handler: s.readyz},
+		{Method: "GET", Pattern: "/v1/signing-key", Public: true, Handler: s.signingKey},
+		{Method: "GET", Pattern: "/v1/whoami", Handler: s.whoami},
+
+		{Method: "GET", Pattern: "/v1/tenants", Handler: s.listTenants},
+		{Method: "POST", Pattern: "/v1/tenants", Handler: s.createTenant},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}", Handler: s.getTenant},
+
+		{Method: "GET", Pattern: "/v1/tokens", Handler: s.listTokens},
+		{Method: "POST", Pattern: "/v1/tokens", Handler: s.createToken},
+		{Method: "DELETE", Pattern: "/v1/tokens/{id}", Handler: s.revokeToken},
+
+		{Method: "GET", Pattern: "/v1/audit", Handler: s.audit},
+		{Method: "GET", Pattern: "/v1/catalog", Handler: s.getCatalog},
+	}
+}
+
+// RouteList returns "METHOD /pattern" for every API route, for the OpenAPI check.
+func RouteList() []string {
+	var out []string
+	for _, r := range (&Server{}).routes() {
+		out = append(out, r.Method+" "+r.Pattern)
+	}
+	return append(out, "GET /metrics")
+}

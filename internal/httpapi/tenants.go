@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+
+	"github.com/licet/licet"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return ok(w, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database answers and its schema is current.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.DB == nil {
+		return licet.Errorf(licet.EUnavailable, "no database")
+	}
+	if err := s.DB.Ping(r.Context()); err != nil {
+		return licet.Errorf(licet.EUnavailable, "the database does not answer")
+	}
+	if err := s.DB.CheckSchema(r.Context()); err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"status": "ready", "schema": s.DB.LatestVersion(), "database": string(s.DB.Dialect)})
+}
+
+// SigningKey is the published form of the operator's public key.
+type SigningKey struct {
+	Algorithm string `json:"algorithm"`
+	PublicKey string `json:"public_key"` // standard base64 of the 32-byte Ed25519 key
+}
+
+func (s *Server) signingKey(w http.ResponseWriter, r *http.Request) error {
+	if len(s.SigningKey) != ed25519.PublicKeySize {
+		return licet.Errorf(licet.EUnavailable, "no signing key is configured")
+	}
+	return ok(w, SigningKey{Algorithm: "Ed25519", PublicKey: base64.StdEncoding.EncodeToString(s.SigningKey)})
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
+	return ok(w, licet.ActorFrom(r.Context()))
+}
+
+func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.Tenants.Tenants(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"tenants": nonNil(ts)})
+}
+
+func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
+	var t licet.Tenant
+	if err := decode(r, &t); err != nil {
+		return err
+	}
+	out, err := s.Tenants.CreateTenant(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	return created(w, out)
+}
+
+func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.Tenants.Tenant(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		return err
+	}
+	return ok(w, t)
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.Tokens.Tokens(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"tokens": nonNil(ts)})
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var t licet.Token
+	if err := decode(r, &t); err != nil {
+		return err
+	}
+	out, err := s.Tokens.CreateToken(r.Context(), t)
+	if err != nil {
+		return err
+	}
+	return created(w, out)
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Tokens.RevokeToken(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := licet.AuditFilter{Tenant: q.Get("tenant"), Action: q.Get("action")}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return licet.Errorf(licet.EInvalid, "query parameter before=%q is not a number", v)
+		}
+		f.Before = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return licet.Errorf(licet.EInvalid, "query parameter limit=%q must be a number from 1 to 1000", v)
+		}
+		f.Limit = n
+	}
+	es, err := s.Audit.Audit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"entries": nonNil(es)})
+}
+
+func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
+	if s.Catalog == nil || s.Catalog() == nil {
+		return licet.Errorf(licet.ENotFound, "no catalog is loaded: start the server with --catalog FILE or --demo")
+	}
+	return ok(w, s.Catalog().View())
+}
+
+// nonNil returns an empty slice for nil, so that lists encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

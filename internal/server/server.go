@@ -1,0 +1,278 @@
+// Package server runs the central service: it opens the database, checks or applies its schema,
+// loads the signing key, creates the first operator token, serves the HTTP API, and shuts down in
+// order (HTTP, then workers, then the database).
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/catalogs"
+	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/httpapi"
+	"github.com/licet/licet/internal/signing"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/tenancy"
+)
+
+// Config is everything `licet serve` takes; main fills it from flags and the environment.
+type Config struct {
+	Addr        string // listen address; ":0" picks a free port
+	DB          string // SQLite path or postgres:// URL
+	DataDir     string // where the signing key and token file go; default: beside the SQLite file
+	SigningKey  string // path of the signing key file; default DataDir/signing.key
+	CatalogFile string // a catalog YAML file; the embedded demo catalog with Demo
+	Demo        bool   // load the demo catalog and data
+	Migrate     bool   // apply missing migrations instead of refusing an old schema
+	TLSCert     string
+	TLSKey      string
+	Now         func() time.Time
+	Logger      *slog.Logger
+	Stdout      io.Writer // where the listen address and the first token are printed
+	// OnListen, when set, is called with the bound address once the server accepts connections.
+	OnListen func(addr net.Addr)
+}
+
+// App is an assembled service, ready to serve.
+type App struct {
+	cfg     Config
+	DB      *store.DB
+	Key     ed25519.PrivateKey
+	Handler http.Handler
+	Catalog *catalog.Catalog
+}
+
+// dataDir returns the configured data directory or its default.
+func (c Config) dataDir() string {
+	if c.DataDir != "" {
+		return c.DataDir
+	}
+	if store.IsPostgres(c.DB) {
+		return "."
+	}
+	return filepath.Dir(c.DB)
+}
+
+// tokenFile is where the first operator token is written: beside the SQLite file, or in the data
+// directory for PostgreSQL.
+func (c Config) tokenFile() string {
+	if store.IsPostgres(c.DB) {
+		return filepath.Join(c.dataDir(), "licet.token")
+	}
+	return c.DB + ".token"
+}
+
+// Open assembles the service: database, schema, signing key, first token, catalog, demo data.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{cfg: cfg, DB: db}
+	if err := app.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+func (a *App) prepare(ctx context.Context) error {
+	cfg := a.cfg
+	now := func() int64 { return cfg.Now().UnixMilli() }
+	have, err := a.DB.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if have == 0 || cfg.Migrate {
+		applied, err := a.DB.Migrate(ctx, now)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			cfg.Logger.Info("database migrated", "database", a.DB.Source, "versions", applied)
+		}
+	} else if err := a.DB.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := a.loadSigningKey(ctx); err != nil {
+		return err
+	}
+	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now}
+	secret, err := tenants.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		if err := writeTokenFile(cfg.tokenFile(), secret); err != nil {
+			return err
+		}
+		fmt.Fprintf(cfg.Stdout, "licet: first start: operator token (shown once, also written to %s):\n  %s\n", cfg.tokenFile(), secret)
+	}
+	if err := a.loadCatalog(); err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := Demo(licet.WithActor(ctx, licet.System), a.DB, cfg.Now); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	api := &httpapi.Server{
+		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
+		Catalog:    func() *catalog.Catalog { return a.Catalog },
+		SigningKey: a.Key.Public().(ed25519.PublicKey),
+		Logger:     cfg.Logger,
+	}
+	a.Handler = api.Handler()
+	return nil
+}
+
+func (a *App) loadCatalog() error {
+	switch {
+	case a.cfg.CatalogFile != "":
+		c, err := catalog.LoadFile(a.cfg.CatalogFile)
+		if err != nil {
+			return err
+		}
+		a.Catalog = c
+	case a.cfg.Demo:
+		c, err := catalog.Load("catalogs/m365-teams.yaml", catalogs.M365Teams())
+		if err != nil {
+			return err
+		}
+		a.Catalog = c
+	}
+	return nil
+}
+
+// loadSigningKey loads the key file, or creates it on a database that has none yet, and checks
+// that it is the key the database was created with.
+func (a *App) loadSigningKey(ctx context.Context) error {
+	path := a.cfg.SigningKey
+	if path == "" {
+		path = filepath.Join(a.cfg.dataDir(), "signing.key")
+	}
+	var recorded string
+	if err := a.DB.Read(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'signing_public_key'`).Scan(&recorded)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var key ed25519.PrivateKey
+	var err error
+	switch {
+	case signing.Exists(path):
+		key, err = signing.Load(path)
+	case recorded == "":
+		key, err = signing.Create(path)
+		if err == nil {
+			a.cfg.Logger.Info("created the operator's signing key", "file", path)
+		}
+	default:
+		return licet.Errorf(licet.EInvalid, "signing key %s is missing, but this database already signs with a key: give the original file with --signing-key (replicas share one file)", path)
+	}
+	if err != nil {
+		return err
+	}
+	pub := base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	if recorded != "" && recorded != pub {
+		return licet.Errorf(licet.EInvalid, "signing key %s is not the key this database was created with: give the original file with --signing-key", path)
+	}
+	if recorded == "" {
+		if err := a.DB.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('signing_public_key', ?) ON CONFLICT (name) DO NOTHING`, pub)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	a.Key = key
+	return nil
+}
+
+func writeTokenFile(path, secret string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write token file: %w", err)
+	}
+	if _, err := fmt.Fprintln(f, secret); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Serve listens and serves until ctx ends, then shuts down: HTTP first (in-flight requests
+// finish), then background workers, then the database.
+func (a *App) Serve(ctx context.Context) error {
+	defer a.DB.Close()
+	cfg := a.cfg
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return licet.Errorf(licet.EInvalid, "cannot listen on %s: %v", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return licet.Errorf(licet.EInvalid, "cannot load TLS certificate and key: %v", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	fmt.Fprintf(cfg.Stdout, "licet: listening on %s://%s (database %s)\n", scheme, ln.Addr(), a.DB.Source)
+	cfg.Logger.Info("listening", "addr", ln.Addr().String(), "database", a.DB.Source, "dialect", a.DB.Dialect)
+	if cfg.OnListen != nil {
+		cfg.OnListen(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	cfg.Logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	return nil
+}

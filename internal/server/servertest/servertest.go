@@ -1,0 +1,83 @@
+// Package servertest starts a whole licet service in-process on 127.0.0.1 for tests: a fresh
+// database (SQLite or PostgreSQL), the signing key, the operator token, and an HTTP server.
+package servertest
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/licet/licet/client"
+	"github.com/licet/licet/internal/server"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/store/storetest"
+)
+
+// Server is a running test service.
+type Server struct {
+	URL      string
+	Token    string // the operator token
+	App      *server.App
+	DataDir  string
+	Operator *client.Client
+}
+
+// Options adjust the service; the zero value gives a SQLite service with the demo data.
+type Options struct {
+	Postgres bool             // use a fresh PostgreSQL schema instead of SQLite
+	DSN      string           // use this database (several servers on one database)
+	DataDir  string           // share a data directory (and so a signing key) between servers
+	NoDemo   bool             // start without the demo catalog and data
+	Now      func() time.Time // the clock; time.Now when nil
+}
+
+// Start starts a service and stops it when t ends.
+func Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	dir := o.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	dsn := o.DSN
+	switch {
+	case dsn != "":
+	case o.Postgres:
+		dsn = storetest.PostgresDSN(t)
+	default:
+		dsn = filepath.Join(dir, "licet.db")
+	}
+	ctx := context.Background()
+	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo, Now: o.Now})
+	if err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	ts := httptest.NewServer(app.Handler)
+	t.Cleanup(func() {
+		ts.Close()
+		app.DB.Close()
+	})
+	tokenFile := filepath.Join(dir, "licet.token")
+	if !store.IsPostgres(dsn) {
+		tokenFile = dsn + ".token"
+	}
+	b, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatalf("read operator token: %v", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	return &Server{URL: ts.URL, Token: tok, App: app, DataDir: dir, Operator: client.New(ts.URL, tok)}
+}
+
+// Each runs fn against a SQLite service and a PostgreSQL service, as subtests.
+func Each(t *testing.T, o Options, fn func(t *testing.T, s *Server)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, Start(t, o)) })
+	t.Run("postgres", func(t *testing.T) {
+		p := o
+		p.Postgres = true
+		fn(t, Start(t, p))
+	})
+}
