@@ -69,6 +69,9 @@ type decoder struct {
 }
 
 func (d *decoder) errorf(p Pos, format string, args ...any) {
+	if p.Line < 1 || p.Col < 1 {
+		p = Pos{Line: 1, Col: 1}
+	}
 	d.errs = append(d.errs, ValidationError{File: d.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)})
 }
 

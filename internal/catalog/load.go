@@ -64,6 +64,9 @@ type builder struct {
 
 func (b *builder) build(r *rawCatalog) {
 	c := b.c
+	if r.Pos == (Pos{}) {
+		return // the document is not a mapping; the decoder said so
+	}
 	if r.Name.V == "" {
 		b.errorf(r.Pos, "missing field \"name\"")
 	}
