@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -309,4 +310,26 @@ func FuzzLoad(f *testing.F) {
 				catalog.Change{Add: []catalog.Assigned{{SKU: s.Part}}})
 		}
 	})
+}
+
+// TestDocExampleLoads keeps the example of docs/catalog.md valid and meaningful.
+func TestDocExampleLoads(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/catalog.md")
+	if err != nil {
+		t.Skipf("docs not present: %v", err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	if !ok {
+		t.Fatal("docs/catalog.md has no yaml example")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	c, err := catalog.Load("catalog.md", []byte(example))
+	if err != nil {
+		t.Fatalf("the example does not load:\n%v", err)
+	}
+	_, vs := c.CheckAssignment(catalog.Org{}, []string{"ENTERPRISEPACK", "MCOPSTN1"}, catalog.User{UsageLocation: "FR"}, nil,
+		catalog.Change{Add: []catalog.Assigned{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOPSTN1"}}})
+	if len(vs) != 1 || vs[0].Code != catalog.CodeDependency {
+		t.Errorf("got %v, want one DependencyViolation", vs)
+	}
 }

@@ -59,7 +59,15 @@ func TestPropertyResultHonoursRules(t *testing.T) {
 		all = append(all, s.Part)
 	}
 	rules := c.Rules()
+	accepted, total := 0, 0
+	defer func() {
+		// The property is only worth something if many requests are accepted.
+		if total > 0 && accepted*10 < total {
+			t.Errorf("only %d of %d generated requests were accepted", accepted, total)
+		}
+	}()
 	rapid.Check(t, func(t *rapid.T) {
+		total++
 		org := genOrg().Draw(t, "org")
 		user := genUser().Draw(t, "user")
 		purchased := rapid.SliceOfDistinct(rapid.SampledFrom(all), rapid.ID[string]).Draw(t, "purchased")
@@ -80,6 +88,7 @@ func TestPropertyResultHonoursRules(t *testing.T) {
 			}
 			return
 		}
+		accepted++
 		enabled := map[string]bool{}
 		for _, p := range c.EnabledPlans(got) {
 			enabled[p] = true
