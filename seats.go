@@ -35,7 +35,7 @@ type Subscription struct {
 
 // SubscriptionUpdate changes a subscription: its quantity, its status, or both.
 type SubscriptionUpdate struct {
-	Quantity *int  `json:"quantity,omitempty"`
+	Quantity *int   `json:"quantity,omitempty"`
 	Status   string `json:"status,omitempty"`
 }
 

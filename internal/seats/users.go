@@ -91,7 +91,7 @@ func (s *Service) ImportUsers(ctx context.Context, tenant string, users []licet.
 	}
 	results := make([]licet.ImportResult, len(users))
 	users = append([]licet.User(nil), users...) // normalised below; the caller's slice stays as it was
-	var valid []int // indexes of users to insert
+	var valid []int                             // indexes of users to insert
 	seen := map[string]int{}
 	for i, u := range users {
 		results[i].UPN = u.UPN
