@@ -209,7 +209,11 @@ func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, 
 		if o.report != "" {
 			where += " and " + o.report
 		}
-		return fmt.Errorf("%d of %d users failed (%s)", failed, len(rep.Results), where)
+		verb := "failed"
+		if o.dryRun {
+			verb = "would fail"
+		}
+		return fmt.Errorf("%d of %d users %s (%s)", failed, len(rep.Results), verb, where)
 	}
 	return nil
 }
