@@ -30,10 +30,10 @@ type Environment struct {
 
 // Methods of activation.
 const (
-	KMS           = "kms"       // a local KMS host
-	MAK           = "mak"       // each machine activates online once with a MAK
-	MAKProxy      = "mak-proxy" // one request activates many machines (licet proxy-activate)
-	Offline       = "offline"   // installation and confirmation IDs (phone activation)
+	KMS            = "kms"       // a local KMS host
+	MAK            = "mak"       // each machine activates online once with a MAK
+	MAKProxy       = "mak-proxy" // one request activates many machines (licet proxy-activate)
+	Offline        = "offline"   // installation and confirmation IDs (phone activation)
 	KMSHostOffline = "kms-host-offline"
 )
 
