@@ -229,16 +229,8 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	if len(q.Features) == 0 {
 		return nil, licet.Errorf(licet.EInvalid, "name at least one feature; known features: %s", strings.Join(featureIDs(c), ", "))
 	}
-	if q.Org.Type != "" && !contains(catalog.OrgTypes, q.Org.Type) {
-		return nil, licet.Errorf(licet.EInvalid, "org type %q is not one of %s", q.Org.Type, strings.Join(catalog.OrgTypes, ", ")).With("field", "org_type")
-	}
-	if q.Org.Cloud != "" && !contains(catalog.Clouds, q.Org.Cloud) {
-		return nil, licet.Errorf(licet.EInvalid, "cloud %q is not one of %s", q.Org.Cloud, strings.Join(catalog.Clouds, ", ")).With("field", "cloud")
-	}
-	if q.Org.Country != "" {
-		if err := licet.CheckCountry("country", q.Org.Country); err != nil {
-			return nil, err
-		}
+	if err := checkOrg(q.Org); err != nil {
+		return nil, err
 	}
 	if q.For != "" && !contains(catalog.UserKinds, q.For) {
 		return nil, licet.Errorf(licet.EInvalid, "%q is neither person nor room", q.For).With("field", "for")
@@ -287,6 +279,20 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 		feats = append(feats, f)
 	}
 	return feats, nil
+}
+
+// checkOrg validates the organisation's type, cloud and country.
+func checkOrg(o catalog.Org) error {
+	if o.Type != "" && !contains(catalog.OrgTypes, o.Type) {
+		return licet.Errorf(licet.EInvalid, "org type %q is not one of %s", o.Type, strings.Join(catalog.OrgTypes, ", ")).With("field", "org_type")
+	}
+	if o.Cloud != "" && !contains(catalog.Clouds, o.Cloud) {
+		return licet.Errorf(licet.EInvalid, "cloud %q is not one of %s", o.Cloud, strings.Join(catalog.Clouds, ", ")).With("field", "cloud")
+	}
+	if o.Country != "" {
+		return licet.CheckCountry("country", o.Country)
+	}
+	return nil
 }
 
 func unknownSKU(c *catalog.Catalog, part string) error {
