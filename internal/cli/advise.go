@@ -146,7 +146,7 @@ func (a *app) adviseCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(rooms, features)
+	cmd.AddCommand(rooms, features, a.adviseActivationCommand())
 	return cmd
 }
 
