@@ -61,13 +61,19 @@ type Ref struct {
 
 // Step is one purchase, in the order the rules allow.
 type Step struct {
-	SKU   string         `json:"sku"`
-	Name  string         `json:"name"`
-	Kind  string         `json:"kind"`
-	Plans []string       `json:"plans"`           // the missing service plans this purchase brings
-	After []string       `json:"after,omitempty"` // earlier steps a purchase rule makes it wait for
-	Rule  string         `json:"rule,omitempty"`  // the prerequisite rule that orders it
-	Price *catalog.Price `json:"price,omitempty"` // example monthly price per unit
+	SKU   string   `json:"sku"`
+	Name  string   `json:"name"`
+	Kind  string   `json:"kind"`
+	Plans []string `json:"plans"`           // the missing service plans this purchase brings
+	After []string `json:"after,omitempty"` // earlier steps a purchase rule makes it wait for
+	Rule  string   `json:"rule,omitempty"`  // the prerequisite rule that orders it
+	Price *Price   `json:"price,omitempty"` // example monthly price per unit
+}
+
+// Price is a catalog's example monthly price per unit, in minor units of Currency.
+type Price struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
 }
 
 // Block is a rule that forbids a path, with its way out.

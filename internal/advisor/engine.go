@@ -194,7 +194,7 @@ func less4(a, b [4]int64) bool {
 func (e *engine) order(s situation, toBuy, want []string) ([]Step, []Block) {
 	owned := append([]catalog.Purchase(nil), s.owned...)
 	remaining := append([]string(nil), toBuy...)
-	var steps []Step
+	steps := []Step{}
 	var bought []string
 	for len(remaining) > 0 {
 		next := -1
@@ -258,7 +258,10 @@ func (e *engine) purchaseBlocks(s situation, owned []catalog.Purchase, part stri
 // step describes buying part after owned, of which bought were bought on this path.
 func (e *engine) step(s situation, part string, owned []catalog.Purchase, bought, want []string) Step {
 	sku := e.sku(part)
-	st := Step{SKU: part, Name: sku.Name, Kind: sku.Kind, Plans: []string{}, Price: sku.Price}
+	st := Step{SKU: part, Name: sku.Name, Kind: sku.Kind, Plans: []string{}}
+	if sku.Price != nil {
+		st.Price = &Price{Amount: sku.Price.Amount, Currency: sku.Price.Currency}
+	}
 	before := e.plansOf(parts(owned))
 	for _, p := range sku.Plans {
 		if contains(want, p) && !contains(before, p) {
