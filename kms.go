@@ -44,19 +44,19 @@ type KMSProduct struct {
 // KMSHostCertificate is the answer to a host activation: the signed certificate (a ticket of kind
 // kms-host) and what the host needs to serve clients.
 type KMSHostCertificate struct {
-	Certificate  string       `json:"certificate"`   // signed ticket, kind kms-host
-	OperatorKey  []byte       `json:"operator_key"`  // the operator's Ed25519 public key
-	HostID       string       `json:"host_id"`       //
-	KeyID        int64        `json:"key_id"`        // the kms-host key's id (never the key)
+	Certificate  string       `json:"certificate"`  // signed ticket, kind kms-host
+	OperatorKey  []byte       `json:"operator_key"` // the operator's Ed25519 public key
+	HostID       string       `json:"host_id"`      //
+	KeyID        int64        `json:"key_id"`       // the kms-host key's id (never the key)
 	Tenant       string       `json:"tenant,omitempty"`
-	Group        uint16       `json:"group"`         // the host key's product group
-	Covers       []uint16     `json:"covers"`        // the groups the host may activate, its own first
-	Products     []KMSProduct `json:"products"`      // the products of those groups
-	IssuedAt     time.Time    `json:"issued_at"`     //
-	ExpiresAt    time.Time    `json:"expires_at"`    //
-	HostsUsed    int          `json:"hosts_used"`    // distinct hosts activated with the key, this one included
-	HostLimit    int          `json:"host_limit"`    // how many distinct hosts the key may activate
-	Reactivation bool         `json:"reactivation"`  // the host had activated with this key before
+	Group        uint16       `json:"group"`        // the host key's product group
+	Covers       []uint16     `json:"covers"`       // the groups the host may activate, its own first
+	Products     []KMSProduct `json:"products"`     // the products of those groups
+	IssuedAt     time.Time    `json:"issued_at"`    //
+	ExpiresAt    time.Time    `json:"expires_at"`   //
+	HostsUsed    int          `json:"hosts_used"`   // distinct hosts activated with the key, this one included
+	HostLimit    int          `json:"host_limit"`   // how many distinct hosts the key may activate
+	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
 }
 
 // KMSHostService certifies KMS hosts against their kms-host keys.
