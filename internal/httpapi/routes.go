@@ -30,6 +30,10 @@ func (s *Server) routes() []route {
 
 		{Method: "GET", Pattern: "/v1/audit", Handler: s.audit},
 		{Method: "GET", Pattern: "/v1/catalog", Handler: s.getCatalog},
+
+		{Method: "POST", Pattern: "/v1/kms/hosts", Public: true, MaxBody: kmsHostBody, Handler: s.activateKMSHost},
+		{Method: "POST", Pattern: "/v1/kms/approvals", MaxBody: kmsHostBody, Handler: s.approveKMSHost},
+		{Method: "PUT", Pattern: "/v1/kms/keys/{id}/host-limit", Handler: s.setKMSHostLimit},
 	}
 }
 
