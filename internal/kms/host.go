@@ -120,6 +120,15 @@ func (c *Config) check() error {
 	if c.MaxTracked == 0 {
 		c.MaxTracked = DefaultMaxTracked
 	}
+	given := []Thresholds{c.Thresholds}
+	for _, t := range c.GroupThresholds {
+		given = append(given, t)
+	}
+	for _, t := range given {
+		if t.Client < 0 || t.Server < 0 || t.Application < 0 {
+			return licet.Errorf(licet.EInvalid, "thresholds must be positive")
+		}
+	}
 	c.Thresholds = DefaultThresholds.over(c.Thresholds)
 	all := []Thresholds{c.Thresholds}
 	for _, t := range c.GroupThresholds {
@@ -151,6 +160,7 @@ type Host struct {
 	cert  atomic.Pointer[certificate]
 	w     *writer
 	stats stats
+	once  sync.Once
 
 	mu    sync.Mutex
 	pools map[string]*pool
@@ -259,8 +269,12 @@ func (h *Host) Certificate() (ticket.Ticket, bool) {
 
 // Close commits what is queued and closes the state.
 func (h *Host) Close() error {
-	h.w.close()
-	return h.st.close()
+	var err error
+	h.once.Do(func() {
+		h.w.close()
+		err = h.st.close()
+	})
+	return err
 }
 
 // threshold returns the threshold of a product.
