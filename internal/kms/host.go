@@ -183,7 +183,10 @@ func Open(ctx context.Context, cfg Config) (*Host, error) {
 		st.close()
 		return nil, err
 	}
-	h.w = startWriter(st.db, cfg.Now, Validity)
+	if h.w, err = startWriter(st.db, cfg.Now, Validity); err != nil {
+		st.close()
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -412,3 +415,6 @@ func (c *certificate) productList() []string {
 func (h *Host) PublicKey() string {
 	return base64.StdEncoding.EncodeToString(h.key.Public().(ed25519.PublicKey))
 }
+
+// StateDir returns the host's state directory.
+func (h *Host) StateDir() string { return h.cfg.StateDir }

@@ -37,7 +37,7 @@ const group = 11
 
 // newHost certifies a host for group 11 (covering 10) with products desktop (client), server,
 // office (application) in group 11 and legacy (client) in group 10, and opens it.
-func newHost(t *testing.T, cfg kms.Config) *fixture {
+func newHost(t testing.TB, cfg kms.Config) *fixture {
 	t.Helper()
 	f := &fixture{clock: &clock{t: start}, dir: t.TempDir(), products: map[string]licet.KMSProduct{}}
 	products := append(kmstest.Products(group), kmstest.Products(10)[0])
@@ -56,7 +56,7 @@ func newHost(t *testing.T, cfg kms.Config) *fixture {
 	return f
 }
 
-func (f *fixture) open(t *testing.T, cfg kms.Config) {
+func (f *fixture) open(t testing.TB, cfg kms.Config) {
 	t.Helper()
 	cfg.StateDir, cfg.Now = f.dir, f.clock.now
 	h, err := kms.Open(context.Background(), cfg)

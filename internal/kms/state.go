@@ -67,7 +67,7 @@ func openState(ctx context.Context, dir string) (*state, error) {
 	if err != nil {
 		return nil, licet.Errorf(licet.EUnavailable, "cannot open %s: %v", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(1) // one connection: the writer's prepared statements stay on it
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, licet.Errorf(licet.EUnavailable, "cannot open the host state %s: %v", path, err)

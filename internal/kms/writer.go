@@ -29,6 +29,9 @@ func newBatch() *batch {
 	return &batch{rows: make(map[rowKey]clientRow), counters: make(map[string]int64), done: make(chan struct{})}
 }
 
+// Linger is how long the writer waits after the first change of a batch before committing it.
+const Linger = 2 * time.Millisecond
+
 // writer persists the client table and the counters with group commit: one goroutine commits a
 // batch while the next one fills, so a burst of requests costs one transaction, not one each.
 type writer struct {
@@ -42,12 +45,21 @@ type writer struct {
 	// prunedAt is when rows of clients gone longer than the activation validity were last deleted.
 	prunedAt time.Time
 	keep     time.Duration
+	// Statements prepared once; database/sql re-prepares them on another connection when needed.
+	upsert, count *sql.Stmt
 }
 
-func startWriter(db *sql.DB, now func() time.Time, keep time.Duration) *writer {
+func startWriter(db *sql.DB, now func() time.Time, keep time.Duration) (*writer, error) {
 	w := &writer{db: db, now: now, cur: newBatch(), kick: make(chan struct{}, 1), stop: make(chan struct{}), gone: make(chan struct{}), keep: keep}
+	var err error
+	if w.upsert, err = db.Prepare(upsertClient); err != nil {
+		return nil, err
+	}
+	if w.count, err = db.Prepare(`INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`); err != nil {
+		return nil, err
+	}
 	go w.loop()
-	return w
+	return w, nil
 }
 
 // add queues a row (nil for none) and counter increments, and returns the batch to wait on.
@@ -87,6 +99,12 @@ func (w *writer) loop() {
 			w.flush()
 			return
 		}
+		// Linger a moment so that the requests arriving together share one commit: without it
+		// the writer commits each first arrival alone and the others queue behind it.
+		select {
+		case <-time.After(Linger):
+		case <-w.stop:
+		}
 		w.flush()
 	}
 }
@@ -108,6 +126,8 @@ func (w *writer) flush() {
 func (w *writer) close() {
 	close(w.stop)
 	<-w.gone
+	w.upsert.Close()
+	w.count.Close()
 }
 
 const upsertClient = `INSERT INTO clients (pool, machine_id, product, kind, virtual, hostname, state, activated, first_seen, last_seen, last_activated)
@@ -124,11 +144,7 @@ func (w *writer) commit(b *batch) error {
 	}
 	defer tx.Rollback()
 	if len(b.rows) > 0 {
-		st, err := tx.PrepareContext(ctx, upsertClient)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+		st := tx.StmtContext(ctx, w.upsert)
 		for _, r := range b.rows {
 			ms := r.seen.UnixMilli()
 			var activated int64
@@ -142,7 +158,7 @@ func (w *writer) commit(b *batch) error {
 		}
 	}
 	for name, n := range b.counters {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`, name, n); err != nil {
+		if _, err := tx.StmtContext(ctx, w.count).ExecContext(ctx, name, n); err != nil {
 			return err
 		}
 	}
