@@ -37,15 +37,23 @@ func ParseDuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// FormatDuration writes d with days, the way ParseDuration reads it: "7d", "2h0m0s", "1d12h0m0s".
+// FormatDuration writes d with days and without zero units, the way ParseDuration reads it:
+// "7d", "2h", "1d12h", "1h30m".
 func FormatDuration(d time.Duration) string {
 	days := d / (24 * time.Hour)
 	rest := d - days*24*time.Hour
+	s := rest.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
 	switch {
 	case days == 0:
-		return rest.String()
+		return s
 	case rest == 0:
 		return fmt.Sprintf("%dd", days)
 	}
-	return fmt.Sprintf("%dd%s", days, rest)
+	return fmt.Sprintf("%dd%s", days, s)
 }
