@@ -21,6 +21,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -40,6 +41,9 @@ type Server struct {
 	// SigningKey is the operator's public key, published for offline ticket verification.
 	SigningKey ed25519.PublicKey
 	Logger     *slog.Logger
+	// KMS certifies KMS hosts; KMSLimiter rate-limits its public route per source address.
+	KMS        licet.KMSHostService
+	KMSLimiter *ratelimit.Limiter
 	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 

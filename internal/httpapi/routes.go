@@ -46,6 +46,10 @@ func (s *Server) routes() []route {
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/groups/{group}", Handler: s.getGroup()},
 		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups/{group}/members", Handler: s.addMembers()},
 		{Method: "DELETE", Pattern: "/v1/tenants/{tenant}/groups/{group}/members/{upn}", Handler: s.removeMember()},
+
+		{Method: "POST", Pattern: "/v1/kms/hosts", Public: true, MaxBody: kmsHostBody, Handler: s.activateKMSHost},
+		{Method: "POST", Pattern: "/v1/kms/approvals", MaxBody: kmsHostBody, Handler: s.approveKMSHost},
+		{Method: "PUT", Pattern: "/v1/kms/keys/{id}/host-limit", Handler: s.setKMSHostLimit},
 	}
 }
 

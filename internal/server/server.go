@@ -24,6 +24,8 @@ import (
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/httpapi"
+	"github.com/licet/licet/internal/kmscentral"
+	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
@@ -76,6 +78,12 @@ func (c Config) tokenFile() string {
 	}
 	return c.DB + ".token"
 }
+
+// KMS host activations allowed per source address: a burst, then one every 6 seconds.
+const (
+	KMSHostBurst = 10
+	KMSHostRate  = 1.0 / 6
+)
 
 // Open assembles the service: database, schema, signing key, first token, catalog, demo data.
 func Open(ctx context.Context, cfg Config) (*App, error) {
@@ -150,6 +158,8 @@ func (a *App) prepare(ctx context.Context) error {
 		SigningKey: a.Key.Public().(ed25519.PublicKey),
 		Logger:     cfg.Logger,
 	}
+	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
+	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	a.Handler = api.Handler()
 	return nil
 }

@@ -1,0 +1,245 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/keys"
+	"github.com/licet/licet/internal/kmscentral"
+	"github.com/licet/licet/ticket"
+)
+
+// Formats of the air-gapped activation files.
+const (
+	RequestFormat  = "licet-kms-host-request"
+	ResponseFormat = "licet-kms-host-response"
+	FileVersion    = 1
+	maxFileSize    = 1 << 20
+)
+
+// RequestFile is what an air-gapped host writes for `licet kms approve`: the host's identity and
+// the hash of its key, never the key.
+type RequestFile struct {
+	Format    string               `json:"format"`
+	Version   int                  `json:"version"`
+	CreatedAt time.Time            `json:"created_at"`
+	Request   licet.KMSHostRequest `json:"request"`
+}
+
+// ResponseFile is what `licet kms approve` writes for the host to install.
+type ResponseFile struct {
+	Format      string                   `json:"format"`
+	Version     int                      `json:"version"`
+	Certificate licet.KMSHostCertificate `json:"certificate"`
+}
+
+// Identity is a host's identity: its id and public key, created on first use.
+type Identity struct {
+	HostID  string
+	HostKey ed25519.PublicKey
+}
+
+// LoadIdentity opens the state directory and returns the host's identity, creating it when new.
+func LoadIdentity(ctx context.Context, stateDir string) (Identity, error) {
+	st, err := openState(ctx, stateDir)
+	if err != nil {
+		return Identity{}, err
+	}
+	defer st.close()
+	id, key, err := st.identity(ctx)
+	if err != nil {
+		return Identity{}, err
+	}
+	return Identity{HostID: id, HostKey: key.Public().(ed25519.PublicKey)}, nil
+}
+
+// NewRequest returns the request of a host for a key: with the key itself for online
+// activation, with only its hash for a request file.
+func NewRequest(id Identity, key, hostname string, online bool) (licet.KMSHostRequest, error) {
+	k, err := keys.Parse(key)
+	if err != nil {
+		return licet.KMSHostRequest{}, licet.Errorf(licet.EInvalid, "the kms-host key is not valid: %v", err)
+	}
+	if k.Type != keys.KMSHost {
+		return licet.KMSHostRequest{}, licet.Errorf(licet.EInvalid, "the key is a %s key: a KMS host activates with a kms-host key", k.Type)
+	}
+	req := licet.KMSHostRequest{HostID: id.HostID, HostKey: id.HostKey, Hostname: hostname}
+	if online {
+		req.Key = k.String()
+	} else {
+		req.KeyHash = kmscentral.KeyHash(k)
+	}
+	return req, nil
+}
+
+// decodeStrict reads one JSON value with no unknown fields from at most maxFileSize bytes.
+func decodeStrict(r io.Reader, v any, what string) error {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxFileSize {
+		return licet.Errorf(licet.EInvalid, "%s is larger than %d bytes", what, maxFileSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return licet.Errorf(licet.EInvalid, "%s is not valid: %v", what, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return licet.Errorf(licet.EInvalid, "%s holds more than one JSON value", what)
+	}
+	return nil
+}
+
+// ReadRequestFile parses and checks a request file.
+func ReadRequestFile(r io.Reader) (RequestFile, error) {
+	var f RequestFile
+	if err := decodeStrict(r, &f, "the request file"); err != nil {
+		return f, err
+	}
+	if f.Format != RequestFormat || f.Version != FileVersion {
+		return f, licet.Errorf(licet.EInvalid, "the file is not a KMS host request (format %q version %d, want %q version %d): give the file `licet kms activate --request-file` wrote", f.Format, f.Version, RequestFormat, FileVersion)
+	}
+	if f.Request.Key != "" || f.Request.KeyHash == "" {
+		return f, licet.Errorf(licet.EInvalid, "the request file must name the key by key_hash only")
+	}
+	if err := kmscentral.CheckRequest(f.Request); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// ReadResponseFile parses a response file (Install checks its content).
+func ReadResponseFile(r io.Reader) (ResponseFile, error) {
+	var f ResponseFile
+	if err := decodeStrict(r, &f, "the response file"); err != nil {
+		return f, err
+	}
+	if f.Format != ResponseFormat || f.Version != FileVersion {
+		return f, licet.Errorf(licet.EInvalid, "the file is not a KMS host response (format %q version %d, want %q version %d): give the file `licet kms approve --out` wrote", f.Format, f.Version, ResponseFormat, FileVersion)
+	}
+	if f.Certificate.Certificate == "" {
+		return f, licet.Errorf(licet.EInvalid, "the response file holds no certificate")
+	}
+	return f, nil
+}
+
+// WriteJSONFile writes v as indented JSON to path (mode 0600), refusing to overwrite.
+func WriteJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return licet.Errorf(licet.EInvalid, "cannot write %s: %v", path, err)
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Install checks a certificate against this host and stores it: it must verify with the operator
+// key it names — and with pinned, when given, or else with the key of the certificate installed
+// before — and be issued to this host's id and public key.
+func Install(ctx context.Context, stateDir string, c licet.KMSHostCertificate, pinned ed25519.PublicKey, now time.Time) (ticket.Ticket, error) {
+	st, err := openState(ctx, stateDir)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	defer st.close()
+	id, key, err := st.identity(ctx)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	op := ed25519.PublicKey(c.OperatorKey)
+	if len(op) != ed25519.PublicKeySize {
+		return ticket.Ticket{}, licet.Errorf(licet.EInvalid, "the certificate's operator key is malformed")
+	}
+	if pinned == nil {
+		if prev, _ := st.get(ctx, "operator_key"); prev != "" {
+			pinned, _ = base64.StdEncoding.DecodeString(prev)
+		}
+	}
+	if pinned != nil && !op.Equal(pinned) {
+		return ticket.Ticket{}, licet.Errorf(licet.EInvalid, "foreign certificate: it is signed by operator key %s, not by %s which this host trusts. Way out: check --server; to move the host to another operator, pass that operator's key with --operator-key",
+			base64.StdEncoding.EncodeToString(op), base64.StdEncoding.EncodeToString(pinned))
+	}
+	t, err := verifyCertificate(op, c.Certificate, id, key, now)
+	if err != nil {
+		return t, err
+	}
+	products, err := json.Marshal(c.Products)
+	if err != nil {
+		return t, err
+	}
+	return t, st.set(ctx, "certificate", c.Certificate, "operator_key", base64.StdEncoding.EncodeToString(op), "products", string(products))
+}
+
+// verifyCertificate checks a signed certificate: operator's signature, kind, issued to this host.
+func verifyCertificate(op ed25519.PublicKey, signed, hostID string, key ed25519.PrivateKey, now time.Time) (ticket.Ticket, error) {
+	t, err := ticket.Parse(op, signed)
+	if err != nil {
+		return t, licet.Errorf(licet.EInvalid, "the host certificate does not verify: %v", err)
+	}
+	if t.Kind != ticket.KindHostCertificate || t.ExpiresAt == nil || len(t.Covers) == 0 {
+		return t, licet.Errorf(licet.EInvalid, "the file holds a %q ticket, not a KMS host certificate", t.Kind)
+	}
+	if t.Machine != hostID {
+		return t, licet.Errorf(licet.EInvalid, "foreign certificate: it was issued to host %s, and this host is %s. Way out: answer this host's own request file", t.Machine, hostID)
+	}
+	if !ed25519.PublicKey(t.HostKey).Equal(key.Public()) {
+		return t, licet.Errorf(licet.EInvalid, "foreign certificate: it certifies another key for host %s (was the state directory's host.key replaced?). Way out: activate again", hostID)
+	}
+	if !now.Before(*t.ExpiresAt) {
+		return t, licet.Errorf(CodeCertificateExpired, "the host certificate expired on %s: activate again", t.ExpiresAt.Format(time.DateOnly))
+	}
+	return t, nil
+}
+
+// loadCertificate reads and re-verifies the installed certificate.
+func (s *state) loadCertificate(ctx context.Context, hostID string, key ed25519.PrivateKey) (*certificate, error) {
+	signed, err := s.get(ctx, "certificate")
+	if err != nil {
+		return nil, err
+	}
+	opB64, err := s.get(ctx, "operator_key")
+	if err != nil {
+		return nil, err
+	}
+	op, err := base64.StdEncoding.DecodeString(opB64)
+	if err != nil || len(op) != ed25519.PublicKeySize {
+		return nil, errors.New("the stored operator key is malformed")
+	}
+	t, err := ticket.Parse(ed25519.PublicKey(op), signed)
+	if err != nil || t.Kind != ticket.KindHostCertificate || t.Machine != hostID || !ed25519.PublicKey(t.HostKey).Equal(key.Public()) || t.ExpiresAt == nil {
+		return nil, licet.Errorf(licet.EInvalid, "the stored host certificate does not belong to this host or does not verify: activate again")
+	}
+	var products []licet.KMSProduct
+	raw, err := s.get(ctx, "products")
+	if err != nil {
+		return nil, err
+	}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &products); err != nil {
+			return nil, fmt.Errorf("stored product list: %w", err)
+		}
+	}
+	c := &certificate{signed: signed, t: t, products: make(map[string]licet.KMSProduct, len(products))}
+	for _, p := range products {
+		c.products[p.Slug] = p
+	}
+	return c, nil
+}

@@ -1,0 +1,92 @@
+package kms_test
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/licet/licet/internal/dnstest"
+	"github.com/licet/licet/internal/kms"
+)
+
+func TestDNSPublishing(t *testing.T) {
+	ctx := context.Background()
+	srv := dnstest.Start(t, nil)
+	p := &kms.DNSPublishing{Server: srv.Addr, Target: "kms1.corp.example", Port: 8471,
+		Entries: []kms.SRVEntry{{Domain: "corp.example"}, {Domain: "branch.example", Priority: 10, Weight: 50}}}
+	if errs := p.PublishAll(ctx); len(errs) > 0 {
+		t.Fatalf("publish: %v", errs)
+	}
+	for _, tt := range []struct {
+		name           string
+		priority, wght uint16
+	}{{"_licet-kms._tcp.corp.example.", 0, 0}, {"_licet-kms._tcp.branch.example.", 10, 50}} {
+		rrs := srv.Records(tt.name, dns.TypeSRV)
+		if len(rrs) != 1 {
+			t.Fatalf("%s: %d records, want 1", tt.name, len(rrs))
+		}
+		srvRR := rrs[0].(*dns.SRV)
+		if srvRR.Target != "kms1.corp.example." || srvRR.Port != 8471 || srvRR.Priority != tt.priority || srvRR.Weight != tt.wght {
+			t.Fatalf("%s: %v", tt.name, srvRR)
+		}
+	}
+	// Re-registering with another port replaces this host's record instead of adding one.
+	p.Port = 9000
+	if err := p.Publish(ctx, p.Entries[0]); err != nil {
+		t.Fatal(err)
+	}
+	if rrs := srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV); len(rrs) != 1 || rrs[0].(*dns.SRV).Port != 9000 {
+		t.Fatalf("after re-registration: %v, want one record on port 9000", rrs)
+	}
+	// A refusing server: a clear error naming the way out.
+	srv.Refuse(true)
+	err := p.Publish(ctx, p.Entries[0])
+	if err == nil || !strings.Contains(err.Error(), "REFUSED") || !strings.Contains(err.Error(), "--dns-tsig") || !strings.Contains(err.Error(), "keeps serving") {
+		t.Fatalf("refused update: %v", err)
+	}
+}
+
+func TestDNSPublishingTSIG(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	srv := dnstest.Start(t, map[string]string{"kms-update": secret})
+	p := &kms.DNSPublishing{Server: srv.Addr, Target: "kms1.corp.example", Port: 8471, Entries: []kms.SRVEntry{{Domain: "corp.example"}}}
+	if err := p.Publish(context.Background(), p.Entries[0]); err == nil || !strings.Contains(err.Error(), "NOTAUTH") {
+		t.Fatalf("unsigned update: %v, want NOTAUTH", err)
+	}
+	p.TSIG = &kms.TSIG{Name: "kms-update", Secret: secret}
+	if err := p.Publish(context.Background(), p.Entries[0]); err != nil {
+		t.Fatalf("signed update: %v", err)
+	}
+	if n := len(srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV)); n != 1 {
+		t.Fatalf("%d records after the signed update, want 1", n)
+	}
+}
+
+func TestParseSRVEntryAndTSIG(t *testing.T) {
+	good := map[string]kms.SRVEntry{
+		"corp.example":        {Domain: "corp.example"},
+		"corp.example.:10:50": {Domain: "corp.example", Priority: 10, Weight: 50},
+		"corp.example:5":      {Domain: "corp.example", Priority: 5},
+	}
+	for in, want := range good {
+		if got, err := kms.ParseSRVEntry(in); err != nil || got != want {
+			t.Errorf("ParseSRVEntry(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "corp.example:x", "corp.example:1:2:3", "corp.example:70000", "a..b"} {
+		if _, err := kms.ParseSRVEntry(in); err == nil {
+			t.Errorf("ParseSRVEntry(%q) accepted", in)
+		}
+	}
+	if _, err := kms.ParseTSIG("key:c2VjcmV0:hmac-sha512"); err != nil {
+		t.Errorf("good TSIG refused: %v", err)
+	}
+	for _, in := range []string{"key", "key:!!!", "key:c2VjcmV0:md5", ":c2VjcmV0"} {
+		if _, err := kms.ParseTSIG(in); err == nil {
+			t.Errorf("ParseTSIG(%q) accepted", in)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package kms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/client/kmsclient"
+	"github.com/licet/licet/internal/httpapi"
+)
+
+// Handler returns the host's HTTP handler: POST /v1/kms/activate, GET /healthz, GET /metrics.
+func (h *Host) Handler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+kmsclient.ActivatePath, h.serveActivate)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, activated := h.Certificate()
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "host_id": h.id, "activated": activated})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, licet.Errorf(licet.ENotFound, "no route for %s %s on a KMS host (it answers POST %s)", r.Method, r.URL.Path, kmsclient.ActivatePath))
+	})
+	return mux
+}
+
+func (h *Host) serveActivate(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, kmsclient.MaxRequestBody)
+	req, err := DecodeRequest(r.Body)
+	if err != nil {
+		h.stats.total.Add(1)
+		h.stats.failed.Add(1)
+		h.w.add(nil, counterTotal, counterFailed)
+		writeError(w, err)
+		return
+	}
+	resp, err := h.Activate(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// DecodeRequest reads a client request strictly: one JSON object, no unknown fields.
+func DecodeRequest(body io.Reader) (kmsclient.Request, error) {
+	var req kmsclient.Request
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return req, licet.Errorf(licet.ETooLarge, "the request is over the limit of %d bytes", maxErr.Limit)
+		}
+		return req, licet.Errorf(licet.EInvalid, "the request is not a valid JSON KMS request: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, licet.Errorf(licet.EInvalid, "the request holds more than one JSON value")
+	}
+	return req, nil
+}
+
+// statusOf gives the HTTP status of an error: a host that is not activated or whose certificate
+// expired answers 503, so that clients try another host.
+func statusOf(code string) int {
+	switch code {
+	case CodeNotActivated, CodeCertificateExpired:
+		return http.StatusServiceUnavailable
+	}
+	return httpapi.StatusOf(code)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	e := licet.AsError(err)
+	writeJSON(w, statusOf(e.Code), map[string]any{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", kmsclient.ContentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ServeOptions are the network side of `licet kms serve`.
+type ServeOptions struct {
+	Addr     string         // listen address; 127.0.0.1:8471 by default in the CLI
+	DNS      *DNSPublishing // nil: no DNS publishing
+	OnListen func(net.Addr) // called once the host accepts connections
+	Stdout   io.Writer
+}
+
+// Serve listens and answers until ctx ends. It publishes the SRV records on start and every
+// DNSPublishing.Every (24 h), re-reads the certificate every minute (so that a re-activation is
+// picked up), and on shutdown stops HTTP, then commits the queued writes.
+func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return licet.Errorf(licet.EInvalid, "cannot listen on %s: %v", o.Addr, err)
+	}
+	log := h.cfg.Logger
+	srv := &http.Server{
+		Handler: h.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if o.Stdout != nil {
+		cert, ok := h.Certificate()
+		state := "NOT ACTIVATED: run licet kms activate"
+		if ok {
+			state = fmt.Sprintf("certificate for group %d covering %v, expires %s", cert.Group, cert.Covers, cert.ExpiresAt.Format(time.DateOnly))
+		}
+		fmt.Fprintf(o.Stdout, "licet kms: host %s listening on http://%s (%s)\n", h.id, ln.Addr(), state)
+	}
+	if o.OnListen != nil {
+		o.OnListen(ln.Addr())
+	}
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	if o.DNS != nil {
+		go o.DNS.Run(bg, log)
+	}
+	go h.reloadLoop(bg)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func (h *Host) reloadLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := h.ReloadCertificate(ctx); err != nil {
+				h.cfg.Logger.Warn("cannot reload the host certificate", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,315 @@
+// Package kmscentral is the central side of KMS host activation: it checks a host's kms-host key,
+// counts the distinct hosts of each key against the key's limit (6 unless the operator set
+// another), and signs the host certificate (a ticket of kind kms-host) that lets the host sign
+// client activations chained to the operator's key.
+package kmscentral
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/keys"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/ticket"
+)
+
+// Service implements licet.KMSHostService.
+type Service struct {
+	DB  *store.DB
+	Key ed25519.PrivateKey // the operator's signing key
+	Now func() time.Time
+}
+
+var _ licet.KMSHostService = (*Service)(nil)
+
+// KeyHash returns the stored hash of a key: lowercase hex SHA-256 of its canonical form.
+func KeyHash(k keys.Key) string {
+	sum := sha256.Sum256([]byte(k.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+var (
+	hostIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	keyHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// CheckRequest validates the host part of a request: host id, public key and hostname.
+func CheckRequest(req licet.KMSHostRequest) error {
+	if !hostIDRE.MatchString(req.HostID) {
+		return licet.Errorf(licet.EInvalid, "host_id %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", req.HostID).With("field", "host_id")
+	}
+	if len(req.HostKey) != ed25519.PublicKeySize {
+		return licet.Errorf(licet.EInvalid, "host_key must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(req.HostKey)).With("field", "host_key")
+	}
+	if len(req.Hostname) > 253 || strings.IndexFunc(req.Hostname, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return licet.Errorf(licet.EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
+	}
+	return nil
+}
+
+// ActivateHost implements licet.KMSHostService.
+func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
+	if req.KeyHash != "" {
+		return nil, licet.Errorf(licet.EInvalid, "online activation sends the key itself, not key_hash (key_hash is for `licet kms approve`)").With("field", "key_hash")
+	}
+	k, err := keys.Parse(req.Key)
+	if err != nil {
+		return nil, licet.Errorf(licet.EInvalid, "the kms-host key is not valid: %v", err).With("field", "key")
+	}
+	if k.Type != keys.KMSHost {
+		return nil, licet.Errorf(licet.EInvalid, "the key is a %s key: a KMS host activates with a kms-host key", k.Type).With("field", "key")
+	}
+	if err := CheckRequest(req); err != nil {
+		return nil, err
+	}
+	return s.certify(ctx, KeyHash(k), req, "online")
+}
+
+// ApproveHost implements licet.KMSHostService.
+func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
+	actor := licet.ActorFrom(ctx)
+	if !actor.IsOperator() && actor.Role != licet.RoleTenant {
+		return nil, licet.Errorf(licet.EForbidden, "only the operator or the tenant admin owning the key may approve a KMS host request")
+	}
+	if req.Key != "" {
+		return nil, licet.Errorf(licet.EInvalid, "an approval names the key by key_hash; the request file never carries the key").With("field", "key")
+	}
+	if !keyHashRE.MatchString(req.KeyHash) {
+		return nil, licet.Errorf(licet.EInvalid, "key_hash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "key_hash")
+	}
+	if err := CheckRequest(req); err != nil {
+		return nil, err
+	}
+	return s.certify(ctx, req.KeyHash, req, "approval")
+}
+
+// hostKey is the row of a kms-host key.
+type hostKey struct {
+	id       int64
+	tenantID sql.NullInt64
+	group    uint16
+	typ      string
+	blocked  bool
+	tail     string
+}
+
+// lockKey reads the key with the hash and, on PostgreSQL, locks its row so that the hosts of one
+// key are counted by one transaction at a time, across server processes (SQLite has one writer).
+func lockKey(ctx context.Context, tx *store.Tx, hash string) (hostKey, error) {
+	q := `SELECT id, tenant_id, group_id, type, blocked, key_tail FROM product_keys WHERE key_hash = ?`
+	if tx.Dialect() == store.Postgres {
+		q += ` FOR UPDATE`
+	}
+	var k hostKey
+	var blocked int
+	err := tx.QueryRow(ctx, q, hash).Scan(&k.id, &k.tenantID, &k.group, &k.typ, &blocked, &k.tail)
+	k.blocked = blocked != 0
+	return k, err
+}
+
+func keyByID(ctx context.Context, tx *store.Tx, id int64) (hostKey, error) {
+	var k hostKey
+	var blocked int
+	err := tx.QueryRow(ctx, `SELECT id, tenant_id, group_id, type, blocked, key_tail FROM product_keys WHERE id = ?`, id).
+		Scan(&k.id, &k.tenantID, &k.group, &k.typ, &blocked, &k.tail)
+	k.blocked = blocked != 0
+	return k, err
+}
+
+func (k hostKey) masked() string { return keys.Masked("XXXXX-XXXXX-XXXXX-XXXXX-" + k.tail) }
+
+func hostLimit(ctx context.Context, tx *store.Tx, keyID int64) (int, error) {
+	limit := licet.DefaultKMSHostLimit
+	err := tx.QueryRow(ctx, `SELECT max_hosts FROM kms_host_limits WHERE key_id = ?`, keyID).Scan(&limit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return licet.DefaultKMSHostLimit, nil
+	}
+	return limit, err
+}
+
+// certify records the host against the key (or refuses it over the limit) and signs its
+// certificate, in one transaction.
+func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostRequest, method string) (*licet.KMSHostCertificate, error) {
+	now := s.Now().UTC().Truncate(time.Second)
+	out := &licet.KMSHostCertificate{
+		HostID: req.HostID, IssuedAt: now, ExpiresAt: now.Add(licet.KMSHostCertificateValidity),
+		OperatorKey: s.Key.Public().(ed25519.PublicKey),
+	}
+	hostKeyB64 := base64.StdEncoding.EncodeToString(req.HostKey)
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		k, err := lockKey(ctx, tx, hash)
+		actor := licet.ActorFrom(ctx)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && method == "approval" && !actor.IsOperator() &&
+			(!k.tenantID.Valid || k.tenantID.Int64 != actor.TenantID)) {
+			return licet.Errorf(licet.ENotFound, "no kms-host key matches: check the key (or, for an approval, that your tenant owns it)")
+		}
+		if err != nil {
+			return err
+		}
+		if k.typ != string(keys.KMSHost) {
+			return licet.Errorf(licet.EInvalid, "key %s is a %s key: a KMS host activates with a kms-host key", k.masked(), k.typ)
+		}
+		if k.blocked {
+			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("key_id", k.id)
+		}
+		limit, err := hostLimit(ctx, tx, k.id)
+		if err != nil {
+			return err
+		}
+		var used int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM kms_hosts WHERE key_id = ?`, k.id).Scan(&used); err != nil {
+			return err
+		}
+		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, activations = activations + 1, last_activated_at = ? WHERE key_id = ? AND host_id = ?`,
+			hostKeyB64, req.Hostname, method, store.Millis(now), k.id, req.HostID)
+		if err != nil {
+			return err
+		}
+		action := "kms.host.reactivate"
+		if n == 0 {
+			if used >= limit {
+				return licet.Errorf(licet.CodeKMSHostLimit,
+					"kms-host key %s has activated %d of its %d hosts: host %s would be one more and is refused. Way out: re-activate one of the hosts already activated (the same host re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
+					k.masked(), used, limit, req.HostID, k.id).With("limit", limit).With("used", used).With("key_id", k.id)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, activations, created_at, last_activated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
+				k.id, req.HostID, hostKeyB64, req.Hostname, method, store.Millis(now), store.Millis(now)); err != nil {
+				return err
+			}
+			used++
+			action = "kms.host.activate"
+		}
+		out.Reactivation = n > 0
+		out.KeyID, out.Group, out.HostsUsed, out.HostLimit = k.id, k.group, used, limit
+		if out.Covers, err = covers(ctx, tx, k.group); err != nil {
+			return err
+		}
+		if out.Products, err = products(ctx, tx, out.Covers); err != nil {
+			return err
+		}
+		var tenantID int64
+		if k.tenantID.Valid {
+			tenantID = k.tenantID.Int64
+			if err := tx.QueryRow(ctx, `SELECT slug FROM tenants WHERE id = ?`, tenantID).Scan(&out.Tenant); err != nil {
+				return err
+			}
+		}
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{
+			TenantID: tenantID, Action: action, Object: fmt.Sprintf("key:%d", k.id),
+			After:   "host:" + req.HostID,
+			Details: fmt.Sprintf("method=%s hostname=%q hosts=%d/%d", method, req.Hostname, used, limit),
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	exp := out.ExpiresAt
+	var serial [16]byte
+	_, _ = rand.Read(serial[:])
+	out.Certificate, err = ticket.Sign(s.Key, ticket.Ticket{
+		Kind: ticket.KindHostCertificate, Serial: hex.EncodeToString(serial[:]), Group: out.Group, KeyID: out.KeyID,
+		Machine: req.HostID, Method: method, Issuer: "operator", Tenant: out.Tenant,
+		IssuedAt: now, ExpiresAt: &exp, HostKey: req.HostKey, Covers: out.Covers,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// covers returns the group and the groups it covers, the group first, the rest ascending.
+func covers(ctx context.Context, tx *store.Tx, group uint16) ([]uint16, error) {
+	rows, err := tx.Query(ctx, `SELECT covered_id FROM product_group_covers WHERE group_id = ? ORDER BY covered_id`, group)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []uint16{group}
+	for rows.Next() {
+		var g uint16
+		if err := rows.Scan(&g); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out, rows.Err()
+}
+
+// products returns the products of the groups, by slug.
+func products(ctx context.Context, tx *store.Tx, groups []uint16) ([]licet.KMSProduct, error) {
+	args := make([]any, len(groups))
+	for i, g := range groups {
+		args[i] = g
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(groups)), ", ")
+	rows, err := tx.Query(ctx, `SELECT slug, name, kind, group_id, gvlk FROM products WHERE group_id IN (`+marks+`) ORDER BY slug`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []licet.KMSProduct{}
+	for rows.Next() {
+		var p licet.KMSProduct
+		if err := rows.Scan(&p.Slug, &p.Name, &p.Kind, &p.Group, &p.GVLK); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// MaxHostLimit bounds the host limit the operator may set on a key.
+const MaxHostLimit = 1000
+
+// SetHostLimit implements licet.KMSHostService.
+func (s *Service) SetHostLimit(ctx context.Context, keyID int64, limit int) error {
+	if !licet.ActorFrom(ctx).IsOperator() {
+		return licet.Errorf(licet.EForbidden, "only the operator may change a kms-host key's host limit")
+	}
+	if limit < 1 || limit > MaxHostLimit {
+		return licet.Errorf(licet.EInvalid, "host limit %d is out of range: use 1 to %d", limit, MaxHostLimit).With("field", "limit")
+	}
+	now := store.Millis(s.Now())
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		k, err := keyByID(ctx, tx, keyID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return licet.Errorf(licet.ENotFound, "key %d not found", keyID)
+		}
+		if err != nil {
+			return err
+		}
+		if k.typ != string(keys.KMSHost) {
+			return licet.Errorf(licet.EInvalid, "key %d is a %s key: host limits apply to kms-host keys", keyID, k.typ)
+		}
+		before, err := hostLimit(ctx, tx, keyID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO kms_host_limits (key_id, max_hosts, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key_id) DO UPDATE SET max_hosts = excluded.max_hosts, updated_at = excluded.updated_at`, keyID, limit, now); err != nil {
+			return err
+		}
+		var tenantID int64
+		if k.tenantID.Valid {
+			tenantID = k.tenantID.Int64
+		}
+		return audit.Write(ctx, tx, now, audit.Record{TenantID: tenantID, Action: "kms.host_limit.set", Object: fmt.Sprintf("key:%d", keyID),
+			Before: fmt.Sprint(before), After: fmt.Sprint(limit)})
+	})
+}

@@ -1,0 +1,22 @@
+-- KMS host activation: which hosts activated with which kms-host key.
+
+-- A kms-host key's own limit of distinct hosts; keys without a row have the default (6).
+CREATE TABLE kms_host_limits (
+    key_id     INTEGER PRIMARY KEY REFERENCES product_keys(id),
+    max_hosts  INTEGER NOT NULL CHECK (max_hosts > 0),
+    updated_at INTEGER NOT NULL
+);
+
+-- One row per distinct host of a key; re-activating the same host updates its row.
+CREATE TABLE kms_hosts (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id            INTEGER NOT NULL REFERENCES product_keys(id),
+    host_id           TEXT NOT NULL,
+    host_key          TEXT NOT NULL,          -- base64 Ed25519 public key
+    hostname          TEXT NOT NULL DEFAULT '',
+    method            TEXT NOT NULL,          -- online | approval
+    activations       INTEGER NOT NULL DEFAULT 1,
+    created_at        INTEGER NOT NULL,
+    last_activated_at INTEGER NOT NULL,
+    UNIQUE (key_id, host_id)
+);

@@ -1,0 +1,75 @@
+package licet
+
+import (
+	"context"
+	"time"
+)
+
+// Error codes of KMS host activation.
+const (
+	// CodeKMSHostLimit: the kms-host key has activated as many distinct hosts as it may.
+	CodeKMSHostLimit = "KMSHostLimitExceeded"
+	// CodeKeyBlocked: the product key was blocked by the operator.
+	CodeKeyBlocked = "KeyBlocked"
+)
+
+// DefaultKMSHostLimit is how many distinct hosts one kms-host key activates unless the operator
+// set another limit for the key.
+const DefaultKMSHostLimit = 6
+
+// KMSHostCertificateValidity is how long a host certificate is valid. A host re-activates (free
+// for the same host) to get a new one.
+const KMSHostCertificateValidity = 365 * 24 * time.Hour
+
+// KMSHostRequest asks the central service to certify a KMS host. Online activation sends the
+// kms-host key itself (the key is the credential); an approval of an air-gapped host's request
+// file sends only the key's hash, so that the file never carries the key.
+type KMSHostRequest struct {
+	Key      string `json:"key,omitempty"`      // the kms-host key (online activation)
+	KeyHash  string `json:"key_hash,omitempty"` // lowercase hex SHA-256 of the canonical key (approval)
+	HostID   string `json:"host_id"`            // the host's random, stable id
+	HostKey  []byte `json:"host_key"`           // the host's Ed25519 public key (base64 in JSON)
+	Hostname string `json:"hostname,omitempty"` // for people: which machine this is
+}
+
+// KMSProduct is a product a KMS host may activate, as the central service describes it to hosts.
+type KMSProduct struct {
+	Slug  string `json:"slug"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"` // client | server | application
+	Group uint16 `json:"group"`
+	GVLK  string `json:"gvlk,omitempty"` // the product's public kms-client key, when it has one
+}
+
+// KMSHostCertificate is the answer to a host activation: the signed certificate (a ticket of kind
+// kms-host) and what the host needs to serve clients.
+type KMSHostCertificate struct {
+	Certificate  string       `json:"certificate"`  // signed ticket, kind kms-host
+	OperatorKey  []byte       `json:"operator_key"` // the operator's Ed25519 public key
+	HostID       string       `json:"host_id"`      //
+	KeyID        int64        `json:"key_id"`       // the kms-host key's id (never the key)
+	Tenant       string       `json:"tenant,omitempty"`
+	Group        uint16       `json:"group"`        // the host key's product group
+	Covers       []uint16     `json:"covers"`       // the groups the host may activate, its own first
+	Products     []KMSProduct `json:"products"`     // the products of those groups
+	IssuedAt     time.Time    `json:"issued_at"`    //
+	ExpiresAt    time.Time    `json:"expires_at"`   //
+	HostsUsed    int          `json:"hosts_used"`   // distinct hosts activated with the key, this one included
+	HostLimit    int          `json:"host_limit"`   // how many distinct hosts the key may activate
+	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
+}
+
+// KMSHostService certifies KMS hosts against their kms-host keys.
+type KMSHostService interface {
+	// ActivateHost certifies a host presenting its kms-host key. No token is needed: the key is
+	// the credential. Errors: EInvalid (malformed request, not a kms-host key), ENotFound (no such
+	// key), CodeKeyBlocked, CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
+	ActivateHost(ctx context.Context, req KMSHostRequest) (*KMSHostCertificate, error)
+	// ApproveHost answers an air-gapped host's request file, which names the key by its hash.
+	// Operator, or a tenant admin whose tenant owns the key. Errors: as ActivateHost, plus
+	// EForbidden; ENotFound also when the key belongs to another tenant.
+	ApproveHost(ctx context.Context, req KMSHostRequest) (*KMSHostCertificate, error)
+	// SetHostLimit sets how many distinct hosts a kms-host key may activate (1 to 1000).
+	// Operator only. Errors: EInvalid, ENotFound, EForbidden.
+	SetHostLimit(ctx context.Context, keyID int64, limit int) error
+}
