@@ -215,6 +215,7 @@ func TestBrowserCreateTenant(t *testing.T) {
 	browserSignIn(t, ctx, s, s.Token)
 	run(t, ctx, "submit a bad slug",
 		chromedp.Navigate(s.URL+"/tenants"),
+		chromedp.Click(chromedp.CSS("details.create summary")),
 		chromedp.WaitVisible(chromedp.CSS("#f-slug")),
 		chromedp.SendKeys(chromedp.CSS("#f-slug"), "Not A Slug"),
 		chromedp.SendKeys(chromedp.CSS("#f-name"), "Northwind Traders"),
