@@ -237,3 +237,22 @@ func TestBrowserCreateTenant(t *testing.T) {
 		t.Errorf("location %q, want the new tenant's page", loc)
 	}
 }
+
+// TestBrowserAuditFilter: typing an action prefix narrows the audit log in place (htmx), and the
+// URL follows, so the filtered view can be shared.
+func TestBrowserAuditFilter(t *testing.T) {
+	ctx := newTab(t)
+	s := servertest.Start(t, servertest.Options{})
+	fabrikam(t, s)
+	browserSignIn(t, ctx, s, s.Token)
+	run(t, ctx, "filter the audit log",
+		chromedp.Navigate(s.URL+"/audit"),
+		chromedp.WaitVisible(chromedp.CSS("#filter-action")),
+		chromedp.SendKeys(chromedp.CSS("#filter-action"), "tenant."),
+		chromedp.Poll[chromedp.Void](`!document.querySelector("#audit-results").textContent.includes("token.create")`),
+	)
+	wantText(t, text(t, ctx, "#audit-results"), "tenant.create", "tenant:fabrikam", "tenant:contoso")
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/audit?tenant=&action=tenant.") {
+		t.Errorf("location %q, want the filter in the URL", loc)
+	}
+}
