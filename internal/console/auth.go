@@ -32,7 +32,7 @@ func (s *Server) signinForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, status int, notice, errMsg, next string) {
-	v := view{Title: "Sign in", PageID: "signin", Status: status, Now: s.Now(),
+	v := view{Title: "Sign in", PageID: "signin", Now: s.Now(),
 		Data: signinView{Notice: notice, Error: errMsg, Next: safeNext(next)}}
 	if err := s.write(w, status, "signin", v); err != nil {
 		s.Logger.Error("console render sign-in", "err", err)
@@ -55,7 +55,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	next := r.PostForm.Get("next")
 	secret := strings.TrimSpace(r.PostForm.Get("token"))
 	if secret == "" {
-		s.renderSignin(w, r, http.StatusBadRequest, "", "Enter an API token: the operator token licet printed on first start, or a tenant token from `licet token create --tenant SLUG`.", next)
+		s.renderSignin(w, r, http.StatusBadRequest, "", "Enter an API token: the operator token licet printed on first start, or a tenant token from licet token create --tenant SLUG.", next)
 		return
 	}
 	actor, err := s.Tokens.Authenticate(r.Context(), secret)

@@ -337,13 +337,12 @@ type view struct {
 	Result   any
 	Data     any
 	Now      time.Time
-	Status   int
 	Message  string // of the error page
 }
 
 func (s *Server) render(c *reqCtx, status int, id, title string, data any) error {
 	v := view{Title: title, PageID: id, Actor: c.actor, SignedIn: true, CSRF: s.keys.csrfToken(c.sess),
-		Tenant: c.tenant, Flash: c.flash, Form: c.form, Result: c.result, Data: data, Now: s.Now(), Status: status}
+		Tenant: c.tenant, Flash: c.flash, Form: c.form, Result: c.result, Data: data, Now: s.Now()}
 	if v.Tenant == nil {
 		v.Tenant = c.home
 	}
@@ -385,7 +384,7 @@ func (s *Server) renderError(c *reqCtx, err error) {
 		title = "Not found"
 	}
 	v := view{Title: title, PageID: "error", Actor: c.actor, SignedIn: true, CSRF: s.keys.csrfToken(c.sess),
-		Tenant: c.home, Now: s.Now(), Status: status, Message: e.Message}
+		Tenant: c.home, Now: s.Now(), Message: e.Message}
 	v.Nav = s.nav(c, c.home)
 	if werr := s.write(c.w, status, "error", v); werr != nil {
 		s.Logger.Error("console render error page", "err", werr)

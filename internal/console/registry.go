@@ -3,9 +3,9 @@ package console
 import (
 	"bytes"
 	"html/template"
-	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/licet/licet"
 )
@@ -106,7 +106,7 @@ type panelView struct {
 	Data   any
 	Tenant *licet.Tenant
 	Actor  licet.Actor
-	Now    any
+	Now    time.Time
 }
 
 // navSection is a group of the left navigation.
@@ -160,6 +160,3 @@ func (s *Server) nav(c *reqCtx, t *licet.Tenant) []navSection {
 	}
 	return out
 }
-
-// statusOK reports whether a status is a success, for templates.
-func statusOK(status int) bool { return status < http.StatusBadRequest }

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/licet/licet/internal/catalog"
@@ -75,14 +74,6 @@ func (s *Server) funcs() template.FuncMap {
 		},
 		"isotime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"money":   money,
-		"join":    strings.Join,
-		"plural": func(n int, one, many string) string {
-			if n == 1 {
-				return fmt.Sprintf("%d %s", n, one)
-			}
-			return fmt.Sprintf("%d %s", n, many)
-		},
-		"statusOK": statusOK,
 		// field describes an input: field form name label type hint [required].
 		"field": func(f *form, name, label, typ, hint string, required ...bool) fieldView {
 			v := fieldView{ID: "f-" + name, Name: name, Label: label, Type: typ, Hint: hint, Required: len(required) > 0 && required[0]}
@@ -103,7 +94,6 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return v
 		},
-		"list": func(v ...string) []string { return v },
 	}
 }
 
