@@ -114,6 +114,8 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(
 		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.versionCommand(),
 		a.tenantCommand(), a.tokenCommand(), a.auditCommand(), a.catalogCommand(),
+		a.adviseCommand(),
+		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

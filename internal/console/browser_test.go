@@ -143,7 +143,7 @@ func TestBrowserSignInOverviewSignOut(t *testing.T) {
 	ctx := newTab(t)
 	s := servertest.Start(t, servertest.Options{})
 	browserSignIn(t, ctx, s, s.Token)
-	wantText(t, text(t, ctx, "main"), "Overview", "Tenants", "Contoso Ltd.", "Changes per day", "Recent changes", "tenant.create")
+	wantText(t, text(t, ctx, "main"), "Overview", "Tenants", "Contoso Ltd.", "Changes per day", "Recent changes", "Full audit log")
 	if cur := text(t, ctx, `nav a[aria-current="page"]`); cur != "Overview" {
 		t.Errorf("current navigation entry %q, want Overview", cur)
 	}

@@ -34,6 +34,7 @@ type Server struct {
 	Tenants licet.TenantService
 	Tokens  licet.TokenService
 	Audit   licet.AuditService
+	Seats   licet.SeatService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's public key, published for offline ticket verification.

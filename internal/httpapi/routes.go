@@ -30,6 +30,22 @@ func (s *Server) routes() []route {
 
 		{Method: "GET", Pattern: "/v1/audit", Handler: s.audit},
 		{Method: "GET", Pattern: "/v1/catalog", Handler: s.getCatalog},
+
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.listSubscriptions()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.buySubscription()},
+		{Method: "PATCH", Pattern: "/v1/tenants/{tenant}/subscriptions/{id}", Handler: s.updateSubscription()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/skus", Handler: s.subscribedSKUs()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/users", Handler: s.listUsers()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/users", Handler: s.createUser()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/users/batch", MaxBody: BulkMaxBody, Handler: s.importUsers()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/users/{upn}", Handler: s.getUser()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/users/{upn}/assignLicense", Handler: s.assignLicense()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/assignments/batch", MaxBody: BulkMaxBody, Handler: s.assignBatch()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/groups", Handler: s.listGroups()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups", Handler: s.createGroup()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/groups/{group}", Handler: s.getGroup()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups/{group}/members", Handler: s.addMembers()},
+		{Method: "DELETE", Pattern: "/v1/tenants/{tenant}/groups/{group}/members/{upn}", Handler: s.removeMember()},
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/console"
 	"github.com/licet/licet/internal/httpapi"
+	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
@@ -139,10 +140,14 @@ func (a *App) prepare(ctx context.Context) error {
 		if err := Demo(licet.WithActor(ctx, licet.System), a.DB, cfg.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if err := demoSeats(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
+			return fmt.Errorf("demo seats: %w", err)
+		}
 	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
 		Catalog:    func() *catalog.Catalog { return a.Catalog },
+		Seats:      &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
 		SigningKey: a.Key.Public().(ed25519.PublicKey),
 		Logger:     cfg.Logger,
 	}

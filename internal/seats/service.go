@@ -1,0 +1,83 @@
+package seats
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/tenancy"
+)
+
+// Service implements licet.SeatService on the database.
+type Service struct {
+	DB *store.DB
+	// Catalog returns the SKU catalog in force; nil when none is loaded.
+	Catalog func() *catalog.Catalog
+	Now     func() time.Time
+	// ChunkSize is how many users one transaction of a batch handles; DefaultChunk when 0.
+	ChunkSize int
+}
+
+var _ licet.SeatService = (*Service)(nil)
+
+// DefaultChunk is how many users of a batch go in one transaction.
+const DefaultChunk = 2000
+
+func (s *Service) catalog() (*catalog.Catalog, error) {
+	if s.Catalog != nil {
+		if c := s.Catalog(); c != nil {
+			return c, nil
+		}
+	}
+	return nil, licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded: start the server with --catalog FILE or --demo")
+}
+
+func (s *Service) now() int64 { return s.Now().UnixMilli() }
+
+// lookup reads the tenant inside tx; a tenant admin gets ENotFound for other tenants.
+func lookup(ctx context.Context, tx *store.Tx, tenant string) (licet.Tenant, error) {
+	return tenancy.Lookup(ctx, tx, tenant)
+}
+
+// org is the tenant as the catalog's rules see it.
+func org(t licet.Tenant) catalog.Org {
+	return catalog.Org{Type: t.OrgType, Cloud: t.Cloud, Country: t.UsageLocation}
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// forUpdate is the locking clause of SELECT … FOR UPDATE on PostgreSQL; SQLite has a single
+// writer and needs none.
+func forUpdate(tx *store.Tx) string {
+	if tx.Dialect() == store.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// chunks calls fn on consecutive slices of at most n elements.
+func chunks[T any](list []T, n int, fn func(part []T) error) error {
+	for len(list) > 0 {
+		k := min(n, len(list))
+		if err := fn(list[:k]); err != nil {
+			return err
+		}
+		list = list[k:]
+	}
+	return nil
+}
+
+// anys converts a slice to query arguments.
+func anys[T any](list []T) []any {
+	out := make([]any, len(list))
+	for i, v := range list {
+		out[i] = v
+	}
+	return out
+}

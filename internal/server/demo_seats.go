@@ -1,0 +1,76 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/store"
+)
+
+// demoSeats gives the demo tenant contoso subscriptions, a dozen users, a group and some
+// licenses, so that `licet skus --tenant contoso` shows real numbers. It does nothing when
+// contoso has subscriptions already, or when no catalog is loaded.
+func demoSeats(ctx context.Context, db *store.DB, cat *catalog.Catalog, now func() time.Time) error {
+	if cat == nil {
+		return nil
+	}
+	svc := &seats.Service{DB: db, Catalog: func() *catalog.Catalog { return cat }, Now: now}
+	subs, err := svc.Subscriptions(ctx, "contoso")
+	if err != nil || len(subs) > 0 {
+		return err
+	}
+	for _, s := range []licet.Subscription{
+		{SKU: "ENTERPRISEPACK", Quantity: 25}, {SKU: "MCOEV", Quantity: 10}, {SKU: "MCOPSTN1", Quantity: 5},
+		{SKU: "MCOMEETADV", Quantity: 10}, {SKU: "MCOPSTNC"},
+	} {
+		if _, err := svc.BuySubscription(ctx, "contoso", s); err != nil {
+			return fmt.Errorf("buy %s: %w", s.SKU, err)
+		}
+	}
+	names := []string{"Adele Vance", "Alex Wilber", "Diego Siciliani", "Grady Archie", "Isaiah Langer", "Johanna Lorenz",
+		"Lee Gu", "Lidia Holloway", "Lynne Robbins", "Megan Bowen", "Miriam Graham", "Nestor Wilke"}
+	var users []licet.User
+	for _, n := range names {
+		users = append(users, licet.User{UPN: strings.ToLower(strings.ReplaceAll(n, " ", ".")) + "@contoso.com", DisplayName: n})
+	}
+	users[11].OnPremisesPSTN = true // Nestor is a hybrid user: Phone System only
+	users = append(users, licet.User{UPN: "room.boardroom@contoso.com", DisplayName: "Boardroom", Kind: licet.UserRoom})
+	if _, err := svc.ImportUsers(ctx, "contoso", users); err != nil {
+		return err
+	}
+	if _, err := svc.CreateGroup(ctx, "contoso", licet.Group{Name: "Sales", Description: "the sales team"}); err != nil {
+		return err
+	}
+	if _, err := svc.AddMembers(ctx, "contoso", "Sales", []string{users[0].UPN, users[1].UPN, users[2].UPN, users[9].UPN}); err != nil {
+		return err
+	}
+	upns := func(us []licet.User) []string {
+		out := make([]string, len(us))
+		for i, u := range us {
+			out[i] = u.UPN
+		}
+		return out
+	}
+	for _, b := range []licet.BatchAssignment{
+		{Users: upns(users), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPACK"}}}},
+		{Users: upns(users[:4]), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "MCOEV"}, {SKU: "MCOPSTN1"}, {SKU: "MCOPSTNC"}}}},
+		{Users: []string{users[11].UPN, users[12].UPN}, LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "MCOEV"}}}},
+		{Users: upns(users[4:9]), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "MCOMEETADV"}}}},
+	} {
+		res, err := svc.AssignBatch(ctx, "contoso", b)
+		if err != nil {
+			return err
+		}
+		for _, r := range res.Results {
+			if r.Error != nil {
+				return fmt.Errorf("assign %s: %w", r.UPN, r.Error)
+			}
+		}
+	}
+	return nil
+}
