@@ -46,6 +46,8 @@ type Server struct {
 	KMSLimiter *ratelimit.Limiter
 	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
+	// Console, when set, serves every path outside /v1 that no API route takes: the web console.
+	Console http.Handler
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -79,6 +81,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.Console != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+			s.Console.ServeHTTP(w, r)
+			return
+		}
 		s.writeError(w, r, licet.Errorf(licet.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
 	})
 	return mux

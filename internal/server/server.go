@@ -23,6 +23,7 @@ import (
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/console"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/ratelimit"
@@ -160,8 +161,21 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
+	if api.Console, err = a.console(tenants); err != nil {
+		return err
+	}
 	a.Handler = api.Handler()
 	return nil
+}
+
+// console assembles the web console on the services of the API.
+func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
+	c := &console.Server{
+		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
+		Catalog:    func() *catalog.Catalog { return a.Catalog },
+		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger,
+	}
+	return c.Handler()
 }
 
 func (a *App) loadCatalog() error {

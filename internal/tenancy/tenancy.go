@@ -313,12 +313,25 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (licet.Actor,
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
 		return licet.Actor{}, unauthorized
 	}
+	return s.actorWhere(ctx, `k.hash = ?`, HashToken(secret), unauthorized)
+}
+
+// ActorByTokenID returns the actor of the token with this id, or EUnauthorized when the token is
+// unknown or revoked. The console calls it on every request of a signed-in session, so that
+// revoking a token ends the sessions opened with it.
+func (s *Service) ActorByTokenID(ctx context.Context, id int64) (licet.Actor, error) {
+	return s.actorWhere(ctx, `k.id = ?`, id, licet.Errorf(licet.EUnauthorized, "token %d is unknown or revoked", id))
+}
+
+// actorWhere reads the actor of the one token matching cond, or returns unauthorized when there is
+// none or it is revoked.
+func (s *Service) actorWhere(ctx context.Context, cond string, arg any, unauthorized error) (licet.Actor, error) {
 	var a licet.Actor
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var role string
 		var revoked sql.NullInt64
 		err := tx.QueryRow(ctx, `SELECT k.id, k.role, COALESCE(t.id, 0), COALESCE(t.slug, ''), k.partner, k.revoked_at
-			FROM tokens k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`, HashToken(secret)).
+			FROM tokens k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE `+cond, arg).
 			Scan(&a.TokenID, &role, &a.TenantID, &a.Tenant, &a.Partner, &revoked)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked.Valid) {
 			return unauthorized

@@ -144,3 +144,31 @@ func TestTokenLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestActorByTokenID: the console re-reads a session's token on every request; a revoked or
+// unknown token gives EUnauthorized, a live one its role and tenant.
+func TestActorByTokenID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := &tenancy.Service{DB: db, Now: fixedNow}
+		ctx := operatorCtx()
+		if _, err := s.CreateTenant(ctx, licet.Tenant{Slug: "contoso", Name: "Contoso"}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.CreateToken(ctx, licet.Token{Tenant: "contoso"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.ActorByTokenID(ctx, tok.ID)
+		if err != nil || a.Role != licet.RoleTenant || a.Tenant != "contoso" || a.TenantID == 0 || a.TokenID != tok.ID {
+			t.Fatalf("ActorByTokenID = %+v, %v; want tenant contoso with token %d", a, err, tok.ID)
+		}
+		if err := s.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		for name, id := range map[string]int64{"revoked": tok.ID, "unknown": tok.ID + 100} {
+			if _, err := s.ActorByTokenID(ctx, id); licet.ErrorCode(err) != licet.EUnauthorized {
+				t.Errorf("%s: ActorByTokenID = %v, want unauthorized", name, err)
+			}
+		}
+	})
+}

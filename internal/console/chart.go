@@ -1,0 +1,81 @@
+package console
+
+import (
+	"fmt"
+	"time"
+)
+
+// chart is a server-rendered SVG bar chart of counts per day (templates/partials.html "chart"):
+// the overview's changes per day now, activations per day once keys land.
+type chart struct {
+	Title   string // for the figure caption
+	Summary string // what a screen reader hears instead of the bars
+	Width   int
+	Height  int
+	Base    float64 // y of the baseline
+	LabelY  float64 // y of the day labels
+	Bars    []bar
+	Max     int
+}
+
+// bar is one day of a chart.
+type bar struct {
+	X, Y, W, H float64
+	Value      int
+	Day        string  // "22 Nov"
+	Tick       string  // the axis label, on some bars only
+	TickX      float64 // the middle of the bar
+	ValueY     float64 // where the count is written above the bar
+}
+
+// Chart geometry, in SVG user units.
+const (
+	chartWidth  = 560
+	chartHeight = 160
+	chartTop    = 16 // room for the count above the tallest bar
+	chartBottom = 24 // room for the day labels
+)
+
+// dailyChart counts the times per UTC day over the days ending today.
+func dailyChart(title string, times []time.Time, now time.Time, days int) chart {
+	today := now.UTC().Truncate(24 * time.Hour)
+	first := today.AddDate(0, 0, -(days - 1))
+	counts := make([]int, days)
+	for _, t := range times {
+		d := int(t.UTC().Truncate(24*time.Hour).Sub(first) / (24 * time.Hour))
+		if d >= 0 && d < days {
+			counts[d]++
+		}
+	}
+	c := chart{Title: title, Width: chartWidth, Height: chartHeight, Base: chartHeight - chartBottom, LabelY: chartHeight - 6}
+	total, busiest := 0, 0
+	for i, n := range counts {
+		total += n
+		if n > c.Max {
+			c.Max, busiest = n, i
+		}
+	}
+	scale := 1.0
+	if c.Max > 0 {
+		scale = (c.Base - chartTop) / float64(c.Max)
+	}
+	slot := float64(chartWidth) / float64(days)
+	for i, n := range counts {
+		day := first.AddDate(0, 0, i)
+		b := bar{W: slot * 0.7, Value: n, Day: day.Format("2 Jan")}
+		b.X = float64(i)*slot + (slot-b.W)/2
+		b.H = max(float64(n)*scale, 1.5) // an empty day still shows a sliver on the axis
+		b.Y = c.Base - b.H
+		b.ValueY = b.Y - 3
+		b.TickX = b.X + b.W/2
+		if i%2 == (days-1)%2 { // every other day, always today
+			b.Tick = day.Format("2 Jan")
+		}
+		c.Bars = append(c.Bars, b)
+	}
+	c.Summary = fmt.Sprintf("%s: %d over the last %d days", title, total, days)
+	if c.Max > 0 {
+		c.Summary += fmt.Sprintf(", most on %s (%d)", c.Bars[busiest].Day, c.Max)
+	}
+	return c
+}

@@ -1,0 +1,45 @@
+package console
+
+import (
+	"github.com/licet/licet"
+)
+
+// Tenants: the operator's list of customer organisations, and the form that creates one.
+
+func init() {
+	register(&page{ID: "tenants", Title: "Tenants", Path: "/tenants", Nav: 20, OperatorOnly: true,
+		Load:    loadTenants,
+		Actions: map[string]handler{"": createTenant},
+	})
+}
+
+// tenantsData is the tenants page.
+type tenantsData struct {
+	Tenants  []tenantRow
+	OrgTypes []string
+	Clouds   []string
+}
+
+func loadTenants(s *Server, c *reqCtx) (any, error) {
+	rows, err := tenantRows(c)
+	if err != nil {
+		return nil, err
+	}
+	return tenantsData{Tenants: rows, OrgTypes: licet.OrgTypes, Clouds: licet.Clouds}, nil
+}
+
+func createTenant(s *Server, c *reqCtx) error {
+	f := c.r.PostForm
+	t, err := s.Tenants.CreateTenant(c.ctx(), licet.Tenant{
+		Slug: f.Get("slug"), Name: f.Get("name"), OrgType: f.Get("org_type"), Cloud: f.Get("cloud"),
+		UsageLocation: f.Get("usage_location"),
+	})
+	if err != nil {
+		field := ""
+		if licet.ErrorCode(err) == licet.EConflict {
+			field = "slug"
+		}
+		return c.refuse(err, field)
+	}
+	return c.redirect("/tenants/"+t.Slug, "Tenant "+t.Name+" ("+t.Slug+") created.")
+}

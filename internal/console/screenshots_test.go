@@ -1,0 +1,132 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/server/servertest"
+)
+
+var update = flag.Bool("update", false, "write the console's screenshots to docs/screenshots")
+
+// TestScreenshots takes the main pages from the demo data, with a few days of changes, on a
+// laptop and on a phone. With -update it writes them to docs/screenshots for the README;
+// otherwise it checks that every page renders to an image.
+func TestScreenshots(t *testing.T) {
+	ctx := newTab(t)
+	clk := newClock()
+	clk.Set(time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC))
+	s := servertest.Start(t, servertest.Options{Now: clk.Now})
+	contoso := screenshotData(t, s, clk)
+	dir := t.TempDir()
+	if *update {
+		dir = filepath.Join("..", "..", "docs", "screenshots")
+	}
+	shot := func(name string, width, height int64, path string, mobile bool) {
+		t.Helper()
+		var opts []chromedp.EmulateViewportOption
+		if mobile {
+			opts = append(opts, chromedp.EmulateScale(2), chromedp.EmulateMobile)
+		}
+		run(t, ctx, "viewport for "+name, chromedp.EmulateViewport(width, height, opts...))
+		if path != "" {
+			run(t, ctx, "open "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main")))
+		}
+		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(img))
+		if err != nil || int64(cfg.Width) < width {
+			t.Fatalf("screenshot %s: %v, width %d; want a PNG at least %d wide", name, err, cfg.Width, width)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot("signin", 1280, 720, "/signin", false)
+	browserSignIn(t, ctx, s, s.Token)
+	shot("overview", 1280, 860, "/", false)
+	run(t, ctx, "submit a tenant with a bad usage location",
+		chromedp.Navigate(s.URL+"/tenants"),
+		chromedp.Click(chromedp.CSS("details.create summary")),
+		chromedp.SendKeys(chromedp.CSS("#f-slug"), "litware"),
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "Litware, Inc."),
+		chromedp.SendKeys(chromedp.CSS("#f-usage_location"), "UK"),
+		chromedp.Click(chromedp.CSS(`form[action="/tenants"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-usage_location-err")),
+	)
+	shot("tenants", 1280, 860, "", false)
+	shot("audit", 1280, 860, "/audit", false)
+	shot("catalog", 1280, 860, "/catalog", false)
+	run(t, ctx, "create a token",
+		chromedp.Navigate(s.URL+"/tokens"),
+		chromedp.Click(chromedp.CSS("details.create summary")),
+		chromedp.WaitVisible(chromedp.CSS("#f-label")),
+		chromedp.SendKeys(chromedp.CSS("#f-label"), "helpdesk laptop"),
+		chromedp.Click(chromedp.CSS(`form[action="/tokens"][method="post"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#secret")),
+	)
+	shot("tokens", 1280, 860, "", false)
+	shot("overview-phone", 390, 844, "/", true)
+
+	tenant := newTab(t)
+	ctx = tenant
+	browserSignIn(t, ctx, s, contoso.Secret)
+	shot("tenant-overview", 1280, 860, "/", false)
+}
+
+// screenshotData adds tenants and tokens over two weeks, so that the overview has something to
+// show; it returns contoso's admin token.
+func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token {
+	t.Helper()
+	ctx := context.Background()
+	day := func(d, hour int) { clk.Set(time.Date(2026, 11, d, hour, 15, 0, 0, time.UTC)) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := func(tk licet.Token) *licet.Token {
+		t.Helper()
+		out, err := s.Operator.CreateToken(ctx, tk)
+		must(err)
+		return out
+	}
+	day(10, 9)
+	_, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam, Inc.", UsageLocation: "FR"})
+	must(err)
+	contoso := token(licet.Token{Tenant: "contoso", Label: "Contoso IT"})
+	token(licet.Token{Tenant: "fabrikam", Label: "Fabrikam IT"})
+	day(12, 14)
+	_, err = s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "northwind", Name: "Northwind Traders", OrgType: "nonprofit", UsageLocation: "GB"})
+	must(err)
+	old := token(licet.Token{Tenant: "northwind", Label: "migration script"})
+	day(15, 11)
+	token(licet.Token{Partner: "Adatum Reseller", Label: "order intake"})
+	_, err = s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "woodgrove", Name: "Woodgrove Bank", OrgType: "commercial", UsageLocation: "US"})
+	must(err)
+	day(18, 16)
+	token(licet.Token{Tenant: "woodgrove", Label: "Woodgrove IT"})
+	token(licet.Token{Tenant: "northwind", Label: "Northwind IT"})
+	must(s.Operator.RevokeToken(ctx, old.ID))
+	day(20, 10)
+	_, err = s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "tailspin", Name: "Tailspin Toys", OrgType: "edu", UsageLocation: "DE"})
+	must(err)
+	token(licet.Token{Tenant: "tailspin", Label: "Tailspin IT"})
+	day(22, 8)
+	token(licet.Token{Tenant: "contoso", Label: "backup job"})
+	token(licet.Token{Label: "second operator"})
+	clk.Set(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC))
+	return contoso
+}
