@@ -34,6 +34,12 @@ type Server struct {
 	Tenants licet.TenantService
 	Tokens  licet.TokenService
 	Audit   licet.AuditService
+	// Volume activation: products, agreements, keys and machine activation.
+	Products          licet.ProductService
+	Agreements        licet.AgreementService
+	Keys              licet.KeyService
+	Activations       licet.ActivationService
+	ActivationLimiter ActivationLimiter
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's public key, published for offline ticket verification.
