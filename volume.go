@@ -63,8 +63,8 @@ type Agreement struct {
 	Tenant      string    `json:"tenant"`
 	LicensingID string    `json:"licensing_id"` // generated when empty
 	Program     string    `json:"program"`
-	Level       string    `json:"level,omitempty"` // pricing level A–D
-	Quantity    int64     `json:"quantity"`        // licenses purchased
+	Level       string    `json:"level,omitempty"`  // pricing level A–D
+	Quantity    int64     `json:"quantity"`         // licenses purchased
 	Parent      string    `json:"parent,omitempty"` // licensing ID of the parent agreement (affiliates)
 	CreatedAt   time.Time `json:"created_at"`
 }
