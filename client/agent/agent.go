@@ -76,6 +76,7 @@ func (a *Agent) machine() licet.Machine {
 
 // Status is the license information of the installed product (slmgr /dli, /dlv).
 type Status struct {
+	At         time.Time    `json:"at"` // the agent's clock when the status was computed
 	State      LicenseState `json:"state"`
 	StateText  string       `json:"state_text"`
 	Product    string       `json:"product,omitempty"`
@@ -222,7 +223,7 @@ func (a *Agent) Status() (*Status, error) {
 	}
 	now := a.now()
 	m := a.machine()
-	st := &Status{Product: s.Product, KeyType: s.KeyType, Group: s.KeyGroup, Machine: m.ID, Server: s.Server, OperatorKey: s.OperatorKey, InstalledAt: s.InstalledAt}
+	st := &Status{At: now, Product: s.Product, KeyType: s.KeyType, Group: s.KeyGroup, Machine: m.ID, Server: s.Server, OperatorKey: s.OperatorKey, InstalledAt: s.InstalledAt}
 	if s.Key == "" {
 		return st.set(Unlicensed, nil, "no product key is installed"), nil
 	}

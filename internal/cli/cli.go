@@ -114,6 +114,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(
 		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.versionCommand(),
 		a.tenantCommand(), a.tokenCommand(), a.auditCommand(), a.catalogCommand(),
+		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(), a.benchCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
