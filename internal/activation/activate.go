@@ -282,7 +282,7 @@ const (
 	sqlKey        = `SELECT k.id, COALESCE(t.slug, ''), k.blocked FROM product_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ? AND k.type IN ('mak', 'retail')`
 	sqlMachine    = `SELECT id, hardware FROM activations WHERE key_id = ? AND machine_id = ?`
 	sqlConsume    = `UPDATE product_keys SET used = used + 1 WHERE id = ? AND used < activation_limit AND blocked = 0`
-	sqlRelease    = `UPDATE product_keys SET used = used - 1 WHERE id = ?`
+	sqlForget     = `DELETE FROM activations WHERE key_id = ? AND machine_id = ?`
 	sqlLimit      = `SELECT activation_limit, used, blocked FROM product_keys WHERE id = ?`
 	sqlInsert     = `INSERT INTO activations (key_id, product_id, machine_id, hardware, virtual, hostname, method, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, 'online', ?, ?) ON CONFLICT (key_id, machine_id) DO NOTHING`
 	sqlSeen       = `UPDATE activations SET last_seen_at = ?, hostname = ? WHERE id = ?`
@@ -291,7 +291,7 @@ const (
 
 func prepareBatch(ctx context.Context, tx *store.Tx, now int64) (*batchTx, error) {
 	b := &batchTx{now: now, stmts: map[string]*sql.Stmt{}, keys: map[string]keyState{}}
-	for _, q := range []string{sqlKey, sqlMachine, sqlConsume, sqlRelease, sqlLimit, sqlInsert, sqlSeen, sqlRehardware} {
+	for _, q := range []string{sqlKey, sqlMachine, sqlConsume, sqlForget, sqlLimit, sqlInsert, sqlSeen, sqlRehardware} {
 		st, err := tx.Prepare(ctx, q)
 		if err != nil {
 			b.close()
@@ -343,53 +343,53 @@ func (b *batchTx) apply(ctx context.Context, j *job) result {
 	if !k.found || k.blocked {
 		return result{err: invalidKey}
 	}
-	return b.activate(ctx, j, k, true)
+	return b.activate(ctx, j, k)
 }
 
 // activate records the machine on the key: a known machine within hardware tolerance costs
 // nothing; a new machine, or one whose hardware changed beyond tolerance, consumes one
-// activation if any remain.
-func (b *batchTx) activate(ctx context.Context, j *job, k keyState, retry bool) result {
+// activation if any remain. The common case, a new machine, takes two statements: the insert
+// (which does nothing for a known machine, also one another process just committed) and the
+// conditional update of the key's count.
+func (b *batchTx) activate(ctx context.Context, j *job, k keyState) result {
 	m := j.machine
-	out := result{keyID: k.id, tenant: k.tenant}
-	var actID int64
-	var hw string
-	err := b.stmts[sqlMachine].QueryRowContext(ctx, k.id, m.ID).Scan(&actID, &hw)
-	known := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	out := result{keyID: k.id, tenant: k.tenant, consumed: true}
+	n, err := b.exec(ctx, sqlInsert, k.id, j.product.ID, m.ID, m.Hardware, store.Bool(m.Virtual), m.Hostname, b.now, b.now)
+	if err != nil {
 		return internal(err)
 	}
-	if known && hardware.Within(hw, m.Hardware) {
-		if _, err := b.exec(ctx, sqlSeen, b.now, m.Hostname, actID); err != nil {
+	if n == 1 {
+		if n, err = b.exec(ctx, sqlConsume, k.id); err != nil {
 			return internal(err)
+		}
+		if n == 0 {
+			if _, err := b.exec(ctx, sqlForget, k.id, m.ID); err != nil {
+				return internal(err)
+			}
+			return b.refusal(ctx, k.id)
 		}
 		return out
 	}
-	n, err := b.exec(ctx, sqlConsume, k.id)
-	if err != nil {
+	var actID int64
+	var hw string
+	if err := b.stmts[sqlMachine].QueryRowContext(ctx, k.id, m.ID).Scan(&actID, &hw); err != nil {
+		return internal(err)
+	}
+	if hardware.Within(hw, m.Hardware) {
+		if _, err := b.exec(ctx, sqlSeen, b.now, m.Hostname, actID); err != nil {
+			return internal(err)
+		}
+		out.consumed = false
+		return out
+	}
+	if n, err = b.exec(ctx, sqlConsume, k.id); err != nil {
 		return internal(err)
 	}
 	if n == 0 {
 		return b.refusal(ctx, k.id)
 	}
-	out.consumed = true
-	if known {
-		if _, err := b.exec(ctx, sqlRehardware, m.Hardware, store.Bool(m.Virtual), m.Hostname, j.product.ID, b.now, actID); err != nil {
-			return internal(err)
-		}
-		return out
-	}
-	n, err = b.exec(ctx, sqlInsert, k.id, j.product.ID, m.ID, m.Hardware, store.Bool(m.Virtual), m.Hostname, b.now, b.now)
-	if err != nil {
+	if _, err := b.exec(ctx, sqlRehardware, m.Hardware, store.Bool(m.Virtual), m.Hostname, j.product.ID, b.now, actID); err != nil {
 		return internal(err)
-	}
-	if n == 0 && retry {
-		// Another process activated this machine since we looked: give back the activation
-		// and treat the machine as known.
-		if _, err := b.exec(ctx, sqlRelease, k.id); err != nil {
-			return internal(err)
-		}
-		return b.activate(ctx, j, k, false)
 	}
 	return out
 }
