@@ -100,18 +100,9 @@ func (s *Service) product(ctx context.Context, slug string) (licet.Product, erro
 
 // Activate activates a machine with a MAK or retail key and returns a signed ticket.
 func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*licet.Activation, error) {
-	k, err := keys.Parse(r.Key)
+	k, err := CheckRequest(r)
 	if err != nil {
-		return nil, licet.Errorf(licet.EInvalid, "%v", err).With("field", "key")
-	}
-	if err := CheckActivatable(k.Type); err != nil {
 		return nil, err
-	}
-	if err := CheckMachine(r.Machine); err != nil {
-		return nil, err
-	}
-	if r.Product == "" {
-		return nil, licet.Errorf(licet.EInvalid, "product is required (see `licet product list`)").With("field", "product")
 	}
 	p, err := s.product(ctx, r.Product)
 	if err != nil {
@@ -136,6 +127,22 @@ func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*lic
 		return nil, err
 	}
 	return &licet.Activation{Ticket: signed, Product: p.Slug, KeyID: res.keyID, Machine: r.Machine.ID, Consumed: res.consumed, IssuedAt: now}, nil
+}
+
+// CheckRequest checks an activation request without the database: the key's form and type,
+// the product's presence and the machine. It returns the parsed key.
+func CheckRequest(r licet.ActivationRequest) (keys.Key, error) {
+	k, err := keys.Parse(r.Key)
+	if err != nil {
+		return k, licet.Errorf(licet.EInvalid, "%v", err).With("field", "key")
+	}
+	if err := CheckActivatable(k.Type); err != nil {
+		return k, err
+	}
+	if r.Product == "" || len(r.Product) > 63 {
+		return k, licet.Errorf(licet.EInvalid, "product is required (see `licet product list`)").With("field", "product")
+	}
+	return k, CheckMachine(r.Machine)
 }
 
 // serial returns a random ticket serial.
