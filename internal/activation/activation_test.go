@@ -366,6 +366,12 @@ func TestActivateRefusals(t *testing.T) {
 				}
 			})
 		}
+		// An unknown key and a blocked key get the same answer, word for word.
+		_, errUnknown := f.svc.Activate(context.Background(), licet.ActivationRequest{Key: unknown.String(), Product: "desktop-11", Machine: m})
+		_, errBlocked := f.svc.Activate(context.Background(), licet.ActivationRequest{Key: blocked.Key, Product: "desktop-11", Machine: m})
+		if errUnknown.Error() != errBlocked.Error() || len(licet.AsError(errBlocked).Details) != 0 {
+			t.Errorf("unknown key: %q, blocked key: %q; want the same answer without details", errUnknown, errBlocked)
+		}
 		for _, id := range []int64{f.mak.ID, blocked.ID} {
 			if k := must[*licet.ProductKey](t)(f.svc.Key(ctx, id)); k.Used != 0 {
 				t.Errorf("key %d: used %d after refusals, want 0", id, k.Used)
