@@ -117,6 +117,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.adviseCommand(),
 		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
 		a.kmsCommand(), a.discoverCommand(),
+		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

@@ -1,24 +1,14 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/licet/licet/internal/cli"
 	"github.com/licet/licet/internal/kmscentral/centraltest"
 	"github.com/licet/licet/internal/server/servertest"
 )
-
-func run(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // TestKMSHostActivation activates hosts through the command line against a whole service: six
 // hosts on one key, the 7th refused, a re-activation free, the air-gapped path, the rate limit.
@@ -35,16 +25,16 @@ func TestKMSHostActivation(t *testing.T) {
 		dir := t.TempDir()
 		state := func(i int) string { return filepath.Join(dir, fmt.Sprint("host", i)) }
 		for i := 1; i <= 6; i++ {
-			code, out, errText := run(t, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(i))
+			code, out, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(i))
 			if code != 0 || !strings.Contains(out, "activated") || !strings.Contains(out, fmt.Sprintf("%d of its 6 hosts", i)) {
 				t.Fatalf("host %d: exit %d, out %q, err %q", i, code, out, errText)
 			}
 		}
-		code, _, errText := run(t, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(7))
+		code, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(7))
 		if code != 1 || !strings.Contains(errText, "6 of its 6 hosts") || !strings.Contains(errText, "[KMSHostLimitExceeded]") || !strings.Contains(errText, "re-activate") {
 			t.Fatalf("7th host: exit %d, err %q; want 1 and the limit named with the way out", code, errText)
 		}
-		code, out, errText := run(t, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(1))
+		code, out, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(1))
 		if code != 0 || !strings.Contains(out, "re-activated") || !strings.Contains(out, "6 of its 6 hosts") {
 			t.Fatalf("re-activation: exit %d, out %q, err %q", code, out, errText)
 		}
@@ -52,25 +42,25 @@ func TestKMSHostActivation(t *testing.T) {
 		// Air-gapped: a second key, request file → approval by the tenant admin → response file.
 		key2, _ := centraltest.HostKey(t, db, tenantID, 20)
 		req, resp := filepath.Join(dir, "req.json"), filepath.Join(dir, "resp.json")
-		if code, out, errText := run(t, "kms", "activate", "--key", key2.String(), "--request-file", req, "--state-dir", state(8)); code != 0 || !strings.Contains(out, "kms approve") {
+		if code, out, errText := Run(t, nil, "kms", "activate", "--key", key2.String(), "--request-file", req, "--state-dir", state(8)); code != 0 || !strings.Contains(out, "kms approve") {
 			t.Fatalf("request file: exit %d, out %q, err %q", code, out, errText)
 		}
-		code, out, errText = run(t, "--server", s.URL, "--token", s.Token, "token", "create", "--tenant", "contoso", "--json")
+		code, out, errText = Run(t, nil, "--server", s.URL, "--token", s.Token, "token", "create", "--tenant", "contoso", "--json")
 		if code != 0 {
 			t.Fatalf("token create: %d %s", code, errText)
 		}
 		tenantToken := between(out, `"secret": "`, `"`)
-		if code, out, errText := run(t, "--server", s.URL, "--token", tenantToken, "kms", "approve", req, "--out", resp); code != 0 || !strings.Contains(out, "approved host") {
+		if code, out, errText := Run(t, nil, "--server", s.URL, "--token", tenantToken, "kms", "approve", req, "--out", resp); code != 0 || !strings.Contains(out, "approved host") {
 			t.Fatalf("approve: exit %d, out %q, err %q", code, out, errText)
 		}
-		if code, out, errText := run(t, "kms", "activate", "--response-file", resp, "--state-dir", state(8)); code != 0 || !strings.Contains(out, "activated") {
+		if code, out, errText := Run(t, nil, "kms", "activate", "--response-file", resp, "--state-dir", state(8)); code != 0 || !strings.Contains(out, "activated") {
 			t.Fatalf("install response: exit %d, out %q, err %q", code, out, errText)
 		}
 		// The response installed on another host is refused as foreign.
-		if code, _, errText := run(t, "kms", "activate", "--response-file", resp, "--state-dir", state(2)); code != 1 || !strings.Contains(errText, "foreign certificate") {
+		if code, _, errText := Run(t, nil, "kms", "activate", "--response-file", resp, "--state-dir", state(2)); code != 1 || !strings.Contains(errText, "foreign certificate") {
 			t.Fatalf("response on another host: exit %d, err %q", code, errText)
 		}
-		code, out, _ = run(t, "kms", "status", "--state-dir", state(8))
+		code, out, _ = Run(t, nil, "kms", "status", "--state-dir", state(8))
 		if code != 0 || !strings.Contains(out, "group 20, covers [20]") || !strings.Contains(out, "systems") {
 			t.Fatalf("status: exit %d, out %q", code, out)
 		}
@@ -78,7 +68,7 @@ func TestKMSHostActivation(t *testing.T) {
 		// The public route is rate limited per source address: 8 online calls so far, burst 10.
 		var limited string
 		for range 4 {
-			_, _, errText := run(t, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(1))
+			_, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(1))
 			if strings.Contains(errText, "[rate_limited]") {
 				limited = errText
 				break

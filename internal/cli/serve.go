@@ -49,6 +49,8 @@ func (a *app) serveCommand() *cobra.Command {
 	f.BoolVar(&cfg.Migrate, "migrate", false, "apply missing database migrations on start")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	f.Float64Var(&cfg.ActivationRatePerAddress, "activation-rate-per-address", 10, "machine activations per second per source address (burst: 10 s worth; 0: no limit)")
+	f.Float64Var(&cfg.ActivationRatePerKey, "activation-rate-per-key", 50, "machine activations per second per product key (burst: 10 s worth; 0: no limit)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(*logFormat)
 		if err != nil {

@@ -36,6 +36,12 @@ type Server struct {
 	Tokens  licet.TokenService
 	Audit   licet.AuditService
 	Seats   licet.SeatService
+	// Volume activation: products, agreements, keys and machine activation.
+	Products          licet.ProductService
+	Agreements        licet.AgreementService
+	Keys              licet.KeyService
+	Activations       licet.ActivationService
+	ActivationLimiter ActivationLimiter
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's public key, published for offline ticket verification.

@@ -50,6 +50,23 @@ func (s *Server) routes() []route {
 		{Method: "POST", Pattern: "/v1/kms/hosts", Public: true, MaxBody: kmsHostBody, Handler: s.activateKMSHost},
 		{Method: "POST", Pattern: "/v1/kms/approvals", MaxBody: kmsHostBody, Handler: s.approveKMSHost},
 		{Method: "PUT", Pattern: "/v1/kms/keys/{id}/host-limit", Handler: s.setKMSHostLimit},
+
+		{Method: "GET", Pattern: "/v1/product-groups", Handler: s.listProductGroups},
+		{Method: "POST", Pattern: "/v1/product-groups", Handler: s.createProductGroup},
+		{Method: "GET", Pattern: "/v1/products", Handler: s.listProducts},
+		{Method: "POST", Pattern: "/v1/products", Handler: s.createProduct},
+		{Method: "GET", Pattern: "/v1/gvlk", Public: true, Handler: s.listGVLKs},
+		{Method: "GET", Pattern: "/v1/agreements", Handler: s.listAgreements},
+		{Method: "POST", Pattern: "/v1/agreements", Handler: s.createAgreement},
+		{Method: "GET", Pattern: "/v1/agreements/{id}", Handler: s.getAgreement},
+		{Method: "GET", Pattern: "/v1/keys", Handler: s.listKeys},
+		{Method: "POST", Pattern: "/v1/keys", Handler: s.issueKey},
+		{Method: "POST", Pattern: "/v1/keys/lookup", Handler: s.lookupKey},
+		{Method: "GET", Pattern: "/v1/keys/{id}", Handler: s.getKey},
+		{Method: "POST", Pattern: "/v1/keys/{id}/extend", Handler: s.extendKey},
+		{Method: "POST", Pattern: "/v1/keys/{id}/block", Handler: s.blockKey},
+		{Method: "POST", Pattern: "/v1/keys/{id}/unblock", Handler: s.unblockKey},
+		{Method: "POST", Pattern: "/v1/activations", Public: true, MaxBody: activationMaxBody, Handler: s.activate},
 	}
 }
 

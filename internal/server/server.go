@@ -21,6 +21,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
+	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/console"
@@ -49,6 +50,11 @@ type Config struct {
 	Stdout      io.Writer // where the listen address and the first token are printed
 	// OnListen, when set, is called with the bound address once the server accepts connections.
 	OnListen func(addr net.Addr)
+
+	// Rate limits of machine activation, in requests per second with a burst of ten seconds'
+	// worth; 0 disables a limit.
+	ActivationRatePerAddress float64
+	ActivationRatePerKey     float64
 }
 
 // App is an assembled service, ready to serve.
@@ -58,6 +64,15 @@ type App struct {
 	Key     ed25519.PrivateKey
 	Handler http.Handler
 	Catalog *catalog.Catalog
+	// Volume is the volume activation service; its worker stops with Stop.
+	Volume *activation.Service
+}
+
+// Stop ends the background workers; Serve calls it after HTTP has shut down.
+func (a *App) Stop() {
+	if a.Volume != nil {
+		a.Volume.Stop()
+	}
 }
 
 // dataDir returns the configured data directory or its default.
@@ -103,6 +118,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	app := &App{cfg: cfg, DB: db}
 	if err := app.prepare(ctx); err != nil {
+		app.Stop()
 		db.Close()
 		return nil, err
 	}
@@ -144,12 +160,18 @@ func (a *App) prepare(ctx context.Context) error {
 	if err := a.loadCatalog(); err != nil {
 		return err
 	}
+	if a.Volume, err = activation.New(a.DB, cfg.Now, a.Key, activation.Options{}); err != nil {
+		return err
+	}
 	if cfg.Demo {
 		if err := Demo(licet.WithActor(ctx, licet.System), a.DB, cfg.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		if err := demoSeats(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
 			return fmt.Errorf("demo seats: %w", err)
+		}
+		if err := demoVolume(licet.WithActor(ctx, licet.System), a.Volume); err != nil {
+			return fmt.Errorf("demo data: %w", err)
 		}
 	}
 	api := &httpapi.Server{
@@ -158,6 +180,11 @@ func (a *App) prepare(ctx context.Context) error {
 		Seats:      &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
 		SigningKey: a.Key.Public().(ed25519.PublicKey),
 		Logger:     cfg.Logger,
+		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume,
+		ActivationLimiter: activation.Limits{
+			PerAddress: activation.NewLimiter(cfg.ActivationRatePerAddress, cfg.Now),
+			PerKey:     activation.NewLimiter(cfg.ActivationRatePerKey, cfg.Now),
+		},
 	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
@@ -261,6 +288,7 @@ func writeTokenFile(path, secret string) error {
 // finish), then background workers, then the database.
 func (a *App) Serve(ctx context.Context) error {
 	defer a.DB.Close()
+	defer a.Stop()
 	cfg := a.cfg
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -303,5 +331,6 @@ func (a *App) Serve(ctx context.Context) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	a.Stop()
 	return nil
 }

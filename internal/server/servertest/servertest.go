@@ -58,6 +58,7 @@ func Start(t testing.TB, o Options) *Server {
 	ts := httptest.NewServer(app.Handler)
 	t.Cleanup(func() {
 		ts.Close()
+		app.Stop()
 		app.DB.Close()
 	})
 	tokenFile := filepath.Join(dir, "licet.token")

@@ -1,0 +1,416 @@
+package activation
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/hardware"
+	"github.com/licet/licet/internal/keys"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/ticket"
+)
+
+// job is one activation waiting for the worker.
+type job struct {
+	hash    string
+	product licet.Product
+	machine licet.Machine
+	res     chan result // buffered, capacity 1
+}
+
+// result is the outcome of one job: the key's id and tenant, whether an activation was
+// consumed, or the error for this request alone.
+type result struct {
+	keyID    int64
+	tenant   string
+	consumed bool
+	err      error
+}
+
+// CheckMachine returns EInvalid when a machine description is malformed.
+func CheckMachine(m licet.Machine) error {
+	if err := printable("machine.id", m.ID, 128, true); err != nil {
+		return err
+	}
+	if err := printable("machine.hostname", m.Hostname, 253, false); err != nil {
+		return err
+	}
+	if m.Hardware != "" {
+		if _, err := hardware.Parse(m.Hardware); err != nil {
+			return licet.Errorf(licet.EInvalid, "machine.hardware: %v", err).With("field", "machine.hardware")
+		}
+	}
+	return nil
+}
+
+// printable checks a text field: at most max characters, no control or space characters
+// (spaces allowed only inside when !strict).
+func printable(field, v string, max int, required bool) error {
+	if required && v == "" {
+		return licet.Errorf(licet.EInvalid, "%s is required", field).With("field", field)
+	}
+	if len(v) > max {
+		return licet.Errorf(licet.EInvalid, "%s is longer than %d characters", field, max).With("field", field)
+	}
+	for _, r := range v {
+		if !unicode.IsPrint(r) || (required && unicode.IsSpace(r)) {
+			return licet.Errorf(licet.EInvalid, "%s holds %q: use printable characters only", field, r).With("field", field)
+		}
+	}
+	return nil
+}
+
+// CheckActivatable returns the error for a key type that does not activate online.
+func CheckActivatable(t keys.Type) error {
+	switch t {
+	case keys.MAK, keys.Retail:
+		return nil
+	case keys.KMSClient:
+		return licet.Errorf(licet.CodeKeyTypeNotActivatable, "this is a kms-client key (GVLK): it activates against a KMS host on your network, not online; install a MAK or retail key to activate online").With("type", string(t))
+	case keys.KMSHost:
+		return licet.Errorf(licet.CodeKeyTypeNotActivatable, "this is a KMS host key: it activates a KMS host (`licet kms`), not a machine; install a MAK or retail key").With("type", string(t))
+	}
+	return licet.Errorf(licet.CodeKeyTypeNotActivatable, "this is a %s key: it unlocks installation only and never activates; install a MAK or retail key", t).With("type", string(t))
+}
+
+// product returns a product, from the cache or the database.
+func (s *Service) product(ctx context.Context, slug string) (licet.Product, error) {
+	if v, ok := s.products.Load(slug); ok {
+		return v.(licet.Product), nil
+	}
+	var p licet.Product
+	err := s.db.Read(ctx, func(tx *store.Tx) (err error) {
+		p, err = lookupProduct(ctx, tx, slug)
+		return err
+	})
+	if err == nil {
+		s.products.Store(slug, p)
+	}
+	return p, err
+}
+
+// Activate activates a machine with a MAK or retail key and returns a signed ticket.
+func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*licet.Activation, error) {
+	k, err := CheckRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.product(ctx, r.Product)
+	if err != nil {
+		return nil, err
+	}
+	if p.Group != k.Group {
+		return nil, licet.Errorf(licet.CodeProductMismatch, "this key belongs to product group %d, but product %s is in group %d: use a key issued for %s", k.Group, p.Slug, p.Group, p.GroupSlug).
+			With("key_group", k.Group).With("product_group", p.Group)
+	}
+	j := &job{hash: KeyHash(k), product: p, machine: r.Machine, res: make(chan result, 1)}
+	res, err := s.submit(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	now := s.nowTime()
+	signed, err := ticket.Sign(s.signer, ticket.Ticket{
+		Kind: ticket.KindActivation, Serial: serial(), Product: p.Slug, Group: p.Group, KeyID: res.keyID,
+		Machine: r.Machine.ID, Hardware: r.Machine.Hardware, Method: "online", Issuer: "operator", Tenant: res.tenant,
+		IssuedAt: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &licet.Activation{Ticket: signed, Product: p.Slug, KeyID: res.keyID, Machine: r.Machine.ID, Consumed: res.consumed, IssuedAt: now}, nil
+}
+
+// CheckRequest checks an activation request without the database: the key's form and type,
+// the product's presence and the machine. It returns the parsed key.
+func CheckRequest(r licet.ActivationRequest) (keys.Key, error) {
+	k, err := keys.Parse(r.Key)
+	if err != nil {
+		return k, licet.Errorf(licet.EInvalid, "%v", err).With("field", "key")
+	}
+	if err := CheckActivatable(k.Type); err != nil {
+		return k, err
+	}
+	if r.Product == "" || len(r.Product) > 63 {
+		return k, licet.Errorf(licet.EInvalid, "product is required (see `licet product list`)").With("field", "product")
+	}
+	return k, CheckMachine(r.Machine)
+}
+
+// serial returns a random ticket serial.
+func serial() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// submit queues a job for the worker and waits for its result.
+func (s *Service) submit(ctx context.Context, j *job) (result, error) {
+	unavailable := licet.Errorf(licet.EUnavailable, "the activation service is shutting down; try again")
+	select {
+	case s.jobs <- j:
+	case <-s.stop:
+		return result{}, unavailable
+	case <-ctx.Done():
+		return result{}, ctx.Err()
+	}
+	select {
+	case r := <-j.res:
+		return r, r.err
+	case <-s.done:
+		select {
+		case r := <-j.res:
+			return r, r.err
+		default:
+			return result{}, unavailable
+		}
+	case <-ctx.Done():
+		// The worker may still commit this activation; the machine gets its ticket on its
+		// next attempt without consuming another.
+		return result{}, ctx.Err()
+	}
+}
+
+// worker takes the queued jobs, as many as are waiting up to batchMax, and commits them in one
+// transaction, until Stop.
+func (s *Service) worker() {
+	defer close(s.done)
+	batch := make([]*job, 0, s.batchMax)
+	for {
+		select {
+		case j := <-s.jobs:
+			batch = append(batch[:0], j)
+		case <-s.stop:
+			s.drain()
+			return
+		}
+	fill:
+		for len(batch) < s.batchMax {
+			select {
+			case j := <-s.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// drain answers the jobs still queued at Stop.
+func (s *Service) drain() {
+	for {
+		select {
+		case j := <-s.jobs:
+			j.res <- result{err: licet.Errorf(licet.EUnavailable, "the activation service is shutting down; try again")}
+		default:
+			return
+		}
+	}
+}
+
+// batchTimeout bounds one batch transaction.
+const batchTimeout = 30 * time.Second
+
+// commit runs a batch in one transaction and answers every job. Each job's outcome is decided
+// inside the transaction without failing it; should the transaction fail for another reason
+// (a database error), each job is retried alone, so that one bad request never fails the others.
+func (s *Service) commit(batch []*job) {
+	// One lock order for every process: keys by hash, then machines.
+	slices.SortFunc(batch, func(a, b *job) int {
+		return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.machine.ID, b.machine.ID))
+	})
+	results, err := s.run(batch)
+	if err != nil && len(batch) > 1 {
+		for _, j := range batch {
+			rs, err := s.run([]*job{j})
+			if err != nil {
+				rs = []result{{err: err}}
+			}
+			j.res <- rs[0]
+		}
+		return
+	}
+	for i, j := range batch {
+		if err != nil {
+			results[i] = result{err: err}
+		}
+		j.res <- results[i]
+	}
+}
+
+// run applies the jobs in one write transaction and returns their outcomes.
+func (s *Service) run(batch []*job) ([]result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	results := make([]result, len(batch))
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		b, err := prepareBatch(ctx, tx, store.Millis(s.nowTime()))
+		if err != nil {
+			return err
+		}
+		defer b.close()
+		for i, j := range batch {
+			results[i] = b.apply(ctx, j)
+			if results[i].err != nil && licet.ErrorCode(results[i].err) == licet.EInternal {
+				return results[i].err
+			}
+		}
+		return nil
+	})
+	return results, err
+}
+
+// batchTx is a batch's transaction with its prepared statements and the keys read so far.
+type batchTx struct {
+	now   int64
+	stmts map[string]*sql.Stmt
+	keys  map[string]keyState
+}
+
+// keyState is what a batch knows of a key.
+type keyState struct {
+	found   bool
+	id      int64
+	tenant  string
+	blocked bool
+}
+
+// The statements of an activation; each is prepared once per batch.
+const (
+	sqlKey        = `SELECT k.id, COALESCE(t.slug, ''), k.blocked FROM product_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ? AND k.type IN ('mak', 'retail')`
+	sqlMachine    = `SELECT id, hardware FROM activations WHERE key_id = ? AND machine_id = ?`
+	sqlConsume    = `UPDATE product_keys SET used = used + 1 WHERE id = ? AND used < activation_limit AND blocked = 0`
+	sqlForget     = `DELETE FROM activations WHERE key_id = ? AND machine_id = ?`
+	sqlLimit      = `SELECT activation_limit, used, blocked FROM product_keys WHERE id = ?`
+	sqlInsert     = `INSERT INTO activations (key_id, product_id, machine_id, hardware, virtual, hostname, method, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, 'online', ?, ?) ON CONFLICT (key_id, machine_id) DO NOTHING`
+	sqlSeen       = `UPDATE activations SET last_seen_at = ?, hostname = ? WHERE id = ?`
+	sqlRehardware = `UPDATE activations SET hardware = ?, virtual = ?, hostname = ?, product_id = ?, last_seen_at = ? WHERE id = ?`
+)
+
+func prepareBatch(ctx context.Context, tx *store.Tx, now int64) (*batchTx, error) {
+	b := &batchTx{now: now, stmts: map[string]*sql.Stmt{}, keys: map[string]keyState{}}
+	for _, q := range []string{sqlKey, sqlMachine, sqlConsume, sqlForget, sqlLimit, sqlInsert, sqlSeen, sqlRehardware} {
+		st, err := tx.Prepare(ctx, q)
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		b.stmts[q] = st
+	}
+	return b, nil
+}
+
+func (b *batchTx) close() {
+	for _, st := range b.stmts {
+		st.Close()
+	}
+}
+
+func (b *batchTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := b.stmts[q].ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// internal wraps a database error so that run fails the transaction.
+func internal(err error) result {
+	return result{err: fmt.Errorf("activation: %w", err)}
+}
+
+// invalidKey is the one answer for unknown and blocked keys, so that neither the answer nor
+// the work done tells them apart.
+var invalidKey = licet.Errorf(licet.CodeInvalidProductKey, "the product key is not valid for activation: it is unknown or has been blocked; check the key, or ask your administrator (`licet key show` tells whether it is blocked)")
+
+// apply decides one job inside the batch's transaction.
+func (b *batchTx) apply(ctx context.Context, j *job) result {
+	k, ok := b.keys[j.hash]
+	if !ok {
+		var blocked int64
+		err := b.stmts[sqlKey].QueryRowContext(ctx, j.hash).Scan(&k.id, &k.tenant, &blocked)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return internal(err)
+		default:
+			k.found, k.blocked = true, blocked != 0
+		}
+		b.keys[j.hash] = k
+	}
+	if !k.found || k.blocked {
+		return result{err: invalidKey}
+	}
+	return b.activate(ctx, j, k)
+}
+
+// activate records the machine on the key: a known machine within hardware tolerance costs
+// nothing; a new machine, or one whose hardware changed beyond tolerance, consumes one
+// activation if any remain. The common case, a new machine, takes two statements: the insert
+// (which does nothing for a known machine, also one another process just committed) and the
+// conditional update of the key's count.
+func (b *batchTx) activate(ctx context.Context, j *job, k keyState) result {
+	m := j.machine
+	out := result{keyID: k.id, tenant: k.tenant, consumed: true}
+	n, err := b.exec(ctx, sqlInsert, k.id, j.product.ID, m.ID, m.Hardware, store.Bool(m.Virtual), m.Hostname, b.now, b.now)
+	if err != nil {
+		return internal(err)
+	}
+	if n == 1 {
+		if n, err = b.exec(ctx, sqlConsume, k.id); err != nil {
+			return internal(err)
+		}
+		if n == 0 {
+			if _, err := b.exec(ctx, sqlForget, k.id, m.ID); err != nil {
+				return internal(err)
+			}
+			return b.refusal(ctx, k.id)
+		}
+		return out
+	}
+	var actID int64
+	var hw string
+	if err := b.stmts[sqlMachine].QueryRowContext(ctx, k.id, m.ID).Scan(&actID, &hw); err != nil {
+		return internal(err)
+	}
+	if hardware.Within(hw, m.Hardware) {
+		if _, err := b.exec(ctx, sqlSeen, b.now, m.Hostname, actID); err != nil {
+			return internal(err)
+		}
+		out.consumed = false
+		return out
+	}
+	if n, err = b.exec(ctx, sqlConsume, k.id); err != nil {
+		return internal(err)
+	}
+	if n == 0 {
+		return b.refusal(ctx, k.id)
+	}
+	if _, err := b.exec(ctx, sqlRehardware, m.Hardware, store.Bool(m.Virtual), m.Hostname, j.product.ID, b.now, actID); err != nil {
+		return internal(err)
+	}
+	return out
+}
+
+// refusal explains why a key consumed nothing: it was blocked meanwhile, or no activation remains.
+func (b *batchTx) refusal(ctx context.Context, id int64) result {
+	var limit, used, blocked int64
+	if err := b.stmts[sqlLimit].QueryRowContext(ctx, id).Scan(&limit, &used, &blocked); err != nil {
+		return internal(err)
+	}
+	if blocked != 0 {
+		return result{err: invalidKey}
+	}
+	return result{err: licet.Errorf(licet.CodeActivationLimitExceeded,
+		"MAK has exceeded its limit: all %d activations of this key are used; ask your administrator to raise the limit (`licet key extend`) or use another key", limit).
+		With("limit", limit).With("used", used).With("remaining", 0)}
+}

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/licet/licet/client"
+	"github.com/licet/licet/client/agent"
+)
+
+// clientFlags are the flags of every `licet client` command.
+type clientFlags struct {
+	stateDir  string
+	now       string
+	machineID string
+}
+
+// agent returns the agent for the flags: the state directory, the clock (--now, hidden, for
+// tests and demos of the grace periods) and the machine (--machine-id, hidden, to simulate
+// several machines on one).
+func (f *clientFlags) agent() (*agent.Agent, error) {
+	ag := &agent.Agent{Dir: f.stateDir}
+	if ag.Dir == "" {
+		ag.Dir = agent.DefaultDir()
+	}
+	if f.now != "" {
+		t, err := parseWhen(f.now)
+		if err != nil {
+			return nil, Usagef("--now %q: use RFC 3339 (2026-12-22T09:00:00Z) or a date (2026-12-22)", f.now)
+		}
+		ag.Now = func() time.Time { return t }
+	}
+	if f.machineID != "" {
+		m := agent.Identify()
+		m.ID = f.machineID
+		ag.Machine = m
+	}
+	return ag, nil
+}
+
+func parseWhen(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+func (a *app) clientCommand() *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{
+		Use:   "client",
+		Short: "The client agent (like slmgr): install a key, activate this machine, show the license state",
+		Long: "The client agent keeps its license in a state directory (--state-dir, default " + agent.DefaultDir() + ").\n" +
+			"On first activation it pins the operator's public key: the one given with --pubkey, or the server's\n" +
+			"(GET /v1/signing-key, trust on first use). Tickets are verified offline against the pinned key.",
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.stateDir, "state-dir", "", "state directory (default "+agent.DefaultDir()+")")
+	pf.StringVar(&f.now, "now", "", "pretend the time is this (RFC 3339 or a date), to try the grace periods")
+	pf.StringVar(&f.machineID, "machine-id", "", "pretend to be the machine with this id, to simulate several machines")
+	_ = pf.MarkHidden("now")
+	_ = pf.MarkHidden("machine-id")
+
+	var product string
+	install := &cobra.Command{
+		Use:   "install-key KEY --product P",
+		Short: "Install a product key (checked offline), replacing the installed one (slmgr /ipk)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ag, err := f.agent()
+			if err != nil {
+				return err
+			}
+			st, err := ag.InstallKey(args[0], product)
+			if err != nil {
+				return err
+			}
+			return a.output(st, func() error {
+				fmt.Fprintf(a.stdout, "Installed product key *****-*****-*****-*****-%s (%s) for %s.\n", st.PartialKey, st.KeyType, st.Product)
+				return a.statusText(st, false)
+			})
+		},
+	}
+	install.Flags().StringVar(&product, "product", "", "the product the key is for (default: the installed product)")
+	uninstall := &cobra.Command{
+		Use:   "uninstall-key",
+		Short: "Remove the installed key and its activation (slmgr /upk)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ag, err := f.agent()
+			if err != nil {
+				return err
+			}
+			if err := ag.UninstallKey(); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, "Uninstalled the product key.")
+			return nil
+		},
+	}
+	var pubkey string
+	activate := &cobra.Command{
+		Use:   "activate [--server URL] [--pubkey KEY]",
+		Short: "Activate this machine online with the installed MAK or retail key (slmgr /ato)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ag, err := f.agent()
+			if err != nil {
+				return err
+			}
+			var pin []byte
+			if pubkey != "" {
+				if pin, err = client.ParsePublicKey(pubkey); err != nil {
+					return err
+				}
+			}
+			st, err := ag.Activate(cmd.Context(), client.New(a.server, ""), pin)
+			if err != nil {
+				return err
+			}
+			return a.output(st, func() error {
+				fmt.Fprintf(a.stdout, "Activated %s on this machine.\n", st.Product)
+				return a.statusText(st, false)
+			})
+		},
+	}
+	activate.Flags().StringVar(&pubkey, "pubkey", "", "the operator's public key (from `licet pubkey`) to pin instead of trusting the server's on first use")
+	var verbose bool
+	status := &cobra.Command{
+		Use:   "status [--verbose]",
+		Short: "Show the license state (slmgr /dli; --verbose like /dlv)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ag, err := f.agent()
+			if err != nil {
+				return err
+			}
+			st, err := ag.Status()
+			if err != nil {
+				return err
+			}
+			return a.output(st, func() error { return a.statusText(st, verbose) })
+		},
+	}
+	status.Flags().BoolVarP(&verbose, "verbose", "v", false, "detailed license information")
+	expiry := &cobra.Command{
+		Use:   "expiry",
+		Short: "Show until when the machine is licensed or in grace (slmgr /xpr)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ag, err := f.agent()
+			if err != nil {
+				return err
+			}
+			st, err := ag.Status()
+			if err != nil {
+				return err
+			}
+			return a.output(map[string]any{"state": st.State, "state_text": st.StateText, "grace_ends": st.GraceEnds, "expiry": st.Expiry()}, func() error {
+				_, err := fmt.Fprintf(a.stdout, "%s: %s\n", dash(st.Product), st.Expiry())
+				return err
+			})
+		},
+	}
+	cmd.AddCommand(install, uninstall, activate, status, expiry)
+	return cmd
+}
+
+// statusText prints the license information as slmgr /dli (and /dlv with verbose) does.
+func (a *app) statusText(st *agent.Status, verbose bool) error {
+	rows := [][]string{
+		{"Product:", dash(st.Product)},
+		{"License status:", fmt.Sprintf("%s (%d)", st.StateText, st.State)},
+	}
+	if st.PartialKey != "" {
+		rows = append(rows, []string{"Partial key:", st.PartialKey})
+	}
+	if st.GraceEnds != nil {
+		left := st.GraceEnds.Sub(st.At)
+		rows = append(rows, []string{"Time remaining:", fmt.Sprintf("%d days (until %s)", int(math.Ceil(left.Hours()/24)), st.GraceEnds.Format("2006-01-02 15:04 MST"))})
+	}
+	if st.Reason != "" {
+		rows = append(rows, []string{"Reason:", st.Reason})
+	}
+	if verbose {
+		rows = append(rows,
+			[]string{"Key type:", dash(st.KeyType)},
+			[]string{"Product group:", fmt.Sprint(st.Group)},
+			[]string{"Machine id:", st.Machine},
+			[]string{"Server:", dash(st.Server)},
+			[]string{"Operator key:", dash(st.OperatorKey)},
+		)
+		if !st.InstalledAt.IsZero() {
+			rows = append(rows, []string{"Key installed:", st.InstalledAt.Format(time.RFC3339)})
+		}
+		if t := st.Ticket; t != nil {
+			rows = append(rows,
+				[]string{"Ticket serial:", t.Serial},
+				[]string{"Activated:", t.IssuedAt.Format(time.RFC3339) + " (" + t.Method + ", key id " + fmt.Sprint(t.KeyID) + ", tenant " + dash(t.Tenant) + ")"},
+			)
+		}
+		if st.TicketError != "" {
+			rows = append(rows, []string{"Ticket rejected:", st.TicketError})
+		}
+		if len(st.HardwareChanged) > 0 {
+			rows = append(rows, []string{"Hardware changed:", fmt.Sprint(st.HardwareChanged)})
+		}
+	}
+	return a.rows(rows)
+}

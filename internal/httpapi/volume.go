@@ -1,0 +1,195 @@
+package httpapi
+
+import (
+	"context"
+	"net"
+	"net/http"
+
+	"github.com/licet/licet"
+)
+
+// ActivationLimiter rate limits the public routes that take a product key, per source address
+// and per key.
+type ActivationLimiter interface {
+	// Check charges the address and the key; ERateLimited (with retry_after_seconds) when over.
+	Check(addr, key string) error
+}
+
+// activationMaxBody bounds an activation request: a key, a product and a machine.
+const activationMaxBody = 4 << 10
+
+func (s *Server) listProductGroups(w http.ResponseWriter, r *http.Request) error {
+	gs, err := s.Products.ProductGroups(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"groups": nonNil(gs)})
+}
+
+func (s *Server) createProductGroup(w http.ResponseWriter, r *http.Request) error {
+	return createWith(w, r, s.Products.CreateProductGroup)
+}
+
+func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.Products.Products(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"products": nonNil(ps)})
+}
+
+func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
+	return createWith(w, r, s.Products.CreateProduct)
+}
+
+func (s *Server) listGVLKs(w http.ResponseWriter, r *http.Request) error {
+	gs, err := s.Products.GVLKs(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"gvlks": nonNil(gs)})
+}
+
+func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
+	as, err := s.Agreements.Agreements(r.Context(), r.URL.Query().Get("tenant"))
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"agreements": nonNil(as)})
+}
+
+func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
+	return createWith(w, r, s.Agreements.CreateAgreement)
+}
+
+func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.Agreements.Agreement(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return ok(w, a)
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	ks, err := s.Keys.Keys(r.Context(), r.URL.Query().Get("tenant"))
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"keys": nonNil(ks)})
+}
+
+func (s *Server) issueKey(w http.ResponseWriter, r *http.Request) error {
+	return createWith(w, r, s.Keys.IssueKey)
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	k, err := s.Keys.Key(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(w, k)
+}
+
+// KeyLookup is the body of POST /v1/keys/lookup: the key goes in the body, never in a URL that
+// access logs would keep.
+type KeyLookup struct {
+	Key string `json:"key"`
+}
+
+func (s *Server) lookupKey(w http.ResponseWriter, r *http.Request) error {
+	var in KeyLookup
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	k, err := s.Keys.LookupKey(r.Context(), in.Key)
+	if err != nil {
+		return err
+	}
+	return ok(w, k)
+}
+
+// KeyExtension is the body of POST /v1/keys/{id}/extend.
+type KeyExtension struct {
+	By int64 `json:"by"`
+}
+
+func (s *Server) extendKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in KeyExtension
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	k, err := s.Keys.ExtendKey(r.Context(), id, in.By)
+	if err != nil {
+		return err
+	}
+	return ok(w, k)
+}
+
+func (s *Server) blockKey(w http.ResponseWriter, r *http.Request) error {
+	return s.setBlocked(w, r, true)
+}
+func (s *Server) unblockKey(w http.ResponseWriter, r *http.Request) error {
+	return s.setBlocked(w, r, false)
+}
+
+func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	k, err := s.Keys.BlockKey(r.Context(), id, blocked)
+	if err != nil {
+		return err
+	}
+	return ok(w, k)
+}
+
+// activate is public: the product key is the credential. Every request, well-formed or not, is
+// charged to its source address and its key before anything else is done.
+func (s *Server) activate(w http.ResponseWriter, r *http.Request) error {
+	var in licet.ActivationRequest
+	decodeErr := decode(r, &in)
+	if s.ActivationLimiter != nil {
+		if err := s.ActivationLimiter.Check(sourceAddr(r), in.Key); err != nil {
+			return err
+		}
+	}
+	if decodeErr != nil {
+		return decodeErr
+	}
+	a, err := s.Activations.Activate(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, a)
+}
+
+// sourceAddr is the address the request came from, without the port.
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// createWith decodes a body of type T, creates it with fn and answers 201.
+func createWith[T, R any](w http.ResponseWriter, r *http.Request, fn func(context.Context, T) (R, error)) error {
+	var in T
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	out, err := fn(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return created(w, out)
+}
