@@ -7,48 +7,12 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/keys"
+	"github.com/licet/licet/internal/ratelimit"
 )
 
 type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) Now() time.Time { return c.t }
-
-func TestLimiter(t *testing.T) {
-	c := &fakeClock{fixedNow()}
-	l := &activation.Limiter{Rate: 2, Burst: 3, Now: c.Now}
-	for i := range 3 {
-		if _, ok := l.Allow("a"); !ok {
-			t.Fatalf("request %d within the burst refused", i+1)
-		}
-	}
-	wait, ok := l.Allow("a")
-	if ok || wait != 500*time.Millisecond {
-		t.Fatalf("fourth request: ok=%v wait=%v, want refused for 500ms", ok, wait)
-	}
-	if _, ok := l.Allow("b"); !ok {
-		t.Fatal("another name shares the bucket")
-	}
-	c.t = c.t.Add(500 * time.Millisecond)
-	if _, ok := l.Allow("a"); !ok {
-		t.Fatal("refused after the refill time")
-	}
-	if _, ok := (&activation.Limiter{Rate: 0, Now: c.Now}).Allow("a"); !ok {
-		t.Fatal("rate 0 must disable the limiter")
-	}
-}
-
-func TestLimiterBoundedMemory(t *testing.T) {
-	c := &fakeClock{fixedNow()}
-	l := &activation.Limiter{Rate: 1, Burst: 1, Now: c.Now, MaxEntries: 10}
-	for i := range 10 {
-		l.Allow(string(rune('a' + i)))
-	}
-	c.t = c.t.Add(time.Second) // every bucket has refilled: they carry no information
-	l.Allow("new")
-	if _, ok := l.Allow("a"); !ok {
-		t.Fatal("a pruned bucket must start full")
-	}
-}
 
 func TestLimitsCheck(t *testing.T) {
 	c := &fakeClock{fixedNow()}
@@ -65,8 +29,8 @@ func TestLimitsCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := activation.Limits{
-				PerAddress: &activation.Limiter{Rate: tt.perAddr, Burst: 1, Now: c.Now},
-				PerKey:     &activation.Limiter{Rate: tt.perKey, Burst: 1, Now: c.Now},
+				PerAddress: &ratelimit.Limiter{Rate: tt.perAddr, Burst: 1, Now: c.Now},
+				PerKey:     &ratelimit.Limiter{Rate: tt.perKey, Burst: 1, Now: c.Now},
 			}
 			if err := l.Check("127.0.0.1", k.String()); err != nil {
 				t.Fatalf("first request: %v", err)

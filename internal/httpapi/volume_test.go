@@ -11,6 +11,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/httpapi"
+	"github.com/licet/licet/internal/ratelimit"
 )
 
 // stubActivations refuses every key as the real service refuses unknown and blocked keys.
@@ -27,7 +28,7 @@ func TestActivationRateLimit(t *testing.T) {
 	srv := &httpapi.Server{
 		Activations: stub,
 		ActivationLimiter: activation.Limits{
-			PerAddress: &activation.Limiter{Rate: 1, Burst: 2, Now: func() time.Time { return now }},
+			PerAddress: &ratelimit.Limiter{Rate: 1, Burst: 2, Now: func() time.Time { return now }},
 		},
 	}
 	h := srv.Handler()

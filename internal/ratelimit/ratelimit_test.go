@@ -43,3 +43,32 @@ func TestLimiterBoundedMemory(t *testing.T) {
 		}
 	}
 }
+
+func TestLimiterRefillAndDisable(t *testing.T) {
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	l := &Limiter{Rate: 2, Burst: 3, Now: func() time.Time { return now }}
+	for i := range 3 {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatalf("request %d within the burst refused", i+1)
+		}
+	}
+	if ok, wait := l.Allow("a"); ok || wait != 500*time.Millisecond {
+		t.Fatalf("fourth request: ok=%v wait=%v, want refused for 500ms", ok, wait)
+	}
+	if ok, _ := l.Allow("b"); !ok {
+		t.Fatal("another source shares the bucket")
+	}
+	now = now.Add(500 * time.Millisecond)
+	if ok, _ := l.Allow("a"); !ok {
+		t.Fatal("refused after the refill time")
+	}
+	var nilLimiter *Limiter
+	for _, off := range []*Limiter{nilLimiter, {Rate: 0}} {
+		if ok, _ := off.Allow("a"); !ok {
+			t.Fatal("a nil limiter or rate 0 must allow everything")
+		}
+	}
+	if got := (&Limiter{Rate: 5}).burst(); got != 50 {
+		t.Fatalf("default burst for rate 5 = %v, want 50", got)
+	}
+}

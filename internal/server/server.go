@@ -182,8 +182,8 @@ func (a *App) prepare(ctx context.Context) error {
 		Logger:     cfg.Logger,
 		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume,
 		ActivationLimiter: activation.Limits{
-			PerAddress: activation.NewLimiter(cfg.ActivationRatePerAddress, cfg.Now),
-			PerKey:     activation.NewLimiter(cfg.ActivationRatePerKey, cfg.Now),
+			PerAddress: &ratelimit.Limiter{Rate: cfg.ActivationRatePerAddress, Now: cfg.Now},
+			PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
 		},
 	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
