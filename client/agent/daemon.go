@@ -1,10 +1,10 @@
 package agent
 
 import (
-	"github.com/licet/licet"
-
 	"context"
 	"time"
+
+	"github.com/licet/licet"
 )
 
 // Tick actions.

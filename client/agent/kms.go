@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -153,6 +154,8 @@ func discovery(k KMSState) string {
 	return fmt.Sprintf("SRV records _%s._tcp in %s, asked of %s", kmsclient.DefaultService, domain, via)
 }
 
+var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,252}$`)
+
 // CheckKMSHost checks a host given as HOST or HOST:PORT and returns it with the port.
 func CheckKMSHost(host string) (string, error) {
 	h, port, err := net.SplitHostPort(host)
@@ -160,7 +163,7 @@ func CheckKMSHost(host string) (string, error) {
 		h, port = strings.Trim(host, "[]"), strconv.Itoa(kmsclient.DefaultPort)
 	}
 	n, perr := strconv.ParseUint(port, 10, 16)
-	if h == "" || len(h) > 253 || strings.ContainsAny(h, " /\\@?#") || perr != nil || n == 0 {
+	if (net.ParseIP(h) == nil && !hostnameRE.MatchString(h)) || perr != nil || n == 0 {
 		return "", licet.Errorf(licet.EInvalid, "host %q is not HOST or HOST:PORT (port 1 to 65535; %d when absent)", host, kmsclient.DefaultPort).With("field", "host")
 	}
 	return net.JoinHostPort(h, port), nil
@@ -186,7 +189,7 @@ func (a *Agent) ConfigureKMS(c KMSSettings) (*Status, error) {
 	return a.updateKMS(func(k *KMSState) error {
 		if c.Domain != nil {
 			d := strings.TrimSuffix(strings.TrimSpace(*c.Domain), ".")
-			if len(d) > 253 || strings.ContainsAny(d, " /\\@:") {
+			if d != "" && !hostnameRE.MatchString(d) {
 				return licet.Errorf(licet.EInvalid, "domain %q is not a DNS domain", *c.Domain).With("field", "domain")
 			}
 			k.Domain = d
