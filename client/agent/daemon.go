@@ -92,10 +92,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		idle = time.Hour
 	}
 	for ctx.Err() == nil {
-		res, err := d.Agent.Tick(ctx, d.Agent.now())
-		if d.Report != nil {
-			d.Report(res, err)
-		}
+		res, err := d.Once(ctx)
 		if err != nil && res.Status == nil && res.Next.IsZero() {
 			if code := licet.ErrorCode(err); code == CodeStateCorrupt || code == CodeStateUnreadable {
 				return err
@@ -110,6 +107,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Once does what is due at the agent's clock, tells Report, and returns.
+func (d *Daemon) Once(ctx context.Context) (TickResult, error) {
+	res, err := d.Agent.Tick(ctx, d.Agent.now())
+	if d.Report != nil {
+		d.Report(res, err)
+	}
+	return res, err
 }
 
 func timerSleep(ctx context.Context, d time.Duration) error {

@@ -119,7 +119,7 @@ func kmsStatus(s State) *KMSStatus {
 		return nil
 	}
 	k := s.kms()
-	st := &KMSStatus{Discovery: discovery(*k), HostCaching: !k.NoHostCache && k.Host == "", CachedHost: k.CachedHost,
+	st := &KMSStatus{Discovery: k.Discovery(), HostCaching: !k.NoHostCache && k.Host == "", CachedHost: k.CachedHost,
 		Host: k.LastHost, HostID: k.HostID, Count: k.Count, Threshold: k.Threshold, Pool: k.Pool, Activated: k.Activated,
 		Message: k.Message, LastError: k.LastError}
 	if !k.LastContact.IsZero() {
@@ -135,8 +135,8 @@ func kmsStatus(s State) *KMSStatus {
 	return st
 }
 
-// discovery says how hosts are found.
-func discovery(k KMSState) string {
+// Discovery says how hosts are found.
+func (k KMSState) Discovery() string {
 	if k.Host != "" {
 		return "fixed host " + kmsclient.WithPort(k.Host) + " (set-host; discovery off)"
 	}
@@ -286,6 +286,8 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 		var he *kmsclient.HostError
 		if errors.As(err, &he) {
 			k.LastHost = he.Host
+		} else if resp != nil {
+			k.LastHost, k.HostID = host, resp.HostID
 		}
 		k.LastError, k.NextContact = err.Error(), now.Add(k.retry())
 		if serr := Save(a.Dir, s); serr != nil {
