@@ -248,6 +248,10 @@ func (a *Agent) ActivateKMS(ctx context.Context, pin ed25519.PublicKey) (*Status
 
 // contactKMS asks a host; a's clock is fixed for the whole attempt.
 func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status, error) {
+	st, err := a.Status() // first: it may save what it notices (hardware out of tolerance)
+	if err != nil {
+		return nil, err
+	}
 	s, err := Load(a.Dir)
 	if err != nil {
 		return nil, err
@@ -268,10 +272,6 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 			return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
 		}
 		op = have
-	}
-	st, err := a.Status()
-	if err != nil {
-		return nil, err
 	}
 	now, m, k := a.now(), a.machine(), s.kms()
 	req := kmsclient.Request{MachineID: m.ID, Product: s.Product, Key: s.Key, Virtual: m.Virtual, Hostname: m.Hostname, State: wireState(st.State)}
