@@ -58,6 +58,8 @@ type Agent struct {
 	Now func() time.Time
 	// Machine describes this machine; Identify() when its ID is empty.
 	Machine licet.Machine
+	// KMS tunes how KMS hosts are asked (kms.go); the zero value is fine.
+	KMS KMSOptions
 }
 
 func (a *Agent) now() time.Time {
@@ -95,6 +97,7 @@ type Status struct {
 	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
 	TicketError     string         `json:"ticket_error,omitempty"` // why a ticket was rejected
 	HardwareChanged []string       `json:"hardware_changed,omitempty"`
+	KMS             *KMSStatus     `json:"kms,omitempty"` // for a kms-client key: the host and its answer
 }
 
 // InstallKey installs a product key for a product, replacing the key installed before (and its
@@ -209,7 +212,7 @@ func (a *Agent) pinned(ctx context.Context, s *State, c *client.Client, pin ed25
 
 // matches checks that a verified ticket is for the installed product and key group.
 func (a *Agent) matches(s State, t ticket.Ticket) error {
-	if t.Kind != ticket.KindActivation || t.Product != s.Product || t.Group != s.KeyGroup {
+	if t.Kind != ticketKind(s) || t.Product != s.Product || t.Group != s.KeyGroup {
 		return errors.New("the ticket is for another product or key")
 	}
 	return nil
@@ -224,6 +227,7 @@ func (a *Agent) Status() (*Status, error) {
 	now := a.now()
 	m := a.machine()
 	st := &Status{At: now, Product: s.Product, KeyType: s.KeyType, Group: s.KeyGroup, Machine: m.ID, Server: s.Server, OperatorKey: s.OperatorKey, InstalledAt: s.InstalledAt}
+	st.KMS = kmsStatus(s)
 	if s.Key == "" {
 		return st.set(Unlicensed, nil, "no product key is installed"), nil
 	}

@@ -57,6 +57,8 @@ type State struct {
 	// OutOfToleranceSince is when the agent first saw the hardware out of tolerance of the
 	// ticket's; the additional grace period counts from it.
 	OutOfToleranceSince *time.Time `json:"out_of_tolerance_since,omitempty"`
+	// KMS is where a kms-client key finds its hosts and what the last one answered (kms.go).
+	KMS *KMSState `json:"kms,omitempty"`
 }
 
 // DefaultDir is the state directory when none is given: /var/lib/licet for root and

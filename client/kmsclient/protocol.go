@@ -89,6 +89,9 @@ type Response struct {
 	NextContactAt time.Time  `json:"next_contact_at"` // renewal when activated, retry when not
 	HostID        string     `json:"host_id"`
 	Message       string     `json:"message"`
+	// OperatorKey is the operator's public key (base64) the host's certificate verifies with:
+	// a client with no key pinned pins it on first use, as the agent does with a server's.
+	OperatorKey string `json:"operator_key,omitempty"`
 }
 
 // RenewInterval returns the host's renewal interval.

@@ -63,6 +63,7 @@ func (a *app) clientCommand() *cobra.Command {
 	pf.StringVar(&f.machineID, "machine-id", "", "pretend to be the machine with this id, to simulate several machines")
 	_ = pf.MarkHidden("now")
 	_ = pf.MarkHidden("machine-id")
+	cmd.AddCommand(a.clientKMSCommands(&f)...)
 
 	var product string
 	install := &cobra.Command{
@@ -102,9 +103,10 @@ func (a *app) clientCommand() *cobra.Command {
 		},
 	}
 	var pubkey string
+	var kf *kmsActivateFlags
 	activate := &cobra.Command{
 		Use:   "activate [--server URL] [--pubkey KEY]",
-		Short: "Activate this machine online with the installed MAK or retail key (slmgr /ato)",
+		Short: "Activate this machine: online with a MAK or retail key, through a KMS host with a kms-client key (slmgr /ato)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ag, err := f.agent()
@@ -117,6 +119,9 @@ func (a *app) clientCommand() *cobra.Command {
 					return err
 				}
 			}
+			if done, err := a.activateKMSClient(cmd, ag, kf, pin); done {
+				return err
+			}
 			st, err := ag.Activate(cmd.Context(), client.New(a.server, ""), pin)
 			if err != nil {
 				return err
@@ -127,6 +132,7 @@ func (a *app) clientCommand() *cobra.Command {
 			})
 		},
 	}
+	kf = addKMSActivateFlags(activate)
 	activate.Flags().StringVar(&pubkey, "pubkey", "", "the operator's public key (from `licet pubkey`) to pin instead of trusting the server's on first use")
 	var verbose bool
 	status := &cobra.Command{
@@ -185,6 +191,7 @@ func (a *app) statusText(st *agent.Status, verbose bool) error {
 	if st.Reason != "" {
 		rows = append(rows, []string{"Reason:", st.Reason})
 	}
+	rows = append(rows, kmsRows(st, verbose)...)
 	if verbose {
 		rows = append(rows,
 			[]string{"Key type:", dash(st.KeyType)},

@@ -38,11 +38,18 @@ var listenRE = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 // would, and returns its URL; the server stops when the test ends.
 func Serve(t *testing.T, args ...string) (url string, out *syncBuffer) {
 	t.Helper()
+	return Listen(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// Listen runs a command that serves until stopped (licet serve, licet kms serve) in the
+// background and returns the URL it says it listens on; it stops when the test ends.
+func Listen(t *testing.T, args ...string) (url string, out *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, strings.NewReader(""), out, out)
+		done <- cli.Run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, out)
 	}()
 	t.Cleanup(func() {
 		cancel()

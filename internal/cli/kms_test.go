@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -14,14 +15,10 @@ import (
 // hosts on one key, the 7th refused, a re-activation free, the air-gapped path, the rate limit.
 func TestKMSHostActivation(t *testing.T) {
 	servertest.Each(t, servertest.Options{}, func(t *testing.T, s *servertest.Server) {
-		db := s.App.DB
-		centraltest.Group(t, db, 20, "suite-2026")
-		centraltest.Product(t, db, "suite-pro", "client", 20)
-		var tenantID int64
-		if err := db.SQL().QueryRow(`SELECT id FROM tenants WHERE slug = 'contoso'`).Scan(&tenantID); err != nil {
-			t.Fatal(err)
-		}
-		key, _ := centraltest.HostKey(t, db, tenantID, 20)
+		is := centraltest.NewIssuer(t, context.Background(), s.Operator)
+		is.Group(20, "suite-2026")
+		is.Product("suite-pro", "client", 20)
+		key, _ := is.HostKey("contoso", 20)
 		dir := t.TempDir()
 		state := func(i int) string { return filepath.Join(dir, fmt.Sprint("host", i)) }
 		for i := 1; i <= 6; i++ {
@@ -40,7 +37,7 @@ func TestKMSHostActivation(t *testing.T) {
 		}
 
 		// Air-gapped: a second key, request file → approval by the tenant admin → response file.
-		key2, _ := centraltest.HostKey(t, db, tenantID, 20)
+		key2, _ := is.HostKey("contoso", 20)
 		req, resp := filepath.Join(dir, "req.json"), filepath.Join(dir, "resp.json")
 		if code, out, errText := Run(t, nil, "kms", "activate", "--key", key2.String(), "--request-file", req, "--state-dir", state(8)); code != 0 || !strings.Contains(out, "kms approve") {
 			t.Fatalf("request file: exit %d, out %q, err %q", code, out, errText)

@@ -237,7 +237,7 @@ func (s *state) loadCertificate(ctx context.Context, hostID string, key ed25519.
 			return nil, fmt.Errorf("stored product list: %w", err)
 		}
 	}
-	c := &certificate{signed: signed, t: t, products: make(map[string]licet.KMSProduct, len(products))}
+	c := &certificate{signed: signed, operator: opB64, t: t, products: make(map[string]licet.KMSProduct, len(products))}
 	for _, p := range products {
 		c.products[p.Slug] = p
 	}

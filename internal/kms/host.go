@@ -147,6 +147,7 @@ func (c *Config) check() error {
 // certificate is the installed host certificate and what goes with it.
 type certificate struct {
 	signed   string
+	operator string // the operator's public key, base64
 	t        ticket.Ticket
 	products map[string]licet.KMSProduct
 }
@@ -342,7 +343,7 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	h.stats.observe(state)
 
 	resp := &kmsclient.Response{
-		Count: count, Threshold: threshold, Pool: poolName, Product: p.Slug, HostID: h.id,
+		Count: count, Threshold: threshold, Pool: poolName, Product: p.Slug, HostID: h.id, OperatorKey: c.operator,
 		RenewSeconds: int64(h.cfg.RenewInterval / time.Second), RetrySeconds: int64(h.cfg.RetryInterval / time.Second),
 	}
 	if count >= threshold {

@@ -48,12 +48,13 @@ func TestHostLimitAndReactivation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc, opPub := service(t, db)
-		tenant := centraltest.Tenant(t, db, "contoso")
-		centraltest.Group(t, db, 10, "suite-2024")
-		centraltest.Group(t, db, 11, "suite-2026", 10)
-		centraltest.Product(t, db, "suite-pro-2026", "client", 11)
-		centraltest.Product(t, db, "suite-server-2024", "server", 10)
-		key, keyID := centraltest.HostKey(t, db, tenant, 11)
+		centraltest.Tenant(t, db, "contoso")
+		is := centraltest.Service(t, db)
+		is.Group(10, "suite-2024")
+		is.Group(11, "suite-2026", 10)
+		is.Product("suite-pro-2026", "client", 11)
+		is.Product("suite-server-2024", "server", 10)
+		key, keyID := is.HostKey("contoso", 11)
 
 		var first licet.KMSHostRequest
 		for i := 1; i <= 6; i++ {
@@ -134,11 +135,12 @@ func TestBadRequests(t *testing.T) {
 		svc, _ := service(t, db)
 		contoso := centraltest.Tenant(t, db, "contoso")
 		fabrikam := centraltest.Tenant(t, db, "fabrikam")
-		centraltest.Group(t, db, 11, "suite-2026")
-		key, _ := centraltest.HostKey(t, db, contoso, 11)
-		blocked, blockedID := centraltest.HostKey(t, db, contoso, 11)
-		centraltest.Block(t, db, blockedID)
-		mak, _ := centraltest.Key(t, db, contoso, 11, keys.MAK)
+		is := centraltest.Service(t, db)
+		is.Group(11, "suite-2026")
+		key, _ := is.HostKey("contoso", 11)
+		blocked, blockedID := is.HostKey("contoso", 11)
+		is.Block(blockedID)
+		mak, _ := is.Key("contoso", 11, keys.MAK)
 		unknown, _ := keys.New(keys.KMSHost, 11, nil)
 		good := hostRequest(t, key, "host-1")
 		hash := func(k keys.Key) string { s := sha256.Sum256([]byte(k.String())); return hex.EncodeToString(s[:]) }
@@ -217,8 +219,10 @@ func TestConcurrentHostsNeverExceedLimit(t *testing.T) {
 				}
 				dbs[i] = db
 			}
-			centraltest.Group(t, dbs[0], 11, "suite-2026")
-			key, keyID := centraltest.HostKey(t, dbs[0], 0, 11)
+			centraltest.Tenant(t, dbs[0], "contoso")
+			is := centraltest.Service(t, dbs[0])
+			is.Group(11, "suite-2026")
+			key, keyID := is.HostKey("contoso", 11)
 			_, priv, _ := ed25519.GenerateKey(nil)
 			svcs := [2]*kmscentral.Service{
 				{DB: dbs[0], Key: priv, Now: func() time.Time { return now }},

@@ -1,96 +1,128 @@
-// Package centraltest creates the rows KMS host activation reads — tenants, product groups,
-// products and kms-host keys — directly in SQL, for tests.
+// Package centraltest sets up what KMS host activation reads — tenants, product groups,
+// products, agreements and kms-host keys — through the real services, for tests: the issuance
+// API of the activation service in-process, or of a running server through the SDK.
 package centraltest
 
 import (
 	"context"
+	"crypto/ed25519"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/keys"
-	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 )
 
-var created = store.Millis(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+// Operator is a context acting as the operator, for in-process services.
+var Operator = licet.WithActor(context.Background(), licet.System)
 
 // Tenant creates a tenant and returns its id.
 func Tenant(t testing.TB, db *store.DB, slug string) int64 {
 	t.Helper()
 	ts := &tenancy.Service{DB: db, Now: time.Now}
-	tn, err := ts.CreateTenant(licet.WithActor(context.Background(), licet.System), licet.Tenant{Slug: slug, Name: slug})
+	tn, err := ts.CreateTenant(Operator, licet.Tenant{Slug: slug, Name: slug})
 	if err != nil {
 		t.Fatalf("create tenant %s: %v", slug, err)
 	}
 	return tn.ID
 }
 
+// Issuance is the operator's issuance API: the activation service or the SDK client.
+type Issuance interface {
+	licet.ProductService
+	licet.AgreementService
+	licet.KeyService
+}
+
+// Issuer creates groups, products and keys through an Issuance, as the operator does.
+type Issuer struct {
+	t          testing.TB
+	ctx        context.Context
+	api        Issuance
+	agreements map[string]string // tenant → licensing ID
+}
+
+// NewIssuer returns an issuer calling api with ctx (Operator for an in-process service).
+func NewIssuer(t testing.TB, ctx context.Context, api Issuance) *Issuer {
+	return &Issuer{t: t, ctx: ctx, api: api, agreements: map[string]string{}}
+}
+
+// Service returns an in-process issuer over db: an activation service with a fresh operator
+// key, stopped when the test ends.
+func Service(t testing.TB, db *store.DB) *Issuer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := activation.New(db, time.Now, priv, activation.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	return NewIssuer(t, Operator, svc)
+}
+
 // Group creates a product group that covers the given (existing) groups.
-func Group(t testing.TB, db *store.DB, id uint16, slug string, covers ...uint16) {
-	t.Helper()
-	exec(t, db, `INSERT INTO product_groups (id, slug, name, created_at) VALUES (?, ?, ?, ?)`, id, slug, slug, created)
-	for _, c := range covers {
-		exec(t, db, `INSERT INTO product_group_covers (group_id, covered_id) VALUES (?, ?)`, id, c)
+func (is *Issuer) Group(id uint16, slug string, covers ...uint16) {
+	is.t.Helper()
+	if _, err := is.api.CreateProductGroup(is.ctx, licet.ProductGroup{ID: id, Slug: slug, Name: slug, Covers: covers}); err != nil {
+		is.t.Fatalf("create group %d: %v", id, err)
 	}
 }
 
-// Product creates a product of a kind (client, server, application) in a group, with a GVLK.
-func Product(t testing.TB, db *store.DB, slug, kind string, group uint16) keys.Key {
-	t.Helper()
-	gvlk, err := keys.New(keys.KMSClient, group, nil)
+// Product creates a product of a kind (client, server, application) in a group and returns its
+// GVLK.
+func (is *Issuer) Product(slug, kind string, group uint16) keys.Key {
+	is.t.Helper()
+	p, err := is.api.CreateProduct(is.ctx, licet.Product{Slug: slug, Name: slug, Kind: kind, Group: group})
 	if err != nil {
-		t.Fatal(err)
+		is.t.Fatalf("create product %s: %v", slug, err)
 	}
-	pool := map[string]string{"client": "systems", "server": "servers", "application": "applications"}[kind]
-	exec(t, db, `INSERT INTO products (slug, name, version, kind, group_id, pool, gvlk, created_at) VALUES (?, ?, '', ?, ?, ?, ?, ?)`,
-		slug, slug, kind, group, pool, gvlk.String(), created)
-	return gvlk
+	k, err := keys.Parse(p.GVLK)
+	if err != nil {
+		is.t.Fatalf("product %s's GVLK: %v", slug, err)
+	}
+	return k
 }
 
-// HostKey creates a kms-host key of the group for the tenant (0: none) and returns it and its id.
-func HostKey(t testing.TB, db *store.DB, tenantID int64, group uint16) (keys.Key, int64) {
-	t.Helper()
-	return Key(t, db, tenantID, group, keys.KMSHost)
+// Key issues a key of a type for the tenant's agreement (made on first use) and returns it and
+// its id.
+func (is *Issuer) Key(tenant string, group uint16, typ keys.Type) (keys.Key, int64) {
+	is.t.Helper()
+	id, ok := is.agreements[tenant]
+	if !ok {
+		a, err := is.api.CreateAgreement(is.ctx, licet.Agreement{Tenant: tenant, Program: "open-license", Quantity: 25})
+		if err != nil {
+			is.t.Fatalf("create agreement for %s: %v", tenant, err)
+		}
+		id, is.agreements[tenant] = a.LicensingID, a.LicensingID
+	}
+	pk, err := is.api.IssueKey(is.ctx, licet.KeyRequest{Agreement: id, Group: strconv.Itoa(int(group)), Type: string(typ)})
+	if err != nil {
+		is.t.Fatalf("issue a %s key of group %d: %v", typ, group, err)
+	}
+	k, err := keys.Parse(pk.Key)
+	if err != nil {
+		is.t.Fatalf("issued key: %v", err)
+	}
+	return k, pk.ID
 }
 
-// Key creates a key of any type; key_enc holds a placeholder.
-func Key(t testing.TB, db *store.DB, tenantID int64, group uint16, typ keys.Type) (keys.Key, int64) {
-	t.Helper()
-	k, err := keys.New(typ, group, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tenant any
-	if tenantID != 0 {
-		tenant = tenantID
-	}
-	s := k.String()
-	var id int64
-	err = db.Write(context.Background(), func(tx *store.Tx) (err error) {
-		id, err = tx.Insert(context.Background(), `INSERT INTO product_keys (tenant_id, group_id, type, key_hash, key_enc, key_tail, activation_limit, created_at) VALUES (?, ?, ?, ?, 'test-placeholder', ?, 0, ?)`,
-			tenant, group, string(typ), kmscentral.KeyHash(k), s[len(s)-5:], created)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("insert key: %v", err)
-	}
-	return k, id
+// HostKey issues a kms-host key of the group for the tenant.
+func (is *Issuer) HostKey(tenant string, group uint16) (keys.Key, int64) {
+	is.t.Helper()
+	return is.Key(tenant, group, keys.KMSHost)
 }
 
 // Block blocks a key.
-func Block(t testing.TB, db *store.DB, keyID int64) {
-	t.Helper()
-	exec(t, db, `UPDATE product_keys SET blocked = 1 WHERE id = ?`, keyID)
-}
-
-func exec(t testing.TB, db *store.DB, q string, args ...any) {
-	t.Helper()
-	if err := db.Write(context.Background(), func(tx *store.Tx) error {
-		_, err := tx.Exec(context.Background(), q, args...)
-		return err
-	}); err != nil {
-		t.Fatalf("%s: %v", q, err)
+func (is *Issuer) Block(id int64) {
+	is.t.Helper()
+	if _, err := is.api.BlockKey(is.ctx, id, true); err != nil {
+		is.t.Fatalf("block key %d: %v", id, err)
 	}
 }

@@ -1,0 +1,130 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"github.com/licet/licet"
+)
+
+// Tick actions.
+const (
+	TickIdle     = "idle"     // nothing is scheduled: no kms-client key is installed
+	TickWaiting  = "waiting"  // the next contact is not due yet
+	TickActivate = "activate" // first contact with a KMS host
+	TickRenew    = "renew"    // renewal of an activated machine
+	TickRetry    = "retry"    // retry of a machine not activated (or after a failed attempt)
+)
+
+// TickResult says what a Tick did and when the next one is due.
+type TickResult struct {
+	Action string    `json:"action"`          // one of the Tick actions
+	Status *Status   `json:"status"`          // the license state after the tick
+	Next   time.Time `json:"next,omitzero"`   // when the next contact is due; zero when none is scheduled
+	Error  string    `json:"error,omitempty"` // why the contact failed
+}
+
+// Tick does what is due at now: for a kms-client key, the first activation, a renewal when the
+// host's renewal interval has passed, or a retry when its retry interval has (or the default 2
+// hours after an attempt no host answered). Other keys need nothing. It returns what it did and
+// when the next tick is due; err is the failed contact's error (the retry is scheduled anyway).
+func (a *Agent) Tick(ctx context.Context, now time.Time) (TickResult, error) {
+	at := a.at(now)
+	s, err := Load(a.Dir)
+	if err != nil {
+		return TickResult{}, err
+	}
+	if s.Key == "" || !s.isKMS() {
+		st, err := at.Status()
+		return TickResult{Action: TickIdle, Status: st}, err
+	}
+	k := s.kms()
+	action := TickActivate
+	switch {
+	case k.LastAttempt.IsZero():
+	case now.Before(k.NextContact):
+		st, err := at.Status()
+		return TickResult{Action: TickWaiting, Status: st, Next: k.NextContact}, err
+	case k.Activated:
+		action = TickRenew
+	default:
+		action = TickRetry
+	}
+	st, cerr := at.contactKMS(ctx, nil)
+	res := TickResult{Action: action, Status: st}
+	if after, err := Load(a.Dir); err == nil && after.KMS != nil {
+		res.Next = after.KMS.NextContact
+	}
+	if cerr != nil {
+		res.Error = cerr.Error()
+		if res.Status, err = at.Status(); err != nil {
+			return res, err
+		}
+	}
+	return res, cerr
+}
+
+// Daemon calls Tick on schedule until its context ends (`licet client daemon`).
+type Daemon struct {
+	Agent *Agent
+	// Sleep waits d or until ctx ends (returning its error); a timer when nil. Tests pass one
+	// that moves their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Idle is how long to wait when nothing is scheduled, to notice a key installed meanwhile;
+	// 1 hour when zero.
+	Idle time.Duration
+	// Report, when set, is told the result of every tick (for logging).
+	Report func(TickResult, error)
+}
+
+// minWait keeps a misbehaving schedule from spinning.
+const minWait = time.Second
+
+// Run ticks, waits until the next tick is due, and again, until ctx ends; it returns nil then.
+// It stops early only when the state directory cannot be read.
+func (d *Daemon) Run(ctx context.Context) error {
+	sleep := d.Sleep
+	if sleep == nil {
+		sleep = timerSleep
+	}
+	idle := d.Idle
+	if idle <= 0 {
+		idle = time.Hour
+	}
+	for ctx.Err() == nil {
+		res, err := d.Once(ctx)
+		if err != nil && res.Status == nil && res.Next.IsZero() {
+			if code := licet.ErrorCode(err); code == CodeStateCorrupt || code == CodeStateUnreadable {
+				return err
+			}
+		}
+		wait := idle
+		if !res.Next.IsZero() {
+			wait = res.Next.Sub(d.Agent.now())
+		}
+		if err := sleep(ctx, max(wait, minWait)); err != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// Once does what is due at the agent's clock, tells Report, and returns.
+func (d *Daemon) Once(ctx context.Context) (TickResult, error) {
+	res, err := d.Agent.Tick(ctx, d.Agent.now())
+	if d.Report != nil {
+		d.Report(res, err)
+	}
+	return res, err
+}
+
+func timerSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/licet/licet/client/agent"
+)
+
+// kmsActivateFlags are the flags of `licet client activate` for a kms-client key. Given, they
+// are remembered in the state directory for later activations and the daemon.
+type kmsActivateFlags struct {
+	cmd         *cobra.Command
+	domain      string
+	dnsServer   string
+	noHostCache bool
+}
+
+func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
+	kf := &kmsActivateFlags{cmd: cmd}
+	f := cmd.Flags()
+	f.StringVar(&kf.domain, "dns-domain", "", "kms-client key: look for _licet-kms._tcp SRV records in this domain (like slmgr /skms-domain; remembered; \"\" for the search domain)")
+	f.StringVar(&kf.dnsServer, "dns-server", "", "kms-client key: ask this DNS server, HOST[:PORT] (remembered; \"\" for the system resolver)")
+	f.BoolVar(&kf.noHostCache, "no-host-cache", false, "kms-client key: do not cache the host that answered (like slmgr /ckhc; remembered; --no-host-cache=false turns caching on)")
+	return kf
+}
+
+// settings returns the settings given on the command line.
+func (kf *kmsActivateFlags) settings() (agent.KMSSettings, bool) {
+	var s agent.KMSSettings
+	f := kf.cmd.Flags()
+	if f.Changed("dns-domain") {
+		s.Domain = &kf.domain
+	}
+	if f.Changed("dns-server") {
+		s.DNSServer = &kf.dnsServer
+	}
+	if f.Changed("no-host-cache") {
+		s.NoHostCache = &kf.noHostCache
+	}
+	return s, s.Domain != nil || s.DNSServer != nil || s.NoHostCache != nil
+}
+
+// activateKMSClient activates against a KMS host when the installed key is a kms-client key;
+// done is false for other keys, which activate online.
+func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActivateFlags, pin ed25519.PublicKey) (done bool, err error) {
+	s, err := agent.Load(ag.Dir)
+	if err != nil {
+		return true, err
+	}
+	settings, given := kf.settings()
+	if s.KeyType != "kms-client" {
+		if given {
+			return true, Usagef("--dns-domain, --dns-server and --no-host-cache apply to kms-client keys; the installed key is %s", dash(s.KeyType))
+		}
+		return false, nil
+	}
+	if given {
+		if _, err := ag.ConfigureKMS(settings); err != nil {
+			return true, err
+		}
+	}
+	st, err := ag.ActivateKMS(cmd.Context(), pin)
+	if err != nil {
+		return true, err
+	}
+	return true, a.output(st, func() error {
+		k := st.KMS
+		if st.State == agent.Licensed && k.Activated {
+			fmt.Fprintf(a.stdout, "Activated %s through KMS host %s (%s): count %d of %d.\n", st.Product, k.Host, k.HostID, k.Count, k.Threshold)
+		} else {
+			fmt.Fprintf(a.stdout, "Not activated yet: KMS host %s (%s) has seen %d of the %d machines this product needs; the agent retries at %s (licet client daemon).\n",
+				k.Host, k.HostID, k.Count, k.Threshold, when(k.NextRetry))
+		}
+		return a.statusText(st, false)
+	})
+}
+
+// clientKMSCommands are the KMS commands of `licet client`: set-host, clear-host, daemon.
+func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
+	setHost := &cobra.Command{
+		Use:   "set-host HOST[:PORT]",
+		Short: "Use this KMS host only, turning DNS discovery off (slmgr /skms; port 8471 when absent)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.changeKMS(f, func(ag *agent.Agent) (*agent.Status, error) { return ag.SetKMSHost(args[0]) })
+		},
+	}
+	clearHost := &cobra.Command{
+		Use:   "clear-host",
+		Short: "Find KMS hosts through DNS SRV records again and forget the cached host (slmgr /ckms)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.changeKMS(f, func(ag *agent.Agent) (*agent.Status, error) { return ag.ClearKMSHost() })
+		},
+	}
+	var once bool
+	daemon := &cobra.Command{
+		Use:   "daemon [--once]",
+		Short: "Renew and retry KMS activation on the schedule the host gives, until stopped",
+		Long: "Runs until interrupted: activates a kms-client key, renews after the host's renewal interval (7 days by\n" +
+			"default) and retries after its retry interval (2 hours) while not activated or when no host answers.\n" +
+			"One line per contact. --once does what is due and exits (for a cron job or a systemd timer).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ag, err := f.agent()
+			if err != nil {
+				return err
+			}
+			if f.now != "" && !once {
+				return Usagef("--now works with --once only: the daemon runs on the real clock")
+			}
+			d := &agent.Daemon{Agent: ag, Report: a.reportTick}
+			if once {
+				_, err := d.Once(cmd.Context())
+				return err
+			}
+			return d.Run(cmd.Context())
+		},
+	}
+	daemon.Flags().BoolVar(&once, "once", false, "do what is due now and exit")
+	return []*cobra.Command{setHost, clearHost, daemon}
+}
+
+// changeKMS changes the KMS settings and prints where the agent now looks for hosts.
+func (a *app) changeKMS(f *clientFlags, change func(*agent.Agent) (*agent.Status, error)) error {
+	ag, err := f.agent()
+	if err != nil {
+		return err
+	}
+	if _, err := change(ag); err != nil {
+		return err
+	}
+	s, err := agent.Load(ag.Dir)
+	if err != nil {
+		return err
+	}
+	k := s.KMS
+	if k == nil {
+		k = &agent.KMSState{}
+	}
+	return a.output(k, func() error {
+		_, err := fmt.Fprintf(a.stdout, "KMS hosts: %s.\n", k.Discovery())
+		return err
+	})
+}
+
+// reportTick prints one line per daemon tick (a JSON object per line with --json).
+func (a *app) reportTick(res agent.TickResult, err error) {
+	if a.json {
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(a.stdout, string(b))
+		return
+	}
+	at := "-"
+	line := res.Action
+	if st := res.Status; st != nil {
+		at = st.At.Format(time.RFC3339)
+		line += ": " + st.StateText
+		if k := st.KMS; k != nil && k.Host != "" && res.Action != agent.TickWaiting {
+			line += fmt.Sprintf(", count %d of %d via %s", k.Count, k.Threshold, k.Host)
+		}
+	}
+	if err != nil {
+		line += "; failed: " + err.Error()
+	}
+	if !res.Next.IsZero() {
+		line += "; next contact " + res.Next.Format(time.RFC3339)
+	}
+	fmt.Fprintf(a.stdout, "%s %s\n", at, line)
+}
+
+// kmsRows are the status lines of a kms-client key (slmgr /dli and /dlv show the KMS host too).
+func kmsRows(st *agent.Status, verbose bool) [][]string {
+	k := st.KMS
+	if k == nil {
+		return nil
+	}
+	host := "none has answered yet"
+	if k.Host != "" {
+		host = k.Host
+		if k.HostID != "" {
+			host += " (" + k.HostID + ")"
+		}
+	}
+	rows := [][]string{{"KMS host:", host}}
+	if k.Threshold > 0 {
+		rows = append(rows, []string{"KMS count:", fmt.Sprintf("%d of %d (%s pool)", k.Count, k.Threshold, k.Pool)})
+	}
+	if k.NextRenewal != nil {
+		rows = append(rows, []string{"Next renewal:", when(k.NextRenewal)})
+	}
+	if k.NextRetry != nil {
+		rows = append(rows, []string{"Next retry:", when(k.NextRetry)})
+	}
+	if t := st.Ticket; t != nil && t.ExpiresAt != nil {
+		rows = append(rows, []string{"Activation ends:", when(t.ExpiresAt) + " (180 days after the last renewal)"})
+	}
+	if k.LastError != "" {
+		rows = append(rows, []string{"Last failure:", k.LastError})
+	}
+	if verbose {
+		caching := "off"
+		if strings.HasPrefix(k.Discovery, "fixed host") {
+			caching = "off (a fixed host is set)"
+		}
+		if k.HostCaching {
+			caching = "on (cached: " + dash(k.CachedHost) + ")"
+		}
+		rows = append(rows, []string{"KMS discovery:", k.Discovery}, []string{"Host caching:", caching})
+		if k.LastContact != nil {
+			rows = append(rows, []string{"Last contact:", when(k.LastContact)})
+		}
+		if k.Message != "" {
+			rows = append(rows, []string{"Host said:", k.Message})
+		}
+	}
+	return rows
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format("2006-01-02 15:04 MST")
+}
