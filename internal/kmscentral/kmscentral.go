@@ -105,41 +105,35 @@ type hostKey struct {
 	typ      string
 	blocked  bool
 	tail     string
+	limit    int // hosts the key may activate: the key's activation_limit
+	used     int // distinct hosts activated: the key's used count
 }
 
 // lockKey reads the key with the hash and, on PostgreSQL, locks its row so that the hosts of one
 // key are counted by one transaction at a time, across server processes (SQLite has one writer).
 func lockKey(ctx context.Context, tx *store.Tx, hash string) (hostKey, error) {
-	q := `SELECT id, tenant_id, group_id, type, blocked, key_tail FROM product_keys WHERE key_hash = ?`
+	q := `SELECT ` + hostKeyColumns + ` FROM product_keys WHERE key_hash = ?`
 	if tx.Dialect() == store.Postgres {
 		q += ` FOR UPDATE`
 	}
+	return scanHostKey(tx.QueryRow(ctx, q, hash))
+}
+
+const hostKeyColumns = `id, tenant_id, group_id, type, blocked, key_tail, activation_limit, used`
+
+func scanHostKey(row interface{ Scan(...any) error }) (hostKey, error) {
 	var k hostKey
 	var blocked int
-	err := tx.QueryRow(ctx, q, hash).Scan(&k.id, &k.tenantID, &k.group, &k.typ, &blocked, &k.tail)
+	err := row.Scan(&k.id, &k.tenantID, &k.group, &k.typ, &blocked, &k.tail, &k.limit, &k.used)
 	k.blocked = blocked != 0
 	return k, err
 }
 
 func keyByID(ctx context.Context, tx *store.Tx, id int64) (hostKey, error) {
-	var k hostKey
-	var blocked int
-	err := tx.QueryRow(ctx, `SELECT id, tenant_id, group_id, type, blocked, key_tail FROM product_keys WHERE id = ?`, id).
-		Scan(&k.id, &k.tenantID, &k.group, &k.typ, &blocked, &k.tail)
-	k.blocked = blocked != 0
-	return k, err
+	return scanHostKey(tx.QueryRow(ctx, `SELECT `+hostKeyColumns+` FROM product_keys WHERE id = ?`, id))
 }
 
 func (k hostKey) masked() string { return keys.Masked("XXXXX-XXXXX-XXXXX-XXXXX-" + k.tail) }
-
-func hostLimit(ctx context.Context, tx *store.Tx, keyID int64) (int, error) {
-	limit := licet.DefaultKMSHostLimit
-	err := tx.QueryRow(ctx, `SELECT max_hosts FROM kms_host_limits WHERE key_id = ?`, keyID).Scan(&limit)
-	if errors.Is(err, sql.ErrNoRows) {
-		return licet.DefaultKMSHostLimit, nil
-	}
-	return limit, err
-}
 
 // certify records the host against the key (or refuses it over the limit) and signs its
 // certificate, in one transaction.
@@ -166,14 +160,7 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 		if k.blocked {
 			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("key_id", k.id)
 		}
-		limit, err := hostLimit(ctx, tx, k.id)
-		if err != nil {
-			return err
-		}
-		var used int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM kms_hosts WHERE key_id = ?`, k.id).Scan(&used); err != nil {
-			return err
-		}
+		limit, used := k.limit, k.used
 		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, activations = activations + 1, last_activated_at = ? WHERE key_id = ? AND host_id = ?`,
 			hostKeyB64, req.Hostname, method, store.Millis(now), k.id, req.HostID)
 		if err != nil {
@@ -181,7 +168,13 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 		}
 		action := "kms.host.reactivate"
 		if n == 0 {
-			if used >= limit {
+			// A new host takes one of the key's activations, by the same conditional update
+			// as a MAK: the key's used count never passes its limit, whatever the concurrency.
+			took, err := tx.Exec(ctx, `UPDATE product_keys SET used = used + 1 WHERE id = ? AND used < activation_limit`, k.id)
+			if err != nil {
+				return err
+			}
+			if took == 0 {
 				return licet.Errorf(licet.CodeKMSHostLimit,
 					"kms-host key %s has activated %d of its %d hosts: host %s would be one more and is refused. Way out: re-activate one of the hosts already activated (the same host re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
 					k.masked(), used, limit, req.HostID, k.id).With("limit", limit).With("used", used).With("key_id", k.id)
@@ -297,12 +290,12 @@ func (s *Service) SetHostLimit(ctx context.Context, keyID int64, limit int) erro
 		if k.typ != string(keys.KMSHost) {
 			return licet.Errorf(licet.EInvalid, "key %d is a %s key: host limits apply to kms-host keys", keyID, k.typ)
 		}
-		before, err := hostLimit(ctx, tx, keyID)
-		if err != nil {
-			return err
+		if limit < k.used {
+			return licet.Errorf(licet.EConflict, "key %d has already activated %d hosts: its host limit cannot go below that", keyID, k.used).
+				With("used", k.used)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO kms_host_limits (key_id, max_hosts, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (key_id) DO UPDATE SET max_hosts = excluded.max_hosts, updated_at = excluded.updated_at`, keyID, limit, now); err != nil {
+		before := k.limit
+		if _, err := tx.Exec(ctx, `UPDATE product_keys SET activation_limit = ? WHERE id = ?`, limit, keyID); err != nil {
 			return err
 		}
 		var tenantID int64

@@ -120,11 +120,18 @@ func TestHostLimitAndReactivation(t *testing.T) {
 		if got, err := svc.ActivateHost(ctx, hostRequest(t, key, "host-7")); err != nil || got.HostsUsed != 7 || got.HostLimit != 7 {
 			t.Fatalf("7th host after raising the limit: %+v, %v", got, err)
 		}
-		var rows int
+		var rows, used, limit int
 		if err := db.Read(ctx, func(tx *store.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT used, activation_limit FROM product_keys WHERE id = ?`, keyID).Scan(&used, &limit); err != nil {
+				return err
+			}
 			return tx.QueryRow(ctx, `SELECT count(*) FROM kms_hosts WHERE key_id = ?`, keyID).Scan(&rows)
-		}); err != nil || rows != 7 {
-			t.Fatalf("kms_hosts rows = %d (%v), want 7", rows, err)
+		}); err != nil || rows != 7 || used != 7 || limit != 7 {
+			t.Fatalf("kms_hosts rows = %d, key used %d of %d (%v); want 7 hosts, 7 of 7: the key page shows the hosts", rows, used, limit, err)
+		}
+		// The limit cannot go below the hosts already activated.
+		if err := svc.SetHostLimit(operator, keyID, 6); licet.ErrorCode(err) != licet.EConflict {
+			t.Fatalf("lowering the limit below 7 hosts: %v, want conflict", err)
 		}
 	})
 }

@@ -1,11 +1,7 @@
 -- KMS host activation: which hosts activated with which kms-host key.
 
--- A kms-host key's own limit of distinct hosts; keys without a row have the default (6).
-CREATE TABLE kms_host_limits (
-    key_id     INTEGER PRIMARY KEY REFERENCES product_keys(id),
-    max_hosts  INTEGER NOT NULL CHECK (max_hosts > 0),
-    updated_at INTEGER NOT NULL
-);
+-- A key's limit of distinct hosts is its activation_limit in product_keys (6 unless the
+-- operator sets another), and the hosts it activated are counted in its used column.
 
 -- One row per distinct host of a key; re-activating the same host updates its row.
 CREATE TABLE kms_hosts (
