@@ -116,6 +116,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.tenantCommand(), a.tokenCommand(), a.auditCommand(), a.catalogCommand(),
 		a.adviseCommand(),
 		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
+		a.numberCommand(), a.creditsCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

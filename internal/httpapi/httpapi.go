@@ -35,6 +35,8 @@ type Server struct {
 	Tokens  licet.TokenService
 	Audit   licet.AuditService
 	Seats   licet.SeatService
+	Numbers licet.NumberService
+	Credits licet.CreditService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's public key, published for offline ticket verification.

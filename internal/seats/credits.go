@@ -68,7 +68,7 @@ func (s *Service) SignUpCredits(ctx context.Context, tenant string) (*licet.Cred
 		if _, err := tx.Exec(ctx, `INSERT INTO credit_accounts (tenant_id, currency, created_at, updated_at) VALUES (?, ?, ?, ?)`, t.ID, currency, now, now); err != nil {
 			return err
 		}
-		if err := ledger(ctx, tx, t.ID, now, licet.LedgerEntry{Kind: licet.LedgerSignup, Reason: "signed up"}); err != nil {
+		if _, err := ledger(ctx, tx, t.ID, now, licet.LedgerEntry{Kind: licet.LedgerSignup, Reason: "signed up"}); err != nil {
 			return err
 		}
 		if err := audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "credits.signup", Object: "tenant:" + t.Slug, After: currency}); err != nil {
@@ -101,11 +101,10 @@ func accountTx(ctx context.Context, tx *store.Tx, t licet.Tenant, lock bool) (li
 	return a, err
 }
 
-// ledger appends an entry to the tenant's ledger, as the actor of ctx.
-func ledger(ctx context.Context, tx *store.Tx, tenantID, now int64, e licet.LedgerEntry) error {
-	_, err := tx.Exec(ctx, `INSERT INTO credit_ledger (tenant_id, at, kind, amount, balance, requested, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+// ledger appends an entry to the tenant's ledger, as the actor of ctx, and returns its id.
+func ledger(ctx context.Context, tx *store.Tx, tenantID, now int64, e licet.LedgerEntry) (int64, error) {
+	return tx.Insert(ctx, `INSERT INTO credit_ledger (tenant_id, at, kind, amount, balance, requested, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		tenantID, now, e.Kind, e.Amount, e.Balance, e.Requested, e.Reason, licet.ActorFrom(ctx).String())
-	return err
 }
 
 // saveAccount writes the balance and the out-of-funds mark.
@@ -174,7 +173,8 @@ func (s *Service) AddFunds(ctx context.Context, tenant string, in licet.CreditAm
 		if err := saveAccount(ctx, tx, t.ID, now, *a); err != nil {
 			return err
 		}
-		return ledger(ctx, tx, t.ID, now, licet.LedgerEntry{Kind: licet.LedgerAdd, Amount: in.Amount, Balance: a.Balance, Reason: reason})
+		_, err := ledger(ctx, tx, t.ID, now, licet.LedgerEntry{Kind: licet.LedgerAdd, Amount: in.Amount, Balance: a.Balance, Reason: reason})
+		return err
 	})
 }
 
@@ -256,8 +256,10 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 		res, refused = licet.ChargeResult{Entries: []licet.LedgerEntry{}}, nil
 		add := func(e licet.LedgerEntry) error {
 			e.At, e.Actor = store.Time(now), licet.ActorFrom(ctx).String()
+			id, err := ledger(ctx, tx, t.ID, now, e)
+			e.ID = id
 			res.Entries = append(res.Entries, e)
-			return ledger(ctx, tx, t.ID, now, e)
+			return err
 		}
 		if a.AutoRecharge && a.Balance-in.Amount < a.Threshold {
 			deficit := a.Threshold - (a.Balance - in.Amount)

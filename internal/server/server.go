@@ -147,6 +147,8 @@ func (a *App) prepare(ctx context.Context) error {
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
 		Catalog:    func() *catalog.Catalog { return a.Catalog },
 		Seats:      &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
+		Numbers:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
+		Credits:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
 		SigningKey: a.Key.Public().(ed25519.PublicKey),
 		Logger:     cfg.Logger,
 	}
