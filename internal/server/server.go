@@ -142,6 +142,9 @@ func (a *App) prepare(ctx context.Context) error {
 		if err := demoSeats(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
 			return fmt.Errorf("demo seats: %w", err)
 		}
+		if err := demoTelephony(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
+			return fmt.Errorf("demo telephony: %w", err)
+		}
 	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
