@@ -408,8 +408,14 @@ func TestConcurrentGroupAndDirectAssignment(t *testing.T) {
 			wg.Add(1)
 			go func() { defer wg.Done(); errs <- fn() }()
 		}
-		run(func() error { _, err := f.svc.AssignGroupLicense(f.ctx, f.tenant, "A", add("ENTERPRISEPACK")); return err })
-		run(func() error { _, err := f.svc.AssignGroupLicense(f.ctx, f.tenant, "B", add("ENTERPRISEPACK")); return err })
+		run(func() error {
+			_, err := f.svc.AssignGroupLicense(f.ctx, f.tenant, "A", add("ENTERPRISEPACK"))
+			return err
+		})
+		run(func() error {
+			_, err := f.svc.AssignGroupLicense(f.ctx, f.tenant, "B", add("ENTERPRISEPACK"))
+			return err
+		})
 		run(func() error {
 			_, err := f.svc.AssignBatch(f.ctx, f.tenant, licet.BatchAssignment{Users: users[10:25], LicenseChange: add("ENTERPRISEPACK")})
 			return err
