@@ -14,8 +14,8 @@ import (
 func TestPhoneNumbers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		for sku, n := range map[string]int{"ENTERPRISEPACK": 5, "MCOEV": 5, "MCOPSTN1": 5} {
-			f.buy(t, sku, n)
+		for _, sku := range []string{"ENTERPRISEPACK", "MCOEV", "MCOPSTN1"} {
+			f.buy(t, sku, 5)
 		}
 		f.users(t, licet.User{UPN: "a@fabrikam.com"}, licet.User{UPN: "b@fabrikam.com"})
 		if _, err := f.svc.AddNumbers(f.ctx, f.tenant, "US", []string{"+1 425 555 0100", "+33123456789"}); licet.ErrorCode(err) != licet.EInvalid ||
