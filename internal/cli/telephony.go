@@ -115,6 +115,15 @@ func (a *app) groupResult(res *licet.GroupLicenseResult) error {
 				return err
 			}
 		}
+		short := 0
+		for _, m := range res.Group.MemberStates {
+			if m.Error != nil && m.Error.Code == licet.CodeCountViolation {
+				short++
+			}
+		}
+		if short > 0 {
+			fmt.Fprintf(a.stdout, "%d member(s) refused for lack of units: buy the units their errors name, then run licet group reprocess\n", short)
+		}
 		if res.Errors > 0 {
 			return fmt.Errorf("%d member(s) in error: fix the cause and run licet group reprocess", res.Errors)
 		}

@@ -181,7 +181,7 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pl := &Planner{Catalog: cat, Org: org(t), Purchased: sortedKeys(pools), Pools: pools}
+	pl := &Planner{Catalog: cat, Org: org(t), Tenant: t.Slug, Purchased: sortedKeys(pools), Pools: pools}
 	w := &writes{}
 	results := make([]licet.AssignResult, len(upns))
 	var log []string

@@ -46,7 +46,7 @@ func (s *Service) beginGroup(ctx context.Context, tx *store.Tx, cat *catalog.Cat
 		return nil, err
 	}
 	return &groupTx{s: s, tx: tx, cat: cat, t: t, g: g, set: set, now: s.now(), start: consumedFrom(pools),
-		pl: &Planner{Catalog: cat, Org: org(t), Purchased: sortedKeys(pools), Pools: pools}}, nil
+		pl: &Planner{Catalog: cat, Org: org(t), Tenant: t.Slug, Purchased: sortedKeys(pools), Pools: pools}}, nil
 }
 
 // groupLicenses reads the SKUs assigned to a group, by SKU.
@@ -209,8 +209,8 @@ func (gt *groupTx) prerequisiteWayOut(v catalog.Violation, set []catalog.Assigne
 			add = append(add, pick)
 		}
 	}
-	return fmt.Sprintf("a group must carry the prerequisites of its SKUs: add one to the group as well, e.g. `licet group assign --tenant %s %s --add %s` (%s)",
-		gt.t.Slug, shellWord(gt.g.Name), strings.Join(add, ","), v.WayOut)
+	return fmt.Sprintf("a group must carry the prerequisites of its SKUs: add one to the group as well, e.g. licet group assign --tenant %s %s --add %s",
+		gt.t.Slug, shellWord(gt.g.Name), strings.Join(add, ","))
 }
 
 // shellWord quotes a word for a command line when it needs it.

@@ -72,6 +72,7 @@ type Decision struct {
 type Planner struct {
 	Catalog   *catalog.Catalog
 	Org       catalog.Org
+	Tenant    string           // the tenant's slug, for the commands errors name
 	Purchased []string         // SKUs the tenant has a subscription for
 	Pools     map[string]*Pool // by SKU; consumed is updated by Decide and DecideGroup
 }
@@ -232,7 +233,7 @@ func (p *Planner) check(h Holder, before, after []catalog.Assigned) []catalog.Vi
 	if len(vs) == 0 && h.Number != "" && CanHoldNumber(p.Catalog, before) && !CanHoldNumber(p.Catalog, after) {
 		vs = append(vs, catalog.Violation{Code: licet.CodeNumberNeedsCallingPlan,
 			Message: fmt.Sprintf("%s has the phone number %s and this change would leave it without a Calling Plan", orUser(h.UPN), h.Number),
-			WayOut:  fmt.Sprintf("take the number back first (licet number unassign %s), or keep a Calling Plan on the user", h.Number)})
+			WayOut:  fmt.Sprintf("take the number back first (licet number unassign %s --tenant %s), or keep a Calling Plan on the user", h.Number, p.Tenant)})
 	}
 	return vs
 }

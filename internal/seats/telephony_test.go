@@ -60,7 +60,7 @@ func TestPhoneNumbers(t *testing.T) {
 		}
 		// A user with a number keeps a Calling Plan.
 		_, err = f.svc.AssignLicense(f.ctx, f.tenant, "a@fabrikam.com", licet.LicenseChange{RemoveLicenses: []string{"MCOPSTN1"}})
-		if licet.ErrorCode(err) != licet.CodeNumberNeedsCallingPlan || !strings.Contains(licet.ErrorMessage(err), "licet number unassign +14255550100") {
+		if licet.ErrorCode(err) != licet.CodeNumberNeedsCallingPlan || !strings.Contains(licet.ErrorMessage(err), "licet number unassign +14255550100 --tenant fabrikam") {
 			t.Errorf("removing the Calling Plan of a user with a number: %v, want NumberNeedsCallingPlan with the way out", err)
 		}
 		if err := f.svc.ReleaseNumber(f.ctx, f.tenant, "+14255550100"); licet.ErrorCode(err) != licet.EConflict {
