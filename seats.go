@@ -77,14 +77,33 @@ type User struct {
 	CreatedAt      time.Time `json:"createdAt"`
 	Licenses       []License `json:"licenses,omitempty"` // only in answers about one user
 	Groups         []string  `json:"groups,omitempty"`   // only in answers about one user
+	// PhoneNumber is the E.164 number assigned from the tenant's inventory, if any.
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+	// ConferencingProvider is the audio conferencing provider: ProviderOperator, a third
+	// party's name, or empty for none.
+	ConferencingProvider string `json:"audioConferencingProvider,omitempty"`
+	// PaidCallingBlocked: the tenant's Communications Credits are out of funds (only in answers
+	// about one user who holds the credits license).
+	PaidCallingBlocked bool `json:"paidCallingBlocked,omitempty"`
 }
 
-// License is one SKU on a user, as Graph's licenseDetails and licenseAssignmentStates show it.
+// License states, as Graph's licenseAssignmentStates name them.
+const (
+	StateActive = "Active" // the license applies
+	// StateActiveWithError: this source (a group) failed for the user, but the SKU applies
+	// through another source (directly or through another group).
+	StateActiveWithError = "ActiveWithError"
+	StateError           = "Error" // the group's licenses could not be applied to this member
+)
+
+// License is one SKU on a user from one source (directly, or through a group), as Graph's
+// licenseDetails and licenseAssignmentStates show it.
 type License struct {
 	SKU             string       `json:"skuPartNumber"`
 	DisabledPlans   []string     `json:"disabledPlans"`
 	AssignedByGroup string       `json:"assignedByGroup,omitempty"` // empty: assigned directly
-	State           string       `json:"state"`                     // Active
+	State           string       `json:"state"`                     // Active, ActiveWithError or Error
+	Error           *Error       `json:"error,omitempty"`           // why a group's license failed: Graph's code
 	ServicePlans    []PlanStatus `json:"servicePlans"`
 }
 
@@ -169,14 +188,35 @@ type UserFilter struct {
 	Limit int    `json:"limit,omitempty"` // 1..10000; 1000 when 0
 }
 
-// Group is a named set of users of a tenant.
+// Group is a named set of users of a tenant. The licenses assigned to it flow to its members.
 type Group struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Members     int       `json:"members"`
-	CreatedAt   time.Time `json:"createdAt"`
-	MemberUPNs  []string  `json:"memberUpns,omitempty"` // only in answers about one group
+	ID           int64         `json:"id"`
+	Name         string        `json:"name"`
+	Description  string        `json:"description,omitempty"`
+	Members      int           `json:"members"`
+	CreatedAt    time.Time     `json:"createdAt"`
+	MemberUPNs   []string      `json:"memberUpns,omitempty"`   // only in answers about one group
+	Licenses     []LicenseAdd  `json:"licenses,omitempty"`     // the SKUs assigned to the group
+	MemberErrors int           `json:"memberErrors"`           // members whose group licenses are in Error
+	MemberStates []MemberState `json:"memberStates,omitempty"` // only in answers about one group
+}
+
+// MemberState is how a group's licenses stand on one member: Active, or Error with Graph's code
+// (none of the group's SKUs apply to that member then). State is empty when the group has no
+// licenses.
+type MemberState struct {
+	UPN   string `json:"upn"`
+	State string `json:"state,omitempty"`
+	Error *Error `json:"error,omitempty"`
+}
+
+// GroupLicenseResult is the outcome of a change to a group's licenses or of a reprocess: the
+// group with its SKUs and every member's state, and the seat change per SKU.
+type GroupLicenseResult struct {
+	Group  Group        `json:"group"`
+	Active int          `json:"active"` // members the group's licenses apply to
+	Errors int          `json:"errors"` // members in Error
+	Seats  []SeatChange `json:"seats"`
 }
 
 // SeatService sells subscriptions, keeps users and groups, and assigns licenses. Every method
@@ -223,6 +263,18 @@ type SeatService interface {
 	Group(ctx context.Context, tenant, name string) (*Group, error)
 	// AddMembers adds users to a group (members already in it are left alone). Errors: ENotFound.
 	AddMembers(ctx context.Context, tenant, group string, upns []string) (*Group, error)
-	// RemoveMember removes a user from a group. Errors: ENotFound.
+	// RemoveMember removes a user from a group, and the licenses the group gave it (a unit is
+	// freed when no other source of the SKU remains). Errors: ENotFound, DependencyViolation
+	// (another license of the user needs a plan only this group gives), NumberNeedsCallingPlan.
 	RemoveMember(ctx context.Context, tenant, group, upn string) error
+	// AssignGroupLicense changes the SKUs of a group and applies them to every member: a member
+	// the change cannot be applied to is in Error (none of the group's SKUs apply to it), the
+	// others are not affected. Errors (the change is refused as a whole): EInvalid, ENotFound,
+	// UnknownSKU, InvalidDisabledPlan, InvalidChange, NotPurchased, DependencyViolation (an SKU
+	// whose prerequisite the group lacks, or a member that would lose a plan another of its
+	// licenses needs), MutuallyExclusiveViolation (within the group), NumberNeedsCallingPlan.
+	AssignGroupLicense(ctx context.Context, tenant, group string, c LicenseChange) (*GroupLicenseResult, error)
+	// ReprocessGroup applies the group's SKUs again to every member (after units were bought or
+	// a conflict was fixed). Errors: ENotFound.
+	ReprocessGroup(ctx context.Context, tenant, group string) (*GroupLicenseResult, error)
 }

@@ -103,3 +103,15 @@ func (c *Client) AddMembers(ctx context.Context, tenant, group string, upns []st
 func (c *Client) RemoveMember(ctx context.Context, tenant, group, upn string) error {
 	return c.Do(ctx, "DELETE", Path("tenants", tenant, "groups", group, "members", upn), nil, nil)
 }
+
+// AssignGroupLicense implements licet.SeatService.
+func (c *Client) AssignGroupLicense(ctx context.Context, tenant, group string, ch licet.LicenseChange) (*licet.GroupLicenseResult, error) {
+	var out licet.GroupLicenseResult
+	return &out, c.Do(ctx, "POST", Path("tenants", tenant, "groups", group, "assignLicense"), ch, &out)
+}
+
+// ReprocessGroup implements licet.SeatService.
+func (c *Client) ReprocessGroup(ctx context.Context, tenant, group string) (*licet.GroupLicenseResult, error) {
+	var out licet.GroupLicenseResult
+	return &out, c.Do(ctx, "POST", Path("tenants", tenant, "groups", group, "reprocess"), nil, &out)
+}

@@ -233,7 +233,7 @@ func (a *app) userCommand() *cobra.Command {
 		}
 		return a.output(out, func() error { return a.userDetails(out) })
 	}
-	cmd.AddCommand(create, list, show, a.userImportCommand())
+	cmd.AddCommand(create, list, show, a.userImportCommand(), a.userProviderCommand())
 	return cmd
 }
 
@@ -250,6 +250,15 @@ func (a *app) userDetails(u *licet.User) error {
 	if len(u.Groups) > 0 {
 		fmt.Fprintf(a.stdout, "groups: %s\n", strings.Join(u.Groups, ", "))
 	}
+	if u.PhoneNumber != "" {
+		fmt.Fprintf(a.stdout, "phone number: %s\n", u.PhoneNumber)
+	}
+	if u.ConferencingProvider != "" {
+		fmt.Fprintf(a.stdout, "audio conferencing provider: %s\n", providerName(u.ConferencingProvider))
+	}
+	if u.PaidCallingBlocked {
+		fmt.Fprintf(a.stdout, "paid calling: blocked, the tenant's Communications Credits are out of funds (licet credits add)\n")
+	}
 	if len(u.Licenses) == 0 {
 		fmt.Fprintln(a.stdout, "no licenses")
 		return nil
@@ -258,13 +267,27 @@ func (a *app) userDetails(u *licet.User) error {
 	for _, l := range u.Licenses {
 		source := "direct"
 		if l.AssignedByGroup != "" {
-			source = "group " + l.AssignedByGroup
+			source = "via group " + l.AssignedByGroup
 		}
+		errText := "-"
+		if l.Error != nil {
+			errText = l.Error.Code + ": " + l.Error.Message
+		}
+		var plans []string
 		for _, p := range l.ServicePlans {
-			rows = append(rows, []string{l.SKU, source, l.State, p.Plan, p.Name, p.ProvisioningStatus})
+			plans = append(plans, p.Plan+" "+p.ProvisioningStatus)
 		}
+		rows = append(rows, []string{l.SKU, source, l.State, strings.Join(plans, ", "), errText})
 	}
-	return a.table([]string{"SKU", "ASSIGNED", "STATE", "SERVICE PLAN", "NAME", "PROVISIONING"}, rows)
+	return a.table([]string{"SKU", "ASSIGNED", "STATE", "SERVICE PLANS", "ERROR"}, rows)
+}
+
+// providerName is how the command line shows an audio conferencing provider.
+func providerName(p string) string {
+	if p == licet.ProviderOperator {
+		return "the operator's bridge (operator)"
+	}
+	return p + " (third party)"
 }
 
 func yesNo(b bool) string {
@@ -377,7 +400,7 @@ func (a *app) readList(path string) (*seats.List, error) {
 }
 
 func (a *app) groupCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "group", Short: "Create groups of users and change their members"}
+	cmd := &cobra.Command{Use: "group", Short: "Create groups of users, change their members, and license them as a group"}
 	var g licet.Group
 	create := &cobra.Command{Use: "create NAME --tenant T", Short: "Create a group", Args: cobra.ExactArgs(1)}
 	createTenant := tenantFlag(create)
@@ -466,22 +489,38 @@ func (a *app) groupCommand() *cobra.Command {
 		fmt.Fprintf(a.stdout, "%s removed from %s\n", args[1], args[0])
 		return nil
 	}
-	cmd.AddCommand(create, list, show, addCmd, remove)
+	cmd.AddCommand(create, list, show, addCmd, remove, a.groupAssignCommand(), a.groupReprocessCommand())
 	return cmd
 }
 
 func (a *app) groupTable(gs []licet.Group) error {
 	rows := make([][]string, 0, len(gs))
 	for _, g := range gs {
-		rows = append(rows, []string{g.Name, strconv.Itoa(g.Members), dash(g.Description), day(g.CreatedAt)})
+		rows = append(rows, []string{g.Name, strconv.Itoa(g.Members), strconv.Itoa(g.MemberErrors), dash(g.Description), day(g.CreatedAt)})
 	}
-	return a.table([]string{"NAME", "MEMBERS", "DESCRIPTION", "CREATED"}, rows)
+	return a.table([]string{"NAME", "MEMBERS", "IN ERROR", "DESCRIPTION", "CREATED"}, rows)
 }
 
 func (a *app) groupMembers(g *licet.Group) error {
-	fmt.Fprintf(a.stdout, "%s: %d member(s)\n", g.Name, g.Members)
-	for _, m := range g.MemberUPNs {
-		fmt.Fprintf(a.stdout, "  %s\n", m)
+	var skus []string
+	for _, l := range g.Licenses {
+		sku := l.SKU
+		if len(l.DisabledPlans) > 0 {
+			sku += " (without " + strings.Join(l.DisabledPlans, ", ") + ")"
+		}
+		skus = append(skus, sku)
 	}
-	return nil
+	fmt.Fprintf(a.stdout, "%s: %d member(s), licenses: %s\n", g.Name, g.Members, dash(strings.Join(skus, ", ")))
+	if g.Members == 0 {
+		return nil
+	}
+	rows := make([][]string, 0, len(g.MemberStates))
+	for _, m := range g.MemberStates {
+		errText := "-"
+		if m.Error != nil {
+			errText = m.Error.Code + ": " + m.Error.Message
+		}
+		rows = append(rows, []string{m.UPN, dash(m.State), errText})
+	}
+	return a.table([]string{"MEMBER", "STATE", "ERROR"}, rows)
 }

@@ -42,6 +42,8 @@ type Server struct {
 	Keys              licet.KeyService
 	Activations       licet.ActivationService
 	ActivationLimiter ActivationLimiter
+	Numbers           licet.NumberService
+	Credits           licet.CreditService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's public key, published for offline ticket verification.

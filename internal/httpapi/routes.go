@@ -67,6 +67,21 @@ func (s *Server) routes() []route {
 		{Method: "POST", Pattern: "/v1/keys/{id}/block", Handler: s.blockKey},
 		{Method: "POST", Pattern: "/v1/keys/{id}/unblock", Handler: s.unblockKey},
 		{Method: "POST", Pattern: "/v1/activations", Public: true, MaxBody: activationMaxBody, Handler: s.activate},
+
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups/{group}/assignLicense", Handler: s.assignGroupLicense()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups/{group}/reprocess", Handler: s.reprocessGroup()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/numbers", Handler: s.listNumbers()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/numbers", Handler: s.addNumbers()},
+		{Method: "DELETE", Pattern: "/v1/tenants/{tenant}/numbers/{number}", Handler: s.releaseNumber()},
+		{Method: "PUT", Pattern: "/v1/tenants/{tenant}/numbers/{number}/user", Handler: s.assignNumber()},
+		{Method: "DELETE", Pattern: "/v1/tenants/{tenant}/numbers/{number}/user", Handler: s.unassignNumber()},
+		{Method: "PUT", Pattern: "/v1/tenants/{tenant}/users/{upn}/conferencingProvider", Handler: s.setConferencingProvider()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/credits", Handler: s.signUpCredits()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/credits", Handler: s.getCredits()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/credits/funds", Handler: s.addFunds()},
+		{Method: "PUT", Pattern: "/v1/tenants/{tenant}/credits/autoRecharge", Handler: s.setAutoRecharge()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/credits/charges", Handler: s.charge()},
+		{Method: "GET", Pattern: "/v1/tenants/{tenant}/credits/ledger", Handler: s.ledger()},
 	}
 }
 

@@ -22,8 +22,14 @@ func (s *Server) seatService() (licet.SeatService, error) {
 // seatHandler adapts a seat service call to a handler: it decodes the body into In when In is
 // not struct{}, calls fn, and writes its answer with status.
 func seatHandler[In any](s *Server, status int, fn func(r *http.Request, svc licet.SeatService, in In) (any, error)) handlerFunc {
+	return serviceHandler(s.seatService, status, fn)
+}
+
+// serviceHandler adapts a call to the service get returns: it decodes the body into In when In
+// is not struct{}, calls fn, and writes its answer with status (204 when the answer is nil).
+func serviceHandler[S, In any](get func() (S, error), status int, fn func(r *http.Request, svc S, in In) (any, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		svc, err := s.seatService()
+		svc, err := get()
 		if err != nil {
 			return err
 		}
@@ -159,5 +165,17 @@ func (s *Server) addMembers() handlerFunc {
 func (s *Server) removeMember() handlerFunc {
 	return seatHandler(s, http.StatusNoContent, func(r *http.Request, svc licet.SeatService, _ struct{}) (any, error) {
 		return nil, svc.RemoveMember(r.Context(), r.PathValue("tenant"), r.PathValue("group"), r.PathValue("upn"))
+	})
+}
+
+func (s *Server) assignGroupLicense() handlerFunc {
+	return seatHandler(s, http.StatusOK, func(r *http.Request, svc licet.SeatService, in licet.LicenseChange) (any, error) {
+		return svc.AssignGroupLicense(r.Context(), r.PathValue("tenant"), r.PathValue("group"), in)
+	})
+}
+
+func (s *Server) reprocessGroup() handlerFunc {
+	return seatHandler(s, http.StatusOK, func(r *http.Request, svc licet.SeatService, _ struct{}) (any, error) {
+		return svc.ReprocessGroup(r.Context(), r.PathValue("tenant"), r.PathValue("group"))
 	})
 }

@@ -171,18 +171,17 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	start := map[string]int{}
-	for sku, p := range pools {
-		if dry {
+	if dry {
+		for sku, p := range pools {
 			p.Consumed += carry[sku]
 		}
-		start[sku] = p.Consumed
 	}
+	start := consumedFrom(pools)
 	holders, err := loadHolders(ctx, tx, t, upns)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pl := &Planner{Catalog: cat, Org: org(t), Purchased: sortedKeys(pools), Pools: pools}
+	pl := &Planner{Catalog: cat, Org: org(t), Tenant: t.Slug, Purchased: sortedKeys(pools), Pools: pools}
 	w := &writes{}
 	results := make([]licet.AssignResult, len(upns))
 	var log []string
@@ -200,28 +199,21 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 			log = append(log, describeChange(d.Result))
 		}
 	}
-	delta := map[string]int{}
-	for sku, p := range pools {
-		if d := p.Consumed - start[sku]; d != 0 {
-			delta[sku] = d
-		}
-	}
 	if dry || len(log) == 0 {
+		delta := map[string]int{}
+		for sku, p := range pools {
+			if d := p.Consumed - start[sku]; d != 0 {
+				delta[sku] = d
+			}
+		}
 		return results, pools, delta, nil
 	}
 	if err := w.apply(ctx, tx, t.ID, now); err != nil {
 		return nil, nil, nil, err
 	}
-	for _, sku := range sortedKeys(delta) {
-		d := delta[sku]
-		n, err := tx.Exec(ctx, `UPDATE seat_pools SET consumed = consumed + ? WHERE tenant_id = ? AND sku = ? AND (? <= 0 OR unlimited = 1 OR consumed + ? <= enabled)`,
-			d, t.ID, sku, d, d)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if n != 1 {
-			return nil, nil, nil, fmt.Errorf("seat pool %s of tenant %d changed under its lock", sku, t.ID)
-		}
+	delta, err := savePools(ctx, tx, t.ID, pools, start)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	object := "tenant:" + t.Slug
 	if len(upns) == 1 {
@@ -267,57 +259,194 @@ func lockPools(ctx context.Context, tx *store.Tx, tenantID int64) (map[string]*P
 	return pools, rows.Err()
 }
 
-// loadHolders reads the users named by upns and their direct licenses.
+// holderColumns are the columns of users a Holder needs.
+const holderColumns = `id, upn, usage_location, kind, onprem_pstn`
+
+func scanHolder(rows interface{ Scan(...any) error }) (*Holder, error) {
+	h := &Holder{}
+	var onprem int
+	err := rows.Scan(&h.UserID, &h.UPN, &h.User.UsageLocation, &h.User.Kind, &onprem)
+	h.User.OnPremisesPSTN = onprem == 1
+	return h, err
+}
+
+// loadHolders reads the users named by upns with their licenses and numbers, by UPN.
 func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []string) (map[string]*Holder, error) {
 	holders := make(map[string]*Holder, len(upns))
 	byID := make(map[int64]*Holder, len(upns))
 	err := chunks(upns, inRows, func(part []string) error {
-		rows, err := tx.Query(ctx, `SELECT id, upn, usage_location, kind, onprem_pstn FROM users WHERE tenant_id = ? AND upn IN (`+placeholders(len(part))+`)`,
+		rows, err := tx.Query(ctx, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND upn IN (`+placeholders(len(part))+`)`,
 			append([]any{t.ID}, anys(part)...)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			h := &Holder{}
-			var upn string
-			var onprem int
-			if err := rows.Scan(&h.UserID, &upn, &h.User.UsageLocation, &h.User.Kind, &onprem); err != nil {
+			h, err := scanHolder(rows)
+			if err != nil {
 				return err
 			}
-			h.User.OnPremisesPSTN = onprem == 1
-			holders[upn], byID[h.UserID] = h, h
+			holders[h.UPN], byID[h.UserID] = h, h
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return nil, err
 	}
+	return holders, loadLicenses(ctx, tx, byID)
+}
+
+// holdersByID reads users by id with their licenses and numbers, in UPN order.
+func holdersByID(ctx context.Context, tx *store.Tx, ids []int64) ([]*Holder, error) {
+	byID := make(map[int64]*Holder, len(ids))
+	err := chunks(ids, inRows, func(part []int64) error {
+		rows, err := tx.Query(ctx, `SELECT `+holderColumns+` FROM users WHERE id IN (`+placeholders(len(part))+`)`, anys(part)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			h, err := scanHolder(rows)
+			if err != nil {
+				return err
+			}
+			byID[h.UserID] = h
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := loadLicenses(ctx, tx, byID); err != nil {
+		return nil, err
+	}
+	out := make([]*Holder, 0, len(byID))
+	for _, h := range byID {
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b *Holder) int { return strings.Compare(a.UPN, b.UPN) })
+	return out, nil
+}
+
+// loadLicenses fills the holders' direct and inherited licenses and phone numbers.
+func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) error {
 	ids := make([]int64, 0, len(byID))
 	for id := range byID {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	err = chunks(ids, inRows, func(part []int64) error {
-		rows, err := tx.Query(ctx, `SELECT user_id, sku, disabled_plans FROM assignments WHERE group_id IS NULL AND user_id IN (`+placeholders(len(part))+`) ORDER BY id`,
+	return chunks(ids, inRows, func(part []int64) error {
+		rows, err := tx.Query(ctx, `SELECT a.user_id, a.sku, a.disabled_plans, COALESCE(a.group_id, 0), COALESCE(g.name, ''), a.state, a.error_code, a.error_message
+			FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id WHERE a.user_id IN (`+placeholders(len(part))+`) ORDER BY a.id`,
 			anys(part)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, group int64
+			var a catalog.Assigned
+			var disabled, name, state, code, msg string
+			if err := rows.Scan(&id, &a.SKU, &disabled, &group, &name, &state, &code, &msg); err != nil {
+				rows.Close()
+				return err
+			}
+			a.DisabledPlans = splitPlans(disabled)
+			h := byID[id]
+			if group == 0 {
+				h.Current = append(h.Current, a)
+				continue
+			}
+			i := slices.IndexFunc(h.Inherited, func(in Inherited) bool { return in.Group == group })
+			if i < 0 {
+				i = len(h.Inherited)
+				h.Inherited = append(h.Inherited, Inherited{Group: group, Name: name, Active: state == licet.StateActive, Code: code, Message: msg})
+			}
+			h.Inherited[i].Licenses = append(h.Inherited[i].Licenses, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT user_id, number FROM phone_numbers WHERE user_id IN (`+placeholders(len(part))+`)`, anys(part)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var id int64
-			var a catalog.Assigned
-			var disabled string
-			if err := rows.Scan(&id, &a.SKU, &disabled); err != nil {
+			var number string
+			if err := rows.Scan(&id, &number); err != nil {
 				return err
 			}
-			a.DisabledPlans = splitPlans(disabled)
-			byID[id].Current = append(byID[id].Current, a)
+			byID[id].Number = number
 		}
 		return rows.Err()
 	})
-	return holders, err
+}
+
+// savePools writes the pools' consumed units where they moved from start, under the pools'
+// locks taken by lockPools; the conditional UPDATE refuses to go over the enabled units.
+func savePools(ctx context.Context, tx *store.Tx, tenantID int64, pools map[string]*Pool, start map[string]int) (map[string]int, error) {
+	delta := map[string]int{}
+	for sku, p := range pools {
+		if d := p.Consumed - start[sku]; d != 0 {
+			delta[sku] = d
+		}
+	}
+	for _, sku := range sortedKeys(delta) {
+		d := delta[sku]
+		n, err := tx.Exec(ctx, `UPDATE seat_pools SET consumed = consumed + ? WHERE tenant_id = ? AND sku = ? AND (? <= 0 OR unlimited = 1 OR consumed + ? <= enabled)`,
+			d, tenantID, sku, d, d)
+		if err != nil {
+			return nil, err
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("seat pool %s of tenant %d changed under its lock", sku, tenantID)
+		}
+	}
+	return delta, nil
+}
+
+// consumedFrom records the pools' consumed units, to compute what a transaction moved.
+func consumedFrom(pools map[string]*Pool) map[string]int {
+	start := make(map[string]int, len(pools))
+	for sku, p := range pools {
+		start[sku] = p.Consumed
+	}
+	return start
+}
+
+// setBridges switches the audio conferencing provider of users who got Audio Conferencing to
+// the operator's bridge (whatever they had, as seed 002 says), and clears it for users who lost
+// it while on the operator's bridge.
+func setBridges(ctx context.Context, tx *store.Tx, bridge map[int64]int) error {
+	var gain, lose []int64
+	for id, b := range bridge {
+		switch {
+		case b > 0:
+			gain = append(gain, id)
+		case b < 0:
+			lose = append(lose, id)
+		}
+	}
+	slices.Sort(gain)
+	slices.Sort(lose)
+	for _, l := range []struct {
+		ids []int64
+		q   string
+	}{
+		{gain, `UPDATE users SET conferencing_provider = 'operator' WHERE id IN (`},
+		{lose, `UPDATE users SET conferencing_provider = '' WHERE conferencing_provider = 'operator' AND id IN (`},
+	} {
+		err := chunks(l.ids, inRows, func(part []int64) error {
+			_, err := tx.Exec(ctx, l.q+placeholders(len(part))+`)`, anys(part)...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // row is one license of one user to write.
@@ -330,6 +459,7 @@ type row struct {
 type writes struct {
 	insert, update []row
 	remove         map[string][]int64 // SKU → users
+	bridge         map[int64]int      // user → Decision.Bridge
 }
 
 // add records a decision's rows and reports whether it changes anything.
@@ -345,6 +475,12 @@ func (w *writes) add(user int64, d Decision) bool {
 			w.remove = map[string][]int64{}
 		}
 		w.remove[sku] = append(w.remove[sku], user)
+	}
+	if d.Bridge != 0 {
+		if w.bridge == nil {
+			w.bridge = map[int64]int{}
+		}
+		w.bridge[user] = d.Bridge
 	}
 	return len(d.Insert)+len(d.Update)+len(d.Delete) > 0
 }
@@ -378,5 +514,5 @@ func (w *writes) apply(ctx context.Context, tx *store.Tx, tenantID, now int64) e
 			return err
 		}
 	}
-	return nil
+	return setBridges(ctx, tx, w.bridge)
 }

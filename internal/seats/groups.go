@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -61,7 +63,8 @@ func (s *Service) Groups(ctx context.Context, tenant string) ([]licet.Group, err
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT g.id, g.name, g.description, g.created_at, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id)
+		rows, err := tx.Query(ctx, `SELECT g.id, g.name, g.description, g.created_at, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id),
+			(SELECT count(DISTINCT a.user_id) FROM assignments a WHERE a.group_id = g.id AND a.state = 'Error')
 			FROM user_groups g WHERE g.tenant_id = ? ORDER BY g.name`, t.ID)
 		if err != nil {
 			return err
@@ -70,7 +73,7 @@ func (s *Service) Groups(ctx context.Context, tenant string) ([]licet.Group, err
 		for rows.Next() {
 			var g licet.Group
 			var created int64
-			if err := rows.Scan(&g.ID, &g.Name, &g.Description, &created, &g.Members); err != nil {
+			if err := rows.Scan(&g.ID, &g.Name, &g.Description, &created, &g.Members, &g.MemberErrors); err != nil {
 				return err
 			}
 			g.CreatedAt = store.Time(created)
@@ -81,7 +84,7 @@ func (s *Service) Groups(ctx context.Context, tenant string) ([]licet.Group, err
 	return out, err
 }
 
-// groupByName reads a group of the tenant with its members' UPNs.
+// groupByName reads a group of the tenant with its licenses and its members' UPNs and states.
 func groupByName(ctx context.Context, tx *store.Tx, t licet.Tenant, name string) (licet.Group, error) {
 	var g licet.Group
 	var created int64
@@ -94,18 +97,34 @@ func groupByName(ctx context.Context, tx *store.Tx, t licet.Tenant, name string)
 		return g, err
 	}
 	g.CreatedAt = store.Time(created)
-	rows, err := tx.Query(ctx, `SELECT u.upn FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.upn`, g.ID)
+	set, err := groupLicenses(ctx, tx, g.ID)
+	if err != nil {
+		return g, err
+	}
+	for _, a := range set {
+		g.Licenses = append(g.Licenses, licet.LicenseAdd{SKU: a.SKU, DisabledPlans: append([]string{}, a.DisabledPlans...)})
+	}
+	// One row per member: its state is the state of its rows of the group (they share it).
+	rows, err := tx.Query(ctx, `SELECT u.upn, COALESCE(MIN(a.state), ''), COALESCE(MIN(a.error_code), ''), COALESCE(MIN(a.error_message), '')
+		FROM group_members m JOIN users u ON u.id = m.user_id LEFT JOIN assignments a ON a.group_id = m.group_id AND a.user_id = m.user_id
+		WHERE m.group_id = ? GROUP BY u.upn ORDER BY u.upn`, g.ID)
 	if err != nil {
 		return g, err
 	}
 	defer rows.Close()
-	g.MemberUPNs = []string{}
+	g.MemberUPNs, g.MemberStates = []string{}, []licet.MemberState{}
 	for rows.Next() {
-		var upn string
-		if err := rows.Scan(&upn); err != nil {
+		var m licet.MemberState
+		var code, msg string
+		if err := rows.Scan(&m.UPN, &m.State, &code, &msg); err != nil {
 			return g, err
 		}
-		g.MemberUPNs = append(g.MemberUPNs, upn)
+		if code != "" {
+			m.Error = &licet.Error{Code: code, Message: msg}
+			g.MemberErrors++
+		}
+		g.MemberUPNs = append(g.MemberUPNs, m.UPN)
+		g.MemberStates = append(g.MemberStates, m)
 	}
 	g.Members = len(g.MemberUPNs)
 	return g, rows.Err()
@@ -128,43 +147,63 @@ func (s *Service) Group(ctx context.Context, tenant, name string) (*licet.Group,
 	return &g, nil
 }
 
-// AddMembers adds users to a group; all of them or, when one does not exist, none.
+// AddMembers adds users to a group, all of them or (when one does not exist) none, and applies
+// the group's licenses to the new members: a member they cannot be applied to is in Error.
 func (s *Service) AddMembers(ctx context.Context, tenant, group string, upns []string) (*licet.Group, error) {
 	if len(upns) == 0 || len(upns) > MaxBatch {
 		return nil, licet.Errorf(licet.EInvalid, "give 1 to %d users to add", MaxBatch)
 	}
+	cat := (*catalog.Catalog)(nil)
+	if s.Catalog != nil {
+		cat = s.Catalog()
+	}
 	var g licet.Group
-	now := s.now()
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
+		gt, err := s.beginGroup(ctx, tx, cat, tenant, group)
 		if err != nil {
 			return err
 		}
-		if g, err = groupByName(ctx, tx, t, group); err != nil {
-			return err
-		}
 		var added []string
+		var ids []int64
 		for _, upn := range upns {
-			u, err := userByUPN(ctx, tx, t, upn)
+			u, err := userByUPN(ctx, tx, gt.t, upn)
 			if err != nil {
 				return err
 			}
-			n, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (group_id, user_id) DO NOTHING`, g.ID, u.ID, now)
+			n, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (group_id, user_id) DO NOTHING`, gt.g.ID, u.ID, gt.now)
 			if err != nil {
 				return err
 			}
 			if n > 0 {
 				added = append(added, u.UPN)
+				ids = append(ids, u.ID)
 			}
 		}
-		if len(added) > 0 {
-			if err := audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "group.add", Object: "group:" + g.Name,
-				After: fmt.Sprintf("%d members added", len(added)), Details: strings.Join(added, " ")}); err != nil {
-				return err
-			}
+		if len(added) == 0 {
+			g = gt.g
+			return nil
 		}
-		g, err = groupByName(ctx, tx, t, group)
-		return err
+		if err := audit.Write(ctx, tx, gt.now, audit.Record{TenantID: gt.t.ID, Action: "group.add", Object: "group:" + gt.g.Name,
+			After: fmt.Sprintf("%d members added", len(added)), Details: strings.Join(added, " ")}); err != nil {
+			return err
+		}
+		if len(gt.set) == 0 {
+			g, err = groupByName(ctx, tx, gt.t, gt.g.Name)
+			return err
+		}
+		if cat == nil {
+			return licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded to apply the group's licenses: start the server with --catalog FILE or --demo")
+		}
+		members, err := holdersByID(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		res, err := gt.apply(ctx, members, "group.license", "")
+		if err != nil {
+			return err
+		}
+		g = res.Group
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -172,29 +211,41 @@ func (s *Service) AddMembers(ctx context.Context, tenant, group string, upns []s
 	return &g, nil
 }
 
-// RemoveMember removes a user from a group.
+// RemoveMember removes a user from a group, with the licenses the group gave it.
 func (s *Service) RemoveMember(ctx context.Context, tenant, group, upn string) error {
-	now := s.now()
+	cat := (*catalog.Catalog)(nil)
+	if s.Catalog != nil {
+		cat = s.Catalog()
+	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
+		gt, err := s.beginGroup(ctx, tx, cat, tenant, group)
 		if err != nil {
 			return err
 		}
-		g, err := groupByName(ctx, tx, t, group)
+		u, err := userByUPN(ctx, tx, gt.t, upn)
 		if err != nil {
 			return err
 		}
-		u, err := userByUPN(ctx, tx, t, upn)
+		members, err := holdersByID(ctx, tx, []int64{u.ID})
 		if err != nil {
 			return err
 		}
-		n, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, g.ID, u.ID)
+		if len(members[0].Inherited) > 0 && slices.ContainsFunc(members[0].Inherited, func(in Inherited) bool { return in.Group == gt.g.ID }) {
+			if cat == nil {
+				return licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded to remove the group's licenses: start the server with --catalog FILE or --demo")
+			}
+			gt.set = nil // the member leaves: the group gives it nothing
+			if _, err := gt.apply(ctx, members, "group.license", ""); err != nil {
+				return err
+			}
+		}
+		n, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, gt.g.ID, u.ID)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
-			return licet.Errorf(licet.ENotFound, "%s is not a member of group %q", u.UPN, g.Name)
+			return licet.Errorf(licet.ENotFound, "%s is not a member of group %q", u.UPN, gt.g.Name)
 		}
-		return audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "group.remove", Object: "group:" + g.Name, Before: u.UPN})
+		return audit.Write(ctx, tx, gt.now, audit.Record{TenantID: gt.t.ID, Action: "group.remove", Object: "group:" + gt.g.Name, Before: u.UPN})
 	})
 }

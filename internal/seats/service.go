@@ -19,6 +19,9 @@ type Service struct {
 	Now     func() time.Time
 	// ChunkSize is how many users one transaction of a batch handles; DefaultChunk when 0.
 	ChunkSize int
+	// CreditsSKU is the catalog SKU whose purchase rules decide who may sign up for
+	// Communications Credits; DefaultCreditsSKU when empty.
+	CreditsSKU string
 }
 
 var _ licet.SeatService = (*Service)(nil)
@@ -80,4 +83,14 @@ func anys[T any](list []T) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// DefaultCreditsSKU is the catalog SKU of Communications Credits when Service.CreditsSKU is empty.
+const DefaultCreditsSKU = "MCOPSTNC"
+
+func (s *Service) creditsSKU() string {
+	if s.CreditsSKU != "" {
+		return s.CreditsSKU
+	}
+	return DefaultCreditsSKU
 }

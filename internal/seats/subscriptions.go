@@ -44,34 +44,40 @@ func (s *Service) BuySubscription(ctx context.Context, tenant string, sub licet.
 		if err != nil {
 			return err
 		}
-		owned, err := ownedPurchases(ctx, tx, t.ID)
-		if err != nil {
-			return err
-		}
-		if vs := cat.CheckPurchase(org(t), owned, catalog.Purchase{SKU: sub.SKU, Term: sub.Term, Channel: sub.Channel}); len(vs) > 0 {
-			return ViolationError(vs)
-		}
-		id, err := tx.Insert(ctx, `INSERT INTO subscriptions (tenant_id, sku, quantity, status, term, channel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, sub.SKU, sub.Quantity, sub.Status, sub.Term, sub.Channel, now, now)
-		if err != nil {
-			return err
-		}
-		sub.ID, sub.Tenant = id, t.Slug
-		sub.CreatedAt, sub.UpdatedAt = store.Time(now), store.Time(now)
-		if _, err := tx.Exec(ctx, `INSERT INTO seat_pools (tenant_id, sku, unlimited) VALUES (?, ?, ?) ON CONFLICT (tenant_id, sku) DO NOTHING`,
-			t.ID, sub.SKU, store.Bool(sku.Unlimited)); err != nil {
-			return err
-		}
-		if _, err := recomputePool(ctx, tx, t.ID, sub.SKU); err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.buy", Object: fmt.Sprintf("subscription:%d", id),
-			After: fmt.Sprintf("%s ×%d %s %s", sub.SKU, sub.Quantity, sub.Term, sub.Channel)})
+		return buyTx(ctx, tx, cat, t, &sub, sku, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &sub, nil
+}
+
+// buyTx buys sub for tenant t inside tx, after the catalog's purchase rules allow it, and
+// fills in its id, tenant and times.
+func buyTx(ctx context.Context, tx *store.Tx, cat *catalog.Catalog, t licet.Tenant, sub *licet.Subscription, sku *catalog.SKU, now int64) error {
+	owned, err := ownedPurchases(ctx, tx, t.ID)
+	if err != nil {
+		return err
+	}
+	if vs := cat.CheckPurchase(org(t), owned, catalog.Purchase{SKU: sub.SKU, Term: sub.Term, Channel: sub.Channel}); len(vs) > 0 {
+		return ViolationError(vs)
+	}
+	id, err := tx.Insert(ctx, `INSERT INTO subscriptions (tenant_id, sku, quantity, status, term, channel, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, sub.SKU, sub.Quantity, sub.Status, sub.Term, sub.Channel, now, now)
+	if err != nil {
+		return err
+	}
+	sub.ID, sub.Tenant = id, t.Slug
+	sub.CreatedAt, sub.UpdatedAt = store.Time(now), store.Time(now)
+	if _, err := tx.Exec(ctx, `INSERT INTO seat_pools (tenant_id, sku, unlimited) VALUES (?, ?, ?) ON CONFLICT (tenant_id, sku) DO NOTHING`,
+		t.ID, sub.SKU, store.Bool(sku.Unlimited)); err != nil {
+		return err
+	}
+	if _, err := recomputePool(ctx, tx, t.ID, sub.SKU); err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.buy", Object: fmt.Sprintf("subscription:%d", id),
+		After: fmt.Sprintf("%s ×%d %s %s", sub.SKU, sub.Quantity, sub.Term, sub.Channel)})
 }
 
 func checkQuantity(q int, unlimited bool) error {

@@ -171,13 +171,13 @@ func (s *Service) chunk() int {
 	return DefaultChunk
 }
 
-const userColumns = `id, upn, display_name, usage_location, kind, onprem_pstn, created_at`
+const userColumns = `id, upn, display_name, usage_location, kind, onprem_pstn, created_at, conferencing_provider`
 
 func scanUser(row interface{ Scan(...any) error }) (licet.User, error) {
 	var u licet.User
 	var onprem int
 	var created int64
-	err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.UsageLocation, &u.Kind, &onprem, &created)
+	err := row.Scan(&u.ID, &u.UPN, &u.DisplayName, &u.UsageLocation, &u.Kind, &onprem, &created, &u.ConferencingProvider)
 	u.OnPremisesPSTN, u.CreatedAt = onprem == 1, store.Time(created)
 	return u, err
 }
@@ -227,7 +227,8 @@ func userByUPN(ctx context.Context, tx *store.Tx, t licet.Tenant, upn string) (l
 	return u, err
 }
 
-// User returns a user with its licenses, each service plan's provisioning status, and its groups.
+// User returns a user with its licenses (one entry per SKU and source, with its state), each
+// service plan's provisioning status, its groups, its phone number and conferencing provider.
 func (s *Service) User(ctx context.Context, tenant, upn string) (*licet.User, error) {
 	cat := (*catalog.Catalog)(nil)
 	if s.Catalog != nil {
@@ -242,39 +243,70 @@ func (s *Service) User(ctx context.Context, tenant, upn string) (*licet.User, er
 		if u, err = userByUPN(ctx, tx, t, upn); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT a.sku, a.disabled_plans, COALESCE(g.name, '') FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id
-			WHERE a.user_id = ? ORDER BY a.sku, a.id`, u.ID)
+		rows, err := tx.Query(ctx, `SELECT a.sku, a.disabled_plans, COALESCE(g.name, ''), a.state, a.error_code, a.error_message
+			FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id
+			WHERE a.user_id = ? ORDER BY a.sku, a.group_id IS NOT NULL, g.name`, u.ID)
 		if err != nil {
 			return err
 		}
+		active := map[string]bool{} // SKUs that apply through at least one source
 		for rows.Next() {
 			var l licet.License
-			var disabled string
-			if err := rows.Scan(&l.SKU, &disabled, &l.AssignedByGroup); err != nil {
+			var disabled, code, msg string
+			if err := rows.Scan(&l.SKU, &disabled, &l.AssignedByGroup, &l.State, &code, &msg); err != nil {
 				rows.Close()
 				return err
 			}
 			l.DisabledPlans = append([]string{}, splitPlans(disabled)...)
-			l.State, l.ServicePlans = "Active", planStatuses(cat, l)
+			if code != "" {
+				l.Error = &licet.Error{Code: code, Message: msg}
+			}
+			if l.State == licet.StateActive {
+				active[l.SKU] = true
+			}
+			l.ServicePlans = planStatuses(cat, l)
 			u.Licenses = append(u.Licenses, l)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		for i, l := range u.Licenses {
+			if l.State == licet.StateError && active[l.SKU] {
+				u.Licenses[i].State = licet.StateActiveWithError
+			}
+		}
 		rows, err = tx.Query(ctx, `SELECT g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name`, u.ID)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var name string
 			if err := rows.Scan(&name); err != nil {
+				rows.Close()
 				return err
 			}
 			u.Groups = append(u.Groups, name)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MIN(number), '') FROM phone_numbers WHERE user_id = ?`, u.ID).Scan(&u.PhoneNumber); err != nil {
+			return err
+		}
+		if active[s.creditsSKU()] {
+			var out int
+			err := tx.QueryRow(ctx, `SELECT out_of_funds FROM credit_accounts WHERE tenant_id = ?`, t.ID).Scan(&out)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return err
+			default:
+				u.PaidCallingBlocked = out == 1
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -282,7 +314,8 @@ func (s *Service) User(ctx context.Context, tenant, upn string) (*licet.User, er
 	return &u, nil
 }
 
-// planStatuses lists a license's service plans with their provisioning status, from the catalog.
+// planStatuses lists a license's service plans with their provisioning status, from the catalog:
+// Success, Disabled, or Error for every plan of a license in Error.
 func planStatuses(cat *catalog.Catalog, l licet.License) []licet.PlanStatus {
 	out := []licet.PlanStatus{}
 	if cat == nil {
@@ -294,8 +327,11 @@ func planStatuses(cat *catalog.Catalog, l licet.License) []licet.PlanStatus {
 	}
 	for _, st := range states {
 		status := "Success"
-		if st.Disabled {
+		switch {
+		case st.Disabled:
 			status = "Disabled"
+		case l.State != licet.StateActive:
+			status = "Error"
 		}
 		out = append(out, licet.PlanStatus{Plan: st.Plan, Name: st.Name, ProvisioningStatus: status})
 	}

@@ -74,3 +74,54 @@ func demoSeats(ctx context.Context, db *store.DB, cat *catalog.Catalog, now func
 	}
 	return nil
 }
+
+// demoTelephony gives contoso a licensed group (whose members already hold some of its SKUs
+// directly, to show that a user consumes one unit per SKU whatever its sources), a few phone
+// numbers (one assigned) and a Communications Credits balance with auto-recharge. It does
+// nothing when contoso has signed up for credits already, when contoso does not exist, or when
+// no catalog is loaded.
+func demoTelephony(ctx context.Context, db *store.DB, cat *catalog.Catalog, now func() time.Time) error {
+	if cat == nil {
+		return nil
+	}
+	svc := &seats.Service{DB: db, Catalog: func() *catalog.Catalog { return cat }, Now: now}
+	if _, err := svc.Credits(ctx, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
+		return err
+	}
+	_, err := svc.CreateGroup(ctx, "contoso", licet.Group{Name: "Meeting hosts", Description: "people who host meetings with dial-in"})
+	switch licet.ErrorCode(err) {
+	case "", licet.EConflict:
+	case licet.ENotFound:
+		return nil // no contoso
+	default:
+		return err
+	}
+	hosts := []string{"isaiah.langer@contoso.com", "johanna.lorenz@contoso.com", "lee.gu@contoso.com", "miriam.graham@contoso.com"}
+	if _, err := svc.AddMembers(ctx, "contoso", "Meeting hosts", hosts); err != nil {
+		return err
+	}
+	res, err := svc.AssignGroupLicense(ctx, "contoso", "Meeting hosts", licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOMEETADV"}}})
+	if err != nil {
+		return err
+	}
+	if res.Errors > 0 {
+		return fmt.Errorf("group Meeting hosts: %d members in error", res.Errors)
+	}
+	if _, err := svc.AddNumbers(ctx, "contoso", "US", []string{"+14255550100", "+14255550101", "+14255550102"}); err != nil && licet.ErrorCode(err) != licet.EConflict {
+		return err
+	}
+	if _, err := svc.AssignNumber(ctx, "contoso", "+14255550100", "adele.vance@contoso.com"); err != nil && licet.ErrorCode(err) != licet.EConflict {
+		return err
+	}
+	if _, err := svc.SignUpCredits(ctx, "contoso"); err != nil {
+		return err
+	}
+	if _, err := svc.AddFunds(ctx, "contoso", licet.CreditAmount{Amount: 100_00, Reason: "demo funds"}); err != nil {
+		return err
+	}
+	if _, err := svc.SetAutoRecharge(ctx, "contoso", licet.AutoRecharge{Enabled: true, Threshold: 10_00, Amount: 50_00}); err != nil {
+		return err
+	}
+	_, err = svc.Charge(ctx, "contoso", licet.CreditAmount{Amount: 12_34, Reason: "dial-out minutes (demo)"})
+	return err
+}

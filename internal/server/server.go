@@ -173,11 +173,16 @@ func (a *App) prepare(ctx context.Context) error {
 		if err := demoVolume(licet.WithActor(ctx, licet.System), a.Volume); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		if err := demoTelephony(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
+			return fmt.Errorf("demo telephony: %w", err)
+		}
 	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
 		Catalog:    func() *catalog.Catalog { return a.Catalog },
 		Seats:      &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
+		Numbers:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
+		Credits:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
 		SigningKey: a.Key.Public().(ed25519.PublicKey),
 		Logger:     cfg.Logger,
 		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume,
