@@ -56,7 +56,7 @@ type Server struct {
 	Logger     *slog.Logger
 
 	keys   keys
-	bulk   *jobStore // uploaded user lists between the dry run and the apply
+	bulk   *jobStore                     // uploaded user lists between the dry run and the apply
 	base   *template.Template            // the layout, partials and panels
 	pages  map[string]*template.Template // by page id, each a clone of base with its content
 	cop    *http.CrossOriginProtection
