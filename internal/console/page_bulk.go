@@ -133,7 +133,11 @@ func (v *jobView) summarize() {
 		sku, _ := r.Error.Details["sku"].(string)
 		i := slices.IndexFunc(v.Failures, func(g failureGroup) bool { return g.Code == r.Error.Code && g.SKU == sku })
 		if i < 0 {
-			v.Failures = append(v.Failures, failureGroup{Code: r.Error.Code, SKU: sku, Help: codeHelps[r.Error.Code]})
+			help, ok := codeHelps[r.Error.Code]
+			if !ok {
+				help = bulkHelps[r.Error.Code]
+			}
+			v.Failures = append(v.Failures, failureGroup{Code: r.Error.Code, SKU: sku, Help: help})
 			i = len(v.Failures) - 1
 		}
 		v.Failures[i].Users++
@@ -145,6 +149,14 @@ func (v *jobView) summarize() {
 	}
 	v.Rows = v.Report.Results[:min(len(v.Report.Results), bulkRowsShown)]
 	v.More = len(v.Report.Results) - len(v.Rows)
+}
+
+// bulkHelps explain the failures of a batch that are not rules.
+var bulkHelps = map[string]codeHelp{
+	licet.ENotFound: {"Not a user of the tenant", "The list names a user the tenant does not have.",
+		"Create or import the user (licet user import FILE), or remove the line."},
+	licet.EInvalid: {"Not a valid user principal name", "The line does not name a user the way licet stores them.",
+		"Fix the line: name@domain.tld."},
 }
 
 // uploadList reads the uploaded file and the SKUs chosen, runs the dry run and keeps the list

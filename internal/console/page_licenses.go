@@ -140,6 +140,7 @@ type seatsData struct {
 	Bars    []seatBar
 	Tenant  *licet.Tenant // nil: across tenants
 	Tenants int           // tenants added up
+	Holding int           // of those, tenants with subscriptions
 	Skipped int           // tenants over maxPanelTenants, not added up
 }
 
@@ -171,6 +172,9 @@ func seatsPanel(s *Server, c *reqCtx, t *licet.Tenant) (any, error) {
 		}
 		d.Bars = seatBars(d.Bars, skus)
 		d.Tenants++
+		if len(skus) > 0 {
+			d.Holding++
+		}
 	}
 	return d, nil
 }

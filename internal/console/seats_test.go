@@ -28,7 +28,7 @@ func TestSeatPagesRender(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/", []string{"Licenses by SKU", "ENTERPRISEPACK", "13</strong> of 25 assigned", "4</strong> of 5 assigned", "across 1 tenant(s)"}},
+		{"/", []string{"Licenses by SKU", "ENTERPRISEPACK", "13</strong> of 25 assigned", "4</strong> of 5 assigned", "1 of 1 tenant(s) hold subscriptions"}},
 		{"/tenants/contoso", []string{"Licenses by SKU", "Licenses of Contoso Ltd."}},
 		{"/tenants/contoso/licenses", []string{"Buy a subscription", "MCOPSTN1", "Enabled", "unlimited", `id="subscriptions"`, "Set</button>"}},
 		{"/tenants/contoso/users", []string{adele, "Nestor Wilke", "room.boardroom@contoso.com"}},
