@@ -2,7 +2,6 @@ package console
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
@@ -168,6 +167,3 @@ func (c *reqCtx) refuseAbove(err error, prefix string) error {
 	c.form = &form{Values: c.r.PostForm, Errors: map[string]string{}, Error: prefix + e.Message}
 	return c.show(httpapi.StatusOf(e.Code))
 }
-
-// statusUnprocessable is the status of a rule refused (422), as the API gives it.
-const statusUnprocessable = http.StatusUnprocessableEntity
