@@ -34,6 +34,9 @@ func init() {
 	})
 }
 
+// maxFileName bounds the file name shown on the page.
+const maxFileName = 80
+
 // bulkRowsShown bounds the users listed on the page; the report has them all.
 const bulkRowsShown = 500
 
@@ -209,8 +212,11 @@ func uploadedFile(c *reqCtx, field string) (string, []byte, error) {
 	}
 	fh := c.r.MultipartForm.File[field][0]
 	name := path.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
-	if name == "." || name == "/" {
+	if name == "." || name == "/" || name == "" {
 		name = "the file"
+	}
+	if r := []rune(name); len(r) > maxFileName {
+		name = string(r[:maxFileName]) + "…"
 	}
 	fl, err := fh.Open()
 	if err != nil {
@@ -326,11 +332,11 @@ func bulkReport(s *Server, c *reqCtx) error {
 		return err
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	rep, kind := j.dry, "dry-run"
+	rep, kind := *j.dry, "dry-run" // a copy: results are only appended, so it stays whole after the lock
 	if j.applied != nil {
-		rep, kind = j.applied, "applied"
+		rep, kind = *j.applied, "applied"
 	}
+	j.mu.Unlock()
 	ext := path.Ext(c.r.URL.Path)
 	name := fmt.Sprintf("licet-assign-%s-%s%s", c.tenant.Slug, kind, ext)
 	h := c.w.Header()
