@@ -164,3 +164,23 @@ func TestBrowserBulkAssignment(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestBrowserPhoneFits: on a phone, no page is wider than the screen; wide tables scroll inside
+// their own region.
+func TestBrowserPhoneFits(t *testing.T) {
+	ctx := newTab(t)
+	s := servertest.Start(t, servertest.Options{})
+	browserSignIn(t, ctx, s, s.Token)
+	run(t, ctx, "a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	for _, p := range []string{"/", "/tenants", "/tokens", "/audit", "/catalog", "/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic",
+		"/tenants/contoso/licenses", "/tenants/contoso/users", "/tenants/contoso/users/" + adele, "/tenants/contoso/groups/Sales", "/tenants/contoso/bulk"} {
+		run(t, ctx, "open "+p, chromedp.Navigate(s.URL+p), chromedp.WaitVisible(chromedp.CSS("main")))
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if w[0] > w[1] {
+			t.Errorf("%s is %d px wide on a %d px screen", p, w[0], w[1])
+		}
+	}
+}
