@@ -185,7 +185,9 @@ type ImportResult struct {
 // UserFilter pages through users by UPN.
 type UserFilter struct {
 	After string `json:"after,omitempty"` // users whose UPN sorts after this
-	Limit int    `json:"limit,omitempty"` // 1..10000; 1000 when 0
+	// Search keeps the users whose UPN or display name contains it, ignoring case.
+	Search string `json:"search,omitempty"`
+	Limit  int    `json:"limit,omitempty"` // 1..10000; 1000 when 0
 }
 
 // Group is a named set of users of a tenant. The licenses assigned to it flow to its members.

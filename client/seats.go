@@ -51,7 +51,7 @@ func (c *Client) ImportUsers(ctx context.Context, tenant string, users []licet.U
 // Users implements licet.SeatService.
 func (c *Client) Users(ctx context.Context, tenant string, f licet.UserFilter) ([]licet.User, error) {
 	var out struct{ Users []licet.User }
-	return out.Users, c.Do(ctx, "GET", WithQuery(Path("tenants", tenant, "users"), "after", f.After, "limit", itoa(f.Limit)), nil, &out)
+	return out.Users, c.Do(ctx, "GET", WithQuery(Path("tenants", tenant, "users"), "after", f.After, "search", f.Search, "limit", itoa(f.Limit)), nil, &out)
 }
 
 // User implements licet.SeatService.

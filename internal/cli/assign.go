@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,27 +134,11 @@ func licenseChange(add, remove, disabled []string) (licet.LicenseChange, error) 
 	return ch, nil
 }
 
-// reportRow is one user of the per-user report.
-type reportRow struct {
-	Line int `json:"line,omitempty"`
-	licet.AssignResult
-}
-
-// assignReport is what licet assign prints under --json and writes with --report.
-type assignReport struct {
-	DryRun     bool               `json:"dryRun"`
-	Results    []reportRow        `json:"results"`
-	Seats      []licet.SeatChange `json:"seats"`
-	Duplicates []seats.Duplicate  `json:"duplicates"`
-}
-
 // runAssign sends the change for every user of the list in a few large requests, then prints the
 // summary and writes the report. licet bench assign times this same path.
 func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, list *seats.List, change licet.LicenseChange) error {
 	upns := list.UPNs()
-	rep := assignReport{DryRun: o.dryRun, Results: make([]reportRow, 0, len(upns)), Duplicates: nonNil(list.Duplicates)}
-	seatsBySKU := map[string]*licet.SeatChange{}
-	var order []string
+	rep := seats.NewReport(list, o.dryRun)
 	bar := a.progress(len(upns), "assigning")
 	for start := 0; start < len(upns); start += o.batch {
 		end := min(start+o.batch, len(upns))
@@ -169,26 +150,10 @@ func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, 
 			}
 			return err
 		}
-		for i, r := range res.Results {
-			rep.Results = append(rep.Results, reportRow{Line: list.Entries[start+i].Line, AssignResult: r})
-		}
-		for _, sc := range res.Seats {
-			have, ok := seatsBySKU[sc.SKU]
-			if !ok {
-				have = &licet.SeatChange{SKU: sc.SKU}
-				seatsBySKU[sc.SKU] = have
-				order = append(order, sc.SKU)
-			}
-			delta := have.Delta + sc.Delta
-			*have = sc
-			have.Delta = delta
-		}
+		rep.Add(list.Entries[start:end], res)
 		bar.add(end - start)
 	}
 	bar.done()
-	for _, sku := range order {
-		rep.Seats = append(rep.Seats, *seatsBySKU[sku])
-	}
 	if o.report != "" {
 		if err := writeReport(o.report, rep); err != nil {
 			return err
@@ -220,7 +185,7 @@ func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, 
 
 // printAssignSummary prints the outcome counts, the failures by error code (with how many units
 // to buy for a CountViolation), the seat change per SKU, and on a dry run every user's outcome.
-func (a *app) printAssignSummary(rep assignReport, o assignOptions) error {
+func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
 	if rep.DryRun {
 		fmt.Fprintln(a.stdout, "dry run: nothing was changed")
 		rows := make([][]string, 0, len(rep.Results))
@@ -324,17 +289,15 @@ func resultDetail(r licet.AssignResult) string {
 }
 
 // writeReport writes the per-user report as CSV or JSON, by the file's extension.
-func writeReport(path string, rep assignReport) error {
+func writeReport(path string, rep *seats.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return licet.Errorf(licet.EInvalid, "cannot write the report: %v", err)
 	}
 	if strings.EqualFold(filepath.Ext(path), ".json") {
-		enc := json.NewEncoder(f)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = rep.WriteJSON(f)
 	} else {
-		err = writeCSVReport(f, rep)
+		err = rep.WriteCSV(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -343,25 +306,6 @@ func writeReport(path string, rep assignReport) error {
 		return licet.Errorf(licet.EInvalid, "cannot write the report %s: %v", path, err)
 	}
 	return nil
-}
-
-func writeCSVReport(w io.Writer, rep assignReport) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"line", "upn", "outcome", "added", "updated", "removed", "error_code", "error_rule", "error_sku", "error_message"})
-	for _, r := range rep.Results {
-		var code, rule, sku, msg string
-		if r.Error != nil {
-			code, msg = r.Error.Code, r.Error.Message
-			rule, _ = r.Error.Details["rule"].(string)
-			sku, _ = r.Error.Details["sku"].(string)
-		}
-		_ = cw.Write([]string{strconv.Itoa(r.Line), r.UPN, r.Outcome, strings.Join(r.Added, " "), strings.Join(r.Updated, " "), strings.Join(r.Removed, " "), code, rule, sku, msg})
-	}
-	for _, d := range rep.Duplicates {
-		_ = cw.Write([]string{strconv.Itoa(d.Line), d.UPN, "duplicate", "", "", "", "", "", "", fmt.Sprintf("duplicate of line %d; skipped", d.First)})
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // progress is a progress bar on stderr when stderr is a terminal, and nothing otherwise.

@@ -200,6 +200,7 @@ func (a *app) userCommand() *cobra.Command {
 	listTenant := tenantFlag(list)
 	list.Flags().StringVar(&filter.After, "after", "", "start after this UPN (the last one of the previous page)")
 	list.Flags().IntVar(&filter.Limit, "limit", 100, "at most this many users (1-10000)")
+	list.Flags().StringVar(&filter.Search, "search", "", "only users whose UPN or display name contains this text (any case)")
 	list.RunE = func(cmd *cobra.Command, args []string) error {
 		tenant, err := listTenant()
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,6 +46,8 @@ type Server struct {
 	Tokens   licet.TokenService
 	Audit    licet.AuditService
 	Sessions Sessions
+	// Seats sells subscriptions and assigns licenses; nil leaves the seat pages unavailable.
+	Seats licet.SeatService
 	// Catalog returns the SKU catalog in force, or nil when none is loaded.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's signing key; the session key is derived from it.
@@ -53,6 +56,7 @@ type Server struct {
 	Logger     *slog.Logger
 
 	keys   keys
+	bulk   *jobStore                     // uploaded user lists between the dry run and the apply
 	base   *template.Template            // the layout, partials and panels
 	pages  map[string]*template.Template // by page id, each a clone of base with its content
 	cop    *http.CrossOriginProtection
@@ -73,6 +77,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	s.keys = k
 	s.cop = http.NewCrossOriginProtection()
+	s.bulk = newJobStore(s.Now)
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}
@@ -96,6 +101,9 @@ func (s *Server) Handler() (http.Handler, error) {
 		mux.Handle("GET "+get, s.signedIn(p, func(s *Server, c *reqCtx) error { return c.show(http.StatusOK) }))
 		for sub, action := range p.Actions {
 			mux.Handle("POST "+strings.TrimSuffix(base, "/")+sub, s.signedIn(p, action))
+		}
+		for sub, file := range p.Files {
+			mux.Handle("GET "+strings.TrimSuffix(base, "/")+sub, s.signedIn(p, file))
 		}
 	}
 	mux.Handle("/", s.signedIn(nil, func(s *Server, c *reqCtx) error {
@@ -174,9 +182,8 @@ func (s *Server) serve(c *reqCtx, h handler) error {
 		if err := s.cop.Check(r); err != nil {
 			return licet.Errorf(licet.EForbidden, "the form came from another site: nothing was changed")
 		}
-		r.Body = http.MaxBytesReader(c.w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			return licet.Errorf(licet.EInvalid, "the form could not be read: nothing was changed")
+		if err := parseForm(c); err != nil {
+			return err
 		}
 		token := r.PostForm.Get("csrf")
 		if token == "" {
@@ -203,6 +210,38 @@ func (s *Server) serve(c *reqCtx, h handler) error {
 		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	}
 	return h(s, c)
+}
+
+// parseForm reads the body of a POST: a form of at most maxForm bytes, or a multipart form (a
+// file upload) of at most the page's Upload bytes, held in memory.
+func parseForm(c *reqCtx) error {
+	r := c.r
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		r.Body = http.MaxBytesReader(c.w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			return formError(err)
+		}
+		return nil
+	}
+	if c.page == nil || c.page.Upload == 0 {
+		return licet.Errorf(licet.EInvalid, "this form takes no file: nothing was changed")
+	}
+	r.Body = http.MaxBytesReader(c.w, r.Body, c.page.Upload)
+	if err := r.ParseMultipartForm(c.page.Upload); err != nil {
+		return formError(err)
+	}
+	return nil
+}
+
+// formError keeps a body over its limit recognisable (renderError names the limit) and says
+// that any other unreadable form changed nothing.
+func formError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return err
+	}
+	return licet.Errorf(licet.EInvalid, "the form could not be read: nothing was changed")
 }
 
 // session reads and checks the session cookie, then re-reads its token.
@@ -304,6 +343,11 @@ func (c *reqCtx) refuse(err error, field string) error {
 		return err
 	}
 	f := &form{Values: c.r.PostForm, Errors: map[string]string{}}
+	if p := explain(e); p != nil { // a rule: explained above the form
+		f.Problem = p
+		c.form = f
+		return c.show(httpapi.StatusOf(e.Code))
+	}
 	if name, ok := e.Details["field"].(string); ok && name != "" {
 		field = strings.ReplaceAll(name, " ", "_") // "usage location" names the input usage_location
 	}
@@ -318,9 +362,10 @@ func (c *reqCtx) refuse(err error, field string) error {
 
 // form is the state of a form answered with errors: what was typed and what was wrong.
 type form struct {
-	Values url.Values
-	Errors map[string]string
-	Error  string
+	Values  url.Values
+	Errors  map[string]string
+	Error   string
+	Problem *problem // a rule refused, explained
 }
 
 // view is what the layout renders.

@@ -21,7 +21,7 @@ func TestContrast(t *testing.T) {
 	pairs := []struct{ text, background string }{
 		{"text", "surface"}, {"text", "bg"}, {"muted", "surface"}, {"muted", "bg"},
 		{"primary", "surface"}, {"primary", "bg"}, {"primary", "primary-soft"}, {"primary-dark", "primary-soft"},
-		{"danger", "surface"}, {"danger", "danger-soft"}, {"ok", "ok-soft"}, {"muted", "warn-soft"},
+		{"danger", "surface"}, {"danger", "danger-soft"}, {"ok", "ok-soft"}, {"muted", "warn-soft"}, {"warn", "warn-soft"}, {"text", "danger-soft"},
 		{"side-text", "side"}, {"side-muted", "side"}, {"side-text", "side-current"},
 	}
 	for _, p := range pairs {

@@ -38,6 +38,12 @@ type page struct {
 	// Actions are the page's forms: POST path (after Path) → handler. The CSRF token has been
 	// checked and the form parsed before an action runs.
 	Actions map[string]handler
+	// Files are GET paths (after Path) that answer with a file of their own, such as a report
+	// to download, instead of the page.
+	Files map[string]handler
+	// Upload is the body limit of the page's multipart forms (file uploads); 0: the page's
+	// actions take no file, and a multipart body is refused.
+	Upload int64
 }
 
 // registry holds every page, filled by the init functions of the page files.

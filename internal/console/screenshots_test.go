@@ -78,6 +78,30 @@ func TestScreenshots(t *testing.T) {
 	)
 	shot("tokens", 1280, 860, "", false)
 	shot("overview-phone", 390, 844, "/", true)
+	shot("licenses", 1280, 860, "/tenants/contoso/licenses", false)
+	shot("user", 1280, 860, "/tenants/contoso/users/"+adele, false)
+	run(t, ctx, "assign a Calling Plan with no unit left",
+		chromedp.Navigate(s.URL+"/tenants/contoso/users/johanna.lorenz@contoso.com"),
+		chromedp.WaitVisible(chromedp.CSS("#f-sku")),
+		chromedp.SetValue(chromedp.CSS("#f-sku"), "MCOPSTN1"),
+		chromedp.Click(chromedp.CSS("#assign")),
+		chromedp.WaitVisible(chromedp.CSS("#problem")),
+	)
+	shot("user-countviolation", 1280, 860, "", false)
+	list := filepath.Join(t.TempDir(), "sales.txt")
+	if err := os.WriteFile(list, []byte(bulkList), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "dry-run a bulk assignment",
+		chromedp.Navigate(s.URL+"/tenants/contoso/bulk"),
+		chromedp.WaitVisible(chromedp.CSS("#f-users")),
+		chromedp.SetUploadFiles(chromedp.CSS("#f-users"), []string{list}),
+		chromedp.Click(chromedp.CSS(`input[name="add"][value="MCOMEETADV"]`)),
+		chromedp.Click(chromedp.CSS("#dry-run")),
+		chromedp.WaitVisible(chromedp.CSS("#bulk-job")),
+	)
+	shot("bulk-dry-run", 1280, 860, "", false)
+	shot("advisor", 1280, 860, "/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic&country=US", false)
 
 	tenant := newTab(t)
 	ctx = tenant
@@ -127,6 +151,8 @@ func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token
 	day(22, 8)
 	token(licet.Token{Tenant: "contoso", Label: "backup job"})
 	token(licet.Token{Label: "second operator"})
+	day(22, 9)
+	lastCallingPlan(t, s)
 	clk.Set(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC))
 	return contoso
 }

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/licet/licet/internal/advisor"
 	"github.com/licet/licet/internal/catalog"
 )
 
@@ -72,8 +76,21 @@ func (s *Server) funcs() template.FuncMap {
 		"datetime": func(t time.Time) string {
 			return t.UTC().Format("2 Jan 2006 15:04 UTC")
 		},
-		"isotime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"money":   money,
+		"isotime":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"money":        money,
+		"add":          func(a, b int) int { return a + b },
+		"pathesc":      url.PathEscape,
+		"upper":        strings.ToUpper,
+		"humanize":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"join":         func(l []string) string { return strings.Join(l, ", ") },
+		"advmoney":     advisor.Money,
+		"avail":        func(enabled, consumed int) int { return max(0, enabled-consumed) },
+		"has":          func(v url.Values, key, value string) bool { return slices.Contains(v[key], value) },
+		"maxBulkUsers": func() int { return maxBulkUsers },
+		// jobArgs passes a bulk job with the form token and the tenant to its template.
+		"jobArgs": func(j *jobView, csrf, tenant string) map[string]any {
+			return map[string]any{"Job": j, "CSRF": csrf, "Tenant": tenant}
+		},
 		// field describes an input: field form name label type hint [required].
 		"field": func(f *form, name, label, typ, hint string, required ...bool) fieldView {
 			v := fieldView{ID: "f-" + name, Name: name, Label: label, Type: typ, Hint: hint, Required: len(required) > 0 && required[0]}

@@ -83,7 +83,7 @@ func (s *Server) subscribedSKUs() handlerFunc {
 
 func (s *Server) listUsers() handlerFunc {
 	return seatHandler(s, http.StatusOK, func(r *http.Request, svc licet.SeatService, _ struct{}) (any, error) {
-		f := licet.UserFilter{After: r.URL.Query().Get("after")}
+		f := licet.UserFilter{After: r.URL.Query().Get("after"), Search: r.URL.Query().Get("search")}
 		if v := r.URL.Query().Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {

@@ -182,7 +182,14 @@ func scanUser(row interface{ Scan(...any) error }) (licet.User, error) {
 	return u, err
 }
 
-// Users lists users ordered by UPN, a page at a time.
+// maxSearch bounds the search text of Users.
+const maxSearch = 256
+
+// likeEscaper escapes the wildcards of a LIKE pattern.
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
+// Users lists users ordered by UPN, a page at a time; with a search text, only those whose UPN
+// or display name contains it (ignoring case).
 func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) ([]licet.User, error) {
 	if f.Limit == 0 {
 		f.Limit = 1000
@@ -190,6 +197,17 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 	if f.Limit < 1 || f.Limit > 10000 {
 		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", f.Limit)
 	}
+	search := strings.ToLower(strings.TrimSpace(f.Search))
+	if len(search) > maxSearch {
+		return nil, licet.Errorf(licet.EInvalid, "the search text is longer than %d characters", maxSearch).With("field", "search")
+	}
+	q, args := `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn > ?`, []any{strings.ToLower(f.After)}
+	if search != "" {
+		pattern := "%" + likeEscaper.Replace(search) + "%"
+		q += ` AND (upn LIKE ? ESCAPE '!' OR LOWER(display_name) LIKE ? ESCAPE '!')`
+		args = append(args, pattern, pattern)
+	}
+	q += ` ORDER BY upn LIMIT ?`
 	var out []licet.User
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		out = nil
@@ -197,7 +215,7 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn > ? ORDER BY upn LIMIT ?`, t.ID, strings.ToLower(f.After), f.Limit)
+		rows, err := tx.Query(ctx, q, append(append([]any{t.ID}, args...), f.Limit)...)
 		if err != nil {
 			return err
 		}

@@ -96,7 +96,7 @@ func demoTelephony(ctx context.Context, db *store.DB, cat *catalog.Catalog, now 
 	default:
 		return err
 	}
-	hosts := []string{"isaiah.langer@contoso.com", "johanna.lorenz@contoso.com", "lee.gu@contoso.com", "miriam.graham@contoso.com"}
+	hosts := []string{"isaiah.langer@contoso.com", "johanna.lorenz@contoso.com", "lidia.holloway@contoso.com", "lynne.robbins@contoso.com"}
 	if _, err := svc.AddMembers(ctx, "contoso", "Meeting hosts", hosts); err != nil {
 		return err
 	}

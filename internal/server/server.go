@@ -207,6 +207,7 @@ func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 		Catalog:    func() *catalog.Catalog { return a.Catalog },
 		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger,
 	}
+	c.Seats = &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: a.cfg.Now}
 	return c.Handler()
 }
 
