@@ -67,6 +67,13 @@ func (s *Server) routes() []route {
 		{Method: "POST", Pattern: "/v1/keys/{id}/block", Handler: s.blockKey},
 		{Method: "POST", Pattern: "/v1/keys/{id}/unblock", Handler: s.unblockKey},
 		{Method: "POST", Pattern: "/v1/activations", Public: true, MaxBody: activationMaxBody, Handler: s.activate},
+		{Method: "POST", Pattern: "/v1/activations/offline", Handler: s.activateOffline},
+		{Method: "POST", Pattern: "/v1/activations/proxy", Public: true, MaxBody: proxyMaxBody, Handler: s.activateProxy},
+		{Method: "GET", Pattern: "/v1/mak-requests", Handler: s.listMAKRequests},
+		{Method: "POST", Pattern: "/v1/mak-requests", Handler: s.submitMAKRequest},
+		{Method: "GET", Pattern: "/v1/mak-requests/{id}", Handler: s.getMAKRequest},
+		{Method: "POST", Pattern: "/v1/mak-requests/{id}/approve", Handler: s.approveMAKRequest},
+		{Method: "POST", Pattern: "/v1/mak-requests/{id}/reject", Handler: s.rejectMAKRequest},
 	}
 }
 
