@@ -166,6 +166,7 @@ func (a *app) clientCommand() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(install, uninstall, activate, status, expiry)
+	cmd.AddCommand(a.offlineClientCommands(&f)...)
 	return cmd
 }
 

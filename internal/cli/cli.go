@@ -118,6 +118,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
 		a.kmsCommand(), a.discoverCommand(),
 		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(),
+		a.activateOfflineCommand(), a.proxyActivateCommand(), a.makRequestCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
