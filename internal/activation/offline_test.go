@@ -213,12 +213,15 @@ func TestActivateProxyRefusals(t *testing.T) {
 	})
 }
 
-// TestProxyAndOnlineConcurrently: proxy requests and online activations of one key at once
-// never pass its limit, and every activation that succeeded was counted.
+// TestProxyAndOnlineConcurrently: proxy requests and online activations of one key at once,
+// through two services on one database (two server processes, each with its worker), never pass
+// its limit, and every activation that succeeded was counted.
 func TestProxyAndOnlineConcurrently(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		const limit = 40
 		f := setup(t, db, limit)
+		other, _ := newService(t, db)
+		services := []*activation.Service{f.svc, other}
 		var mu sync.Mutex
 		ok := 0
 		var wg sync.WaitGroup
@@ -230,7 +233,7 @@ func TestProxyAndOnlineConcurrently(t *testing.T) {
 				for i := 0; i < 15; i++ {
 					ms = append(ms, licet.ProxyMachine{InstallationID: f.iidFor(fmt.Sprintf("proxy-%d-%d", p, i)).String()})
 				}
-				res, err := f.svc.ActivateProxy(context.Background(), licet.ProxyRequest{Key: f.mak.Key, Machines: ms})
+				res, err := services[p%2].ActivateProxy(context.Background(), licet.ProxyRequest{Key: f.mak.Key, Machines: ms})
 				if err != nil {
 					t.Error(err)
 					return
@@ -244,7 +247,7 @@ func TestProxyAndOnlineConcurrently(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := f.activate(machine(100 + i))
+				_, err := services[i%2].Activate(context.Background(), licet.ActivationRequest{Key: f.mak.Key, Product: f.product, Machine: machine(100 + i)})
 				mu.Lock()
 				defer mu.Unlock()
 				if err == nil {
