@@ -184,7 +184,8 @@ func (a *app) proxyActivateCommand() *cobra.Command {
 				for _, r := range res.Results {
 					outcome := "confirmation ID " + abbreviate(r.ConfirmationID)
 					if r.Error != nil {
-						outcome = r.Error.Code + ": " + r.Error.Message
+						msg, _, _ := strings.Cut(r.Error.Message, ";") // the way out is in the results file
+						outcome = r.Error.Code + ": " + msg
 					} else if !r.Consumed {
 						outcome += " (activated before)"
 					}
