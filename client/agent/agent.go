@@ -130,6 +130,7 @@ func (a *Agent) InstallKey(key, product string) (*Status, error) {
 	}
 	s.Product, s.Key, s.KeyType, s.KeyGroup, s.InstalledAt = product, k.String(), string(k.Type), k.Group, now
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = "", time.Time{}, nil
+	s.Offline = nil
 	if err := Save(a.Dir, s); err != nil {
 		return nil, err
 	}
@@ -147,6 +148,7 @@ func (a *Agent) UninstallKey() error {
 	}
 	s.Key, s.KeyType, s.KeyGroup, s.InstalledAt = "", "", 0, time.Time{}
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = "", time.Time{}, nil
+	s.Offline = nil
 	return Save(a.Dir, s)
 }
 
@@ -182,6 +184,7 @@ func (a *Agent) Activate(ctx context.Context, c *client.Client, pin ed25519.Publ
 		return nil, licet.Errorf(licet.EInvalid, "the server's ticket was rejected: %v; if the operator changed its signing key, activate again with --pubkey (from `licet pubkey`)", err)
 	}
 	s.Server, s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = c.BaseURL, act.Ticket, now, nil
+	s.Offline = nil
 	if err := Save(a.Dir, s); err != nil {
 		return nil, err
 	}
@@ -232,7 +235,7 @@ func (a *Agent) Status() (*Status, error) {
 		return st.set(Unlicensed, nil, "no product key is installed"), nil
 	}
 	st.PartialKey = s.Key[len(s.Key)-5:]
-	if s.Ticket == "" {
+	if s.Ticket == "" && s.Offline == nil {
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "not activated yet"), nil
 	}
 	t, err := a.verify(s, m, now)
@@ -265,6 +268,9 @@ func (a *Agent) Status() (*Status, error) {
 
 // verify checks the stored ticket offline against the pinned key, this machine and the clock.
 func (a *Agent) verify(s State, m licet.Machine, now time.Time) (ticket.Ticket, error) {
+	if s.Offline != nil {
+		return a.verifyOffline(s, m)
+	}
 	pub, err := client.ParsePublicKey(s.OperatorKey)
 	if err != nil {
 		return ticket.Ticket{}, errors.New("no valid operator key is pinned")

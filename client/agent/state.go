@@ -54,6 +54,8 @@ type State struct {
 
 	Ticket      string    `json:"ticket,omitempty"` // signed activation ticket
 	ActivatedAt time.Time `json:"activated_at,omitzero"`
+	// Offline is the confirmation ID installed by offline or proxy activation (instead of a ticket).
+	Offline *OfflineState `json:"offline,omitempty"`
 	// OutOfToleranceSince is when the agent first saw the hardware out of tolerance of the
 	// ticket's; the additional grace period counts from it.
 	OutOfToleranceSince *time.Time `json:"out_of_tolerance_since,omitempty"`

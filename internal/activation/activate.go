@@ -24,7 +24,12 @@ type job struct {
 	hash    string
 	product licet.Product
 	machine licet.Machine
+	method  string      // online, offline or proxy; online when empty
 	res     chan result // buffered, capacity 1
+	// then holds the further activations of a proxy request: they are decided in this order,
+	// right after this one and in the same transaction, so that when the limit runs out the
+	// rest of the request fails in the order it was given.
+	then []*job
 }
 
 // result is the outcome of one job: the key's id and tenant, whether an activation was
@@ -210,7 +215,7 @@ func (s *Service) drain() {
 	for {
 		select {
 		case j := <-s.jobs:
-			j.res <- result{err: licet.Errorf(licet.EUnavailable, "the activation service is shutting down; try again")}
+			answer(flatten([]*job{j}), nil, licet.Errorf(licet.EUnavailable, "the activation service is shutting down; try again"))
 		default:
 			return
 		}
@@ -228,20 +233,34 @@ func (s *Service) commit(batch []*job) {
 	slices.SortFunc(batch, func(a, b *job) int {
 		return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.machine.ID, b.machine.ID))
 	})
-	results, err := s.run(batch)
+	all := flatten(batch)
+	results, err := s.run(all)
 	if err != nil && len(batch) > 1 {
 		for _, j := range batch {
-			rs, err := s.run([]*job{j})
-			if err != nil {
-				rs = []result{{err: err}}
-			}
-			j.res <- rs[0]
+			one := flatten([]*job{j})
+			rs, err := s.run(one)
+			answer(one, rs, err)
 		}
 		return
 	}
-	for i, j := range batch {
+	answer(all, results, err)
+}
+
+// flatten lists the jobs of a batch with the activations of each proxy request after its first.
+func flatten(batch []*job) []*job {
+	out := make([]*job, 0, len(batch))
+	for _, j := range batch {
+		out = append(append(out, j), j.then...)
+	}
+	return out
+}
+
+// answer sends every job its result, or err to all of them when the transaction failed.
+func answer(jobs []*job, results []result, err error) {
+	for i, j := range jobs {
 		if err != nil {
-			results[i] = result{err: err}
+			j.res <- result{err: err}
+			continue
 		}
 		j.res <- results[i]
 	}
@@ -291,7 +310,7 @@ const (
 	sqlConsume    = `UPDATE product_keys SET used = used + 1 WHERE id = ? AND used < activation_limit AND blocked = 0`
 	sqlForget     = `DELETE FROM activations WHERE key_id = ? AND machine_id = ?`
 	sqlLimit      = `SELECT activation_limit, used, blocked FROM product_keys WHERE id = ?`
-	sqlInsert     = `INSERT INTO activations (key_id, product_id, machine_id, hardware, virtual, hostname, method, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, 'online', ?, ?) ON CONFLICT (key_id, machine_id) DO NOTHING`
+	sqlInsert     = `INSERT INTO activations (key_id, product_id, machine_id, hardware, virtual, hostname, method, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, machine_id) DO NOTHING`
 	sqlSeen       = `UPDATE activations SET last_seen_at = ?, hostname = ? WHERE id = ?`
 	sqlRehardware = `UPDATE activations SET hardware = ?, virtual = ?, hostname = ?, product_id = ?, last_seen_at = ? WHERE id = ?`
 )
@@ -361,7 +380,7 @@ func (b *batchTx) apply(ctx context.Context, j *job) result {
 func (b *batchTx) activate(ctx context.Context, j *job, k keyState) result {
 	m := j.machine
 	out := result{keyID: k.id, tenant: k.tenant, consumed: true}
-	n, err := b.exec(ctx, sqlInsert, k.id, j.product.ID, m.ID, m.Hardware, store.Bool(m.Virtual), m.Hostname, b.now, b.now)
+	n, err := b.exec(ctx, sqlInsert, k.id, j.product.ID, m.ID, m.Hardware, store.Bool(m.Virtual), m.Hostname, cmp.Or(j.method, "online"), b.now, b.now)
 	if err != nil {
 		return internal(err)
 	}

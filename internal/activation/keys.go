@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
@@ -52,16 +53,8 @@ func (s *Service) IssueKey(ctx context.Context, r licet.KeyRequest) (*licet.Prod
 		if typ == keys.Setup {
 			limit = 0
 		}
-		text := k.String()
-		id, err := tx.Insert(ctx, `INSERT INTO product_keys (tenant_id, agreement_id, group_id, type, key_hash, key_enc, key_tail, activation_limit, used, blocked, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, a.tenantID, a.ID, int64(group), r.Type, KeyHash(k), s.sealer.Seal(text), KeyTail(k), limit, store.Millis(now))
-		if err != nil {
-			return err
-		}
-		out = licet.ProductKey{ID: id, Key: text, Type: r.Type, Group: group, GroupSlug: groupSlug, Tenant: a.Tenant, Agreement: a.LicensingID,
-			Limit: limit, Remaining: limit, CreatedAt: now}
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: a.tenantID, Action: "key.issue", Object: fmt.Sprintf("key:%d", id),
-			After: fmt.Sprintf("%s group %d limit %d", r.Type, group, limit), Details: "agreement " + a.LicensingID})
+		out, err = s.insertKey(ctx, tx, k, a.tenantID, a.Tenant, a.ID, a.LicensingID, groupSlug, limit, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -228,4 +221,27 @@ func (s *Service) changeKey(ctx context.Context, id int64, action string, change
 		return nil, err
 	}
 	return &out, nil
+}
+
+// insertKey stores a new key (hashed, fingerprinted, sealed) for a tenant, under an agreement
+// when agreementID is not 0, and audits its issue.
+func (s *Service) insertKey(ctx context.Context, tx *store.Tx, k keys.Key, tenantID int64, tenant string, agreementID int64, licensingID, groupSlug string, limit int64, now time.Time) (licet.ProductKey, error) {
+	var agreement any
+	if agreementID != 0 {
+		agreement = agreementID
+	}
+	text := k.String()
+	id, err := tx.Insert(ctx, `INSERT INTO product_keys (tenant_id, agreement_id, group_id, type, key_hash, key_fp, key_enc, key_tail, activation_limit, used, blocked, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, tenantID, agreement, int64(k.Group), string(k.Type), KeyHash(k), KeyFingerprint(k.Fingerprint()), s.sealer.Seal(text), KeyTail(k), limit, store.Millis(now))
+	if err != nil {
+		return licet.ProductKey{}, err
+	}
+	details := "no agreement"
+	if licensingID != "" {
+		details = "agreement " + licensingID
+	}
+	return licet.ProductKey{ID: id, Key: text, Type: string(k.Type), Group: k.Group, GroupSlug: groupSlug, Tenant: tenant, Agreement: licensingID,
+			Limit: limit, Remaining: limit, CreatedAt: now},
+		audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID, Action: "key.issue", Object: fmt.Sprintf("key:%d", id),
+			After: fmt.Sprintf("%s group %d limit %d", k.Type, k.Group, limit), Details: details})
 }

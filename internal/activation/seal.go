@@ -21,6 +21,10 @@ func KeyHash(k keys.Key) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// KeyFingerprint returns how an installation ID names a key in the database: the key's
+// fingerprint (keys.Key.Fingerprint) in lowercase hex.
+func KeyFingerprint(fp [8]byte) string { return hex.EncodeToString(fp[:]) }
+
 // KeyTail returns the last 5 characters of a key, shown in masked listings.
 func KeyTail(k keys.Key) string {
 	s := k.String()

@@ -172,6 +172,7 @@ func (a *app) clientCommand() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(install, uninstall, activate, status, expiry)
+	cmd.AddCommand(a.offlineClientCommands(&f)...)
 	return cmd
 }
 

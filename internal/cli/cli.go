@@ -119,6 +119,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.kmsCommand(), a.discoverCommand(),
 		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(),
 		a.numberCommand(), a.creditsCommand(),
+		a.activateOfflineCommand(), a.proxyActivateCommand(), a.makRequestCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)

@@ -44,6 +44,10 @@ type Server struct {
 	ActivationLimiter ActivationLimiter
 	Numbers           licet.NumberService
 	Credits           licet.CreditService
+	// Offline activates machines from installation IDs (phone and proxy); MAKRequests handles
+	// promotional MAK requests.
+	Offline     licet.OfflineActivationService
+	MAKRequests licet.MAKRequestService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's public key, published for offline ticket verification.

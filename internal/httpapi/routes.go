@@ -82,6 +82,13 @@ func (s *Server) routes() []route {
 		{Method: "PUT", Pattern: "/v1/tenants/{tenant}/credits/autoRecharge", Handler: s.setAutoRecharge()},
 		{Method: "POST", Pattern: "/v1/tenants/{tenant}/credits/charges", Handler: s.charge()},
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/credits/ledger", Handler: s.ledger()},
+		{Method: "POST", Pattern: "/v1/activations/offline", Handler: s.activateOffline},
+		{Method: "POST", Pattern: "/v1/activations/proxy", Public: true, MaxBody: proxyMaxBody, Handler: s.activateProxy},
+		{Method: "GET", Pattern: "/v1/mak-requests", Handler: s.listMAKRequests},
+		{Method: "POST", Pattern: "/v1/mak-requests", Handler: s.submitMAKRequest},
+		{Method: "GET", Pattern: "/v1/mak-requests/{id}", Handler: s.getMAKRequest},
+		{Method: "POST", Pattern: "/v1/mak-requests/{id}/approve", Handler: s.approveMAKRequest},
+		{Method: "POST", Pattern: "/v1/mak-requests/{id}/reject", Handler: s.rejectMAKRequest},
 	}
 }
 

@@ -25,7 +25,7 @@ type InstallationID struct {
 	Version uint8
 	// KeyFingerprint is Key.Fingerprint of the product key being activated.
 	KeyFingerprint [8]byte
-	// ProductID is the service's numeric product id.
+	// ProductID is the product's number: ProductNumber of its slug.
 	ProductID uint32
 	// MachineFingerprint identifies the machine; the caller derives it by
 	// hashing the machine id and hardware details.

@@ -191,6 +191,7 @@ func (a *App) prepare(ctx context.Context) error {
 			PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
 		},
 	}
+	api.Offline, api.MAKRequests = a.Volume, a.Volume
 	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	if api.Console, err = a.console(tenants); err != nil {

@@ -44,8 +44,22 @@ func CheckSlug(s string) error {
 
 // CreateTenant creates a tenant; defaults: org type commercial, cloud global.
 func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tenant, error) {
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	err := s.DB.Write(ctx, func(tx *store.Tx) (err error) {
+		t, err = Insert(ctx, tx, t, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Insert creates a tenant inside tx (checked and audited as CreateTenant does), for services
+// that create a tenant as part of a larger change.
+func Insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time) (licet.Tenant, error) {
 	if !licet.ActorFrom(ctx).IsOperator() {
-		return nil, licet.Errorf(licet.EForbidden, "only the operator may create tenants")
+		return t, licet.Errorf(licet.EForbidden, "only the operator may create tenants")
 	}
 	t.Name = strings.TrimSpace(t.Name)
 	if t.OrgType == "" {
@@ -55,40 +69,33 @@ func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tena
 		t.Cloud = "global"
 	}
 	if err := CheckSlug(t.Slug); err != nil {
-		return nil, err
+		return t, err
 	}
 	if t.Name == "" || len(t.Name) > 200 {
-		return nil, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
+		return t, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
 	}
 	if !slices.Contains(licet.OrgTypes, t.OrgType) {
-		return nil, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "org_type")
+		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "org_type")
 	}
 	if !slices.Contains(licet.Clouds, t.Cloud) {
-		return nil, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(licet.Clouds, ", ")).With("field", "cloud")
+		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(licet.Clouds, ", ")).With("field", "cloud")
 	}
 	if t.UsageLocation != "" {
 		if err := licet.CheckCountry("usage location", t.UsageLocation); err != nil {
-			return nil, err
+			return t, err
 		}
 	}
-	now := s.Now().UTC().Truncate(time.Millisecond)
 	t.CreatedAt = now
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		id, err := tx.Insert(ctx, `INSERT INTO tenants (slug, name, org_type, cloud, usage_location, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.Slug, t.Name, t.OrgType, t.Cloud, t.UsageLocation, store.Millis(now))
-		if store.IsUnique(err) {
-			return licet.Errorf(licet.EConflict, "tenant %q already exists", t.Slug)
-		}
-		if err != nil {
-			return err
-		}
-		t.ID = id
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: id, Action: "tenant.create", Object: "tenant:" + t.Slug, After: fmt.Sprint(id)})
-	})
-	if err != nil {
-		return nil, err
+	id, err := tx.Insert(ctx, `INSERT INTO tenants (slug, name, org_type, cloud, usage_location, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.Slug, t.Name, t.OrgType, t.Cloud, t.UsageLocation, store.Millis(now))
+	if store.IsUnique(err) {
+		return t, licet.Errorf(licet.EConflict, "tenant %q already exists", t.Slug)
 	}
-	return &t, nil
+	if err != nil {
+		return t, err
+	}
+	t.ID = id
+	return t, audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: id, Action: "tenant.create", Object: "tenant:" + t.Slug, After: fmt.Sprint(id)})
 }
 
 const tenantColumns = `id, slug, name, org_type, cloud, usage_location, created_at`

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/licet/licet"
+)
+
+// proxyMaxBody bounds a proxy activation request: a key and up to licet.MaxProxyMachines
+// machines of about 300 bytes each.
+const proxyMaxBody = 512 << 10
+
+// activateOffline is the phone activation centre: an operator or tenant admin turns an
+// installation ID into a confirmation ID.
+func (s *Server) activateOffline(w http.ResponseWriter, r *http.Request) error {
+	var in licet.OfflineRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := s.Offline.ActivateOffline(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, c)
+}
+
+// activateProxy is public like activate: the MAK is the credential, and the request is charged
+// to its source address and its key before anything else is done.
+func (s *Server) activateProxy(w http.ResponseWriter, r *http.Request) error {
+	var in licet.ProxyRequest
+	decodeErr := decode(r, &in)
+	if s.ActivationLimiter != nil {
+		if err := s.ActivationLimiter.Check(sourceAddr(r), in.Key); err != nil {
+			return err
+		}
+	}
+	if decodeErr != nil {
+		return decodeErr
+	}
+	a, err := s.Offline.ActivateProxy(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, a)
+}
+
+func (s *Server) listMAKRequests(w http.ResponseWriter, r *http.Request) error {
+	rs, err := s.MAKRequests.MAKRequests(r.Context(), r.URL.Query().Get("status"))
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"requests": nonNil(rs)})
+}
+
+func (s *Server) submitMAKRequest(w http.ResponseWriter, r *http.Request) error {
+	return createWith(w, r, s.MAKRequests.SubmitMAKRequest)
+}
+
+func (s *Server) getMAKRequest(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	m, err := s.MAKRequests.MAKRequest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(w, m)
+}
+
+func (s *Server) approveMAKRequest(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in licet.MAKApproval
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.MAKRequests.ApproveMAKRequest(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	return ok(w, m)
+}
+
+// MAKRejection is the body of POST /v1/mak-requests/{id}/reject.
+type MAKRejection struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) rejectMAKRequest(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in MAKRejection
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.MAKRequests.RejectMAKRequest(r.Context(), id, in.Reason)
+	if err != nil {
+		return err
+	}
+	return ok(w, m)
+}
