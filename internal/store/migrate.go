@@ -54,16 +54,54 @@ func (db *DB) LatestVersion() int {
 	return ms[len(ms)-1].Version
 }
 
-// SchemaVersion returns the version of the schema in the database (0 when empty).
+// SchemaVersion returns the version of the schema in the database (0 when empty): the highest
+// version below which every migration of this binary is applied.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
+	applied, err := db.applied(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ms, err := db.migrations()
+	if err != nil {
+		return 0, err
+	}
+	v := 0
+	for _, m := range ms {
+		if !applied[m.Version] {
+			break
+		}
+		v = m.Version
+	}
+	for version := range applied {
+		if version > db.LatestVersion() {
+			return version, nil // a newer binary migrated this database
+		}
+	}
+	return v, nil
+}
+
+// applied returns the set of migration versions recorded in the database.
+func (db *DB) applied(ctx context.Context) (map[int]bool, error) {
+	out := map[int]bool{}
 	err := db.Write(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			out[v] = true
+		}
+		return rows.Err()
 	})
-	return v, err
+	return out, err
 }
 
 // CheckSchema returns EStaleSchema when the database is older than the binary and EConflict when
@@ -84,11 +122,11 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	return nil
 }
 
-// Migrate applies the migrations the database lacks, each in its own transaction, and returns
-// the versions it applied. Several processes migrating at once are safe: a version applied twice
+// Migrate applies the migrations the database lacks — any version not recorded, not only those
+// above the highest one — each in its own transaction, and returns the versions it applied. Several processes migrating at once are safe: a version applied twice
 // fails on the version table's key and that transaction rolls back.
 func (db *DB) Migrate(ctx context.Context, now func() int64) ([]int, error) {
-	have, err := db.SchemaVersion(ctx)
+	have, err := db.applied(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +136,7 @@ func (db *DB) Migrate(ctx context.Context, now func() int64) ([]int, error) {
 	}
 	var applied []int
 	for _, m := range ms {
-		if m.Version <= have {
+		if have[m.Version] {
 			continue
 		}
 		err := db.Write(ctx, func(tx *Tx) error {

@@ -48,6 +48,18 @@ func TestMigrateAndSchemaCheck(t *testing.T) {
 		if got := licet.ErrorCode(db.CheckSchema(ctx)); got != licet.EStaleSchema {
 			t.Fatalf("CheckSchema on an old schema: code %q, want %q", got, licet.EStaleSchema)
 		}
+		// A gap counts too: a migration numbered below the highest applied one that never ran
+		// (branches merged out of order) leaves the schema at the version before the gap.
+		err = db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM schema_migrations WHERE version = 2`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
+			t.Fatalf("SchemaVersion with version 2 missing = %d, %v; want 1", v, err)
+		}
 	})
 }
 
