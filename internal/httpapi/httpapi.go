@@ -225,6 +225,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
+// answer returns err when it is set, and otherwise writes v as a 200 JSON answer: the end of
+// every handler that reads something from a service.
+func answer(w http.ResponseWriter, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return ok(w, v)
+}
+
 // ok writes v as a 200 JSON answer.
 func ok(w http.ResponseWriter, v any) error { return writeJSON(w, http.StatusOK, v) }
 

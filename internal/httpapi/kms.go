@@ -32,10 +32,7 @@ func (s *Server) activateKMSHost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.KMS.ActivateHost(r.Context(), req)
-	if err != nil {
-		return err
-	}
-	return ok(w, out)
+	return answer(w, out, err)
 }
 
 // approveKMSHost answers an air-gapped host's request file.
@@ -48,10 +45,7 @@ func (s *Server) approveKMSHost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.KMS.ApproveHost(r.Context(), req)
-	if err != nil {
-		return err
-	}
-	return ok(w, out)
+	return answer(w, out, err)
 }
 
 // setKMSHostLimit sets how many distinct hosts a kms-host key may activate.

@@ -18,10 +18,7 @@ func (s *Server) activateOffline(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c, err := s.Offline.ActivateOffline(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	return ok(w, c)
+	return answer(w, c, err)
 }
 
 // activateProxy is public like activate: the MAK is the credential, and the request is charged
@@ -38,18 +35,12 @@ func (s *Server) activateProxy(w http.ResponseWriter, r *http.Request) error {
 		return decodeErr
 	}
 	a, err := s.Offline.ActivateProxy(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	return ok(w, a)
+	return answer(w, a, err)
 }
 
 func (s *Server) listMAKRequests(w http.ResponseWriter, r *http.Request) error {
 	rs, err := s.MAKRequests.MAKRequests(r.Context(), r.URL.Query().Get("status"))
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"requests": nonNil(rs)})
+	return answer(w, map[string]any{"requests": nonNil(rs)}, err)
 }
 
 func (s *Server) submitMAKRequest(w http.ResponseWriter, r *http.Request) error {
@@ -62,10 +53,7 @@ func (s *Server) getMAKRequest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m, err := s.MAKRequests.MAKRequest(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return ok(w, m)
+	return answer(w, m, err)
 }
 
 func (s *Server) approveMAKRequest(w http.ResponseWriter, r *http.Request) error {
@@ -78,10 +66,7 @@ func (s *Server) approveMAKRequest(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	m, err := s.MAKRequests.ApproveMAKRequest(r.Context(), id, in)
-	if err != nil {
-		return err
-	}
-	return ok(w, m)
+	return answer(w, m, err)
 }
 
 // MAKRejection is the body of POST /v1/mak-requests/{id}/reject.
@@ -99,8 +84,5 @@ func (s *Server) rejectMAKRequest(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	m, err := s.MAKRequests.RejectMAKRequest(r.Context(), id, in.Reason)
-	if err != nil {
-		return err
-	}
-	return ok(w, m)
+	return answer(w, m, err)
 }

@@ -46,10 +46,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	ts, err := s.Tenants.Tenants(r.Context())
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"tenants": nonNil(ts)})
+	return answer(w, map[string]any{"tenants": nonNil(ts)}, err)
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
@@ -66,18 +63,12 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.Tenants.Tenant(r.Context(), r.PathValue("tenant"))
-	if err != nil {
-		return err
-	}
-	return ok(w, t)
+	return answer(w, t, err)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	ts, err := s.Tokens.Tokens(r.Context())
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"tokens": nonNil(ts)})
+	return answer(w, map[string]any{"tokens": nonNil(ts)}, err)
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
@@ -122,10 +113,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 		f.Limit = n
 	}
 	es, err := s.Audit.Audit(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"entries": nonNil(es)})
+	return answer(w, map[string]any{"entries": nonNil(es)}, err)
 }
 
 func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {

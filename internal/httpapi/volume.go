@@ -20,10 +20,7 @@ const activationMaxBody = 4 << 10
 
 func (s *Server) listProductGroups(w http.ResponseWriter, r *http.Request) error {
 	gs, err := s.Products.ProductGroups(r.Context())
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"groups": nonNil(gs)})
+	return answer(w, map[string]any{"groups": nonNil(gs)}, err)
 }
 
 func (s *Server) createProductGroup(w http.ResponseWriter, r *http.Request) error {
@@ -32,10 +29,7 @@ func (s *Server) createProductGroup(w http.ResponseWriter, r *http.Request) erro
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 	ps, err := s.Products.Products(r.Context())
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"products": nonNil(ps)})
+	return answer(w, map[string]any{"products": nonNil(ps)}, err)
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
@@ -44,18 +38,12 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listGVLKs(w http.ResponseWriter, r *http.Request) error {
 	gs, err := s.Products.GVLKs(r.Context())
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"gvlks": nonNil(gs)})
+	return answer(w, map[string]any{"gvlks": nonNil(gs)}, err)
 }
 
 func (s *Server) listAgreements(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.Agreements.Agreements(r.Context(), r.URL.Query().Get("tenant"))
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"agreements": nonNil(as)})
+	return answer(w, map[string]any{"agreements": nonNil(as)}, err)
 }
 
 func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
@@ -64,18 +52,12 @@ func (s *Server) createAgreement(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.Agreements.Agreement(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return ok(w, a)
+	return answer(w, a, err)
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	ks, err := s.Keys.Keys(r.Context(), r.URL.Query().Get("tenant"))
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"keys": nonNil(ks)})
+	return answer(w, map[string]any{"keys": nonNil(ks)}, err)
 }
 
 func (s *Server) issueKey(w http.ResponseWriter, r *http.Request) error {
@@ -88,10 +70,7 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	k, err := s.Keys.Key(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return ok(w, k)
+	return answer(w, k, err)
 }
 
 // KeyLookup is the body of POST /v1/keys/lookup: the key goes in the body, never in a URL that
@@ -106,10 +85,7 @@ func (s *Server) lookupKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	k, err := s.Keys.LookupKey(r.Context(), in.Key)
-	if err != nil {
-		return err
-	}
-	return ok(w, k)
+	return answer(w, k, err)
 }
 
 // KeyExtension is the body of POST /v1/keys/{id}/extend.
@@ -127,10 +103,7 @@ func (s *Server) extendKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	k, err := s.Keys.ExtendKey(r.Context(), id, in.By)
-	if err != nil {
-		return err
-	}
-	return ok(w, k)
+	return answer(w, k, err)
 }
 
 func (s *Server) blockKey(w http.ResponseWriter, r *http.Request) error {
@@ -146,10 +119,7 @@ func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool
 		return err
 	}
 	k, err := s.Keys.BlockKey(r.Context(), id, blocked)
-	if err != nil {
-		return err
-	}
-	return ok(w, k)
+	return answer(w, k, err)
 }
 
 // activate is public: the product key is the credential. Every request, well-formed or not, is
@@ -166,10 +136,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) error {
 		return decodeErr
 	}
 	a, err := s.Activations.Activate(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	return ok(w, a)
+	return answer(w, a, err)
 }
 
 // sourceAddr is the address the request came from, without the port.
