@@ -289,3 +289,35 @@ func TestOfflineActivationForm(t *testing.T) {
 		t.Errorf("fabrikam's admin with contoso's key: status %d, used %d; want 422 InvalidProductKey and nothing used", st, keyNow(t, s, mak.ID).Used)
 	}
 }
+
+// TestForgedCSRFOnKeyForms: extend, block and the offline form refuse a missing or foreign CSRF
+// token with 403, and nothing changes: the limit, the block, the count of activations.
+func TestForgedCSRFOnKeyForms(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	mak, _ := demoKeys(t, s)
+	op, other := signIn(t, s, s.Token), signIn(t, s, s.Token)
+	base := fmt.Sprintf("/tenants/contoso/keys/%d", mak.ID)
+	forms := []struct {
+		path string
+		form url.Values
+	}{
+		{base + "/extend", url.Values{"by": {"10"}}},
+		{base + "/block", url.Values{"blocked": {"true"}}},
+		{"/offline", url.Values{"installation_id": {installationID(t, mak.Key, "contoso-desktop-11", "forged")}}},
+	}
+	for _, f := range forms {
+		for _, token := range []string{"", other.csrf, "forged"} {
+			form := url.Values{"csrf": {token}}
+			for k, v := range f.form {
+				form[k] = v
+			}
+			st, body := op.post(t, f.path, form)
+			if st != http.StatusForbidden || !strings.Contains(body, "security token is missing or wrong") || regexpCID.MatchString(body) {
+				t.Errorf("%s with csrf %q: status %d, want 403 with the reason", f.path, token, st)
+			}
+		}
+	}
+	if k := keyNow(t, s, mak.ID); k.Limit != mak.Limit || k.Blocked || k.Used != mak.Used {
+		t.Errorf("forged forms changed the key: %+v, was %+v", k, mak)
+	}
+}
