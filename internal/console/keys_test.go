@@ -78,7 +78,7 @@ func TestKeyPages(t *testing.T) {
 		path       string
 		want, lack []string
 	}{
-		{op, "/tenants/contoso/keys", []string{mak.Key, host.Key, "Agreement <code>CONTOSO-OL-0001</code>", "program open-license", "Pool: systems", "Pool: servers",
+		{op, "/tenants/contoso/keys", []string{mak.Key, host.Key, "Agreement <code>CONTOSO-OL-0001</code>", "program open-license", "Pool: systems</th>", "Pool: servers</th>",
 			`<td class="num">50</td>`, `<td class="num">49</td>`, "kms-host"}, nil},
 		{op, makPage, []string{mak.Key, "reception-pc", "method-online", "contoso-desktop-11", `id="extend"`, "Block the key", "1 in all"}, nil},
 		{op, hostPage, []string{"KMS hosts", "kms-paris", "licet kms status", "Host limit"}, nil},
