@@ -81,18 +81,18 @@ func mistypedGroup(err error) int {
 	return 0
 }
 
-// idGroups splits a typed ID into its groups: at dashes and spaces, or every 7 digits when it
-// was typed without separators.
+// idGroups splits a typed ID into its groups, to show it back: at dashes and spaces, or every 7
+// characters when it was typed without separators.
 func idGroups(s string) []string {
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || unicode.IsSpace(r) })
+	fields := strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), func(r rune) bool { return r == '-' || unicode.IsSpace(r) })
 	if len(fields) != 1 {
 		return fields
 	}
 	var out []string
-	for f := fields[0]; f != ""; {
-		n := min(7, len(f))
-		out = append(out, f[:n])
-		f = f[n:]
+	for r := []rune(fields[0]); len(r) > 0; {
+		n := min(7, len(r))
+		out = append(out, string(r[:n]))
+		r = r[n:]
 	}
 	return out
 }
