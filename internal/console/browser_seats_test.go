@@ -173,7 +173,8 @@ func TestBrowserPhoneFits(t *testing.T) {
 	browserSignIn(t, ctx, s, s.Token)
 	run(t, ctx, "a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, p := range []string{"/", "/tenants", "/tokens", "/audit", "/catalog", "/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic",
-		"/tenants/contoso/licenses", "/tenants/contoso/users", "/tenants/contoso/users/" + adele, "/tenants/contoso/groups/Sales", "/tenants/contoso/bulk"} {
+		"/tenants/contoso/licenses", "/tenants/contoso/users", "/tenants/contoso/users/" + adele, "/tenants/contoso/groups/Sales", "/tenants/contoso/bulk",
+		"/tenants/contoso/groups/Meeting%20hosts", "/tenants/contoso/keys", "/tenants/contoso/keys/1", "/offline"} {
 		run(t, ctx, "open "+p, chromedp.Navigate(s.URL+p), chromedp.WaitVisible(chromedp.CSS("main")))
 		w, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
 		if err != nil {

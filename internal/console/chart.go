@@ -3,10 +3,12 @@ package console
 import (
 	"fmt"
 	"time"
+
+	"github.com/licet/licet"
 )
 
 // chart is a server-rendered SVG bar chart of counts per day (templates/partials.html "chart"):
-// the overview's changes per day now, activations per day once keys land.
+// the overview's changes per day and activations per day.
 type chart struct {
 	Title   string // for the figure caption
 	Summary string // what a screen reader hears instead of the bars
@@ -36,17 +38,44 @@ const (
 	chartBottom = 24 // room for the day labels
 )
 
+// firstDay is the first UTC day of a chart of days ending today.
+func firstDay(now time.Time, days int) time.Time {
+	return now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(days - 1))
+}
+
+// dayIndex is the bar of t in a chart starting on first: from 0, or out of range.
+func dayIndex(first, t time.Time) int {
+	return int(t.UTC().Truncate(24*time.Hour).Sub(first) / (24 * time.Hour))
+}
+
 // dailyChart counts the times per UTC day over the days ending today.
 func dailyChart(title string, times []time.Time, now time.Time, days int) chart {
-	today := now.UTC().Truncate(24 * time.Hour)
-	first := today.AddDate(0, 0, -(days - 1))
+	first := firstDay(now, days)
 	counts := make([]int, days)
 	for _, t := range times {
-		d := int(t.UTC().Truncate(24*time.Hour).Sub(first) / (24 * time.Hour))
-		if d >= 0 && d < days {
+		if d := dayIndex(first, t); d >= 0 && d < days {
 			counts[d]++
 		}
 	}
+	return barChart(title, counts, first)
+}
+
+// countsChart charts counts already made per day (days missing from them are 0) over the days
+// ending today.
+func countsChart(title string, counts []licet.DayCount, now time.Time, days int) chart {
+	first := firstDay(now, days)
+	per := make([]int, days)
+	for _, c := range counts {
+		if d := dayIndex(first, c.Day); d >= 0 && d < days {
+			per[d] += c.Count
+		}
+	}
+	return barChart(title, per, first)
+}
+
+// barChart lays out one bar per day from first.
+func barChart(title string, counts []int, first time.Time) chart {
+	days := len(counts)
 	c := chart{Title: title, Width: chartWidth, Height: chartHeight, Base: chartHeight - chartBottom, LabelY: chartHeight - 6}
 	total, busiest := 0, 0
 	for i, n := range counts {

@@ -48,6 +48,12 @@ type Server struct {
 	Sessions Sessions
 	// Seats sells subscriptions and assigns licenses; nil leaves the seat pages unavailable.
 	Seats licet.SeatService
+	// Keys, Products, Offline and Activity are volume activation: the product key page, the
+	// offline activation form and the overview's key panels; nil Keys leaves them unavailable.
+	Keys     licet.KeyService
+	Products licet.ProductService
+	Offline  licet.OfflineActivationService
+	Activity licet.KeyActivityService
 	// Catalog returns the SKU catalog in force, or nil when none is loaded.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's signing key; the session key is derived from it.

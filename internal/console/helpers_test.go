@@ -187,3 +187,5 @@ func mustOK(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+var regexpCID = regexp.MustCompile(`<code class="cid" id="confirmation-id">([0-9-]+)</code>`)

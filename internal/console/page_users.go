@@ -94,7 +94,8 @@ type userData struct {
 type licenseRow struct {
 	licet.License
 	Name   string
-	Source string // "direct" or "group NAME"
+	Source string   // "direct" or "group NAME"
+	Help   codeHelp // the error's code explained, when the group's license failed
 }
 
 // skuChoice is an SKU of the assign form, with its units left in the tenant.
@@ -119,6 +120,9 @@ func loadUser(s *Server, c *reqCtx) (any, error) {
 		if l.AssignedByGroup != "" {
 			row.Source = "group " + l.AssignedByGroup
 		}
+		if l.Error != nil {
+			row.Help = codeHelps[l.Error.Code]
+		}
 		if cat != nil {
 			if k, ok := cat.SKU(l.SKU); ok {
 				row.Name = k.Name
@@ -126,27 +130,37 @@ func loadUser(s *Server, c *reqCtx) (any, error) {
 		}
 		d.Licenses = append(d.Licenses, row)
 	}
+	if d.Choices, err = skuChoices(c); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// skuChoices are the SKUs an assign form offers: the tenant's with the units left, then the
+// catalog's others, since assigning one of those says NotPurchased, as the API does.
+func skuChoices(c *reqCtx) ([]skuChoice, error) {
 	skus, err := c.subscribedSKUs(c.tenant.Slug)
 	if err != nil {
 		return nil, err
 	}
-	owned := map[string]licet.SubscribedSKU{}
+	var out []skuChoice
+	owned := map[string]bool{}
 	for _, k := range skus {
-		owned[k.SKU] = k
+		owned[k.SKU] = true
 		left := "unlimited"
 		if k.Available != nil {
 			left = fmt.Sprintf("%d left", *k.Available)
 		}
-		d.Choices = append(d.Choices, skuChoice{Part: k.SKU, Label: fmt.Sprintf("%s — %s (%s)", k.SKU, k.Name, left)})
+		out = append(out, skuChoice{Part: k.SKU, Label: fmt.Sprintf("%s — %s (%s)", k.SKU, k.Name, left)})
 	}
-	if cat != nil { // SKUs not bought are offered too: assigning one says NotPurchased, as the API does
+	if cat, _ := c.catalog(); cat != nil {
 		for _, k := range cat.SKUs() {
-			if _, ok := owned[k.Part]; !ok {
-				d.Choices = append(d.Choices, skuChoice{Part: k.Part, Label: k.Part + " — " + k.Name + " (not purchased)"})
+			if !owned[k.Part] {
+				out = append(out, skuChoice{Part: k.Part, Label: k.Part + " — " + k.Name + " (not purchased)"})
 			}
 		}
 	}
-	return d, nil
+	return out, nil
 }
 
 // planList splits a list of plan ids typed in a field: commas, spaces or both.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -102,6 +103,19 @@ func TestScreenshots(t *testing.T) {
 	)
 	shot("bulk-dry-run", 1280, 860, "", false)
 	shot("advisor", 1280, 860, "/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic&country=US", false)
+	mak, host := demoKeys(t, s)
+	shot("keys", 1280, 860, "/tenants/contoso/keys", false)
+	shot("key", 1280, 860, "/tenants/contoso/keys/"+itoa(host.ID), false)
+	run(t, ctx, "answer a phone activation",
+		chromedp.Navigate(s.URL+"/offline"),
+		chromedp.WaitVisible(chromedp.CSS("#f-installation_id")),
+		chromedp.SendKeys(chromedp.CSS("#f-installation_id"), installationID(t, mak.Key, "contoso-desktop-11", "isolated-lab-07")),
+		chromedp.Click(chromedp.CSS("#get-cid")),
+		chromedp.WaitVisible(chromedp.CSS("#confirmation-id")),
+	)
+	shot("offline-activation", 1280, 860, "", false)
+	conferencingGroup(t, s)
+	shot("group", 1280, 860, "/tenants/contoso/groups/Conferencing", false)
 
 	tenant := newTab(t)
 	ctx = tenant
@@ -127,6 +141,7 @@ func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token
 		must(err)
 		return out
 	}
+	volumeHistory(t, s, clk)
 	day(10, 9)
 	_, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam, Inc.", UsageLocation: "FR"})
 	must(err)
@@ -155,4 +170,41 @@ func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token
 	lastCallingPlan(t, s)
 	clk.Set(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC))
 	return contoso
+}
+
+// volumeHistory activates two KMS hosts with contoso's kms-host key on the first day (audited, so
+// before the other changes) and machines with its MAK over two weeks (not audited), so that the
+// key panels and the activations chart have something to show.
+func volumeHistory(t *testing.T, s *servertest.Server, clk *clock) {
+	t.Helper()
+	mak, host := demoKeys(t, s)
+	clk.Set(time.Date(2026, 11, 9, 11, 0, 0, 0, time.UTC))
+	activateHost(t, s, host.Key, "kms01.contoso.local")
+	clk.Set(time.Date(2026, 11, 9, 15, 0, 0, 0, time.UTC))
+	activateHost(t, s, host.Key, "kms02.contoso.local")
+	n := 0
+	for _, day := range [][2]int{{10, 2}, {11, 4}, {13, 3}, {14, 6}, {16, 5}, {17, 2}, {18, 7}, {20, 4}, {21, 3}, {22, 1}} {
+		d := day[0]
+		for range day[1] {
+			n++
+			clk.Set(time.Date(2026, 11, d, 9+n%8, 5, 0, 0, time.UTC))
+			_, err := s.Operator.Activate(context.Background(), licet.ActivationRequest{Key: mak.Key, Product: "contoso-desktop-11",
+				Machine: licet.Machine{ID: fmt.Sprintf("contoso-pc-%03d", n), Hostname: fmt.Sprintf("CONTOSO-PC%03d", n), Virtual: n%5 == 0}})
+			mustOK(t, err)
+		}
+	}
+}
+
+// conferencingGroup gives contoso a group whose SKUs one member cannot get (no Audio
+// Conferencing unit left), for the group page's members in error.
+func conferencingGroup(t *testing.T, s *servertest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.Operator.CreateGroup(ctx, "contoso", licet.Group{Name: "Conferencing", Description: "people who run dial-in meetings"})
+	mustOK(t, err)
+	_, err = s.Operator.AddMembers(ctx, "contoso", "Conferencing", []string{adele, "alex.wilber@contoso.com", "diego.siciliani@contoso.com",
+		"grady.archie@contoso.com", "megan.bowen@contoso.com", "miriam.graham@contoso.com"})
+	mustOK(t, err)
+	_, err = s.Operator.AssignGroupLicense(ctx, "contoso", "Conferencing", licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOMEETADV"}}})
+	mustOK(t, err)
 }

@@ -36,7 +36,8 @@ func TestSeatPagesRender(t *testing.T) {
 		{"/tenants/contoso/users?q=VANCE", []string{adele}},
 		{"/tenants/contoso/users/" + adele, []string{"Adele Vance", "MCOPSTN1", "Phone System", "Success", "direct", "Sales", "Assign a license", "(not purchased)"}},
 		{"/tenants/contoso/groups", []string{"Sales", "the sales team"}},
-		{"/tenants/contoso/groups/Sales", []string{adele, "Licenses of the group", "not available yet"}},
+		{"/tenants/contoso/groups/Sales", []string{adele, "Licenses of the group", "The group gives no licenses yet", `id="add-group-sku"`}},
+		{"/tenants/contoso/groups/Meeting%20hosts", []string{"isaiah.langer@contoso.com", `id="group-sku-ENTERPRISEPACK"`, `id="group-sku-MCOMEETADV"`, "4 member(s) active · 0 in error", `id="reprocess"`}},
 		{"/tenants/contoso/bulk", []string{"Upload a list of users", "SKUs to add", "SKUs to remove", "MCOEV"}},
 		{"/advisor", []string{"Room systems", "Room joins a scheduled meeting", "The feature wanted", "the rules add MCOPSTN1"}},
 		{"/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic&country=US", []string{
@@ -287,6 +288,9 @@ func TestForgedCSRFOnSeatForms(t *testing.T) {
 		{"/tenants/contoso/groups/Sales/members/remove", url.Values{"upn": {adele}}},
 		{"/tenants/contoso/bulk/" + job + "/apply", url.Values{}},
 		{"/tenants/contoso/bulk/" + job + "/step", url.Values{"from": {"0"}}},
+		{"/tenants/contoso/groups/Sales/licenses", url.Values{"sku": {"MCOEV"}}},
+		{"/tenants/contoso/groups/Meeting%20hosts/licenses/remove", url.Values{"sku": {"MCOMEETADV"}}},
+		{"/tenants/contoso/groups/Meeting%20hosts/reprocess", url.Values{}},
 	}
 	snapshot := func() string {
 		skus, err := s.Operator.SubscribedSKUs(ctx, "contoso")

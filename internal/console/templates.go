@@ -79,6 +79,7 @@ func (s *Server) funcs() template.FuncMap {
 		"isotime":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"money":        money,
 		"add":          func(a, b int) int { return a + b },
+		"sub":          func(a, b int) int { return a - b },
 		"pathesc":      url.PathEscape,
 		"upper":        strings.ToUpper,
 		"humanize":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },

@@ -209,6 +209,7 @@ func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger,
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: a.cfg.Now}
+	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume
 	return c.Handler()
 }
 
