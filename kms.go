@@ -17,6 +17,10 @@ const (
 // set another limit for the key.
 const DefaultKMSHostLimit = 6
 
+// MaxKMSHostLimit bounds the host limit of a kms-host key, however it is raised (licet kms
+// host-limit or licet key extend).
+const MaxKMSHostLimit = 1000
+
 // KMSHostCertificateValidity is how long a host certificate is valid. A host re-activates (free
 // for the same host) to get a new one.
 const KMSHostCertificateValidity = 365 * 24 * time.Hour

@@ -165,6 +165,10 @@ func TestIssueAndShowKeys(t *testing.T) {
 		if host.Limit != activation.KMSHostLimit {
 			t.Errorf("kms-host limit = %d, want %d", host.Limit, activation.KMSHostLimit)
 		}
+		// A kms-host key's limit counts hosts: it stays within the host limit's range.
+		if _, err := f.svc.ExtendKey(ctx, host.ID, licet.MaxKMSHostLimit); licet.ErrorCode(err) != licet.CodeExtensionLimitExceeded {
+			t.Errorf("extending a kms-host key past %d hosts: %v, want %s", licet.MaxKMSHostLimit, err, licet.CodeExtensionLimitExceeded)
+		}
 		fab := must[*licet.ProductKey](t)(f.svc.IssueKey(ctx, licet.KeyRequest{Agreement: "F-1", Group: "111", Type: "mak"}))
 		if fab.Limit != 1000 {
 			t.Errorf("enterprise B MAK limit = %d, want 1000", fab.Limit)

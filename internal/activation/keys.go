@@ -166,9 +166,13 @@ func (s *Service) ExtendKey(ctx context.Context, id int64, n int64) (*licet.Prod
 		if k.Type == string(keys.Setup) {
 			return "", "", licet.Errorf(licet.EInvalid, "a setup key activates nothing; its limit cannot be raised")
 		}
-		if k.Limit+n > MaxLimit {
-			return "", "", licet.Errorf(licet.CodeExtensionLimitExceeded, "MAK extension limit exceeded: the limit of key %d would be %d, over the largest limit %d; issue another key instead", k.ID, k.Limit+n, MaxLimit).
-				With("limit", k.Limit).With("max", MaxLimit)
+		max := int64(MaxLimit)
+		if k.Type == string(keys.KMSHost) {
+			max = licet.MaxKMSHostLimit
+		}
+		if k.Limit+n > max {
+			return "", "", licet.Errorf(licet.CodeExtensionLimitExceeded, "MAK extension limit exceeded: the limit of key %d would be %d, over the largest limit %d; issue another key instead", k.ID, k.Limit+n, max).
+				With("limit", k.Limit).With("max", max)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE product_keys SET activation_limit = activation_limit + ? WHERE id = ?`, n, k.ID); err != nil {
 			return "", "", err

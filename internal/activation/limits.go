@@ -9,8 +9,8 @@ import (
 // (CodeExtensionLimitExceeded).
 const MaxLimit = 100_000_000
 
-// KMSHostLimit is how many KMS hosts one host key activates.
-const KMSHostLimit = 6
+// KMSHostLimit is how many KMS hosts one host key activates unless the operator raises it.
+const KMSHostLimit = licet.DefaultKMSHostLimit
 
 // levelLimits are the MAK activations per pricing level for the programs priced by level.
 // KMS is the preferred method in those organisations, so the MAK covers a part of the

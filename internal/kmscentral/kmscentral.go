@@ -268,7 +268,7 @@ func products(ctx context.Context, tx *store.Tx, groups []uint16) ([]licet.KMSPr
 }
 
 // MaxHostLimit bounds the host limit the operator may set on a key.
-const MaxHostLimit = 1000
+const MaxHostLimit = licet.MaxKMSHostLimit
 
 // SetHostLimit implements licet.KMSHostService.
 func (s *Service) SetHostLimit(ctx context.Context, keyID int64, limit int) error {
