@@ -39,11 +39,7 @@ func (s *Service) BuySubscription(ctx context.Context, tenant string, sub licet.
 	}
 	sub.Status = licet.SubscriptionEnabled
 	now := s.now()
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err = s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		return buyTx(ctx, tx, cat, t, &sub, sku, now)
 	})
 	if err != nil {
@@ -154,12 +150,8 @@ func scanSubscription(row interface{ Scan(...any) error }, slug string) (licet.S
 // Subscriptions lists the tenant's subscriptions, oldest first.
 func (s *Service) Subscriptions(ctx context.Context, tenant string) ([]licet.Subscription, error) {
 	var out []licet.Subscription
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = nil
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		rows, err := tx.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY id`, t.ID)
 		if err != nil {
 			return err
@@ -189,11 +181,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 	}
 	var out licet.Subscription
 	now := s.now()
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		before, err := scanSubscription(tx.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = ? AND tenant_id = ?`, id, t.ID), t.Slug)
 		if errors.Is(err, sql.ErrNoRows) {
 			return licet.Errorf(licet.ENotFound, "subscription %d not found in tenant %s (see `licet subscription list`)", id, t.Slug)
@@ -264,12 +252,8 @@ func (s *Service) SubscribedSKUs(ctx context.Context, tenant string) ([]licet.Su
 		cat = s.Catalog()
 	}
 	var out []licet.SubscribedSKU
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = nil
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		best := map[string]string{}
 		rows, err := tx.Query(ctx, `SELECT DISTINCT sku, status FROM subscriptions WHERE tenant_id = ?`, t.ID)
 		if err != nil {
