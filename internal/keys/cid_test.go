@@ -166,12 +166,7 @@ func TestParseConfirmationIDErrors(t *testing.T) {
 	_, priv := testSigner(1)
 	valid := SignConfirmation(priv, testIIDs(1)[0], testIssued, 7).String()
 	groups := strings.Split(valid, "-")
-	tests := []struct {
-		name  string
-		input string
-		kind  error
-		msg   string
-	}{
+	checkParseErrors(t, "ParseConfirmationID", ParseConfirmationID, []parseErrorCase{
 		{"empty", "  ", ErrLength, "confirmation ID: found 0 digits, want 204 (34 groups of 6)"},
 		{"33 groups", strings.Join(groups[1:], "-"), ErrLength, "confirmation ID: found 33 groups, want 34"},
 		{"installation ID instead", testIIDs(1)[0].String(), ErrLength, "confirmation ID: found 9 groups, want 34"},
@@ -181,19 +176,5 @@ func TestParseConfirmationIDErrors(t *testing.T) {
 			"group 34 of the confirmation ID is mistyped (check digit does not match)"},
 		{"unknown version", ConfirmationID{Version: 9}.String(), ErrVersion, "confirmation ID: unknown confirmation ID format version 9"},
 		{"out of range", groupedWithChecks(cidFormat, strings.Repeat("9", 170)), ErrMalformed, "confirmation ID: not a valid confirmation ID"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfirmationID(tt.input)
-			if err == nil {
-				t.Fatalf("ParseConfirmationID(%q) = %+v, want error", tt.input, c)
-			}
-			if !errors.Is(err, tt.kind) {
-				t.Errorf("error %v does not wrap %v", err, tt.kind)
-			}
-			if got := err.Error(); got != tt.msg {
-				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
-			}
-		})
-	}
+	})
 }

@@ -211,12 +211,7 @@ func TestParseInstallationIDErrors(t *testing.T) {
 		t.Fatal("could not build an ID with a broken checksum")
 	}
 
-	tests := []struct {
-		name  string
-		input string
-		kind  error
-		msg   string
-	}{
+	checkParseErrors(t, "ParseInstallationID", ParseInstallationID, []parseErrorCase{
 		{"empty", "", ErrLength, "installation ID: found 0 digits, want 63 (9 groups of 7)"},
 		{"eight groups", strings.Join(groups[:8], "-"), ErrLength, "installation ID: found 8 groups, want 9"},
 		{"ten groups", valid + "-" + groups[0], ErrLength, "installation ID: found 10 groups, want 9"},
@@ -230,21 +225,7 @@ func TestParseInstallationIDErrors(t *testing.T) {
 			"installation ID: checksum does not match: digits were mistyped in more than one place or groups were swapped"},
 		{"unknown version", InstallationID{Version: 2}.String(), ErrVersion, "installation ID: unknown installation ID format version 2"},
 		{"out of range", groupedWithChecks(iidFormat, strings.Repeat("9", 54)), ErrMalformed, "installation ID: not a valid installation ID"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id, err := ParseInstallationID(tt.input)
-			if err == nil {
-				t.Fatalf("ParseInstallationID(%q) = %+v, want error", tt.input, id)
-			}
-			if !errors.Is(err, tt.kind) {
-				t.Errorf("error %v does not wrap %v", err, tt.kind)
-			}
-			if got := err.Error(); got != tt.msg {
-				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
-			}
-		})
-	}
+	})
 }
 
 // bump changes the digit at index i of s.
