@@ -150,20 +150,28 @@ func TestInstallationIDDetectsMistypedGroups(t *testing.T) {
 
 func TestInstallationIDDetectsSwappedGroups(t *testing.T) {
 	for _, id := range testIIDs(60) {
-		groups := strings.Split(id.String(), "-")
-		for i := range groups {
-			for j := i + 1; j < len(groups); j++ {
-				if groups[i] == groups[j] {
-					continue
-				}
-				g := append([]string(nil), groups...)
-				g[i], g[j] = g[j], g[i]
-				_, err := ParseInstallationID(strings.Join(g, "-"))
-				var ge *GroupError
-				if !errors.As(err, &ge) || ge.Group != i+1 {
-					t.Fatalf("groups %d and %d swapped: err = %v, want group %d reported", i+1, j+1, err, i+1)
-				}
+		eachGroupSwap(id.String(), func(i, j int, swapped string) {
+			_, err := ParseInstallationID(swapped)
+			var ge *GroupError
+			if !errors.As(err, &ge) || ge.Group != i+1 {
+				t.Fatalf("groups %d and %d swapped: err = %v, want group %d reported", i+1, j+1, err, i+1)
 			}
+		})
+	}
+}
+
+// eachGroupSwap calls fn with s after swapping each pair of unequal dash-separated groups i < j
+// (counted from 0).
+func eachGroupSwap(s string, fn func(i, j int, swapped string)) {
+	groups := strings.Split(s, "-")
+	for i := range groups {
+		for j := i + 1; j < len(groups); j++ {
+			if groups[i] == groups[j] {
+				continue
+			}
+			g := append([]string(nil), groups...)
+			g[i], g[j] = g[j], g[i]
+			fn(i, j, strings.Join(g, "-"))
 		}
 	}
 }
