@@ -309,21 +309,14 @@ func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit
 			q += ` AND id < ?`
 			args = append(args, before)
 		}
-		rows, err := tx.Query(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e licet.LedgerEntry
+		es, err := queryAll(ctx, tx, func(row scanner) (e licet.LedgerEntry, err error) {
 			var at int64
-			if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Amount, &e.Balance, &e.Requested, &e.Reason, &e.Actor); err != nil {
-				return err
-			}
+			err = row.Scan(&e.ID, &at, &e.Kind, &e.Amount, &e.Balance, &e.Requested, &e.Reason, &e.Actor)
 			e.At = store.Time(at)
-			out = append(out, e)
-		}
-		return rows.Err()
+			return e, err
+		}, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+		out = append(out, es...)
+		return err
 	})
 	return out, err
 }

@@ -91,20 +91,9 @@ func checkQuantity(q int, unlimited bool) error {
 // ownedPurchases lists the tenant's subscriptions in force (enabled or warning) for the
 // purchase rules.
 func ownedPurchases(ctx context.Context, tx *store.Tx, tenantID int64) ([]catalog.Purchase, error) {
-	rows, err := tx.Query(ctx, `SELECT sku, term, channel FROM subscriptions WHERE tenant_id = ? AND status IN ('enabled', 'warning') ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []catalog.Purchase
-	for rows.Next() {
-		var p catalog.Purchase
-		if err := rows.Scan(&p.SKU, &p.Term, &p.Channel); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, tx, func(row scanner) (p catalog.Purchase, err error) {
+		return p, row.Scan(&p.SKU, &p.Term, &p.Channel)
+	}, `SELECT sku, term, channel FROM subscriptions WHERE tenant_id = ? AND status IN ('enabled', 'warning') ORDER BY id`, tenantID)
 }
 
 // recomputePool sets a pool's units from its subscriptions (taking the pool row's lock) and
@@ -139,7 +128,7 @@ func recomputePool(ctx context.Context, tx *store.Tx, tenantID int64, sku string
 
 const subscriptionColumns = `id, sku, quantity, status, term, channel, created_at, updated_at`
 
-func scanSubscription(row interface{ Scan(...any) error }, slug string) (licet.Subscription, error) {
+func scanSubscription(row scanner, slug string) (licet.Subscription, error) {
 	var s licet.Subscription
 	var created, updated int64
 	err := row.Scan(&s.ID, &s.SKU, &s.Quantity, &s.Status, &s.Term, &s.Channel, &created, &updated)
@@ -150,21 +139,10 @@ func scanSubscription(row interface{ Scan(...any) error }, slug string) (licet.S
 // Subscriptions lists the tenant's subscriptions, oldest first.
 func (s *Service) Subscriptions(ctx context.Context, tenant string) ([]licet.Subscription, error) {
 	var out []licet.Subscription
-	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
-		out = nil
-		rows, err := tx.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY id`, t.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			sub, err := scanSubscription(rows, t.Slug)
-			if err != nil {
-				return err
-			}
-			out = append(out, sub)
-		}
-		return rows.Err()
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
+		out, err = queryAll(ctx, tx, func(row scanner) (licet.Subscription, error) { return scanSubscription(row, t.Slug) },
+			`SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY id`, t.ID)
+		return err
 	})
 	return out, err
 }

@@ -169,7 +169,7 @@ func (s *Service) chunk() int {
 
 const userColumns = `id, upn, display_name, usage_location, kind, onprem_pstn, created_at, conferencing_provider`
 
-func scanUser(row interface{ Scan(...any) error }) (licet.User, error) {
+func scanUser(row scanner) (licet.User, error) {
 	var u licet.User
 	var onprem int
 	var created int64
@@ -205,21 +205,9 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 	}
 	q += ` ORDER BY upn LIMIT ?`
 	var out []licet.User
-	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
-		out = nil
-		rows, err := tx.Query(ctx, q, append(append([]any{t.ID}, args...), f.Limit)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
+		out, err = queryAll(ctx, tx, scanUser, q, append(append([]any{t.ID}, args...), f.Limit)...)
+		return err
 	})
 	return out, err
 }
