@@ -57,6 +57,7 @@ func (s *Service) inWrite(ctx context.Context, tenant string, fn func(tx *store.
 	return s.DB.Write(ctx, func(tx *store.Tx) error { return withTenant(ctx, tx, tenant, fn) })
 }
 
+// withTenant looks the tenant up in tx and runs fn with it.
 func withTenant(ctx context.Context, tx *store.Tx, tenant string, fn func(tx *store.Tx, t licet.Tenant) error) error {
 	t, err := lookup(ctx, tx, tenant)
 	if err != nil {
