@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,21 +168,26 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, depth int) {
 		d.errorf(nodePos(n), "expected a mapping, found %s", kindName(n))
 		return
 	}
-	fields := map[string]int{}
+	fields := map[string][]int{}
 	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Type == posType {
-			v.Field(i).Set(reflect.ValueOf(nodePos(n)))
-			continue
+	var collect func(t reflect.Type, index []int)
+	collect = func(t reflect.Type, index []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			path := append(slices.Clone(index), i)
+			name := f.Tag.Get("yaml")
+			switch {
+			case f.Type == posType:
+				v.FieldByIndex(path).Set(reflect.ValueOf(nodePos(n)))
+			case f.Anonymous && name == ",inline":
+				collect(f.Type, path)
+			case name != "" && name != "-":
+				fields[name] = path
+				names = append(names, name)
+			}
 		}
-		name := f.Tag.Get("yaml")
-		if name == "" || name == "-" {
-			continue
-		}
-		fields[name] = i
-		names = append(names, name)
 	}
+	collect(t, nil)
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -200,7 +206,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, depth int) {
 			continue
 		}
 		seen[k.Value] = true
-		d.decode(val, v.Field(idx), depth+1)
+		d.decode(val, v.FieldByIndex(idx), depth+1)
 	}
 }
 

@@ -224,44 +224,37 @@ func isUpperAlpha(s string, n int) bool {
 }
 
 // info validates the common fields of a rule and registers its id.
-func (b *builder) info(kind string, p Pos, id, source, msg, way str) (RuleInfo, bool) {
-	if id.V == "" {
+func (b *builder) info(kind string, p Pos, r rawRule) (RuleInfo, bool) {
+	if r.ID.V == "" {
 		b.errorf(p, "%s rule: missing field \"id\"", kind)
 		return RuleInfo{}, false
 	}
-	if b.ruleIDs[id.V] {
-		b.errorf(id.Pos, "duplicate rule id %q", id.V)
+	if b.ruleIDs[r.ID.V] {
+		b.errorf(r.ID.Pos, "duplicate rule id %q", r.ID.V)
 		return RuleInfo{}, false
 	}
-	b.ruleIDs[id.V] = true
-	return RuleInfo{ID: id.V, Source: source.V, Message: msg.V, WayOut: way.V}, true
+	b.ruleIDs[r.ID.V] = true
+	return RuleInfo{ID: r.ID.V, Source: r.Source.V, Message: r.Message.V, WayOut: r.WayOut.V}, true
 }
 
 func (b *builder) skuRefs(rule string, field string, p Pos, list []str, required bool) []string {
-	if required && len(list) == 0 {
-		b.errorf(p, "rule %q: %s must list at least one SKU", rule, field)
-	}
-	var out []string
-	for _, s := range list {
-		if _, ok := b.c.skuByPart[s.V]; !ok {
-			b.errorf(s.Pos, "rule %q: unknown SKU %q", rule, s.V)
-			continue
-		}
-		if !contains(out, s.V) {
-			out = append(out, s.V)
-		}
-	}
-	return out
+	return refs(b, rule, field, "SKU", p, list, required, b.c.skuByPart)
 }
 
 func (b *builder) planRefs(rule, field string, p Pos, list []str, required bool) []string {
+	return refs(b, rule, field, "plan", p, list, required, b.c.planByID)
+}
+
+// refs checks that a rule's list names known things (SKUs or plans, by their keys in known),
+// and returns them without repeats.
+func refs[V any](b *builder, rule, field, what string, p Pos, list []str, required bool, known map[string]V) []string {
 	if required && len(list) == 0 {
-		b.errorf(p, "rule %q: %s must list at least one plan", rule, field)
+		b.errorf(p, "rule %q: %s must list at least one %s", rule, field, what)
 	}
 	var out []string
 	for _, s := range list {
-		if _, ok := b.c.planByID[s.V]; !ok {
-			b.errorf(s.Pos, "rule %q: unknown plan %q", rule, s.V)
+		if _, ok := known[s.V]; !ok {
+			b.errorf(s.Pos, "rule %q: unknown %s %q", rule, what, s.V)
 			continue
 		}
 		if !contains(out, s.V) {
@@ -330,7 +323,7 @@ func (b *builder) channelRef(rule string, s str) string {
 func (b *builder) buildRules(r *rawRules) {
 	c := b.c
 	for _, x := range r.Prerequisites {
-		ri, ok := b.info("prerequisite", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("prerequisite", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -338,7 +331,7 @@ func (b *builder) buildRules(r *rawRules) {
 			SKUs: b.skuRefs(ri.ID, "skus", x.Pos, x.SKUs, true), AnyOf: b.anyOf(ri.ID, x.Pos, x.AnyOf)})
 	}
 	for _, x := range r.AddOnBars {
-		ri, ok := b.info("addon_bar", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("addon_bar", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -360,7 +353,7 @@ func (b *builder) buildRules(r *rawRules) {
 		c.rules.AddOnBars = append(c.rules.AddOnBars, bar)
 	}
 	for _, x := range r.Channels {
-		ri, ok := b.info("channel", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("channel", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -376,7 +369,7 @@ func (b *builder) buildRules(r *rawRules) {
 		c.rules.Channels = append(c.rules.Channels, cr)
 	}
 	for _, x := range r.Terms {
-		ri, ok := b.info("term", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("term", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -387,7 +380,7 @@ func (b *builder) buildRules(r *rawRules) {
 			BaseTerms: b.enumRefs(ri.ID, "term", x.BaseTerms, Terms)})
 	}
 	for _, x := range r.Availability {
-		ri, ok := b.info("availability", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("availability", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -400,7 +393,7 @@ func (b *builder) buildRules(r *rawRules) {
 		c.rules.Availability = append(c.rules.Availability, a)
 	}
 	for _, x := range r.Dependencies {
-		ri, ok := b.info("dependency", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("dependency", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -414,7 +407,7 @@ func (b *builder) buildRules(r *rawRules) {
 		}
 	}
 	for _, x := range r.Exclusions {
-		ri, ok := b.info("exclusion", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("exclusion", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
@@ -425,7 +418,7 @@ func (b *builder) buildRules(r *rawRules) {
 		c.rules.Exclusions = append(c.rules.Exclusions, Exclusion{RuleInfo: ri, Plans: plans})
 	}
 	for _, x := range r.Hybrid {
-		ri, ok := b.info("hybrid", x.Pos, x.ID, x.Source, x.Message, x.WayOut)
+		ri, ok := b.info("hybrid", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}

@@ -68,22 +68,24 @@ type rawRules struct {
 	Hybrid        []rawHybrid  `yaml:"hybrid"`
 }
 
+// rawRule holds the fields every rule has.
+type rawRule struct {
+	ID      str `yaml:"id"`
+	Source  str `yaml:"source"`
+	Message str `yaml:"message"`
+	WayOut  str `yaml:"way_out"`
+}
+
 type rawPrereq struct {
 	Pos     Pos
-	ID      str     `yaml:"id"`
-	Source  str     `yaml:"source"`
-	Message str     `yaml:"message"`
-	WayOut  str     `yaml:"way_out"`
+	rawRule `yaml:",inline"`
 	SKUs    []str   `yaml:"skus"`
 	AnyOf   [][]str `yaml:"any_of"`
 }
 
 type rawBar struct {
 	Pos        Pos
-	ID         str   `yaml:"id"`
-	Source     str   `yaml:"source"`
-	Message    str   `yaml:"message"`
-	WayOut     str   `yaml:"way_out"`
+	rawRule    `yaml:",inline"`
 	Bases      []str `yaml:"bases"`
 	ViaChannel str   `yaml:"via_channel"`
 	AddOns     []str `yaml:"addons"`
@@ -92,30 +94,21 @@ type rawBar struct {
 
 type rawChannel struct {
 	Pos        Pos
-	ID         str   `yaml:"id"`
-	Source     str   `yaml:"source"`
-	Message    str   `yaml:"message"`
-	WayOut     str   `yaml:"way_out"`
+	rawRule    `yaml:",inline"`
 	SKUs       []str `yaml:"skus"`
 	NotThrough []str `yaml:"not_through"`
 }
 
 type rawTerm struct {
 	Pos       Pos
-	ID        str   `yaml:"id"`
-	Source    str   `yaml:"source"`
-	Message   str   `yaml:"message"`
-	WayOut    str   `yaml:"way_out"`
+	rawRule   `yaml:",inline"`
 	SKUs      []str `yaml:"skus"`
 	BaseTerms []str `yaml:"base_terms"`
 }
 
 type rawAvail struct {
 	Pos          Pos
-	ID           str   `yaml:"id"`
-	Source       str   `yaml:"source"`
-	Message      str   `yaml:"message"`
-	WayOut       str   `yaml:"way_out"`
+	rawRule      `yaml:",inline"`
 	SKUs         []str `yaml:"skus"`
 	Countries    []str `yaml:"countries"`
 	NotCountries []str `yaml:"not_countries"`
@@ -125,29 +118,20 @@ type rawAvail struct {
 
 type rawDep struct {
 	Pos     Pos
-	ID      str     `yaml:"id"`
-	Source  str     `yaml:"source"`
-	Message str     `yaml:"message"`
-	WayOut  str     `yaml:"way_out"`
+	rawRule `yaml:",inline"`
 	Plans   []str   `yaml:"plans"`
 	AnyOf   [][]str `yaml:"any_of"`
 }
 
 type rawExcl struct {
 	Pos     Pos
-	ID      str   `yaml:"id"`
-	Source  str   `yaml:"source"`
-	Message str   `yaml:"message"`
-	WayOut  str   `yaml:"way_out"`
+	rawRule `yaml:",inline"`
 	Plans   []str `yaml:"plans"`
 }
 
 type rawHybrid struct {
 	Pos     Pos
-	ID      str   `yaml:"id"`
-	Source  str   `yaml:"source"`
-	Message str   `yaml:"message"`
-	WayOut  str   `yaml:"way_out"`
+	rawRule `yaml:",inline"`
 	Plans   []str `yaml:"plans"`
 }
 

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -32,19 +33,9 @@ type Org struct {
 	Country string // ISO 3166 alpha-2 country of the tenant
 }
 
-func (o Org) orgType() string {
-	if o.Type == "" {
-		return "commercial"
-	}
-	return o.Type
-}
+func (o Org) orgType() string { return cmp.Or(o.Type, "commercial") }
 
-func (o Org) cloud() string {
-	if o.Cloud == "" {
-		return "global"
-	}
-	return o.Cloud
-}
+func (o Org) cloud() string { return cmp.Or(o.Cloud, "global") }
 
 // Purchase is a subscription to an SKU. Empty Term reads as "annual", empty Channel as "direct".
 type Purchase struct {
@@ -53,19 +44,9 @@ type Purchase struct {
 	Channel string // direct | partner | reseller:NAME
 }
 
-func (p Purchase) term() string {
-	if p.Term == "" {
-		return "annual"
-	}
-	return p.Term
-}
+func (p Purchase) term() string { return cmp.Or(p.Term, "annual") }
 
-func (p Purchase) channel() string {
-	if p.Channel == "" {
-		return "direct"
-	}
-	return p.Channel
-}
+func (p Purchase) channel() string { return cmp.Or(p.Channel, "direct") }
 
 // Assigned is one license on a user: an SKU with some of its plans disabled.
 type Assigned struct {

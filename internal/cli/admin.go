@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
 )
 
 func (a *app) tenantCommand() *cobra.Command {
@@ -27,10 +29,7 @@ func (a *app) tenantCommand() *cobra.Command {
 				return err
 			}
 			out, err := c.CreateTenant(cmd.Context(), t)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.tenantTable([]licet.Tenant{*out}) })
+			return reply(a, out, err, single(a.tenantTable))
 		},
 	}
 	f := create.Flags()
@@ -42,33 +41,19 @@ func (a *app) tenantCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List the tenants you may see",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ts, err := c.Tenants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return a.output(nonNil(ts), func() error { return a.tenantTable(ts) })
-		},
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			ts, err := c.Tenants(ctx)
+			return reply(a, nonNil(ts), err, a.tenantTable)
+		}),
 	}
 	show := &cobra.Command{
 		Use:   "show SLUG",
 		Short: "Show a tenant",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			t, err := c.Tenant(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.output(t, func() error { return a.tenantTable([]licet.Tenant{*t}) })
-		},
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			t, err := c.Tenant(ctx, args[0])
+			return reply(a, t, err, single(a.tenantTable))
+		}),
 	}
 	cmd.AddCommand(create, list, show)
 	return cmd
@@ -122,12 +107,8 @@ func (a *app) tokenCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			ts, err := c.Tokens(cmd.Context())
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			ts, err := c.Tokens(ctx)
 			if err != nil {
 				return err
 			}
@@ -142,7 +123,7 @@ func (a *app) tokenCommand() *cobra.Command {
 				}
 				return a.table([]string{"ID", "SCOPE", "LABEL", "CREATED", "STATE"}, rows)
 			})
-		},
+		}),
 	}
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
@@ -184,12 +165,8 @@ func (a *app) auditCommand() *cobra.Command {
 		Use:   "audit",
 		Short: "Read the audit log, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			es, err := c.Audit(cmd.Context(), f)
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			es, err := c.Audit(ctx, f)
 			if err != nil {
 				return err
 			}
@@ -200,7 +177,7 @@ func (a *app) auditCommand() *cobra.Command {
 				}
 				return a.table([]string{"ID", "AT (UTC)", "ACTOR", "TENANT", "ACTION", "OBJECT", "BEFORE", "AFTER"}, rows)
 			})
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&f.Tenant, "tenant", "", "only this tenant's entries")
 	cmd.Flags().StringVar(&f.Action, "action", "", "only actions starting with this, e.g. key. or tenant.create")

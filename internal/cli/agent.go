@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"math"
 	"time"
@@ -41,6 +42,25 @@ func (f *clientFlags) agent() (*agent.Agent, error) {
 	return ag, nil
 }
 
+// run wraps a command body that needs the agent.
+func (f *clientFlags) run(fn func(cmd *cobra.Command, ag *agent.Agent, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ag, err := f.agent()
+		if err != nil {
+			return err
+		}
+		return fn(cmd, ag, args)
+	}
+}
+
+// pinned parses --pubkey, the operator's public key to pin; nil when it is not given.
+func pinned(pubkey string) (ed25519.PublicKey, error) {
+	if pubkey == "" {
+		return nil, nil
+	}
+	return client.ParsePublicKey(pubkey)
+}
+
 func parseWhen(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -70,11 +90,7 @@ func (a *app) clientCommand() *cobra.Command {
 		Use:   "install-key KEY --product P",
 		Short: "Install a product key (checked offline), replacing the installed one (slmgr /ipk)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
-			if err != nil {
-				return err
-			}
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
 			st, err := ag.InstallKey(args[0], product)
 			if err != nil {
 				return err
@@ -83,24 +99,20 @@ func (a *app) clientCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "Installed product key *****-*****-*****-*****-%s (%s) for %s.\n", st.PartialKey, st.KeyType, st.Product)
 				return a.statusText(st, false)
 			})
-		},
+		}),
 	}
 	install.Flags().StringVar(&product, "product", "", "the product the key is for (default: the installed product)")
 	uninstall := &cobra.Command{
 		Use:   "uninstall-key",
 		Short: "Remove the installed key and its activation (slmgr /upk)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
-			if err != nil {
-				return err
-			}
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
 			if err := ag.UninstallKey(); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stdout, "Uninstalled the product key.")
 			return nil
-		},
+		}),
 	}
 	var pubkey string
 	var kf *kmsActivateFlags
@@ -108,16 +120,10 @@ func (a *app) clientCommand() *cobra.Command {
 		Use:   "activate [--server URL] [--pubkey KEY]",
 		Short: "Activate this machine: online with a MAK or retail key, through a KMS host with a kms-client key (slmgr /ato)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
+			pin, err := pinned(pubkey)
 			if err != nil {
 				return err
-			}
-			var pin []byte
-			if pubkey != "" {
-				if pin, err = client.ParsePublicKey(pubkey); err != nil {
-					return err
-				}
 			}
 			if done, err := a.activateKMSClient(cmd, ag, kf, pin); done {
 				return err
@@ -130,7 +136,7 @@ func (a *app) clientCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "Activated %s on this machine.\n", st.Product)
 				return a.statusText(st, false)
 			})
-		},
+		}),
 	}
 	kf = addKMSActivateFlags(activate)
 	activate.Flags().StringVar(&pubkey, "pubkey", "", "the operator's public key (from `licet pubkey`) to pin instead of trusting the server's on first use")
@@ -139,28 +145,17 @@ func (a *app) clientCommand() *cobra.Command {
 		Use:   "status [--verbose]",
 		Short: "Show the license state (slmgr /dli; --verbose like /dlv)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
-			if err != nil {
-				return err
-			}
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
 			st, err := ag.Status()
-			if err != nil {
-				return err
-			}
-			return a.output(st, func() error { return a.statusText(st, verbose) })
-		},
+			return reply(a, st, err, func(st *agent.Status) error { return a.statusText(st, verbose) })
+		}),
 	}
 	status.Flags().BoolVarP(&verbose, "verbose", "v", false, "detailed license information")
 	expiry := &cobra.Command{
 		Use:   "expiry",
 		Short: "Show until when the machine is licensed or in grace (slmgr /xpr)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
-			if err != nil {
-				return err
-			}
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
 			st, err := ag.Status()
 			if err != nil {
 				return err
@@ -169,7 +164,7 @@ func (a *app) clientCommand() *cobra.Command {
 				_, err := fmt.Fprintf(a.stdout, "%s: %s\n", dash(st.Product), st.Expiry())
 				return err
 			})
-		},
+		}),
 	}
 	cmd.AddCommand(install, uninstall, activate, status, expiry)
 	cmd.AddCommand(a.offlineClientCommands(&f)...)

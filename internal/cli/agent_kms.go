@@ -107,11 +107,7 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 			"default) and retries after its retry interval (2 hours) while not activated or when no host answers.\n" +
 			"One line per contact. --once does what is due and exits (for a cron job or a systemd timer).",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
-			if err != nil {
-				return err
-			}
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
 			if f.now != "" && !once {
 				return Usagef("--now works with --once only: the daemon runs on the real clock")
 			}
@@ -121,7 +117,7 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 				return err
 			}
 			return d.Run(cmd.Context())
-		},
+		}),
 	}
 	daemon.Flags().BoolVar(&once, "once", false, "do what is due now and exit")
 	return []*cobra.Command{setHost, clearHost, daemon}

@@ -29,11 +29,7 @@ func (a *app) offlineClientCommands(f *clientFlags) []*cobra.Command {
 			"prints one line, so `licet client installation-id --json >> machines.jsonl` on each machine builds\n" +
 			"the machines file of `licet proxy-activate`.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ag, err := f.agent()
-			if err != nil {
-				return err
-			}
+		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
 			m, err := ag.InstallationID()
 			if err != nil {
 				return err
@@ -49,7 +45,7 @@ func (a *app) offlineClientCommands(f *clientFlags) []*cobra.Command {
 			fmt.Fprintf(a.stdout, "Installation ID of %s on %s:\n  %s\n", m.Product, dash(m.Hostname), m.InstallationID)
 			fmt.Fprintln(a.stdout, "Give it to the activation centre (`licet activate-offline --installation-id ID`), then install\nthe confirmation ID you get with `licet client confirm CID`.")
 			return nil
-		},
+		}),
 	}
 	var from, pubkey string
 	confirm := &cobra.Command{
@@ -64,11 +60,9 @@ func (a *app) offlineClientCommands(f *clientFlags) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			var pin []byte
-			if pubkey != "" {
-				if pin, err = client.ParsePublicKey(pubkey); err != nil {
-					return err
-				}
+			pin, err := pinned(pubkey)
+			if err != nil {
+				return err
 			}
 			var st *agent.Status
 			if from != "" {

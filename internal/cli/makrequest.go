@@ -75,10 +75,7 @@ func (a *app) makRequestCommand() *cobra.Command {
 				return err
 			}
 			m, err := c.MAKRequest(ctx, id)
-			if err != nil {
-				return err
-			}
-			return a.output(m, func() error { return a.makRequestDetail(m) })
+			return reply(a, m, err, a.makRequestDetail)
 		}),
 	}
 	var approval licet.MAKApproval

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,21 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/seats"
 )
-
-// tenantFlag adds --tenant to cmd and returns a function that reads it, or a usage error when
-// it is missing.
-func tenantFlag(cmd *cobra.Command) func() (string, error) {
-	var tenant string
-	cmd.Flags().StringVar(&tenant, "tenant", "", "the tenant's slug (LICET_TENANT)")
-	return func() (string, error) {
-		if tenant == "" {
-			return "", Usagef("--tenant is required (or set LICET_TENANT)")
-		}
-		return tenant, nil
-	}
-}
 
 func (a *app) subscriptionCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "subscription", Short: "Buy subscriptions to catalog SKUs and change their quantity or status"}
@@ -34,44 +23,20 @@ func (a *app) subscriptionCommand() *cobra.Command {
 		Short: "Buy units of a catalog SKU (the catalog's purchase rules apply)",
 		Args:  cobra.ExactArgs(1),
 	}
-	buyTenant := tenantFlag(buy)
+	a.tenantRun(buy, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		sub.SKU = args[0]
+		out, err := c.BuySubscription(ctx, tenant, sub)
+		return reply(a, out, err, single(a.subscriptionTable))
+	})
 	buy.Flags().IntVar(&sub.Quantity, "quantity", 0, "number of units (prepaid licenses); 0 for an unlimited SKU")
 	buy.Flags().StringVar(&sub.Term, "term", "annual", "commitment: annual or monthly")
 	buy.Flags().StringVar(&sub.Channel, "channel", "direct", "channel: direct, partner or reseller:NAME")
-	buy.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := buyTenant()
-		if err != nil {
-			return err
-		}
-		sub.SKU = args[0]
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		out, err := c.BuySubscription(cmd.Context(), tenant, sub)
-		if err != nil {
-			return err
-		}
-		return a.output(out, func() error { return a.subscriptionTable([]licet.Subscription{*out}) })
-	}
 
 	list := &cobra.Command{Use: "list --tenant T", Short: "List a tenant's subscriptions", Args: cobra.NoArgs}
-	listTenant := tenantFlag(list)
-	list.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := listTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		subs, err := c.Subscriptions(cmd.Context(), tenant)
-		if err != nil {
-			return err
-		}
-		return a.output(nonNil(subs), func() error { return a.subscriptionTable(subs) })
-	}
+	a.tenantRun(list, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		subs, err := c.Subscriptions(ctx, tenant)
+		return reply(a, nonNil(subs), err, a.subscriptionTable)
+	})
 
 	setQty := &cobra.Command{Use: "set-quantity ID N --tenant T", Short: "Change a subscription's number of units (never below the units assigned)", Args: cobra.ExactArgs(2)}
 	setTenant := tenantFlag(setQty)
@@ -113,10 +78,7 @@ func (a *app) updateSubscription(cmd *cobra.Command, tenantOf func() (string, er
 		return err
 	}
 	out, err := c.UpdateSubscription(cmd.Context(), tenant, id, u)
-	if err != nil {
-		return err
-	}
-	return a.output(out, func() error { return a.subscriptionTable([]licet.Subscription{*out}) })
+	return reply(a, out, err, single(a.subscriptionTable))
 }
 
 func (a *app) subscriptionTable(subs []licet.Subscription) error {
@@ -133,17 +95,8 @@ func (a *app) skusCommand() *cobra.Command {
 		Short: "Show a tenant's SKUs: units by status, consumed and available (Graph's subscribedSkus)",
 		Args:  cobra.NoArgs,
 	}
-	tenantOf := tenantFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := tenantOf()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		skus, err := c.SubscribedSKUs(cmd.Context(), tenant)
+	a.tenantRun(cmd, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		skus, err := c.SubscribedSKUs(ctx, tenant)
 		if err != nil {
 			return err
 		}
@@ -160,7 +113,7 @@ func (a *app) skusCommand() *cobra.Command {
 			}
 			return a.table([]string{"PART NUMBER", "NAME", "STATUS", "ENABLED", "WARNING", "SUSPENDED", "CONSUMED", "AVAILABLE"}, rows)
 		})
-	}
+	})
 	return cmd
 }
 
@@ -169,71 +122,35 @@ func (a *app) userCommand() *cobra.Command {
 	var u licet.User
 	var room bool
 	create := &cobra.Command{Use: "create UPN --tenant T", Short: "Create a user", Args: cobra.ExactArgs(1)}
-	createTenant := tenantFlag(create)
+	a.tenantRun(create, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		u.UPN, u.Kind = args[0], licet.UserPerson
+		if room {
+			u.Kind = licet.UserRoom
+		}
+		out, err := c.CreateUser(ctx, tenant, u)
+		return reply(a, out, err, single(a.userTable))
+	})
 	f := create.Flags()
 	f.StringVar(&u.DisplayName, "name", "", "display name")
 	f.StringVar(&u.UsageLocation, "usage-location", "", "ISO 3166 alpha-2 country where the user works (default: the tenant's)")
 	f.BoolVar(&room, "room", false, "a room system (licensed as a user object)")
 	f.BoolVar(&u.OnPremisesPSTN, "onprem-pstn", false, "a hybrid user with on-premises PSTN connectivity (gets Phone System only, never a Calling Plan)")
-	create.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := createTenant()
-		if err != nil {
-			return err
-		}
-		u.UPN, u.Kind = args[0], licet.UserPerson
-		if room {
-			u.Kind = licet.UserRoom
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		out, err := c.CreateUser(cmd.Context(), tenant, u)
-		if err != nil {
-			return err
-		}
-		return a.output(out, func() error { return a.userTable([]licet.User{*out}) })
-	}
 
 	var filter licet.UserFilter
 	list := &cobra.Command{Use: "list --tenant T", Short: "List users by UPN, a page at a time", Args: cobra.NoArgs}
-	listTenant := tenantFlag(list)
+	a.tenantRun(list, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		users, err := c.Users(ctx, tenant, filter)
+		return reply(a, nonNil(users), err, a.userTable)
+	})
 	list.Flags().StringVar(&filter.After, "after", "", "start after this UPN (the last one of the previous page)")
 	list.Flags().IntVar(&filter.Limit, "limit", 100, "at most this many users (1-10000)")
 	list.Flags().StringVar(&filter.Search, "search", "", "only users whose UPN or display name contains this text (any case)")
-	list.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := listTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		users, err := c.Users(cmd.Context(), tenant, filter)
-		if err != nil {
-			return err
-		}
-		return a.output(nonNil(users), func() error { return a.userTable(users) })
-	}
 
 	show := &cobra.Command{Use: "show UPN --tenant T", Short: "Show a user with its licenses and each service plan's provisioning status", Args: cobra.ExactArgs(1)}
-	showTenant := tenantFlag(show)
-	show.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := showTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		out, err := c.User(cmd.Context(), tenant, args[0])
-		if err != nil {
-			return err
-		}
-		return a.output(out, func() error { return a.userDetails(out) })
-	}
+	a.tenantRun(show, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		out, err := c.User(ctx, tenant, args[0])
+		return reply(a, out, err, a.userDetails)
+	})
 	cmd.AddCommand(create, list, show, a.userImportCommand(), a.userProviderCommand())
 	return cmd
 }
@@ -404,92 +321,35 @@ func (a *app) groupCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Create groups of users, change their members, and license them as a group"}
 	var g licet.Group
 	create := &cobra.Command{Use: "create NAME --tenant T", Short: "Create a group", Args: cobra.ExactArgs(1)}
-	createTenant := tenantFlag(create)
-	create.Flags().StringVar(&g.Description, "description", "", "what the group is for")
-	create.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := createTenant()
-		if err != nil {
-			return err
-		}
+	a.tenantRun(create, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
 		g.Name = args[0]
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		out, err := c.CreateGroup(cmd.Context(), tenant, g)
-		if err != nil {
-			return err
-		}
-		return a.output(out, func() error { return a.groupTable([]licet.Group{*out}) })
-	}
+		out, err := c.CreateGroup(ctx, tenant, g)
+		return reply(a, out, err, single(a.groupTable))
+	})
+	create.Flags().StringVar(&g.Description, "description", "", "what the group is for")
 	list := &cobra.Command{Use: "list --tenant T", Short: "List groups", Args: cobra.NoArgs}
-	listTenant := tenantFlag(list)
-	list.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := listTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		gs, err := c.Groups(cmd.Context(), tenant)
-		if err != nil {
-			return err
-		}
-		return a.output(nonNil(gs), func() error { return a.groupTable(gs) })
-	}
+	a.tenantRun(list, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		gs, err := c.Groups(ctx, tenant)
+		return reply(a, nonNil(gs), err, a.groupTable)
+	})
 	show := &cobra.Command{Use: "show NAME --tenant T", Short: "Show a group and its members", Args: cobra.ExactArgs(1)}
-	showTenant := tenantFlag(show)
-	show.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := showTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		out, err := c.Group(cmd.Context(), tenant, args[0])
-		if err != nil {
-			return err
-		}
-		return a.output(out, func() error { return a.groupMembers(out) })
-	}
+	a.tenantRun(show, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		out, err := c.Group(ctx, tenant, args[0])
+		return reply(a, out, err, a.groupMembers)
+	})
 	addCmd := &cobra.Command{Use: "add NAME UPN... --tenant T", Short: "Add users to a group", Args: cobra.MinimumNArgs(2)}
-	addTenant := tenantFlag(addCmd)
-	addCmd.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := addTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		out, err := c.AddMembers(cmd.Context(), tenant, args[0], args[1:])
-		if err != nil {
-			return err
-		}
-		return a.output(out, func() error { return a.groupMembers(out) })
-	}
+	a.tenantRun(addCmd, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		out, err := c.AddMembers(ctx, tenant, args[0], args[1:])
+		return reply(a, out, err, a.groupMembers)
+	})
 	remove := &cobra.Command{Use: "remove NAME UPN --tenant T", Short: "Remove a user from a group", Args: cobra.ExactArgs(2)}
-	removeTenant := tenantFlag(remove)
-	remove.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := removeTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		if err := c.RemoveMember(cmd.Context(), tenant, args[0], args[1]); err != nil {
+	a.tenantRun(remove, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		if err := c.RemoveMember(ctx, tenant, args[0], args[1]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s removed from %s\n", args[1], args[0])
 		return nil
-	}
+	})
 	cmd.AddCommand(create, list, show, addCmd, remove, a.groupAssignCommand(), a.groupReprocessCommand())
 	return cmd
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,19 +57,10 @@ func (a *app) groupReprocessCommand() *cobra.Command {
 		Short: "Apply a group's SKUs again to its members (every group when none is named), e.g. after buying units",
 		Args:  cobra.MaximumNArgs(1),
 	}
-	tenantOf := tenantFlag(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := tenantOf()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+	a.tenantRun(cmd, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
 		names := args
 		if len(names) == 0 {
-			gs, err := c.Groups(cmd.Context(), tenant)
+			gs, err := c.Groups(ctx, tenant)
 			if err != nil {
 				return err
 			}
@@ -79,7 +71,7 @@ func (a *app) groupReprocessCommand() *cobra.Command {
 		var results []*licet.GroupLicenseResult
 		errors := 0
 		for _, name := range names {
-			res, err := c.ReprocessGroup(cmd.Context(), tenant, name)
+			res, err := c.ReprocessGroup(ctx, tenant, name)
 			if err != nil {
 				return err
 			}
@@ -99,7 +91,7 @@ func (a *app) groupReprocessCommand() *cobra.Command {
 			return fmt.Errorf("%d member(s) in error: fix the cause and run licet group reprocess again", errors)
 		}
 		return nil
-	}
+	})
 	return cmd
 }
 
@@ -171,10 +163,7 @@ func (a *app) userProviderCommand() *cobra.Command {
 			return err
 		}
 		u, err := c.SetConferencingProvider(cmd.Context(), tenant, args[0], provider)
-		if err != nil {
-			return err
-		}
-		return a.output(u, func() error { return a.userDetails(u) })
+		return reply(a, u, err, a.userDetails)
 	}
 	return cmd
 }
@@ -194,69 +183,41 @@ func (a *app) numberCommand() *cobra.Command {
 		if country == "" {
 			return Usagef("--country is required (e.g. US)")
 		}
-		return a.numbersCall(cmd, func(c *client.Client) ([]licet.PhoneNumber, error) {
-			return c.AddNumbers(cmd.Context(), tenant, country, args)
-		})
+		return a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			ns, err := c.AddNumbers(ctx, tenant, country, args)
+			return reply(a, nonNil(ns), err, a.numberTable)
+		})(cmd, args)
 	}
 
 	var filter licet.NumberFilter
 	list := &cobra.Command{Use: "list --tenant T [--country CC] [--free]", Short: "List the tenant's numbers and who has them", Args: cobra.NoArgs}
-	listTenant := tenantFlag(list)
+	a.tenantRun(list, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		ns, err := c.Numbers(ctx, tenant, filter)
+		return reply(a, nonNil(ns), err, a.numberTable)
+	})
 	list.Flags().StringVar(&filter.Country, "country", "", "only numbers of this country")
 	list.Flags().BoolVar(&filter.Free, "free", false, "only numbers not assigned to anyone")
-	list.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := listTenant()
-		if err != nil {
-			return err
-		}
-		return a.numbersCall(cmd, func(c *client.Client) ([]licet.PhoneNumber, error) {
-			return c.Numbers(cmd.Context(), tenant, filter)
-		})
-	}
 
 	assign := &cobra.Command{Use: "assign NUMBER UPN --tenant T", Short: "Give a free number to a user who holds a Calling Plan", Args: cobra.ExactArgs(2)}
-	assignTenant := tenantFlag(assign)
-	assign.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := assignTenant()
-		if err != nil {
-			return err
-		}
-		return a.numbersCall(cmd, func(c *client.Client) ([]licet.PhoneNumber, error) {
-			p, err := c.AssignNumber(cmd.Context(), tenant, args[0], args[1])
-			return []licet.PhoneNumber{derefNumber(p)}, err
-		})
-	}
+	a.tenantRun(assign, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		p, err := c.AssignNumber(ctx, tenant, args[0], args[1])
+		return reply(a, []licet.PhoneNumber{derefNumber(p)}, err, a.numberTable)
+	})
 
 	unassign := &cobra.Command{Use: "unassign NUMBER --tenant T", Short: "Take a number back from its user into the inventory", Args: cobra.ExactArgs(1)}
-	unassignTenant := tenantFlag(unassign)
-	unassign.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := unassignTenant()
-		if err != nil {
-			return err
-		}
-		return a.numbersCall(cmd, func(c *client.Client) ([]licet.PhoneNumber, error) {
-			p, err := c.UnassignNumber(cmd.Context(), tenant, args[0])
-			return []licet.PhoneNumber{derefNumber(p)}, err
-		})
-	}
+	a.tenantRun(unassign, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		p, err := c.UnassignNumber(ctx, tenant, args[0])
+		return reply(a, []licet.PhoneNumber{derefNumber(p)}, err, a.numberTable)
+	})
 
 	release := &cobra.Command{Use: "release NUMBER --tenant T", Short: "Remove a free number from the inventory", Args: cobra.ExactArgs(1)}
-	releaseTenant := tenantFlag(release)
-	release.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := releaseTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		if err := c.ReleaseNumber(cmd.Context(), tenant, args[0]); err != nil {
+	a.tenantRun(release, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		if err := c.ReleaseNumber(ctx, tenant, args[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s released\n", args[0])
 		return nil
-	}
+	})
 	cmd.AddCommand(addCmd, list, assign, unassign, release)
 	return cmd
 }
@@ -268,69 +229,47 @@ func derefNumber(p *licet.PhoneNumber) licet.PhoneNumber {
 	return *p
 }
 
-// numbersCall runs a call that answers numbers and prints them.
-func (a *app) numbersCall(cmd *cobra.Command, call func(c *client.Client) ([]licet.PhoneNumber, error)) error {
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	ns, err := call(c)
-	if err != nil {
-		return err
-	}
-	return a.output(nonNil(ns), func() error {
-		rows := make([][]string, 0, len(ns))
-		for _, n := range ns {
-			assigned := "-"
-			if n.AssignedAt != nil {
-				assigned = day(*n.AssignedAt)
-			}
-			rows = append(rows, []string{n.Number, n.Country, dash(n.User), assigned})
+// numberTable prints phone numbers and who has them.
+func (a *app) numberTable(ns []licet.PhoneNumber) error {
+	rows := make([][]string, 0, len(ns))
+	for _, n := range ns {
+		assigned := "-"
+		if n.AssignedAt != nil {
+			assigned = day(*n.AssignedAt)
 		}
-		return a.table([]string{"NUMBER", "COUNTRY", "USER", "ASSIGNED"}, rows)
-	})
+		rows = append(rows, []string{n.Number, n.Country, dash(n.User), assigned})
+	}
+	return a.table([]string{"NUMBER", "COUNTRY", "USER", "ASSIGNED"}, rows)
 }
 
 func (a *app) creditsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "credits", Short: "Communications Credits: sign up, add funds, auto-recharge, record usage, read the ledger",
 		Long: "Communications Credits pay for toll-free numbers and dial-out. Amounts are written 12.34 (two decimals at most)\n" +
 			"and kept in minor units; the balance never goes below zero, and every change is in the ledger."}
-	account := func(use, short string, call func(cmd *cobra.Command, c *client.Client, tenant string) (*licet.CreditAccount, error)) *cobra.Command {
+	account := func(use, short string, call func(ctx context.Context, c *client.Client, tenant string) (*licet.CreditAccount, error)) *cobra.Command {
 		sub := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
-		tenantOf := tenantFlag(sub)
-		sub.RunE = func(cmd *cobra.Command, args []string) error {
-			tenant, err := tenantOf()
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			acct, err := call(cmd, c, tenant)
-			if err != nil {
-				return err
-			}
-			return a.output(acct, func() error { return a.accountDetails(acct) })
-		}
+		a.tenantRun(sub, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+			acct, err := call(ctx, c, tenant)
+			return reply(a, acct, err, a.accountDetails)
+		})
 		return sub
 	}
 	signup := account("signup --tenant T", "Sign up (needs Phone System with a Calling Plan, or Audio Conferencing)",
-		func(cmd *cobra.Command, c *client.Client, tenant string) (*licet.CreditAccount, error) {
-			return c.SignUpCredits(cmd.Context(), tenant)
+		func(ctx context.Context, c *client.Client, tenant string) (*licet.CreditAccount, error) {
+			return c.SignUpCredits(ctx, tenant)
 		})
 	show := account("show --tenant T", "Show the balance, auto-recharge and whether the tenant is out of funds",
-		func(cmd *cobra.Command, c *client.Client, tenant string) (*licet.CreditAccount, error) {
-			return c.Credits(cmd.Context(), tenant)
+		func(ctx context.Context, c *client.Client, tenant string) (*licet.CreditAccount, error) {
+			return c.Credits(ctx, tenant)
 		})
 	var amount, reason string
 	addCmd := account("add --tenant T --amount 50.00", "Add funds (clears out-of-funds)",
-		func(cmd *cobra.Command, c *client.Client, tenant string) (*licet.CreditAccount, error) {
+		func(ctx context.Context, c *client.Client, tenant string) (*licet.CreditAccount, error) {
 			v, err := amountFlag("--amount", amount)
 			if err != nil {
 				return nil, err
 			}
-			return c.AddFunds(cmd.Context(), tenant, licet.CreditAmount{Amount: v, Reason: reason})
+			return c.AddFunds(ctx, tenant, licet.CreditAmount{Amount: v, Reason: reason})
 		})
 	addCmd.Flags().StringVar(&amount, "amount", "", "amount to add, e.g. 50.00")
 	addCmd.Flags().StringVar(&reason, "reason", "", "a note for the ledger")
@@ -338,13 +277,13 @@ func (a *app) creditsCommand() *cobra.Command {
 	var threshold, rechargeAmount string
 	var off bool
 	auto := account("auto-recharge --tenant T (--threshold 10.00 --amount 50.00 | --off)", "Top the balance up by an amount when a charge takes it under a threshold",
-		func(cmd *cobra.Command, c *client.Client, tenant string) (*licet.CreditAccount, error) {
+		func(ctx context.Context, c *client.Client, tenant string) (*licet.CreditAccount, error) {
 			r := licet.AutoRecharge{Enabled: !off}
 			if off {
 				if threshold != "" || rechargeAmount != "" {
 					return nil, Usagef("--off takes no --threshold or --amount")
 				}
-				return c.SetAutoRecharge(cmd.Context(), tenant, r)
+				return c.SetAutoRecharge(ctx, tenant, r)
 			}
 			var err error
 			if r.Threshold, err = amountFlag("--threshold", threshold); err != nil {
@@ -353,7 +292,7 @@ func (a *app) creditsCommand() *cobra.Command {
 			if r.Amount, err = amountFlag("--amount", rechargeAmount); err != nil {
 				return nil, err
 			}
-			return c.SetAutoRecharge(cmd.Context(), tenant, r)
+			return c.SetAutoRecharge(ctx, tenant, r)
 		})
 	auto.Flags().StringVar(&threshold, "threshold", "", "recharge when a charge takes the balance under this, e.g. 10.00")
 	auto.Flags().StringVar(&rechargeAmount, "amount", "", "recharge by this much, e.g. 50.00")
@@ -395,28 +334,16 @@ func (a *app) creditsCommand() *cobra.Command {
 	var before int64
 	var limit int
 	ledgerCmd := &cobra.Command{Use: "ledger --tenant T", Short: "List the ledger, newest first", Args: cobra.NoArgs}
-	ledgerTenant := tenantFlag(ledgerCmd)
+	a.tenantRun(ledgerCmd, func(ctx context.Context, c *client.Client, tenant string, args []string) error {
+		acct, err := c.Credits(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		es, err := c.Ledger(ctx, tenant, before, limit)
+		return reply(a, nonNil(es), err, func(es []licet.LedgerEntry) error { return a.ledgerTable(es, acct.Currency) })
+	})
 	ledgerCmd.Flags().Int64Var(&before, "before", 0, "entries with an id below this (the last id of the previous page)")
 	ledgerCmd.Flags().IntVar(&limit, "limit", 100, "at most this many entries (1-10000)")
-	ledgerCmd.RunE = func(cmd *cobra.Command, args []string) error {
-		tenant, err := ledgerTenant()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		acct, err := c.Credits(cmd.Context(), tenant)
-		if err != nil {
-			return err
-		}
-		es, err := c.Ledger(cmd.Context(), tenant, before, limit)
-		if err != nil {
-			return err
-		}
-		return a.output(nonNil(es), func() error { return a.ledgerTable(es, acct.Currency) })
-	}
 	cmd.AddCommand(signup, show, addCmd, auto, charge, ledgerCmd)
 	return cmd
 }

@@ -12,17 +12,6 @@ import (
 	"github.com/licet/licet/client"
 )
 
-// run wraps a command body that needs the SDK client.
-func (a *app) run(fn func(ctx context.Context, c *client.Client, args []string) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		return fn(cmd.Context(), c, args)
-	}
-}
-
 func (a *app) productCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "product", Short: "Create and list products and product groups"}
 	var p licet.Product
@@ -42,10 +31,7 @@ func (a *app) productCommand() *cobra.Command {
 				p.GroupSlug = group
 			}
 			out, err := c.CreateProduct(ctx, p)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.productTable([]licet.Product{*out}) })
+			return reply(a, out, err, single(a.productTable))
 		}),
 	}
 	f := create.Flags()
@@ -60,10 +46,7 @@ func (a *app) productCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			ps, err := c.Products(ctx)
-			if err != nil {
-				return err
-			}
-			return a.output(nonNil(ps), func() error { return a.productTable(ps) })
+			return reply(a, nonNil(ps), err, a.productTable)
 		}),
 	}
 	cmd.AddCommand(create, list, a.productGroupCommand())
@@ -103,10 +86,7 @@ func (a *app) productGroupCommand() *cobra.Command {
 				g.Covers = append(g.Covers, uint16(v))
 			}
 			out, err := c.CreateProductGroup(ctx, g)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.productGroupTable([]licet.ProductGroup{*out}) })
+			return reply(a, out, err, single(a.productGroupTable))
 		}),
 	}
 	create.Flags().StringVar(&g.Name, "name", "", "the group's name")
@@ -117,10 +97,7 @@ func (a *app) productGroupCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			gs, err := c.ProductGroups(ctx)
-			if err != nil {
-				return err
-			}
-			return a.output(nonNil(gs), func() error { return a.productGroupTable(gs) })
+			return reply(a, nonNil(gs), err, a.productGroupTable)
 		}),
 	}
 	cmd.AddCommand(create, list)
@@ -151,10 +128,7 @@ func (a *app) agreementCommand() *cobra.Command {
 				return Usagef("--tenant and --program are required")
 			}
 			out, err := c.CreateAgreement(ctx, ag)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.agreementTable([]licet.Agreement{*out}) })
+			return reply(a, out, err, single(a.agreementTable))
 		}),
 	}
 	f := create.Flags()
@@ -171,10 +145,7 @@ func (a *app) agreementCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			as, err := c.Agreements(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			return a.output(nonNil(as), func() error { return a.agreementTable(as) })
+			return reply(a, nonNil(as), err, a.agreementTable)
 		}),
 	}
 	list.Flags().StringVar(&tenant, "tenant", "", "only this tenant's agreements")
@@ -184,10 +155,7 @@ func (a *app) agreementCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			out, err := c.Agreement(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.agreementTable([]licet.Agreement{*out}) })
+			return reply(a, out, err, single(a.agreementTable))
 		}),
 	}
 	cmd.AddCommand(create, list, show)
@@ -214,10 +182,7 @@ func (a *app) keyCommand() *cobra.Command {
 				return Usagef("--agreement, --product-group and --type are required")
 			}
 			out, err := c.IssueKey(ctx, r)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.keyDetail(out) })
+			return reply(a, out, err, a.keyDetail)
 		}),
 	}
 	f := issue.Flags()
@@ -232,10 +197,7 @@ func (a *app) keyCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			ks, err := c.Keys(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			return a.output(nonNil(ks), func() error { return a.keyTable(ks) })
+			return reply(a, nonNil(ks), err, a.keyTable)
 		}),
 	}
 	list.Flags().StringVar(&tenant, "tenant", "", "only this tenant's keys")
@@ -265,10 +227,7 @@ func (a *app) keyCommand() *cobra.Command {
 				return err
 			}
 			out, err := c.ExtendKey(ctx, k.ID, by)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.keyDetail(out) })
+			return reply(a, out, err, a.keyDetail)
 		}),
 	}
 	extend.Flags().Int64Var(&by, "by", 0, "activations to add")
@@ -283,10 +242,7 @@ func (a *app) keyCommand() *cobra.Command {
 				return err
 			}
 			out, err := c.BlockKey(ctx, k.ID, !unblock)
-			if err != nil {
-				return err
-			}
-			return a.output(out, func() error { return a.keyDetail(out) })
+			return reply(a, out, err, a.keyDetail)
 		}),
 	}
 	block.Flags().BoolVar(&unblock, "unblock", false, "lift the block instead")

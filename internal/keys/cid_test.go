@@ -120,26 +120,18 @@ func TestConfirmationIDSwappedGroupsFail(t *testing.T) {
 	pub, priv := testSigner(1)
 	iid := testIIDs(1)[0]
 	c := SignConfirmation(priv, iid, testIssued, 99)
-	groups := strings.Split(c.String(), "-")
-	for i := range groups {
-		for j := i + 1; j < len(groups); j++ {
-			if groups[i] == groups[j] {
-				continue
+	eachGroupSwap(c.String(), func(i, j int, swapped string) {
+		got, err := ParseConfirmationID(swapped)
+		if err == nil {
+			if (j-i)%10 != 0 {
+				t.Fatalf("groups %d and %d swapped: parsed, want group check failure", i+1, j+1)
 			}
-			g := append([]string(nil), groups...)
-			g[i], g[j] = g[j], g[i]
-			got, err := ParseConfirmationID(strings.Join(g, "-"))
-			if err == nil {
-				if (j-i)%10 != 0 {
-					t.Fatalf("groups %d and %d swapped: parsed, want group check failure", i+1, j+1)
-				}
-				err = got.Verify(pub, iid)
-			}
-			if err == nil {
-				t.Fatalf("groups %d and %d swapped: parses and verifies", i+1, j+1)
-			}
+			err = got.Verify(pub, iid)
 		}
-	}
+		if err == nil {
+			t.Fatalf("groups %d and %d swapped: parses and verifies", i+1, j+1)
+		}
+	})
 }
 
 func TestConfirmationIDIssued(t *testing.T) {
@@ -166,12 +158,7 @@ func TestParseConfirmationIDErrors(t *testing.T) {
 	_, priv := testSigner(1)
 	valid := SignConfirmation(priv, testIIDs(1)[0], testIssued, 7).String()
 	groups := strings.Split(valid, "-")
-	tests := []struct {
-		name  string
-		input string
-		kind  error
-		msg   string
-	}{
+	checkParseErrors(t, "ParseConfirmationID", ParseConfirmationID, []parseErrorCase{
 		{"empty", "  ", ErrLength, "confirmation ID: found 0 digits, want 204 (34 groups of 6)"},
 		{"33 groups", strings.Join(groups[1:], "-"), ErrLength, "confirmation ID: found 33 groups, want 34"},
 		{"installation ID instead", testIIDs(1)[0].String(), ErrLength, "confirmation ID: found 9 groups, want 34"},
@@ -181,19 +168,5 @@ func TestParseConfirmationIDErrors(t *testing.T) {
 			"group 34 of the confirmation ID is mistyped (check digit does not match)"},
 		{"unknown version", ConfirmationID{Version: 9}.String(), ErrVersion, "confirmation ID: unknown confirmation ID format version 9"},
 		{"out of range", groupedWithChecks(cidFormat, strings.Repeat("9", 170)), ErrMalformed, "confirmation ID: not a valid confirmation ID"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfirmationID(tt.input)
-			if err == nil {
-				t.Fatalf("ParseConfirmationID(%q) = %+v, want error", tt.input, c)
-			}
-			if !errors.Is(err, tt.kind) {
-				t.Errorf("error %v does not wrap %v", err, tt.kind)
-			}
-			if got := err.Error(); got != tt.msg {
-				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
-			}
-		})
-	}
+	})
 }

@@ -150,20 +150,28 @@ func TestInstallationIDDetectsMistypedGroups(t *testing.T) {
 
 func TestInstallationIDDetectsSwappedGroups(t *testing.T) {
 	for _, id := range testIIDs(60) {
-		groups := strings.Split(id.String(), "-")
-		for i := range groups {
-			for j := i + 1; j < len(groups); j++ {
-				if groups[i] == groups[j] {
-					continue
-				}
-				g := append([]string(nil), groups...)
-				g[i], g[j] = g[j], g[i]
-				_, err := ParseInstallationID(strings.Join(g, "-"))
-				var ge *GroupError
-				if !errors.As(err, &ge) || ge.Group != i+1 {
-					t.Fatalf("groups %d and %d swapped: err = %v, want group %d reported", i+1, j+1, err, i+1)
-				}
+		eachGroupSwap(id.String(), func(i, j int, swapped string) {
+			_, err := ParseInstallationID(swapped)
+			var ge *GroupError
+			if !errors.As(err, &ge) || ge.Group != i+1 {
+				t.Fatalf("groups %d and %d swapped: err = %v, want group %d reported", i+1, j+1, err, i+1)
 			}
+		})
+	}
+}
+
+// eachGroupSwap calls fn with s after swapping each pair of unequal dash-separated groups i < j
+// (counted from 0).
+func eachGroupSwap(s string, fn func(i, j int, swapped string)) {
+	groups := strings.Split(s, "-")
+	for i := range groups {
+		for j := i + 1; j < len(groups); j++ {
+			if groups[i] == groups[j] {
+				continue
+			}
+			g := append([]string(nil), groups...)
+			g[i], g[j] = g[j], g[i]
+			fn(i, j, strings.Join(g, "-"))
 		}
 	}
 }
@@ -211,12 +219,7 @@ func TestParseInstallationIDErrors(t *testing.T) {
 		t.Fatal("could not build an ID with a broken checksum")
 	}
 
-	tests := []struct {
-		name  string
-		input string
-		kind  error
-		msg   string
-	}{
+	checkParseErrors(t, "ParseInstallationID", ParseInstallationID, []parseErrorCase{
 		{"empty", "", ErrLength, "installation ID: found 0 digits, want 63 (9 groups of 7)"},
 		{"eight groups", strings.Join(groups[:8], "-"), ErrLength, "installation ID: found 8 groups, want 9"},
 		{"ten groups", valid + "-" + groups[0], ErrLength, "installation ID: found 10 groups, want 9"},
@@ -230,21 +233,7 @@ func TestParseInstallationIDErrors(t *testing.T) {
 			"installation ID: checksum does not match: digits were mistyped in more than one place or groups were swapped"},
 		{"unknown version", InstallationID{Version: 2}.String(), ErrVersion, "installation ID: unknown installation ID format version 2"},
 		{"out of range", groupedWithChecks(iidFormat, strings.Repeat("9", 54)), ErrMalformed, "installation ID: not a valid installation ID"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id, err := ParseInstallationID(tt.input)
-			if err == nil {
-				t.Fatalf("ParseInstallationID(%q) = %+v, want error", tt.input, id)
-			}
-			if !errors.Is(err, tt.kind) {
-				t.Errorf("error %v does not wrap %v", err, tt.kind)
-			}
-			if got := err.Error(); got != tt.msg {
-				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
-			}
-		})
-	}
+	})
 }
 
 // bump changes the digit at index i of s.

@@ -123,6 +123,37 @@ func withValidCheck(t *testing.T, data string) string {
 	return ""
 }
 
+// parseErrorCase is a malformed input and the error a parser must give for it.
+type parseErrorCase struct {
+	name  string
+	input string
+	kind  error
+	msg   string
+}
+
+// checkParseErrors runs parse (called name) on each case: it must fail with an error that
+// passes the checks in also, wraps the case's kind and reads the case's message.
+func checkParseErrors[T any](t *testing.T, name string, parse func(string) (T, error), tests []parseErrorCase, also ...func(t *testing.T, err error)) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := parse(tt.input)
+			if err == nil {
+				t.Fatalf("%s(%q) = %+v, want error", name, tt.input, v)
+			}
+			for _, check := range also {
+				check(t, err)
+			}
+			if !errors.Is(err, tt.kind) {
+				t.Errorf("error %v does not wrap %v", err, tt.kind)
+			}
+			if got := err.Error(); got != tt.msg {
+				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
+			}
+		})
+	}
+}
+
 func TestParseKeyErrors(t *testing.T) {
 	valid := testKeys(t, 1)[0].String()
 	swapped := []byte(valid)
@@ -130,12 +161,7 @@ func TestParseKeyErrors(t *testing.T) {
 	if swapped[0] == swapped[1] {
 		t.Fatal("test key has equal first symbols")
 	}
-	tests := []struct {
-		name  string
-		input string
-		kind  error
-		msg   string
-	}{
+	checkParseErrors(t, "Parse", Parse, []parseErrorCase{
 		{"empty", "", ErrLength, "product key: found 0 characters, want 25"},
 		{"only dashes", " - - ", ErrLength, "product key: found 0 characters, want 25"},
 		{"one short", valid[:len(valid)-1], ErrLength, "product key: found 24 characters, want 25"},
@@ -158,25 +184,12 @@ func TestParseKeyErrors(t *testing.T) {
 			"product key: unknown key type code 0"},
 		{"out of range", withValidCheck(t, strings.Repeat("9", 23)), ErrMalformed,
 			"product key: not a valid product key"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			k, err := Parse(tt.input)
-			if err == nil {
-				t.Fatalf("Parse(%q) = %+v, want error", tt.input, k)
-			}
-			var pe *ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is %T, want *ParseError", err, err)
-			}
-			if !errors.Is(err, tt.kind) {
-				t.Errorf("error %v does not wrap %v", err, tt.kind)
-			}
-			if got := err.Error(); got != tt.msg {
-				t.Errorf("message\n got %q\nwant %q", got, tt.msg)
-			}
-		})
-	}
+	}, func(t *testing.T, err error) {
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %v is %T, want *ParseError", err, err)
+		}
+	})
 }
 
 func TestNew(t *testing.T) {

@@ -39,11 +39,7 @@ func (s *Service) SignUpCredits(ctx context.Context, tenant string) (*licet.Cred
 	}
 	now := s.now()
 	var a licet.CreditAccount
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err = s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		if _, err := accountTx(ctx, tx, t, false); err == nil {
 			return licet.Errorf(licet.EConflict, "tenant %s has signed up for Communications Credits already (licet credits show)", t.Slug)
 		} else if licet.ErrorCode(err) != licet.ENotFound {
@@ -115,19 +111,9 @@ func saveAccount(ctx context.Context, tx *store.Tx, tenantID, now int64, a licet
 
 // Credits returns the tenant's account.
 func (s *Service) Credits(ctx context.Context, tenant string) (*licet.CreditAccount, error) {
-	var a licet.CreditAccount
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
-		a, err = accountTx(ctx, tx, t, false)
-		return err
+	return readTenant(ctx, s, tenant, func(tx *store.Tx, t licet.Tenant) (licet.CreditAccount, error) {
+		return accountTx(ctx, tx, t, false)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &a, nil
 }
 
 // checkAmount refuses an amount (minor units) that is negative, over MaxAmount, or zero unless
@@ -203,11 +189,7 @@ func (s *Service) SetAutoRecharge(ctx context.Context, tenant string, r licet.Au
 func (s *Service) changeAccount(ctx context.Context, tenant, action string, fn func(ctx context.Context, tx *store.Tx, t licet.Tenant, a *licet.CreditAccount, now int64) error) (*licet.CreditAccount, error) {
 	now := s.now()
 	var a licet.CreditAccount
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		if a, err = accountTx(ctx, tx, t, true); err != nil {
 			return err
 		}
@@ -316,12 +298,8 @@ func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit
 		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", limit)
 	}
 	var out []licet.LedgerEntry
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = []licet.LedgerEntry{}
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		if _, err := accountTx(ctx, tx, t, false); err != nil {
 			return err
 		}
@@ -331,21 +309,14 @@ func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit
 			q += ` AND id < ?`
 			args = append(args, before)
 		}
-		rows, err := tx.Query(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e licet.LedgerEntry
+		es, err := queryAll(ctx, tx, func(row scanner) (e licet.LedgerEntry, err error) {
 			var at int64
-			if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Amount, &e.Balance, &e.Requested, &e.Reason, &e.Actor); err != nil {
-				return err
-			}
+			err = row.Scan(&e.ID, &at, &e.Kind, &e.Amount, &e.Balance, &e.Requested, &e.Reason, &e.Actor)
 			e.At = store.Time(at)
-			out = append(out, e)
-		}
-		return rows.Err()
+			return e, err
+		}, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+		out = append(out, es...)
+		return err
 	})
 	return out, err
 }

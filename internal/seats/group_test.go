@@ -118,7 +118,7 @@ func count(states map[string]string) map[string]int {
 func TestGroupLicensingCountAndReprocess(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 10)
+		f.buy(t, 10, "ENTERPRISEPACK")
 		users := people(12)
 		f.people(t, users)
 		f.group(t, "Sales", users...)
@@ -149,7 +149,7 @@ func TestGroupLicensingCountAndReprocess(t *testing.T) {
 		}
 		checkConsumed(t, f)
 
-		f.buy(t, "ENTERPRISEPACK", 2)
+		f.buy(t, 2, "ENTERPRISEPACK")
 		res, err = f.svc.ReprocessGroup(f.ctx, f.tenant, "Sales")
 		if err != nil {
 			t.Fatal(err)
@@ -208,7 +208,7 @@ func mapsEqual(a, b map[string]int) bool {
 func TestDirectAndInheritedConsumeOneUnit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 1)
+		f.buy(t, 1, "ENTERPRISEPACK")
 		f.users(t, licet.User{UPN: "a@fabrikam.com"})
 		step := func(name string, err error, want int) {
 			t.Helper()
@@ -257,10 +257,7 @@ func TestDirectAndInheritedConsumeOneUnit(t *testing.T) {
 func TestGroupMemberErrorLeavesOthersAlone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 5)
-		f.buy(t, "MCOEV", 5)
-		f.buy(t, "MCOPSTN1", 5)
-		f.buy(t, "MCOPSTN2", 5)
+		f.buy(t, 5, "ENTERPRISEPACK", "MCOEV", "MCOPSTN1", "MCOPSTN2")
 		f.users(t, licet.User{UPN: "intl@fabrikam.com"}, licet.User{UPN: "b@fabrikam.com"}, licet.User{UPN: "hybrid@fabrikam.com", OnPremisesPSTN: true})
 		if _, err := f.svc.AssignLicense(f.ctx, f.tenant, "intl@fabrikam.com", add("ENTERPRISEPACK", "MCOEV", "MCOPSTN2")); err != nil {
 			t.Fatal(err)
@@ -317,10 +314,7 @@ func TestGroupMemberErrorLeavesOthersAlone(t *testing.T) {
 func TestGroupBadInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 5)
-		f.buy(t, "MCOEV", 5)
-		f.buy(t, "MCOPSTN1", 5)
-		f.buy(t, "MCOPSTN2", 5)
+		f.buy(t, 5, "ENTERPRISEPACK", "MCOEV", "MCOPSTN1", "MCOPSTN2")
 		f.users(t, licet.User{UPN: "a@fabrikam.com"})
 		f.group(t, "Voice", "a@fabrikam.com")
 		tests := []struct {
@@ -364,9 +358,7 @@ func TestGroupBadInput(t *testing.T) {
 func TestLeavingGroupKeepsDependencies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 5)
-		f.buy(t, "MCOEV", 5)
-		f.buy(t, "MCOPSTN1", 5)
+		f.buy(t, 5, "ENTERPRISEPACK", "MCOEV", "MCOPSTN1")
 		f.users(t, licet.User{UPN: "a@fabrikam.com"})
 		f.group(t, "Phone", "a@fabrikam.com")
 		if _, err := f.svc.AssignGroupLicense(f.ctx, f.tenant, "Phone", add("ENTERPRISEPACK", "MCOEV")); err != nil {
@@ -397,7 +389,7 @@ func TestLeavingGroupKeepsDependencies(t *testing.T) {
 func TestConcurrentGroupAndDirectAssignment(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 15)
+		f.buy(t, 15, "ENTERPRISEPACK")
 		users := people(30)
 		f.people(t, users)
 		f.group(t, "A", users[:10]...)

@@ -33,11 +33,7 @@ func (s *Service) CreateGroup(ctx context.Context, tenant string, g licet.Group)
 		return nil, licet.Errorf(licet.EInvalid, "description is longer than 1024 characters").With("field", "description")
 	}
 	now := s.now()
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err = s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		id, err := tx.Insert(ctx, `INSERT INTO user_groups (tenant_id, name, description, created_at) VALUES (?, ?, ?, ?)`, t.ID, g.Name, g.Description, now)
 		if store.IsUnique(err) {
 			return licet.Errorf(licet.EConflict, "group %q already exists in tenant %s", g.Name, t.Slug)
@@ -57,12 +53,8 @@ func (s *Service) CreateGroup(ctx context.Context, tenant string, g licet.Group)
 // Groups lists the tenant's groups by name, with their member counts.
 func (s *Service) Groups(ctx context.Context, tenant string) ([]licet.Group, error) {
 	var out []licet.Group
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = nil
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		rows, err := tx.Query(ctx, `SELECT g.id, g.name, g.description, g.created_at, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id),
 			(SELECT count(DISTINCT a.user_id) FROM assignments a WHERE a.group_id = g.id AND a.state = 'Error')
 			FROM user_groups g WHERE g.tenant_id = ? ORDER BY g.name`, t.ID)
@@ -132,19 +124,9 @@ func groupByName(ctx context.Context, tx *store.Tx, t licet.Tenant, name string)
 
 // Group returns a group with its members.
 func (s *Service) Group(ctx context.Context, tenant, name string) (*licet.Group, error) {
-	var g licet.Group
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
-		g, err = groupByName(ctx, tx, t, name)
-		return err
+	return readTenant(ctx, s, tenant, func(tx *store.Tx, t licet.Tenant) (licet.Group, error) {
+		return groupByName(ctx, tx, t, name)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &g, nil
 }
 
 // AddMembers adds users to a group, all of them or (when one does not exist) none, and applies

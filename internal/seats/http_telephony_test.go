@@ -10,7 +10,6 @@ import (
 	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/server/servertest"
 	"github.com/licet/licet/internal/store"
-	"github.com/licet/licet/internal/store/storetest"
 )
 
 // raceThroughServers has the clients (servers) race for one tenant's credits and seats at once:
@@ -118,9 +117,7 @@ func raceThroughServers(t *testing.T, db *store.DB, clients ...*client.Client) {
 
 // TestTwoServersRaceForCreditsAndGroups runs two server processes on one PostgreSQL database.
 func TestTwoServersRaceForCreditsAndGroups(t *testing.T) {
-	dsn, dir := storetest.PostgresDSN(t), t.TempDir()
-	a := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir})
-	b := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir})
+	a, b := twoServers(t)
 	raceThroughServers(t, a.App.DB, a.Operator, b.Operator)
 }
 
@@ -135,14 +132,7 @@ func TestOneSQLiteServerRacesForCreditsAndGroups(t *testing.T) {
 func TestHTTPTelephonyTenantIsolation(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
-	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "other", Name: "Other", UsageLocation: "US"}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := client.New(s.URL, tok.Secret)
+	other := otherTenant(t, s)
 	checks := map[string]error{}
 	_, checks["group assign"] = other.AssignGroupLicense(ctx, "contoso", "Sales", licet.LicenseChange{RemoveLicenses: []string{"ENTERPRISEPACK"}})
 	_, checks["reprocess"] = other.ReprocessGroup(ctx, "contoso", "Sales")
@@ -153,11 +143,7 @@ func TestHTTPTelephonyTenantIsolation(t *testing.T) {
 	_, checks["credits"] = other.Credits(ctx, "contoso")
 	_, checks["ledger"] = other.Ledger(ctx, "contoso", 0, 10)
 	_, checks["funds"] = other.AddFunds(ctx, "contoso", licet.CreditAmount{Amount: 100})
-	for name, err := range checks {
-		if licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("%s on another tenant: %v, want not_found", name, err)
-		}
-	}
+	wantNotFound(t, checks)
 	if _, err := other.Charge(ctx, "other", licet.CreditAmount{Amount: 1, Reason: "x"}); licet.ErrorCode(err) != licet.EForbidden {
 		t.Errorf("a tenant token charging: %v, want forbidden", err)
 	}

@@ -93,10 +93,38 @@ func raceForUnits(t *testing.T, db *store.DB, clients ...*client.Client) {
 
 // TestTwoServersShareOnePool runs two server processes on one PostgreSQL database.
 func TestTwoServersShareOnePool(t *testing.T) {
-	dsn, dir := storetest.PostgresDSN(t), t.TempDir()
-	a := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir})
-	b := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir})
+	a, b := twoServers(t)
 	raceForUnits(t, a.App.DB, a.Operator, b.Operator)
+}
+
+// twoServers starts two server processes on one PostgreSQL database, sharing the signing key.
+func twoServers(t *testing.T) (a, b *servertest.Server) {
+	dsn, dir := storetest.PostgresDSN(t), t.TempDir()
+	return servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir}), servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir})
+}
+
+// otherTenant creates the tenant "other" on s and returns a client with its tenant token.
+func otherTenant(t *testing.T, s *servertest.Server) *client.Client {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "other", Name: "Other", UsageLocation: "US"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client.New(s.URL, tok.Secret)
+}
+
+// wantNotFound checks that every call of another tenant's objects was answered not_found.
+func wantNotFound(t *testing.T, checks map[string]error) {
+	t.Helper()
+	for name, err := range checks {
+		if licet.ErrorCode(err) != licet.ENotFound {
+			t.Errorf("%s on another tenant: %v, want not_found", name, err)
+		}
+	}
 }
 
 // TestOneSQLiteServerSharesOnePool sends the same race to one SQLite server.
@@ -109,25 +137,14 @@ func TestOneSQLiteServerSharesOnePool(t *testing.T) {
 func TestHTTPTenantIsolation(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	ctx := context.Background()
-	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "other", Name: "Other", UsageLocation: "US"}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := client.New(s.URL, tok.Secret)
+	other := otherTenant(t, s)
 	checks := map[string]error{}
 	_, checks["skus"] = other.SubscribedSKUs(ctx, "contoso")
 	_, checks["user"] = other.User(ctx, "contoso", "adele.vance@contoso.com")
 	_, checks["assign"] = other.AssignLicense(ctx, "contoso", "adele.vance@contoso.com", licet.LicenseChange{RemoveLicenses: []string{"ENTERPRISEPACK"}})
 	_, checks["batch"] = other.AssignBatch(ctx, "contoso", licet.BatchAssignment{Users: []string{"adele.vance@contoso.com"}, LicenseChange: licet.LicenseChange{RemoveLicenses: []string{"MCOPSTNC"}}})
 	_, checks["buy"] = other.BuySubscription(ctx, "contoso", licet.Subscription{SKU: "ENTERPRISEPACK", Quantity: 1})
-	for name, err := range checks {
-		if licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("%s on another tenant: %v, want not_found", name, err)
-		}
-	}
+	wantNotFound(t, checks)
 	if _, err := other.SubscribedSKUs(ctx, "other"); err != nil {
 		t.Errorf("own tenant: %v", err)
 	}

@@ -57,12 +57,8 @@ func (s *Service) AddNumbers(ctx context.Context, tenant, country string, number
 	}
 	now := s.now()
 	var out []licet.PhoneNumber
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = out[:0]
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		for _, n := range list {
 			_, err := tx.Exec(ctx, `INSERT INTO phone_numbers (tenant_id, number, country, created_at) VALUES (?, ?, ?, ?)`, t.ID, n, country, now)
 			if store.IsUnique(err) {
@@ -84,7 +80,7 @@ func (s *Service) AddNumbers(ctx context.Context, tenant, country string, number
 
 const numberColumns = `n.number, n.country, COALESCE(u.upn, ''), n.created_at, n.assigned_at`
 
-func scanNumber(row interface{ Scan(...any) error }) (licet.PhoneNumber, error) {
+func scanNumber(row scanner) (licet.PhoneNumber, error) {
 	var p licet.PhoneNumber
 	var created int64
 	var assigned sql.NullInt64
@@ -106,12 +102,8 @@ func (s *Service) Numbers(ctx context.Context, tenant string, f licet.NumberFilt
 		}
 	}
 	var out []licet.PhoneNumber
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = []licet.PhoneNumber{}
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		q := `SELECT ` + numberColumns + ` FROM phone_numbers n LEFT JOIN users u ON u.id = n.user_id WHERE n.tenant_id = ?`
 		args := []any{t.ID}
 		if f.Country != "" {
@@ -121,19 +113,9 @@ func (s *Service) Numbers(ctx context.Context, tenant string, f licet.NumberFilt
 		if f.Free {
 			q += ` AND n.user_id IS NULL`
 		}
-		rows, err := tx.Query(ctx, q+` ORDER BY n.country, n.number LIMIT ?`, append(args, MaxNumbers)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanNumber(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return rows.Err()
+		ns, err := queryAll(ctx, tx, scanNumber, q+` ORDER BY n.country, n.number LIMIT ?`, append(args, MaxNumbers)...)
+		out = append(out, ns...)
+		return err
 	})
 	return out, err
 }
@@ -154,11 +136,7 @@ func numberTx(ctx context.Context, tx *store.Tx, t licet.Tenant, raw string) (li
 // ReleaseNumber removes an unassigned number from the inventory.
 func (s *Service) ReleaseNumber(ctx context.Context, tenant, number string) error {
 	now := s.now()
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	return s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		p, err := numberTx(ctx, tx, t, number)
 		if err != nil {
 			return err
@@ -198,11 +176,7 @@ func (s *Service) AssignNumber(ctx context.Context, tenant, number, upn string) 
 	}
 	now := s.now()
 	var p licet.PhoneNumber
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err = s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		if p, err = numberTx(ctx, tx, t, number); err != nil {
 			return err
 		}
@@ -259,11 +233,7 @@ func featurePlans(cat *catalog.Catalog, feature string, external bool) string {
 func (s *Service) UnassignNumber(ctx context.Context, tenant, number string) (*licet.PhoneNumber, error) {
 	now := s.now()
 	var p licet.PhoneNumber
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		if p, err = numberTx(ctx, tx, t, number); err != nil {
 			return err
 		}
@@ -301,11 +271,7 @@ func (s *Service) SetConferencingProvider(ctx context.Context, tenant, upn, prov
 	}
 	now := s.now()
 	var name string
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err = s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		h, err := holderTx(ctx, tx, t, upn)
 		if err != nil {
 			return err

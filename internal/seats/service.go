@@ -45,6 +45,62 @@ func lookup(ctx context.Context, tx *store.Tx, tenant string) (licet.Tenant, err
 	return tenancy.Lookup(ctx, tx, tenant)
 }
 
+// inRead runs fn in a read transaction with the tenant the actor may see (ENotFound
+// otherwise).
+func (s *Service) inRead(ctx context.Context, tenant string, fn func(tx *store.Tx, t licet.Tenant) error) error {
+	return s.DB.Read(ctx, func(tx *store.Tx) error { return withTenant(ctx, tx, tenant, fn) })
+}
+
+// inWrite runs fn in a write transaction with the tenant the actor may see (ENotFound
+// otherwise). The transaction may run again, so fn must have no effects outside it.
+func (s *Service) inWrite(ctx context.Context, tenant string, fn func(tx *store.Tx, t licet.Tenant) error) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error { return withTenant(ctx, tx, tenant, fn) })
+}
+
+// withTenant looks the tenant up in tx and runs fn with it.
+func withTenant(ctx context.Context, tx *store.Tx, tenant string, fn func(tx *store.Tx, t licet.Tenant) error) error {
+	t, err := lookup(ctx, tx, tenant)
+	if err != nil {
+		return err
+	}
+	return fn(tx, t)
+}
+
+// readTenant returns the value get reads in a read transaction with the tenant the actor may
+// see (ENotFound otherwise).
+func readTenant[T any](ctx context.Context, s *Service, tenant string, get func(tx *store.Tx, t licet.Tenant) (T, error)) (*T, error) {
+	var v T
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
+		v, err = get(tx, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// scanner is a row being read: *sql.Row or *sql.Rows.
+type scanner = interface{ Scan(...any) error }
+
+// queryAll runs a query and reads every row it answers with scan.
+func queryAll[T any](ctx context.Context, tx *store.Tx, scan func(row scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // org is the tenant as the catalog's rules see it.
 func org(t licet.Tenant) catalog.Org {
 	return catalog.Org{Type: t.OrgType, Cloud: t.Cloud, Country: t.UsageLocation}

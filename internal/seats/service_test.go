@@ -47,10 +47,13 @@ func setup(t *testing.T, db *store.DB, tenant licet.Tenant) *fixture {
 	return &fixture{svc: svc, ctx: ctx, tenant: tenant.Slug}
 }
 
-func (f *fixture) buy(t *testing.T, sku string, n int) {
+// buy buys n units of each SKU, in order.
+func (f *fixture) buy(t *testing.T, n int, skus ...string) {
 	t.Helper()
-	if _, err := f.svc.BuySubscription(f.ctx, f.tenant, licet.Subscription{SKU: sku, Quantity: n}); err != nil {
-		t.Fatalf("buy %s ×%d: %v", sku, n, err)
+	for _, sku := range skus {
+		if _, err := f.svc.BuySubscription(f.ctx, f.tenant, licet.Subscription{SKU: sku, Quantity: n}); err != nil {
+			t.Fatalf("buy %s ×%d: %v", sku, n, err)
+		}
 	}
 }
 
@@ -192,7 +195,7 @@ func TestAssignLicenseErrors(t *testing.T) {
 				}
 				f := setup(t, db, tn)
 				for _, s := range []string{"ENTERPRISEPACK", "MCOEV", "MCOPSTN1", "MCOPSTN2", "MCOPSTN5"} {
-					f.buy(t, s, 5)
+					f.buy(t, 5, s)
 				}
 				u := tt.user
 				u.UPN = "user@fabrikam.com"
@@ -241,9 +244,8 @@ func sorted(s []string) []string {
 func TestCountViolationAndUnlimited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 2)
-		f.buy(t, "MCOMEETADV", 2)
-		f.buy(t, "MCOPSTNC", 0)
+		f.buy(t, 2, "ENTERPRISEPACK", "MCOMEETADV")
+		f.buy(t, 0, "MCOPSTNC")
 		for i := range 3 {
 			f.users(t, licet.User{UPN: fmt.Sprintf("u%d@fabrikam.com", i)})
 		}
@@ -288,7 +290,7 @@ func TestCountViolationAndUnlimited(t *testing.T) {
 func TestSubscriptionQuantityBelowConsumed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 5)
+		f.buy(t, 5, "ENTERPRISEPACK")
 		subs, err := f.svc.Subscriptions(f.ctx, f.tenant)
 		if err != nil || len(subs) != 1 {
 			t.Fatalf("subscriptions = %v, %v", subs, err)
@@ -326,9 +328,8 @@ func TestBatchAtomicPerUserAndRerun(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
 		f.svc.ChunkSize = 2 // several transactions for five users
-		f.buy(t, "ENTERPRISEPACK", 5)
-		f.buy(t, "MCOEV", 5)
-		f.buy(t, "MCOPSTN1", 3)
+		f.buy(t, 5, "ENTERPRISEPACK", "MCOEV")
+		f.buy(t, 3, "MCOPSTN1")
 		var upns []string
 		for i := range 5 {
 			upns = append(upns, fmt.Sprintf("user%d@fabrikam.com", i+1))
@@ -413,7 +414,7 @@ func outcomes(r *licet.BatchResult) string {
 func TestUserLicenseDetails(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPREMIUM", 1)
+		f.buy(t, 1, "ENTERPRISEPREMIUM")
 		f.users(t, licet.User{UPN: "Room1@Fabrikam.com", Kind: licet.UserRoom, UsageLocation: "fr"})
 		change := licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPREMIUM", DisabledPlans: []string{"MCOMEETADV"}}}}
 		u, err := f.svc.AssignLicense(f.ctx, f.tenant, "room1@fabrikam.com", change)
@@ -449,7 +450,7 @@ func TestUserLicenseDetails(t *testing.T) {
 func TestConcurrentAssignmentNeverOverbooks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 10)
+		f.buy(t, 10, "ENTERPRISEPACK")
 		var users []licet.User
 		for i := range 100 {
 			users = append(users, licet.User{UPN: fmt.Sprintf("c%03d@fabrikam.com", i)})
@@ -561,7 +562,7 @@ func TestTenantAdminSeesOnlyItsTenant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
 		other := setup(t, db, licet.Tenant{Slug: "other", Name: "Other", UsageLocation: "US"})
-		f.buy(t, "ENTERPRISEPACK", 1)
+		f.buy(t, 1, "ENTERPRISEPACK")
 		f.users(t, licet.User{UPN: "a@fabrikam.com"})
 		var otherID int64
 		_ = db.Read(f.ctx, func(tx *store.Tx) error {

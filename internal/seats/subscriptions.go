@@ -39,11 +39,7 @@ func (s *Service) BuySubscription(ctx context.Context, tenant string, sub licet.
 	}
 	sub.Status = licet.SubscriptionEnabled
 	now := s.now()
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err = s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		return buyTx(ctx, tx, cat, t, &sub, sku, now)
 	})
 	if err != nil {
@@ -95,20 +91,9 @@ func checkQuantity(q int, unlimited bool) error {
 // ownedPurchases lists the tenant's subscriptions in force (enabled or warning) for the
 // purchase rules.
 func ownedPurchases(ctx context.Context, tx *store.Tx, tenantID int64) ([]catalog.Purchase, error) {
-	rows, err := tx.Query(ctx, `SELECT sku, term, channel FROM subscriptions WHERE tenant_id = ? AND status IN ('enabled', 'warning') ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []catalog.Purchase
-	for rows.Next() {
-		var p catalog.Purchase
-		if err := rows.Scan(&p.SKU, &p.Term, &p.Channel); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, tx, func(row scanner) (p catalog.Purchase, err error) {
+		return p, row.Scan(&p.SKU, &p.Term, &p.Channel)
+	}, `SELECT sku, term, channel FROM subscriptions WHERE tenant_id = ? AND status IN ('enabled', 'warning') ORDER BY id`, tenantID)
 }
 
 // recomputePool sets a pool's units from its subscriptions (taking the pool row's lock) and
@@ -143,7 +128,7 @@ func recomputePool(ctx context.Context, tx *store.Tx, tenantID int64, sku string
 
 const subscriptionColumns = `id, sku, quantity, status, term, channel, created_at, updated_at`
 
-func scanSubscription(row interface{ Scan(...any) error }, slug string) (licet.Subscription, error) {
+func scanSubscription(row scanner, slug string) (licet.Subscription, error) {
 	var s licet.Subscription
 	var created, updated int64
 	err := row.Scan(&s.ID, &s.SKU, &s.Quantity, &s.Status, &s.Term, &s.Channel, &created, &updated)
@@ -154,25 +139,10 @@ func scanSubscription(row interface{ Scan(...any) error }, slug string) (licet.S
 // Subscriptions lists the tenant's subscriptions, oldest first.
 func (s *Service) Subscriptions(ctx context.Context, tenant string) ([]licet.Subscription, error) {
 	var out []licet.Subscription
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		out = nil
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY id`, t.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			sub, err := scanSubscription(rows, t.Slug)
-			if err != nil {
-				return err
-			}
-			out = append(out, sub)
-		}
-		return rows.Err()
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
+		out, err = queryAll(ctx, tx, func(row scanner) (licet.Subscription, error) { return scanSubscription(row, t.Slug) },
+			`SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY id`, t.ID)
+		return err
 	})
 	return out, err
 }
@@ -189,11 +159,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 	}
 	var out licet.Subscription
 	now := s.now()
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		before, err := scanSubscription(tx.QueryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE id = ? AND tenant_id = ?`, id, t.ID), t.Slug)
 		if errors.Is(err, sql.ErrNoRows) {
 			return licet.Errorf(licet.ENotFound, "subscription %d not found in tenant %s (see `licet subscription list`)", id, t.Slug)
@@ -264,12 +230,8 @@ func (s *Service) SubscribedSKUs(ctx context.Context, tenant string) ([]licet.Su
 		cat = s.Catalog()
 	}
 	var out []licet.SubscribedSKU
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = nil
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
 		best := map[string]string{}
 		rows, err := tx.Query(ctx, `SELECT DISTINCT sku, status FROM subscriptions WHERE tenant_id = ?`, t.ID)
 		if err != nil {

@@ -14,9 +14,7 @@ import (
 func TestPhoneNumbers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		for _, sku := range []string{"ENTERPRISEPACK", "MCOEV", "MCOPSTN1"} {
-			f.buy(t, sku, 5)
-		}
+		f.buy(t, 5, "ENTERPRISEPACK", "MCOEV", "MCOPSTN1")
 		f.users(t, licet.User{UPN: "a@fabrikam.com"}, licet.User{UPN: "b@fabrikam.com"})
 		if _, err := f.svc.AddNumbers(f.ctx, f.tenant, "US", []string{"+1 425 555 0100", "+33123456789"}); licet.ErrorCode(err) != licet.EInvalid ||
 			!strings.Contains(licet.ErrorMessage(err), "is a number of FR") {
@@ -97,8 +95,7 @@ func TestPhoneNumbers(t *testing.T) {
 func TestConferencingProvider(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := setup(t, db, licet.Tenant{})
-		f.buy(t, "ENTERPRISEPACK", 5)
-		f.buy(t, "MCOMEETADV", 5)
+		f.buy(t, 5, "ENTERPRISEPACK", "MCOMEETADV")
 		f.users(t, licet.User{UPN: "a@fabrikam.com"}, licet.User{UPN: "b@fabrikam.com"}, licet.User{UPN: "bare@fabrikam.com"})
 		provider := func(upn string) string {
 			t.Helper()
@@ -207,9 +204,7 @@ func TestCreditsSignUpNeedsPrerequisites(t *testing.T) {
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				f := setup(t, db, licet.Tenant{Slug: "t" + string(rune('a'+i)), Name: "T", UsageLocation: "US"})
-				for _, sku := range tt.buy {
-					f.buy(t, sku, 5)
-				}
+				f.buy(t, 5, tt.buy...)
 				a, err := f.svc.SignUpCredits(f.ctx, f.tenant)
 				if licet.ErrorCode(err) != tt.code && !(tt.code == "" && err == nil) {
 					t.Fatalf("sign up = %v, want %q", err, tt.code)
@@ -245,8 +240,7 @@ func TestCreditsSignUpNeedsPrerequisites(t *testing.T) {
 func creditsTenant(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	f := setup(t, db, licet.Tenant{})
-	f.buy(t, "ENTERPRISEPACK", 5)
-	f.buy(t, "MCOMEETADV", 5)
+	f.buy(t, 5, "ENTERPRISEPACK", "MCOMEETADV")
 	if _, err := f.svc.SignUpCredits(f.ctx, f.tenant); err != nil {
 		t.Fatal(err)
 	}

@@ -49,11 +49,7 @@ func checkUser(u licet.User, t licet.Tenant) (licet.User, error) {
 // CreateUser creates one user.
 func (s *Service) CreateUser(ctx context.Context, tenant string, u licet.User) (*licet.User, error) {
 	now := s.now()
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		if u, err = checkUser(u, t); err != nil {
 			return err
 		}
@@ -173,7 +169,7 @@ func (s *Service) chunk() int {
 
 const userColumns = `id, upn, display_name, usage_location, kind, onprem_pstn, created_at, conferencing_provider`
 
-func scanUser(row interface{ Scan(...any) error }) (licet.User, error) {
+func scanUser(row scanner) (licet.User, error) {
 	var u licet.User
 	var onprem int
 	var created int64
@@ -209,25 +205,9 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 	}
 	q += ` ORDER BY upn LIMIT ?`
 	var out []licet.User
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		out = nil
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, q, append(append([]any{t.ID}, args...), f.Limit)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
+		out, err = queryAll(ctx, tx, scanUser, q, append(append([]any{t.ID}, args...), f.Limit)...)
+		return err
 	})
 	return out, err
 }
@@ -253,11 +233,7 @@ func (s *Service) User(ctx context.Context, tenant, upn string) (*licet.User, er
 		cat = s.Catalog()
 	}
 	var u licet.User
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		t, err := lookup(ctx, tx, tenant)
-		if err != nil {
-			return err
-		}
+	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		if u, err = userByUPN(ctx, tx, t, upn); err != nil {
 			return err
 		}
