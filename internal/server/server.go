@@ -336,9 +336,5 @@ func (a *App) Serve(ctx context.Context) error {
 	cfg.Logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	a.Stop()
-	return nil
+	return srv.Shutdown(shutdownCtx)
 }
