@@ -132,3 +132,14 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	}
 	return ed25519.PublicKey(raw), nil
 }
+
+// KeyActivations lists the machines a key activated (a kms-host key's KMS hosts), newest first,
+// at most limit, and how many there are in all.
+func (c *Client) KeyActivations(ctx context.Context, id int64, limit int) ([]licet.KeyActivation, int, error) {
+	var out struct {
+		Total       int                   `json:"total"`
+		Activations []licet.KeyActivation `json:"activations"`
+	}
+	err := c.Do(ctx, "GET", WithQuery(Path("keys", fmt.Sprint(id), "activations"), "limit", itoa(limit)), nil, &out)
+	return out.Activations, out.Total, err
+}

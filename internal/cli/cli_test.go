@@ -47,6 +47,8 @@ func TestFirstActivation(t *testing.T) {
 		{[]string{"client", "expiry"}, 0, "permanently activated"},
 		{[]string{"client", "status", "--machine-id", "another-machine"}, 0, "ticket was issued to another machine"},
 		{[]string{"key", "show", mak}, 0, "Remaining:       49"},
+		{[]string{"key", "activations", mak}, 0, "1 of 1 activation(s) shown"},
+		{[]string{"key", "activations", mak, "--limit", "0"}, 2, "--limit"},
 		{[]string{"client", "install-key", "HELLO-WORLD"}, 1, "[invalid]"},
 		{[]string{"client", "status", "--now", "yesterday"}, 2, "--now"},
 		{[]string{"key", "extend", mak}, 2, "--by"},

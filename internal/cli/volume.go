@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -264,7 +265,38 @@ func (a *app) keyCommand() *cobra.Command {
 			})
 		}),
 	}
-	cmd.AddCommand(issue, list, show, extend, block, gvlk)
+	var limit int
+	activations := &cobra.Command{
+		Use:   "activations KEY|ID [--limit N]",
+		Short: "List the machines a key activated (a kms-host key's KMS hosts), newest first",
+		Args:  cobra.ExactArgs(1),
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			if limit < 1 || limit > 1000 {
+				return Usagef("--limit must be from 1 to 1000")
+			}
+			k, err := resolveKey(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			as, total, err := c.KeyActivations(ctx, k.ID, limit)
+			if err != nil {
+				return err
+			}
+			return a.output(map[string]any{"total": total, "activations": nonNil(as)}, func() error {
+				rows := make([][]string, 0, len(as))
+				for _, x := range as {
+					rows = append(rows, []string{x.Machine, dash(x.Hostname), dash(x.Product), x.Method, x.ActivatedAt.Format(time.DateTime), x.LastSeenAt.Format(time.DateTime)})
+				}
+				if err := a.table([]string{"MACHINE", "HOSTNAME", "PRODUCT", "METHOD", "ACTIVATED (UTC)", "LAST SEEN (UTC)"}, rows); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(a.stdout, "%d of %d activation(s) shown\n", len(as), total)
+				return err
+			})
+		}),
+	}
+	activations.Flags().IntVar(&limit, "limit", 100, "at most this many (1-1000)")
+	cmd.AddCommand(issue, list, show, activations, extend, block, gvlk)
 	return cmd
 }
 

@@ -41,6 +41,7 @@ type Server struct {
 	Agreements        licet.AgreementService
 	Keys              licet.KeyService
 	Activations       licet.ActivationService
+	KeyActivity       licet.KeyActivityService
 	ActivationLimiter ActivationLimiter
 	Numbers           licet.NumberService
 	Credits           licet.CreditService

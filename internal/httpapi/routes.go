@@ -63,6 +63,7 @@ func (s *Server) routes() []route {
 		{Method: "POST", Pattern: "/v1/keys", Handler: s.issueKey},
 		{Method: "POST", Pattern: "/v1/keys/lookup", Handler: s.lookupKey},
 		{Method: "GET", Pattern: "/v1/keys/{id}", Handler: s.getKey},
+		{Method: "GET", Pattern: "/v1/keys/{id}/activations", Handler: s.keyActivations},
 		{Method: "POST", Pattern: "/v1/keys/{id}/extend", Handler: s.extendKey},
 		{Method: "POST", Pattern: "/v1/keys/{id}/block", Handler: s.blockKey},
 		{Method: "POST", Pattern: "/v1/keys/{id}/unblock", Handler: s.unblockKey},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -159,4 +160,25 @@ func createWith[T, R any](w http.ResponseWriter, r *http.Request, fn func(contex
 		return err
 	}
 	return created(w, out)
+}
+
+// KeyActivations is the answer of GET /v1/keys/{id}/activations.
+type KeyActivations struct {
+	Total       int                   `json:"total"`
+	Activations []licet.KeyActivation `json:"activations"`
+}
+
+func (s *Server) keyActivations(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil {
+			return licet.Errorf(licet.EInvalid, "query parameter limit=%q must be a number from 1 to 1000", v)
+		}
+	}
+	as, total, err := s.KeyActivity.KeyActivations(r.Context(), id, limit)
+	return answer(w, KeyActivations{Total: total, Activations: nonNil(as)}, err)
 }

@@ -128,3 +128,27 @@ func TestKeysTenantScoped(t *testing.T) {
 		t.Errorf("public GVLK list: %v, %v; want the demo's 3 products", gv, err)
 	}
 }
+
+// TestKeyActivationsTenantScoped: a key's activations are listed for its tenant's admin and
+// answer 404 to another tenant's admin.
+func TestKeyActivationsTenantScoped(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	keys, err := s.Operator.Keys(ctx, "contoso")
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("contoso's keys: %v, %v", keys, err)
+	}
+	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam"}); err != nil {
+		t.Fatal(err)
+	}
+	for tenant, want := range map[string]string{"contoso": "", "fabrikam": licet.ENotFound} {
+		tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: tenant})
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, total, err := client.New(s.URL, tok.Secret).KeyActivations(ctx, keys[0].ID, 10)
+		if licet.ErrorCode(err) != want || (want == "" && (total != 0 || as == nil)) {
+			t.Errorf("%s admin: %v activations of %d, error %v; want code %q and an empty list", tenant, as, total, err, want)
+		}
+	}
+}

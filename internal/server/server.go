@@ -185,7 +185,7 @@ func (a *App) prepare(ctx context.Context) error {
 		Credits:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
 		SigningKey: a.Key.Public().(ed25519.PublicKey),
 		Logger:     cfg.Logger,
-		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume,
+		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
 		ActivationLimiter: activation.Limits{
 			PerAddress: &ratelimit.Limiter{Rate: cfg.ActivationRatePerAddress, Now: cfg.Now},
 			PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
