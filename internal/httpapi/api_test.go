@@ -24,13 +24,19 @@ func TestHealthReadyMetrics(t *testing.T) {
 			t.Errorf("GET %s: %d, want 200", path, resp.StatusCode)
 		}
 	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noRedirect.Get(s.URL + "/"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
 	resp, err := http.Get(s.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`licet_http_requests_total{code="200",route="GET /healthz"} 1`, "licet_http_request_duration_seconds_bucket", `go_sql_max_open_connections{db_name="licet"}`} {
+	for _, want := range []string{`licet_http_requests_total{code="200",route="GET /healthz"} 1`, "licet_http_request_duration_seconds_bucket", `licet_http_requests_total{code="303",route="console"} 1`, `go_sql_max_open_connections{db_name="licet"}`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

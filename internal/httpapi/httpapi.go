@@ -95,7 +95,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.Console != nil && r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
-			s.Console.ServeHTTP(w, r)
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			s.Console.ServeHTTP(sw, r)
+			s.observe("console", sw, start)
 			return
 		}
 		s.writeError(w, r, licet.Errorf(licet.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
@@ -115,6 +118,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap gives http.ResponseController the underlying writer (flushing, deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
@@ -141,9 +147,19 @@ func (s *Server) wrap(rt route) http.Handler {
 		if sw.code == 0 {
 			sw.WriteHeader(http.StatusNoContent)
 		}
-		s.requests.WithLabelValues(label, strconv.Itoa(sw.code)).Inc()
-		s.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
+		s.observe(label, sw, start)
 	})
+}
+
+// observe counts a request by route and status and records its latency. The console's pages
+// are counted under the one route "console".
+func (s *Server) observe(route string, sw *statusWriter, start time.Time) {
+	code := sw.code
+	if code == 0 {
+		code = http.StatusOK
+	}
+	s.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) error {
