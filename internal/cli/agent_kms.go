@@ -72,7 +72,7 @@ func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActi
 	return true, a.output(st, func() error {
 		k := st.KMS
 		if st.State == agent.Licensed && k.Activated {
-			fmt.Fprintf(a.stdout, "Activated %s through KMS host %s (%s): count %d of %d.\n", st.Product, k.Host, k.HostID, k.Count, k.Threshold)
+			fmt.Fprintf(a.stdout, "Activated %s through KMS host %s (%s): count %s.\n", st.Product, k.Host, k.HostID, kmsCount(k.Count, k.Threshold))
 		} else {
 			fmt.Fprintf(a.stdout, "Not activated yet: KMS host %s (%s) has seen %d of the %d machines this product needs; the agent retries at %s (licet client daemon).\n",
 				k.Host, k.HostID, k.Count, k.Threshold, when(k.NextRetry))
@@ -159,7 +159,7 @@ func (a *app) reportTick(res agent.TickResult, err error) {
 		at = st.At.Format(time.RFC3339)
 		line += ": " + st.StateText
 		if k := st.KMS; k != nil && k.Host != "" && res.Action != agent.TickWaiting {
-			line += fmt.Sprintf(", count %d of %d via %s", k.Count, k.Threshold, k.Host)
+			line += fmt.Sprintf(", count %s via %s", kmsCount(k.Count, k.Threshold), k.Host)
 		}
 	}
 	if err != nil {
@@ -186,7 +186,7 @@ func kmsRows(st *agent.Status, verbose bool) [][]string {
 	}
 	rows := [][]string{{"KMS host:", host}}
 	if k.Threshold > 0 {
-		rows = append(rows, []string{"KMS count:", fmt.Sprintf("%d of %d (%s pool)", k.Count, k.Threshold, k.Pool)})
+		rows = append(rows, []string{"KMS count:", fmt.Sprintf("%s (%s pool)", kmsCount(k.Count, k.Threshold), k.Pool)})
 	}
 	if k.NextRenewal != nil {
 		rows = append(rows, []string{"Next renewal:", when(k.NextRenewal)})
@@ -224,4 +224,13 @@ func when(t *time.Time) string {
 		return "-"
 	}
 	return t.Format("2006-01-02 15:04 MST")
+}
+
+// kmsCount says a host's count against its threshold: "24 of 25" below it, "30 (threshold 25)"
+// past it, where "30 of 25" would read oddly.
+func kmsCount(count, threshold int) string {
+	if count > threshold {
+		return fmt.Sprintf("%d (threshold %d)", count, threshold)
+	}
+	return fmt.Sprintf("%d of %d", count, threshold)
 }
