@@ -291,6 +291,24 @@ func jsonError(err error) error {
 	return licet.Errorf(licet.EInvalid, "the request body is not valid JSON: %v", err)
 }
 
+// withID answers a route on one object named by a numeric {id}: it parses the id, decodes the
+// JSON body into In when In is not struct{} (a route without a body), calls fn and writes its
+// result as a 200 JSON answer.
+func withID[In, Out any](w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, id int64, in In) (Out, error)) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in In
+	if _, noBody := any(in).(struct{}); !noBody {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	out, err := fn(r.Context(), id, in)
+	return answer(w, out, err)
+}
+
 // pathID parses a numeric path value.
 func pathID(r *http.Request, name string) (int64, error) {
 	v, err := strconv.ParseInt(r.PathValue(name), 10, 64)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
@@ -53,18 +54,10 @@ func (s *Server) setKMSHostLimit(w http.ResponseWriter, r *http.Request) error {
 	if s.KMS == nil {
 		return licet.Errorf(licet.EUnavailable, "KMS host activation is not configured")
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var body struct {
+	type hostLimit struct {
 		Limit int `json:"limit"`
 	}
-	if err := decode(r, &body); err != nil {
-		return err
-	}
-	if err := s.KMS.SetHostLimit(r.Context(), id, body.Limit); err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"key_id": id, "limit": body.Limit})
+	return withID(w, r, func(ctx context.Context, id int64, in hostLimit) (map[string]any, error) {
+		return map[string]any{"key_id": id, "limit": in.Limit}, s.KMS.SetHostLimit(ctx, id, in.Limit)
+	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/licet/licet"
@@ -48,25 +49,13 @@ func (s *Server) submitMAKRequest(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) getMAKRequest(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	m, err := s.MAKRequests.MAKRequest(r.Context(), id)
-	return answer(w, m, err)
+	return withID(w, r, func(ctx context.Context, id int64, _ struct{}) (*licet.MAKRequest, error) {
+		return s.MAKRequests.MAKRequest(ctx, id)
+	})
 }
 
 func (s *Server) approveMAKRequest(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in licet.MAKApproval
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	m, err := s.MAKRequests.ApproveMAKRequest(r.Context(), id, in)
-	return answer(w, m, err)
+	return withID(w, r, s.MAKRequests.ApproveMAKRequest)
 }
 
 // MAKRejection is the body of POST /v1/mak-requests/{id}/reject.
@@ -75,14 +64,7 @@ type MAKRejection struct {
 }
 
 func (s *Server) rejectMAKRequest(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in MAKRejection
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	m, err := s.MAKRequests.RejectMAKRequest(r.Context(), id, in.Reason)
-	return answer(w, m, err)
+	return withID(w, r, func(ctx context.Context, id int64, in MAKRejection) (*licet.MAKRequest, error) {
+		return s.MAKRequests.RejectMAKRequest(ctx, id, in.Reason)
+	})
 }

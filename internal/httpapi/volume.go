@@ -66,12 +66,9 @@ func (s *Server) issueKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	k, err := s.Keys.Key(r.Context(), id)
-	return answer(w, k, err)
+	return withID(w, r, func(ctx context.Context, id int64, _ struct{}) (*licet.ProductKey, error) {
+		return s.Keys.Key(ctx, id)
+	})
 }
 
 // KeyLookup is the body of POST /v1/keys/lookup: the key goes in the body, never in a URL that
@@ -95,16 +92,9 @@ type KeyExtension struct {
 }
 
 func (s *Server) extendKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in KeyExtension
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	k, err := s.Keys.ExtendKey(r.Context(), id, in.By)
-	return answer(w, k, err)
+	return withID(w, r, func(ctx context.Context, id int64, in KeyExtension) (*licet.ProductKey, error) {
+		return s.Keys.ExtendKey(ctx, id, in.By)
+	})
 }
 
 func (s *Server) blockKey(w http.ResponseWriter, r *http.Request) error {
@@ -115,12 +105,9 @@ func (s *Server) unblockKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setBlocked(w http.ResponseWriter, r *http.Request, blocked bool) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	k, err := s.Keys.BlockKey(r.Context(), id, blocked)
-	return answer(w, k, err)
+	return withID(w, r, func(ctx context.Context, id int64, _ struct{}) (*licet.ProductKey, error) {
+		return s.Keys.BlockKey(ctx, id, blocked)
+	})
 }
 
 // activate is public: the product key is the credential. Every request, well-formed or not, is
