@@ -299,14 +299,22 @@ func withID[In, Out any](w http.ResponseWriter, r *http.Request, fn func(ctx con
 	if err != nil {
 		return err
 	}
-	var in In
-	if _, noBody := any(in).(struct{}); !noBody {
-		if err := decode(r, &in); err != nil {
-			return err
-		}
+	in, err := input[In](r)
+	if err != nil {
+		return err
 	}
 	out, err := fn(r.Context(), id, in)
 	return answer(w, out, err)
+}
+
+// input decodes the JSON body into an In, or reads no body at all when In is struct{} (a route
+// that takes none).
+func input[In any](r *http.Request) (In, error) {
+	var in In
+	if _, none := any(in).(struct{}); none {
+		return in, nil
+	}
+	return in, decode(r, &in)
 }
 
 // pathID parses a numeric path value.

@@ -33,11 +33,9 @@ func serviceHandler[S, In any](get func() (S, error), status int, fn func(r *htt
 		if err != nil {
 			return err
 		}
-		var in In
-		if _, none := any(in).(struct{}); !none {
-			if err := decode(r, &in); err != nil {
-				return err
-			}
+		in, err := input[In](r)
+		if err != nil {
+			return err
 		}
 		out, err := fn(r, svc, in)
 		if err != nil {
