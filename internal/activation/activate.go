@@ -117,7 +117,7 @@ func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*lic
 		return nil, licet.Errorf(licet.CodeProductMismatch, "this key belongs to product group %d, but product %s is in group %d: use a key issued for %s", k.Group, p.Slug, p.Group, p.GroupSlug).
 			With("key_group", k.Group).With("product_group", p.Group)
 	}
-	j := &job{hash: KeyHash(k), product: p, machine: r.Machine, res: make(chan result, 1)}
+	j := &job{hash: k.Hash(), product: p, machine: r.Machine, res: make(chan result, 1)}
 	res, err := s.submit(ctx, j)
 	if err != nil {
 		return nil, err

@@ -135,7 +135,7 @@ func (s *Service) LookupKey(ctx context.Context, text string) (*licet.ProductKey
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "%v", err).With("field", "key")
 	}
-	return s.readOne(ctx, "k.key_hash = ?", KeyHash(k), keys.Masked(k.String()))
+	return s.readOne(ctx, "k.key_hash = ?", k.Hash(), keys.Masked(k.String()))
 }
 
 func (s *Service) readOne(ctx context.Context, where string, arg any, name string) (*licet.ProductKey, error) {
@@ -236,7 +236,7 @@ func (s *Service) insertKey(ctx context.Context, tx *store.Tx, k keys.Key, tenan
 	}
 	text := k.String()
 	id, err := tx.Insert(ctx, `INSERT INTO product_keys (tenant_id, agreement_id, group_id, type, key_hash, key_fp, key_enc, key_tail, activation_limit, used, blocked, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, tenantID, agreement, int64(k.Group), string(k.Type), KeyHash(k), KeyFingerprint(k.Fingerprint()), s.sealer.Seal(text), KeyTail(k), limit, store.Millis(now))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, tenantID, agreement, int64(k.Group), string(k.Type), k.Hash(), KeyFingerprint(k.Fingerprint()), s.sealer.Seal(text), KeyTail(k), limit, store.Millis(now))
 	if err != nil {
 		return licet.ProductKey{}, err
 	}

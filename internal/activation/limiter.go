@@ -29,7 +29,7 @@ type Limits struct {
 func (l Limits) Check(addr, key string) error {
 	name := "raw:" + hashText(strings.TrimSpace(key))
 	if k, err := keys.Parse(key); err == nil {
-		name = KeyHash(k)
+		name = k.Hash()
 	}
 	okA, waitA := l.PerAddress.Allow(addr)
 	okK, waitK := l.PerKey.Allow(name)

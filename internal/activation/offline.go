@@ -165,7 +165,7 @@ func (s *Service) ActivateProxy(ctx context.Context, r licet.ProxyRequest) (*lic
 	if len(r.Machines) == 0 || len(r.Machines) > licet.MaxProxyMachines {
 		return nil, licet.Errorf(licet.EInvalid, "a proxy request holds 1 to %d machines, not %d: split the machines file", licet.MaxProxyMachines, len(r.Machines)).With("field", "machines")
 	}
-	key, found, err := s.readOfflineKey(ctx, "k.key_hash = ?", KeyHash(k))
+	key, found, err := s.readOfflineKey(ctx, "k.key_hash = ?", k.Hash())
 	if err != nil {
 		return nil, err
 	}

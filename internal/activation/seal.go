@@ -14,13 +14,6 @@ import (
 	"github.com/licet/licet/internal/keys"
 )
 
-// KeyHash returns how a product key is found in the database: the lowercase hex SHA-256 of its
-// canonical dashed form.
-func KeyHash(k keys.Key) string {
-	sum := sha256.Sum256([]byte(k.String()))
-	return hex.EncodeToString(sum[:])
-}
-
 // KeyFingerprint returns how an installation ID names a key in the database: the key's
 // fingerprint (keys.Key.Fingerprint) in lowercase hex.
 func KeyFingerprint(fp [8]byte) string { return hex.EncodeToString(fp[:]) }

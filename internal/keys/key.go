@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/big"
@@ -229,6 +230,13 @@ func Parse(s string) (Key, error) {
 	k.Group = uint16(takeBits(num, 16))
 	num.FillBytes(k.Serial[:])
 	return k, nil
+}
+
+// Hash returns the lowercase hex SHA-256 of the canonical key string: how the database finds a
+// key without storing it in clear.
+func (k Key) Hash() string {
+	sum := sha256.Sum256([]byte(k.String()))
+	return hex.EncodeToString(sum[:])
 }
 
 // Fingerprint returns the first 8 bytes of the SHA-256 hash of the

@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"regexp"
@@ -305,5 +306,19 @@ func TestKeyWeights(t *testing.T) {
 		if keyModulus%d == 0 {
 			t.Fatalf("modulus %d is not prime", keyModulus)
 		}
+	}
+}
+
+func TestHash(t *testing.T) {
+	k, err := New(MAK, 7, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(k.String()))
+	if got, want := k.Hash(), hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("Hash() = %q, want the hex SHA-256 of %q: %q", got, k.String(), want)
+	}
+	if f := k.Fingerprint(); hex.EncodeToString(f[:]) != k.Hash()[:16] {
+		t.Fatalf("Fingerprint %x is not the first 8 bytes of Hash %s", f, k.Hash())
 	}
 }

@@ -76,7 +76,7 @@ func NewRequest(id Identity, key, hostname string, online bool) (licet.KMSHostRe
 	if online {
 		req.Key = k.String()
 	} else {
-		req.KeyHash = kmscentral.KeyHash(k)
+		req.KeyHash = k.Hash()
 	}
 	return req, nil
 }

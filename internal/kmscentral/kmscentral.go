@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
@@ -35,12 +34,6 @@ type Service struct {
 }
 
 var _ licet.KMSHostService = (*Service)(nil)
-
-// KeyHash returns the stored hash of a key: lowercase hex SHA-256 of its canonical form.
-func KeyHash(k keys.Key) string {
-	sum := sha256.Sum256([]byte(k.String()))
-	return hex.EncodeToString(sum[:])
-}
 
 var (
 	hostIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -76,7 +69,7 @@ func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*
 	if err := CheckRequest(req); err != nil {
 		return nil, err
 	}
-	return s.certify(ctx, KeyHash(k), req, "online")
+	return s.certify(ctx, k.Hash(), req, "online")
 }
 
 // ApproveHost implements licet.KMSHostService.
