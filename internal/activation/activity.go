@@ -37,7 +37,7 @@ func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE a.key_id = ?`, keyID).Scan(&total); err != nil {
 			return err
 		}
-		out, err = collect(ctx, tx, scanKeyActivation, list, keyID, limit)
+		out, err = store.Collect(ctx, tx, scanKeyActivation, list, keyID, limit)
 		return err
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([
 	return out, total, nil
 }
 
-func scanKeyActivation(r scanner) (licet.KeyActivation, error) {
+func scanKeyActivation(r store.Scanner) (licet.KeyActivation, error) {
 	var a licet.KeyActivation
 	var virtual, created, seen int64
 	err := r.Scan(&a.Machine, &a.Hostname, &a.Product, &a.Method, &virtual, &created, &seen)
@@ -69,7 +69,7 @@ func (s *Service) ActivationsPerDay(ctx context.Context, tenant string, since ti
 			where = " WHERE 1 = 1"
 		}
 		args = append(args, store.Millis(since))
-		out, err = collect(ctx, tx, func(r scanner) (licet.DayCount, error) {
+		out, err = store.Collect(ctx, tx, func(r store.Scanner) (licet.DayCount, error) {
 			var d licet.DayCount
 			var day int64
 			err := r.Scan(&day, &d.Count)

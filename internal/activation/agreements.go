@@ -93,7 +93,7 @@ type agreementRow struct {
 	tenantID int64
 }
 
-func scanAgreement(r scanner) (agreementRow, error) {
+func scanAgreement(r store.Scanner) (agreementRow, error) {
 	var a agreementRow
 	var created int64
 	err := r.Scan(&a.ID, &a.tenantID, &a.Tenant, &a.LicensingID, &a.Program, &a.Level, &a.Quantity, &a.Parent, &created)
@@ -118,7 +118,7 @@ func (s *Service) Agreements(ctx context.Context, tenant string) ([]licet.Agreem
 		if err != nil {
 			return err
 		}
-		rows, err := collect(ctx, tx, scanAgreement, `SELECT `+agreementColumns+q+` ORDER BY t.slug, a.licensing_id`, args...)
+		rows, err := store.Collect(ctx, tx, scanAgreement, `SELECT `+agreementColumns+q+` ORDER BY t.slug, a.licensing_id`, args...)
 		for _, r := range rows {
 			out = append(out, r.Agreement)
 		}

@@ -71,7 +71,7 @@ type keyRow struct {
 	sealed   string
 }
 
-func scanKey(r scanner) (keyRow, error) {
+func scanKey(r store.Scanner) (keyRow, error) {
 	var k keyRow
 	var tenantID sql.NullInt64
 	var group, blocked, created int64
@@ -99,7 +99,7 @@ func (s *Service) Keys(ctx context.Context, tenant string) ([]licet.ProductKey, 
 		if err != nil {
 			return err
 		}
-		rows, err := collect(ctx, tx, scanKey, `SELECT `+keyColumns+q+` ORDER BY k.id`, args...)
+		rows, err := store.Collect(ctx, tx, scanKey, `SELECT `+keyColumns+q+` ORDER BY k.id`, args...)
 		if err != nil {
 			return err
 		}

@@ -175,7 +175,7 @@ type makRow struct {
 	tenantID int64
 }
 
-func scanMAKRequest(sc scanner) (makRow, error) {
+func scanMAKRequest(sc store.Scanner) (makRow, error) {
 	var r makRow
 	var created int64
 	var decided, tenantID sql.NullInt64
@@ -219,7 +219,7 @@ func (s *Service) MAKRequests(ctx context.Context, status string) ([]licet.MAKRe
 	}
 	var out []licet.MAKRequest
 	err = s.db.Read(ctx, func(tx *store.Tx) error {
-		rows, err := collect(ctx, tx, scanMAKRequest, `SELECT `+makRequestColumns+q+` ORDER BY r.id DESC`, args...)
+		rows, err := store.Collect(ctx, tx, scanMAKRequest, `SELECT `+makRequestColumns+q+` ORDER BY r.id DESC`, args...)
 		if err != nil {
 			return err
 		}

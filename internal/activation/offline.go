@@ -74,7 +74,7 @@ func (s *Service) readOfflineKey(ctx context.Context, where string, arg any) (k 
 			return err
 		}
 		found, k.typ, k.tenantID, k.blocked = true, keys.Type(typ), tenantID.Int64, blocked != 0
-		k.products, err = collect(ctx, tx, scanProduct, `SELECT `+productColumns+` FROM products p JOIN product_groups g ON g.id = p.group_id WHERE p.group_id = ? ORDER BY p.slug`, group)
+		k.products, err = store.Collect(ctx, tx, scanProduct, `SELECT `+productColumns+` FROM products p JOIN product_groups g ON g.id = p.group_id WHERE p.group_id = ? ORDER BY p.slug`, group)
 		return err
 	})
 	return k, found, err

@@ -78,7 +78,7 @@ func (s *Service) CreateProductGroup(ctx context.Context, g licet.ProductGroup) 
 
 // groupCovers returns the groups a group covers (itself included), or nil when it does not exist.
 func groupCovers(ctx context.Context, tx *store.Tx, id uint16) ([]uint16, error) {
-	return collect(ctx, tx, func(r scanner) (uint16, error) {
+	return store.Collect(ctx, tx, func(r store.Scanner) (uint16, error) {
 		var v int64
 		err := r.Scan(&v)
 		return uint16(v), err
@@ -90,7 +90,7 @@ func (s *Service) ProductGroups(ctx context.Context) ([]licet.ProductGroup, erro
 	var out []licet.ProductGroup
 	err := s.db.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = collect(ctx, tx, func(r scanner) (licet.ProductGroup, error) {
+		out, err = store.Collect(ctx, tx, func(r store.Scanner) (licet.ProductGroup, error) {
 			var g licet.ProductGroup
 			var id, created int64
 			err := r.Scan(&id, &g.Slug, &g.Name, &created)
@@ -185,7 +185,7 @@ func (s *Service) CreateProduct(ctx context.Context, p licet.Product) (*licet.Pr
 
 const productColumns = `p.id, p.slug, p.name, p.version, p.kind, p.group_id, g.slug, p.pool, p.gvlk, p.created_at`
 
-func scanProduct(r scanner) (licet.Product, error) {
+func scanProduct(r store.Scanner) (licet.Product, error) {
 	var p licet.Product
 	var group, created int64
 	err := r.Scan(&p.ID, &p.Slug, &p.Name, &p.Version, &p.Kind, &group, &p.GroupSlug, &p.Pool, &p.GVLK, &created)
@@ -197,7 +197,7 @@ func scanProduct(r scanner) (licet.Product, error) {
 func (s *Service) Products(ctx context.Context) ([]licet.Product, error) {
 	var out []licet.Product
 	err := s.db.Read(ctx, func(tx *store.Tx) (err error) {
-		out, err = collect(ctx, tx, scanProduct, `SELECT `+productColumns+` FROM products p JOIN product_groups g ON g.id = p.group_id ORDER BY p.slug`)
+		out, err = store.Collect(ctx, tx, scanProduct, `SELECT `+productColumns+` FROM products p JOIN product_groups g ON g.id = p.group_id ORDER BY p.slug`)
 		return err
 	})
 	return out, err

@@ -7,7 +7,6 @@ package activation
 import (
 	"context"
 	"crypto/ed25519"
-	"fmt"
 	"sync"
 	"time"
 
@@ -103,25 +102,4 @@ func oneOf(field, v string, allowed []string) error {
 		}
 	}
 	return licet.Errorf(licet.EInvalid, "%s %q is unknown: use one of %v", field, v, allowed).With("field", field)
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(...any) error }
-
-// collect runs a query and scans every row with scan.
-func collect[T any](ctx context.Context, tx *store.Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan: %w", err)
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }

@@ -262,7 +262,7 @@ func lockPools(ctx context.Context, tx *store.Tx, tenantID int64) (map[string]*P
 // holderColumns are the columns of users a Holder needs.
 const holderColumns = `id, upn, usage_location, kind, onprem_pstn`
 
-func scanHolder(rows scanner) (*Holder, error) {
+func scanHolder(rows store.Scanner) (*Holder, error) {
 	h := &Holder{}
 	var onprem int
 	err := rows.Scan(&h.UserID, &h.UPN, &h.User.UsageLocation, &h.User.Kind, &onprem)

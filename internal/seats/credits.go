@@ -309,7 +309,7 @@ func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit
 			q += ` AND id < ?`
 			args = append(args, before)
 		}
-		es, err := queryAll(ctx, tx, func(row scanner) (e licet.LedgerEntry, err error) {
+		es, err := store.Collect(ctx, tx, func(row store.Scanner) (e licet.LedgerEntry, err error) {
 			var at int64
 			err = row.Scan(&e.ID, &at, &e.Kind, &e.Amount, &e.Balance, &e.Requested, &e.Reason, &e.Actor)
 			e.At = store.Time(at)

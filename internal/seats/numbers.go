@@ -80,7 +80,7 @@ func (s *Service) AddNumbers(ctx context.Context, tenant, country string, number
 
 const numberColumns = `n.number, n.country, COALESCE(u.upn, ''), n.created_at, n.assigned_at`
 
-func scanNumber(row scanner) (licet.PhoneNumber, error) {
+func scanNumber(row store.Scanner) (licet.PhoneNumber, error) {
 	var p licet.PhoneNumber
 	var created int64
 	var assigned sql.NullInt64
@@ -113,7 +113,7 @@ func (s *Service) Numbers(ctx context.Context, tenant string, f licet.NumberFilt
 		if f.Free {
 			q += ` AND n.user_id IS NULL`
 		}
-		ns, err := queryAll(ctx, tx, scanNumber, q+` ORDER BY n.country, n.number LIMIT ?`, append(args, MaxNumbers)...)
+		ns, err := store.Collect(ctx, tx, scanNumber, q+` ORDER BY n.country, n.number LIMIT ?`, append(args, MaxNumbers)...)
 		out = append(out, ns...)
 		return err
 	})

@@ -80,27 +80,6 @@ func readTenant[T any](ctx context.Context, s *Service, tenant string, get func(
 	return &v, nil
 }
 
-// scanner is a row being read: *sql.Row or *sql.Rows.
-type scanner = interface{ Scan(...any) error }
-
-// queryAll runs a query and reads every row it answers with scan.
-func queryAll[T any](ctx context.Context, tx *store.Tx, scan func(row scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // org is the tenant as the catalog's rules see it.
 func org(t licet.Tenant) catalog.Org {
 	return catalog.Org{Type: t.OrgType, Cloud: t.Cloud, Country: t.UsageLocation}

@@ -91,7 +91,7 @@ func checkQuantity(q int, unlimited bool) error {
 // ownedPurchases lists the tenant's subscriptions in force (enabled or warning) for the
 // purchase rules.
 func ownedPurchases(ctx context.Context, tx *store.Tx, tenantID int64) ([]catalog.Purchase, error) {
-	return queryAll(ctx, tx, func(row scanner) (p catalog.Purchase, err error) {
+	return store.Collect(ctx, tx, func(row store.Scanner) (p catalog.Purchase, err error) {
 		return p, row.Scan(&p.SKU, &p.Term, &p.Channel)
 	}, `SELECT sku, term, channel FROM subscriptions WHERE tenant_id = ? AND status IN ('enabled', 'warning') ORDER BY id`, tenantID)
 }
@@ -128,7 +128,7 @@ func recomputePool(ctx context.Context, tx *store.Tx, tenantID int64, sku string
 
 const subscriptionColumns = `id, sku, quantity, status, term, channel, created_at, updated_at`
 
-func scanSubscription(row scanner, slug string) (licet.Subscription, error) {
+func scanSubscription(row store.Scanner, slug string) (licet.Subscription, error) {
 	var s licet.Subscription
 	var created, updated int64
 	err := row.Scan(&s.ID, &s.SKU, &s.Quantity, &s.Status, &s.Term, &s.Channel, &created, &updated)
@@ -140,7 +140,7 @@ func scanSubscription(row scanner, slug string) (licet.Subscription, error) {
 func (s *Service) Subscriptions(ctx context.Context, tenant string) ([]licet.Subscription, error) {
 	var out []licet.Subscription
 	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
-		out, err = queryAll(ctx, tx, func(row scanner) (licet.Subscription, error) { return scanSubscription(row, t.Slug) },
+		out, err = store.Collect(ctx, tx, func(row store.Scanner) (licet.Subscription, error) { return scanSubscription(row, t.Slug) },
 			`SELECT `+subscriptionColumns+` FROM subscriptions WHERE tenant_id = ? ORDER BY id`, t.ID)
 		return err
 	})

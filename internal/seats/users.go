@@ -169,7 +169,7 @@ func (s *Service) chunk() int {
 
 const userColumns = `id, upn, display_name, usage_location, kind, onprem_pstn, created_at, conferencing_provider`
 
-func scanUser(row scanner) (licet.User, error) {
+func scanUser(row store.Scanner) (licet.User, error) {
 	var u licet.User
 	var onprem int
 	var created int64
@@ -206,7 +206,7 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 	q += ` ORDER BY upn LIMIT ?`
 	var out []licet.User
 	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
-		out, err = queryAll(ctx, tx, scanUser, q, append(append([]any{t.ID}, args...), f.Limit)...)
+		out, err = store.Collect(ctx, tx, scanUser, q, append(append([]any{t.ID}, args...), f.Limit)...)
 		return err
 	})
 	return out, err

@@ -296,3 +296,24 @@ func Bool(b bool) int {
 	}
 	return 0
 }
+
+// Scanner is a row being read: a *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(...any) error }
+
+// Collect runs a query in tx and reads every row it answers with scan.
+func Collect[T any](ctx context.Context, tx *Tx, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

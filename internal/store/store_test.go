@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -170,4 +171,27 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCollect(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var got []string
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			for _, n := range []string{"b", "a", "c"} {
+				if _, err := tx.Exec(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)`, n, "v-"+n); err != nil {
+					return err
+				}
+			}
+			var err error
+			got, err = store.Collect(ctx, tx, func(r store.Scanner) (string, error) {
+				var v string
+				return v, r.Scan(&v)
+			}, `SELECT value FROM settings WHERE name IN (?, ?, ?) ORDER BY name`, "a", "b", "c")
+			return err
+		})
+		if err != nil || strings.Join(got, ",") != "v-a,v-b,v-c" {
+			t.Fatalf("Collect = %v, %v; want v-a,v-b,v-c", got, err)
+		}
+	})
 }
