@@ -275,20 +275,12 @@ func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []strin
 	holders := make(map[string]*Holder, len(upns))
 	byID := make(map[int64]*Holder, len(upns))
 	err := chunks(upns, inRows, func(part []string) error {
-		rows, err := tx.Query(ctx, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND upn IN (`+placeholders(len(part))+`)`,
+		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND upn IN (`+placeholders(len(part))+`)`,
 			append([]any{t.ID}, anys(part)...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			h, err := scanHolder(rows)
-			if err != nil {
-				return err
-			}
+		for _, h := range hs {
 			holders[h.UPN], byID[h.UserID] = h, h
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -300,19 +292,11 @@ func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []strin
 func holdersByID(ctx context.Context, tx *store.Tx, ids []int64) ([]*Holder, error) {
 	byID := make(map[int64]*Holder, len(ids))
 	err := chunks(ids, inRows, func(part []int64) error {
-		rows, err := tx.Query(ctx, `SELECT `+holderColumns+` FROM users WHERE id IN (`+placeholders(len(part))+`)`, anys(part)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			h, err := scanHolder(rows)
-			if err != nil {
-				return err
-			}
+		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE id IN (`+placeholders(len(part))+`)`, anys(part)...)
+		for _, h := range hs {
 			byID[h.UserID] = h
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, err
