@@ -70,21 +70,15 @@ func (s *Service) Audit(ctx context.Context, f licet.AuditFilter) ([]licet.Audit
 	args = append(args, f.Limit)
 	var out []licet.AuditEntry
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		var err error
+		out, err = store.Collect(ctx, tx, func(r store.Scanner) (licet.AuditEntry, error) {
 			var e licet.AuditEntry
 			var at int64
-			if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Tenant, &e.Action, &e.Object, &e.Before, &e.After, &e.Details); err != nil {
-				return err
-			}
+			err := r.Scan(&e.ID, &at, &e.Actor, &e.Tenant, &e.Action, &e.Object, &e.Before, &e.After, &e.Details)
 			e.At = store.Time(at)
-			out = append(out, e)
-		}
-		return rows.Err()
+			return e, err
+		}, q, args...)
+		return err
 	})
 	return out, err
 }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -105,11 +104,7 @@ type hostKey struct {
 // lockKey reads the key with the hash and, on PostgreSQL, locks its row so that the hosts of one
 // key are counted by one transaction at a time, across server processes (SQLite has one writer).
 func lockKey(ctx context.Context, tx *store.Tx, hash string) (hostKey, error) {
-	q := `SELECT ` + hostKeyColumns + ` FROM product_keys WHERE key_hash = ?`
-	if tx.Dialect() == store.Postgres {
-		q += ` FOR UPDATE`
-	}
-	return scanHostKey(tx.QueryRow(ctx, q, hash))
+	return scanHostKey(tx.QueryRow(ctx, `SELECT `+hostKeyColumns+` FROM product_keys WHERE key_hash = ?`+tx.ForUpdate(), hash))
 }
 
 const hostKeyColumns = `id, tenant_id, group_id, type, blocked, key_tail, activation_limit, used`
@@ -219,45 +214,23 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 
 // covers returns the group and the groups it covers, the group first, the rest ascending.
 func covers(ctx context.Context, tx *store.Tx, group uint16) ([]uint16, error) {
-	rows, err := tx.Query(ctx, `SELECT covered_id FROM product_group_covers WHERE group_id = ? ORDER BY covered_id`, group)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []uint16{group}
-	for rows.Next() {
+	covered, err := store.Collect(ctx, tx, func(r store.Scanner) (uint16, error) {
 		var g uint16
-		if err := rows.Scan(&g); err != nil {
-			return nil, err
-		}
-		if !slices.Contains(out, g) {
-			out = append(out, g)
-		}
-	}
-	return out, rows.Err()
+		return g, r.Scan(&g)
+	}, `SELECT covered_id FROM product_group_covers WHERE group_id = ? AND covered_id <> ? ORDER BY covered_id`, group, group)
+	return append([]uint16{group}, covered...), err
 }
 
 // products returns the products of the groups, by slug.
 func products(ctx context.Context, tx *store.Tx, groups []uint16) ([]licet.KMSProduct, error) {
-	args := make([]any, len(groups))
-	for i, g := range groups {
-		args[i] = g
-	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(groups)), ", ")
-	rows, err := tx.Query(ctx, `SELECT slug, name, kind, group_id, gvlk FROM products WHERE group_id IN (`+marks+`) ORDER BY slug`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []licet.KMSProduct{}
-	for rows.Next() {
+	out, err := store.Collect(ctx, tx, func(r store.Scanner) (licet.KMSProduct, error) {
 		var p licet.KMSProduct
-		if err := rows.Scan(&p.Slug, &p.Name, &p.Kind, &p.Group, &p.GVLK); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+		return p, r.Scan(&p.Slug, &p.Name, &p.Kind, &p.Group, &p.GVLK)
+	}, `SELECT slug, name, kind, group_id, gvlk FROM products WHERE group_id IN (`+store.Placeholders(len(groups))+`) ORDER BY slug`, store.Args(groups)...)
+	if out == nil {
+		out = []licet.KMSProduct{}
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // MaxHostLimit bounds the host limit the operator may set on a key.

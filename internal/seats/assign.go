@@ -241,7 +241,7 @@ func describeChange(r licet.AssignResult) string {
 // lockPools reads every pool of the tenant in SKU order, locking them on PostgreSQL, so that
 // assignments of one tenant are decided one transaction at a time on any number of servers.
 func lockPools(ctx context.Context, tx *store.Tx, tenantID int64) (map[string]*Pool, error) {
-	rows, err := tx.Query(ctx, `SELECT sku, enabled, consumed, unlimited FROM seat_pools WHERE tenant_id = ? ORDER BY sku`+forUpdate(tx), tenantID)
+	rows, err := tx.Query(ctx, `SELECT sku, enabled, consumed, unlimited FROM seat_pools WHERE tenant_id = ? ORDER BY sku`+tx.ForUpdate(), tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -275,8 +275,8 @@ func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []strin
 	holders := make(map[string]*Holder, len(upns))
 	byID := make(map[int64]*Holder, len(upns))
 	err := chunks(upns, inRows, func(part []string) error {
-		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND upn IN (`+placeholders(len(part))+`)`,
-			append([]any{t.ID}, anys(part)...)...)
+		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND upn IN (`+store.Placeholders(len(part))+`)`,
+			append([]any{t.ID}, store.Args(part)...)...)
 		for _, h := range hs {
 			holders[h.UPN], byID[h.UserID] = h, h
 		}
@@ -292,7 +292,7 @@ func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []strin
 func holdersByID(ctx context.Context, tx *store.Tx, ids []int64) ([]*Holder, error) {
 	byID := make(map[int64]*Holder, len(ids))
 	err := chunks(ids, inRows, func(part []int64) error {
-		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE id IN (`+placeholders(len(part))+`)`, anys(part)...)
+		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE id IN (`+store.Placeholders(len(part))+`)`, store.Args(part)...)
 		for _, h := range hs {
 			byID[h.UserID] = h
 		}
@@ -321,8 +321,8 @@ func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) err
 	slices.Sort(ids)
 	return chunks(ids, inRows, func(part []int64) error {
 		rows, err := tx.Query(ctx, `SELECT a.user_id, a.sku, a.disabled_plans, COALESCE(a.group_id, 0), COALESCE(g.name, ''), a.state, a.error_code, a.error_message
-			FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id WHERE a.user_id IN (`+placeholders(len(part))+`) ORDER BY a.id`,
-			anys(part)...)
+			FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id WHERE a.user_id IN (`+store.Placeholders(len(part))+`) ORDER BY a.id`,
+			store.Args(part)...)
 		if err != nil {
 			return err
 		}
@@ -351,7 +351,7 @@ func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) err
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT user_id, number FROM phone_numbers WHERE user_id IN (`+placeholders(len(part))+`)`, anys(part)...)
+		rows, err = tx.Query(ctx, `SELECT user_id, number FROM phone_numbers WHERE user_id IN (`+store.Placeholders(len(part))+`)`, store.Args(part)...)
 		if err != nil {
 			return err
 		}
@@ -423,7 +423,7 @@ func setBridges(ctx context.Context, tx *store.Tx, bridge map[int64]int) error {
 		{lose, `UPDATE users SET conferencing_provider = '' WHERE conferencing_provider = 'operator' AND id IN (`},
 	} {
 		err := chunks(l.ids, inRows, func(part []int64) error {
-			_, err := tx.Exec(ctx, l.q+placeholders(len(part))+`)`, anys(part)...)
+			_, err := tx.Exec(ctx, l.q+store.Placeholders(len(part))+`)`, store.Args(part)...)
 			return err
 		})
 		if err != nil {
@@ -490,8 +490,8 @@ func (w *writes) apply(ctx context.Context, tx *store.Tx, tenantID, now int64) e
 	}
 	for _, sku := range sortedKeys(w.remove) {
 		err := chunks(w.remove[sku], inRows, func(part []int64) error {
-			_, err := tx.Exec(ctx, `DELETE FROM assignments WHERE group_id IS NULL AND sku = ? AND user_id IN (`+placeholders(len(part))+`)`,
-				append([]any{sku}, anys(part)...)...)
+			_, err := tx.Exec(ctx, `DELETE FROM assignments WHERE group_id IS NULL AND sku = ? AND user_id IN (`+store.Placeholders(len(part))+`)`,
+				append([]any{sku}, store.Args(part)...)...)
 			return err
 		})
 		if err != nil {

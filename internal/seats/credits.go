@@ -86,7 +86,7 @@ func accountTx(ctx context.Context, tx *store.Tx, t licet.Tenant, lock bool) (li
 	var created, updated int64
 	q := `SELECT currency, balance, auto_recharge, threshold, recharge_amount, out_of_funds, created_at, updated_at FROM credit_accounts WHERE tenant_id = ?`
 	if lock {
-		q += forUpdate(tx)
+		q += tx.ForUpdate()
 	}
 	err := tx.QueryRow(ctx, q, t.ID).Scan(&a.Currency, &a.Balance, &auto, &a.Threshold, &a.RechargeAmount, &out, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {

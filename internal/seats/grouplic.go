@@ -338,8 +338,8 @@ func (gt *groupTx) write(ctx context.Context, changes []memberChange) error {
 		for i, c := range part {
 			ids[i] = c.h.UserID
 		}
-		if _, err := gt.tx.Exec(ctx, `DELETE FROM assignments WHERE group_id = ? AND user_id IN (`+placeholders(len(ids))+`)`,
-			append([]any{gt.g.ID}, anys(ids)...)...); err != nil {
+		if _, err := gt.tx.Exec(ctx, `DELETE FROM assignments WHERE group_id = ? AND user_id IN (`+store.Placeholders(len(ids))+`)`,
+			append([]any{gt.g.ID}, store.Args(ids)...)...); err != nil {
 			return err
 		}
 		var args []any

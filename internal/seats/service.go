@@ -2,7 +2,6 @@ package seats
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/licet/licet"
@@ -85,20 +84,6 @@ func org(t licet.Tenant) catalog.Org {
 	return catalog.Org{Type: t.OrgType, Cloud: t.Cloud, Country: t.UsageLocation}
 }
 
-// placeholders returns "?, ?, …" with n marks.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
-// forUpdate is the locking clause of SELECT … FOR UPDATE on PostgreSQL; SQLite has a single
-// writer and needs none.
-func forUpdate(tx *store.Tx) string {
-	if tx.Dialect() == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // chunks calls fn on consecutive slices of at most n elements.
 func chunks[T any](list []T, n int, fn func(part []T) error) error {
 	for len(list) > 0 {
@@ -109,15 +94,6 @@ func chunks[T any](list []T, n int, fn func(part []T) error) error {
 		list = list[k:]
 	}
 	return nil
-}
-
-// anys converts a slice to query arguments.
-func anys[T any](list []T) []any {
-	out := make([]any, len(list))
-	for i, v := range list {
-		out[i] = v
-	}
-	return out
 }
 
 // DefaultCreditsSKU is the catalog SKU of Communications Credits when Service.CreditsSKU is empty.

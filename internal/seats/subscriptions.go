@@ -211,7 +211,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 func poolOf(ctx context.Context, tx *store.Tx, tenantID int64, sku string) (Pool, error) {
 	p := Pool{SKU: sku}
 	var unlimited int
-	err := tx.QueryRow(ctx, `SELECT enabled, consumed, unlimited FROM seat_pools WHERE tenant_id = ? AND sku = ?`+forUpdate(tx), tenantID, sku).
+	err := tx.QueryRow(ctx, `SELECT enabled, consumed, unlimited FROM seat_pools WHERE tenant_id = ? AND sku = ?`+tx.ForUpdate(), tenantID, sku).
 		Scan(&p.Enabled, &p.Consumed, &unlimited)
 	p.Unlimited = unlimited == 1
 	return p, err

@@ -317,3 +317,26 @@ func Collect[T any](ctx context.Context, tx *Tx, scan func(Scanner) (T, error), 
 	}
 	return out, rows.Err()
 }
+
+// Placeholders returns "?, ?, …" with n marks, for IN (…) lists.
+func Placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// Args converts a slice to query arguments.
+func Args[T any](list []T) []any {
+	out := make([]any, len(list))
+	for i, v := range list {
+		out[i] = v
+	}
+	return out
+}
+
+// ForUpdate is the locking clause of SELECT … FOR UPDATE on PostgreSQL, where several server
+// processes may write at once; SQLite has a single writer and needs none.
+func (tx *Tx) ForUpdate() string {
+	if tx.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
