@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/licet/licet/internal/clientaddr"
 	"github.com/licet/licet/internal/server"
 	"github.com/licet/licet/internal/store"
 )
@@ -51,6 +52,7 @@ func (a *app) serveCommand() *cobra.Command {
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.Float64Var(&cfg.ActivationRatePerAddress, "activation-rate-per-address", 10, "machine activations per second per source address (burst: 10 s worth; 0: no limit)")
 	f.Float64Var(&cfg.ActivationRatePerKey, "activation-rate-per-key", 50, "machine activations per second per product key (burst: 10 s worth; 0: no limit)")
+	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxy", nil, "CIDR range of a reverse proxy whose X-Forwarded-For/Forwarded/X-Forwarded-Proto are believed (repeatable, or comma-separated)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(*logFormat)
 		if err != nil {
@@ -58,6 +60,9 @@ func (a *app) serveCommand() *cobra.Command {
 		}
 		if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 			return Usagef("--tls-cert and --tls-key go together")
+		}
+		if _, err := clientaddr.Parse(cfg.TrustedProxies); err != nil {
+			return Usagef("--trusted-proxy: %v", err)
 		}
 		cfg.Logger, cfg.Stdout, cfg.Now = log, a.stdout, time.Now
 		srv, err := server.Open(cmd.Context(), cfg)

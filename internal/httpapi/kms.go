@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"math"
-	"net"
 	"net/http"
 
 	"github.com/licet/licet"
@@ -19,10 +18,7 @@ func (s *Server) activateKMSHost(w http.ResponseWriter, r *http.Request) error {
 		return licet.Errorf(licet.EUnavailable, "KMS host activation is not configured")
 	}
 	if s.KMSLimiter != nil {
-		source, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			source = r.RemoteAddr
-		}
+		source := s.Proxies.Addr(r)
 		if allowed, wait := s.KMSLimiter.Allow(source); !allowed {
 			secs := int(math.Ceil(wait.Seconds()))
 			return licet.Errorf(licet.ERateLimited, "too many KMS host activations from %s: retry in %d s", source, secs).With("retry_after_seconds", secs)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -18,19 +17,7 @@ func (db *DB) WritePipelined(ctx context.Context, fn func(ctx context.Context, c
 	if db.Dialect != Postgres {
 		return fmt.Errorf("store: pipelined transactions need PostgreSQL, not %s", db.Dialect)
 	}
-	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = db.pipelinedOnce(ctx, fn)
-		if err == nil || !retryable(err) || ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt*attempt) * time.Millisecond):
-		}
-	}
-	return mapError(err)
+	return retry(ctx, func() error { return db.pipelinedOnce(ctx, fn) })
 }
 
 func (db *DB) pipelinedOnce(ctx context.Context, fn func(ctx context.Context, c *pgx.Conn) error) error {
@@ -58,4 +45,34 @@ func (db *DB) pipelinedOnce(ctx context.Context, fn func(ctx context.Context, c 
 		return fnErr
 	}
 	return err
+}
+
+// Statement runs one statement on its own, outside an explicit transaction (it is then its own
+// transaction: one round trip instead of three), and reads the rows it answers with scan. It is
+// retried like Write on a serialization failure or deadlock, so it must be safe to repeat when
+// it failed. The query is written for the dialect: '?' is not rewritten.
+func Statement[T any](ctx context.Context, db *DB, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := retry(ctx, func() (err error) {
+		out, err = statementOnce(ctx, db, scan, query, args)
+		return err
+	})
+	return out, err
+}
+
+func statementOnce[T any](ctx context.Context, db *DB, scan func(Scanner) (T, error), query string, args []any) ([]T, error) {
+	rows, err := db.w.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

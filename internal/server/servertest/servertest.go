@@ -33,6 +33,9 @@ type Options struct {
 	DataDir  string           // share a data directory (and so a signing key) between servers
 	NoDemo   bool             // start without the demo catalog and data
 	Now      func() time.Time // the clock; time.Now when nil
+	// Activation rate limits (0: none) and trusted proxy ranges, as `licet serve` takes them.
+	ActivationRatePerAddress, ActivationRatePerKey float64
+	TrustedProxies                                 []string
 }
 
 // Start starts a service and stops it when t ends.
@@ -51,7 +54,8 @@ func Start(t testing.TB, o Options) *Server {
 		dsn = filepath.Join(dir, "licet.db")
 	}
 	ctx := context.Background()
-	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo, Now: o.Now})
+	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo, Now: o.Now,
+		ActivationRatePerAddress: o.ActivationRatePerAddress, ActivationRatePerKey: o.ActivationRatePerKey, TrustedProxies: o.TrustedProxies})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
