@@ -102,8 +102,8 @@ func (s *Service) run(batch []*job) ([]result, error) {
 	return results, nil
 }
 
-// refs lists the distinct key hashes of the jobs and, for the jobs whose key is usable (known
-// and not blocked, by usable), the distinct key and machine pairs.
+// refs lists the distinct key hashes and the distinct key-and-machine pairs of the jobs (the
+// loaders skip the pairs of unknown and blocked keys).
 func refs(jobs []*job) (hashes []string, pairs []hashMachine) {
 	seenKey, seenPair := map[string]bool{}, map[hashMachine]bool{}
 	for _, j := range jobs {
