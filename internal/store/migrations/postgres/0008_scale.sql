@@ -1,4 +1,5 @@
--- Scale-out: rate limits shared by every server process.
+-- Scale-out: rate limits shared by every server process, and a key's activations listed without
+-- reading all of them.
 
 -- Token buckets of the activation rate limits (per source address, per product key), shared by
 -- every replica: a take is one INSERT … ON CONFLICT DO UPDATE, ordered by the row lock. rate is
@@ -13,3 +14,7 @@ CREATE TABLE rate_buckets (
     allowed BIGINT NOT NULL DEFAULT 1
 );
 
+
+-- A key's activations newest first (its page and `licet key activations`) read by this index
+-- from the newest end, whatever the key's history; activation itself only appends to it.
+CREATE INDEX activations_key_created ON activations (key_id, created_at, id);
