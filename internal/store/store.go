@@ -66,7 +66,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Replicas share the server's max_connections: give idle connections back soon.
+	db.SetConnMaxIdleTime(30 * time.Second)
 	src := u.Host + u.Path
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
