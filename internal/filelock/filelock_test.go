@@ -7,29 +7,35 @@ import (
 	"testing"
 )
 
-// TestTryLock: a second lock on a held file fails with ErrLocked (flock locks are per open file
-// description, so this holds within one process too), and succeeds once the first is released.
-func TestTryLock(t *testing.T) {
+// TestLocks: shared locks coexist; an exclusive lock fails while any is held and holds off shared
+// ones (flock locks belong to an open file, so this holds within one process too).
+func TestLocks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "licet.db.lock")
-	first, err := TryLock(path)
+	s1, err := TryShared(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("lock file mode = %v, %v; want 0600", st.Mode().Perm(), err)
 	}
-	if _, err := TryLock(path); !errors.Is(err, ErrLocked) {
-		t.Fatalf("second TryLock = %v, want ErrLocked", err)
-	}
-	if err := first.Unlock(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := TryLock(path)
+	s2, err := TryShared(path)
 	if err != nil {
-		t.Fatalf("TryLock after Unlock = %v", err)
+		t.Fatalf("second shared lock = %v, want it granted", err)
 	}
-	again.Unlock()
-	if _, err := TryLock(filepath.Join(path, "missing", "x")); err == nil || errors.Is(err, ErrLocked) {
-		t.Fatalf("TryLock in a missing directory = %v, want an open error", err)
+	if _, err := TryExclusive(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("exclusive lock while shared ones are held = %v, want ErrLocked", err)
+	}
+	s1.Unlock()
+	s2.Unlock()
+	ex, err := TryExclusive(path)
+	if err != nil {
+		t.Fatalf("exclusive lock once released = %v", err)
+	}
+	if _, err := TryShared(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("shared lock while an exclusive one is held = %v, want ErrLocked", err)
+	}
+	ex.Unlock()
+	if _, err := TryExclusive(filepath.Join(path, "missing", "x")); err == nil || errors.Is(err, ErrLocked) {
+		t.Fatalf("a lock in a missing directory = %v, want an open error", err)
 	}
 }

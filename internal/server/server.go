@@ -23,8 +23,10 @@ import (
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/backup"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/console"
+	"github.com/licet/licet/internal/filelock"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/ratelimit"
@@ -66,6 +68,7 @@ type App struct {
 	Catalog *catalog.Catalog
 	// Volume is the volume activation service; its worker stops with Stop.
 	Volume *activation.Service
+	lock   *filelock.Lock // held (shared) on a SQLite database's lock file
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
@@ -116,13 +119,32 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{cfg: cfg, DB: db}
+	var lock *filelock.Lock
+	if !store.IsPostgres(cfg.DB) {
+		// A shared lock beside the SQLite file: `licet restore` takes it exclusively, so it
+		// cannot replace the database under a running server.
+		if lock, err = filelock.TryShared(backup.LockFile(cfg.DB)); err != nil {
+			db.Close()
+			if errors.Is(err, filelock.ErrLocked) {
+				return nil, licet.Errorf(licet.CodeDatabaseInUse, "%s is being restored (licet restore holds %s): start the server when the restore has finished", cfg.DB, backup.LockFile(cfg.DB))
+			}
+			return nil, licet.Errorf(licet.EInvalid, "cannot lock database %s: %v", cfg.DB, err)
+		}
+	}
+	app := &App{cfg: cfg, DB: db, lock: lock}
 	if err := app.prepare(ctx); err != nil {
 		app.Stop()
-		db.Close()
+		app.Close()
 		return nil, err
 	}
 	return app, nil
+}
+
+// Close closes the database and releases the database's lock file; Serve calls it on return.
+func (a *App) Close() error {
+	err := a.DB.Close()
+	a.lock.Unlock()
+	return err
 }
 
 func (a *App) prepare(ctx context.Context) error {
@@ -295,7 +317,7 @@ func writeTokenFile(path, secret string) error {
 // Serve listens and serves until ctx ends, then shuts down: HTTP first (in-flight requests
 // finish), then background workers, then the database.
 func (a *App) Serve(ctx context.Context) error {
-	defer a.DB.Close()
+	defer a.Close()
 	defer a.Stop()
 	cfg := a.cfg
 	ln, err := net.Listen("tcp", cfg.Addr)
