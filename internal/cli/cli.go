@@ -48,6 +48,7 @@ type app struct {
 	server    string
 	token     string
 	tokenFile string
+	ca        string
 	json      bool
 }
 
@@ -110,6 +111,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.server, "server", "http://127.0.0.1:8470", "address of the licet server")
 	pf.StringVar(&a.token, "token", "", "API token (default: --token-file, or ./licet.db.token when present)")
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the API token")
+	pf.StringVar(&a.ca, "ca", "", "PEM file of the CA that signed the server's TLS certificate (besides the system's)")
 	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables")
 	root.AddCommand(
 		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.versionCommand(),
@@ -181,7 +183,18 @@ func (a *app) client() (*client.Client, error) {
 			tok = strings.TrimSpace(string(b))
 		}
 	}
-	return client.New(a.server, tok), nil
+	return a.newClient(tok)
+}
+
+// newClient returns an SDK client for --server with the token, trusting --ca when given.
+func (a *app) newClient(token string) (*client.Client, error) {
+	c := client.New(a.server, token)
+	if a.ca != "" {
+		if err := c.TrustCA(a.ca); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // printJSON writes v as indented JSON.

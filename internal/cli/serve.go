@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,6 +62,10 @@ func (a *app) serveCommand() *cobra.Command {
 			return Usagef("--tls-cert and --tls-key go together")
 		}
 		cfg.Logger, cfg.Stdout, cfg.Now = log, a.stdout, time.Now
+		reload := make(chan os.Signal, 1)
+		signal.Notify(reload, syscall.SIGHUP)
+		defer signal.Stop(reload)
+		cfg.Reload = reload
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
 			return err

@@ -34,6 +34,7 @@ import (
 	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
+	"github.com/licet/licet/internal/tlsreload"
 )
 
 // Config is everything `licet serve` takes; main fills it from flags and the environment.
@@ -50,6 +51,9 @@ type Config struct {
 	Now         func() time.Time
 	Logger      *slog.Logger
 	Stdout      io.Writer // where the listen address and the first token are printed
+	// Reload, when set, forces a reload of the TLS certificate and key on each value (the
+	// command line sends SIGHUP here); changed files are picked up without it too.
+	Reload <-chan os.Signal
 	// OnListen, when set, is called with the bound address once the server accepts connections.
 	OnListen func(addr net.Addr)
 
@@ -334,14 +338,16 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	scheme := "http"
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		cert, err := tlsreload.Load(cfg.TLSCert, cfg.TLSKey, cfg.Logger)
 		if err != nil {
 			ln.Close()
 			return licet.Errorf(licet.EInvalid, "cannot load TLS certificate and key: %v", err)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = cert.Config()
+		srv.Handler = hsts(srv.Handler)
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
+		go reloadOnSignal(ctx, cfg.Reload, cert, cfg.Logger)
 	}
 	fmt.Fprintf(cfg.Stdout, "licet: listening on %s://%s (database %s)\n", scheme, ln.Addr(), a.DB.Source)
 	cfg.Logger.Info("listening", "addr", ln.Addr().String(), "database", a.DB.Source, "dialect", a.DB.Dialect)
@@ -359,4 +365,29 @@ func (a *App) Serve(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// hsts tells browsers to come back over HTTPS only, for a year: set when licet serves TLS itself
+// (behind a TLS-terminating proxy, the proxy sets it).
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reloadOnSignal reloads the TLS pair on each signal until ctx ends.
+func reloadOnSignal(ctx context.Context, signals <-chan os.Signal, cert *tlsreload.Certificate, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-signals:
+			if err := cert.Reload(); err != nil {
+				log.Warn("TLS reload on signal failed; serving the previous certificate", "err", err)
+			} else {
+				log.Info("TLS certificate reloaded on signal", "expires", cert.Expires())
+			}
+		}
+	}
 }
