@@ -109,7 +109,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "http://127.0.0.1:8470", "address of the licet server")
-	pf.StringVar(&a.token, "token", "", "API token (default: --token-file, or ./licet.db.token when present)")
+	pf.StringVar(&a.token, "token", "", "API token (default: --token-file, or ./licet.db.token or ./licet.token when present)")
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the API token")
 	pf.StringVar(&a.ca, "ca", "", "PEM file of the CA that signed the server's TLS certificate (besides the system's)")
 	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables")
@@ -171,9 +171,7 @@ func (a *app) client() (*client.Client, error) {
 	if tok == "" {
 		file := a.tokenFile
 		if file == "" {
-			if _, err := os.Stat("licet.db.token"); err == nil {
-				file = "licet.db.token"
-			}
+			file = defaultTokenFile()
 		}
 		if file != "" {
 			b, err := os.ReadFile(file)
@@ -195,6 +193,20 @@ func (a *app) newClient(token string) (*client.Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// defaultTokenFiles are the token files `licet serve` writes, looked for in the current directory:
+// beside a SQLite database named licet.db, and in the data directory with PostgreSQL.
+var defaultTokenFiles = []string{"licet.db.token", "licet.token"}
+
+// defaultTokenFile returns the first default token file present, or "".
+func defaultTokenFile() string {
+	for _, f := range defaultTokenFiles {
+		if _, err := os.Stat(f); err == nil {
+			return f
+		}
+	}
+	return ""
 }
 
 // printJSON writes v as indented JSON.

@@ -101,3 +101,23 @@ func TestVersionJSON(t *testing.T) {
 		t.Fatalf("version --json: exit %d, %s %s; want version, commit and buildDate", code, stdout, stderr)
 	}
 }
+
+// TestTokenFileOfPostgres: in the data directory of a PostgreSQL server, where the token file is
+// licet.token, the command line finds it as it finds licet.db.token beside a SQLite file.
+func TestTokenFileOfPostgres(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "licet.db")
+	url, _ := Serve(t, "--db", db)
+	tok, err := os.ReadFile(db + ".token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "licet.token"), tok, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(work)
+	if code, _, stderr := Run(t, map[string]string{"LICET_SERVER": url}, "token", "list"); code != 0 {
+		t.Fatalf("token list with ./licet.token: exit %d, %s", code, stderr)
+	}
+}
