@@ -179,3 +179,44 @@ func countRows(t *testing.T, path string) int {
 	}
 	return n
 }
+
+// TestKMSState: the copy of a KMS host's state directory is itself a state directory: a
+// consistent kms.db and the host key, private to their owner.
+func TestKMSState(t *testing.T) {
+	ctx := context.Background()
+	state := t.TempDir()
+	src, err := sql.Open("sqlite", dsn(filepath.Join(state, kmsStateFile), "_pragma=journal_mode(WAL)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Exec(`CREATE TABLE clients (machine_id TEXT PRIMARY KEY); INSERT INTO clients VALUES ('pc-1'), ('pc-2')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, kmsHostKey), []byte("host key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "kms-backup")
+	info, err := KMSState(ctx, state, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Integrity != "ok" {
+		t.Errorf("integrity = %q, want ok", info.Integrity)
+	}
+	var n int
+	if err := openRO(t, filepath.Join(out, kmsStateFile)).QueryRow(`SELECT count(*) FROM clients`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("the copy holds %d clients (%v), want 2", n, err)
+	}
+	for path, want := range map[string]os.FileMode{out: 0o700, filepath.Join(out, kmsStateFile): 0o600, filepath.Join(out, kmsHostKey): 0o600} {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, %v; want %v", path, st.Mode().Perm(), err, want)
+		}
+	}
+	if _, err := KMSState(ctx, state, out); licet.ErrorCode(err) != licet.EConflict {
+		t.Errorf("a second backup into the same directory = %v, want conflict", err)
+	}
+	if _, err := KMSState(ctx, t.TempDir(), filepath.Join(t.TempDir(), "x")); licet.ErrorCode(err) != licet.EInvalid {
+		t.Errorf("backup of a directory without kms.db = %v, want invalid", err)
+	}
+}
