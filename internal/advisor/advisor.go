@@ -174,12 +174,12 @@ func Advise(c *catalog.Catalog, q Question) (Answer, error) {
 		a.Holds = append(a.Holds, Ref{s.Part, s.Name})
 	}
 	for _, f := range feats {
-		if len(f.OrgTypes) > 0 && !contains(f.OrgTypes, orgType(q.Org)) {
-			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available to %s organisations (only %s)", f.Name, orgType(q.Org), strings.Join(f.OrgTypes, ", "))
+		if len(f.OrgTypes) > 0 && !contains(f.OrgTypes, q.Org.Type) {
+			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available to %s organisations (only %s)", f.Name, q.Org.Type, strings.Join(f.OrgTypes, ", "))
 			return a, nil
 		}
-		if len(f.Clouds) > 0 && !contains(f.Clouds, cloud(q.Org)) {
-			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available in the %s cloud (only %s)", f.Name, cloud(q.Org), strings.Join(f.Clouds, ", "))
+		if len(f.Clouds) > 0 && !contains(f.Clouds, q.Org.Cloud) {
+			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available in the %s cloud (only %s)", f.Name, q.Org.Cloud, strings.Join(f.Clouds, ", "))
 			return a, nil
 		}
 	}
@@ -235,7 +235,8 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	if len(q.Features) == 0 {
 		return nil, licet.Errorf(licet.EInvalid, "name at least one feature; known features: %s", strings.Join(featureIDs(c), ", "))
 	}
-	if err := checkOrg(q.Org); err != nil {
+	q.Org = c.DefaultOrg(q.Org)
+	if err := checkOrg(c, q.Org); err != nil {
 		return nil, err
 	}
 	if q.For != "" && !contains(catalog.UserKinds, q.For) {
@@ -288,12 +289,12 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 }
 
 // checkOrg validates the organisation's type, cloud and country.
-func checkOrg(o catalog.Org) error {
-	if o.Type != "" && !contains(catalog.OrgTypes, o.Type) {
-		return licet.Errorf(licet.EInvalid, "org type %q is not one of %s", o.Type, strings.Join(catalog.OrgTypes, ", ")).With("field", "org_type")
+func checkOrg(c *catalog.Catalog, o catalog.Org) error {
+	if o.Type != "" && !contains(c.OrgTypes(), o.Type) {
+		return licet.Errorf(licet.EInvalid, "org type %q is not one the catalog %s declares (%s)", o.Type, c.Name, strings.Join(c.OrgTypes(), ", ")).With("field", "org_type")
 	}
-	if o.Cloud != "" && !contains(catalog.Clouds, o.Cloud) {
-		return licet.Errorf(licet.EInvalid, "cloud %q is not one of %s", o.Cloud, strings.Join(catalog.Clouds, ", ")).With("field", "cloud")
+	if o.Cloud != "" && !contains(c.Clouds(), o.Cloud) {
+		return licet.Errorf(licet.EInvalid, "cloud %q is not one the catalog %s declares (%s)", o.Cloud, c.Name, strings.Join(c.Clouds(), ", ")).With("field", "cloud")
 	}
 	if o.Country != "" {
 		return licet.CheckCountry("country", o.Country)
@@ -417,20 +418,6 @@ func compare(buy *Path, sw []Path) *Comparison {
 		return cmp
 	}
 	return nil
-}
-
-func orgType(o catalog.Org) string {
-	if o.Type == "" {
-		return "commercial"
-	}
-	return o.Type
-}
-
-func cloud(o catalog.Org) string {
-	if o.Cloud == "" {
-		return "global"
-	}
-	return o.Cloud
 }
 
 func contains(list []string, s string) bool {

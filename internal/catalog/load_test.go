@@ -177,18 +177,54 @@ func TestLoadValidationErrors(t *testing.T) {
       skus: [ADD]
       not_countries: [us, USA, FR]
 `, []string{`20:23: rule "x": country "us" is not an ISO 3166 alpha-2 code`, `20:27: rule "x": country "USA"`}},
-		{"unknown org type", base + `rules:
+		{"undeclared org type", base + `org_types: [edu, gov]
+rules:
   availability:
     - id: x
       skus: [ADD]
       org_types: [edu, school]
-`, []string{`20:24: rule "x": unknown org type "school"`}},
-		{"unknown cloud", base + `rules:
+`, []string{`21:24: rule "x": org type "school" is not declared in org_types (declared: edu, gov)`}},
+		{"undeclared cloud", base + `clouds: [global]
+rules:
   availability:
     - id: x
       skus: [ADD]
-      clouds: [mooncake]
-`, []string{`20:16: rule "x": unknown cloud "mooncake"`}},
+      not_clouds: [mooncake]
+`, []string{`21:20: rule "x": cloud "mooncake" is not declared in clouds (declared: global)`}},
+		{"org types without a declaration", base + `rules:
+  availability:
+    - id: x
+      skus: [ADD]
+      not_org_types: [edu]
+`, []string{`20:23: rule "x": names org type "edu" but the catalog declares no org_types`}},
+		{"org type declared twice", base + "org_types: [edu, edu]\n", []string{`16:18: org_types: org type "edu" listed twice`}},
+		{"exclusion of plans and skus", base + `rules:
+  exclusions:
+    - id: x
+      plans: [A, B]
+      skus: [ADD, BASE]
+`, []string{`18:7: rule "x": an exclusion gives plans or skus, not both`}},
+		{"exclusion of one SKU", base + `rules:
+  exclusions:
+    - id: x
+      skus: [ADD]
+`, []string{`18:7: rule "x": an exclusion needs at least two SKUs`}},
+		{"term rule without terms", base + `rules:
+  terms:
+    - id: x
+      skus: [ADD]
+`, []string{`18:7: rule "x": give terms (of the SKU's own purchase) or base_terms`}},
+		{"bad scope", base + `rules:
+  prerequisites:
+    - id: x
+      skus: [ADD]
+      bases: [ADD]
+      scope: tenant
+`, []string{`20:15: rule "x": "ADD" is not a base SKU`, `21:14: rule "x": scope "tenant" is neither organisation nor user`}},
+		{"unknown telephony bindings", base + `telephony:
+  numbers: calls
+  credits: NOPE
+`, []string{`17:12: telephony: unknown feature "calls"`, `18:12: telephony: unknown SKU "NOPE"`}},
 		{"bad kind", strings.Replace(base, "kind: addon", "kind: plugin", 1),
 			[]string{`14:11: sku "ADD": kind "plugin" is neither base nor addon`}},
 		{"missing kind", strings.Replace(base, "    kind: addon\n", "", 1),
