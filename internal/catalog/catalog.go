@@ -24,7 +24,7 @@ var Terms = []string{"annual", "monthly"}
 // UserKinds are the kinds of user object a feature may be meant for.
 var UserKinds = []string{"person", "room"}
 
-// Plan is a service plan: one capability an SKU switches on for a user (e.g. MCOEV, Phone System).
+// Plan is a service plan: one capability an SKU switches on for a user.
 type Plan struct {
 	ID          string
 	Name        string
@@ -42,7 +42,7 @@ type Price struct {
 
 // SKU is a product that can be bought: a base plan or an add-on, with the service plans it includes.
 type SKU struct {
-	Part      string // part number, e.g. ENTERPRISEPACK
+	Part      string // part number, unique in the catalog
 	Name      string
 	Kind      string // KindBase or KindAddOn
 	Family    string // plan family id, e.g. "enterprise"; may be empty
@@ -370,6 +370,34 @@ func (c *Catalog) SKUsWithPlan(plan string) []*SKU {
 	for _, s := range c.skus {
 		if s.HasPlan(plan) {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SKUsFor chooses SKUs that together carry every plan of plans: for each plan not yet carried,
+// an add-on before a base, then the SKU with the fewest plans, then the first part number. It
+// returns nil when no SKU carries one of the plans, and an empty list for no plans.
+func (c *Catalog) SKUsFor(plans []string) []string {
+	out := []string{}
+	carried := map[string]bool{}
+	for _, p := range plans {
+		if carried[p] {
+			continue
+		}
+		var best *SKU
+		for _, s := range c.SKUsWithPlan(p) {
+			if best == nil || (s.Kind == KindAddOn && best.Kind != KindAddOn) ||
+				(s.Kind == best.Kind && len(s.Plans) < len(best.Plans)) {
+				best = s
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		out = append(out, best.Part)
+		for _, q := range best.Plans {
+			carried[q] = true
 		}
 	}
 	return out

@@ -57,9 +57,9 @@ func (a *app) adviseCommand() *cobra.Command {
 			"with the example monthly cost per user of the add-ons against the bundle, and the alternatives.\n" +
 			"Uses the embedded m365-teams catalog unless --catalog is given. With --tenant, the tenant's subscriptions\n" +
 			"are read from the server instead of --plan (add --plan to ask about a user on one of them).",
-		Example: "  licet advise --plan ENTERPRISEPACK --feature pstn-calling-domestic --country US\n" +
-			"  licet advise --plan ENTERPRISEPACK --feature phone-system,audio-conferencing\n" +
-			"  licet advise rooms --plan ENTERPRISEPACK\n  licet advise features",
+		Example: "  licet advise features                       # the features of the catalog\n" +
+			"  licet advise --plan SKU --feature FEATURE --country US\n  licet advise --tenant T --user UPN --feature F1,F2\n" +
+			"  licet advise rooms --plan SKU",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.features == "" {
