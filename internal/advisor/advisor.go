@@ -37,7 +37,8 @@ type Question struct {
 	Org catalog.Org
 	// Owned are the organisation's active purchases; the purchase rules see them all.
 	Owned []catalog.Purchase
-	// Holds are the SKUs the user (or room) in question holds; empty means every owned SKU.
+	// Holds are the SKUs the user (or room) in question holds; empty means every owned SKU (an
+	// error when the catalog forbids one user to hold them all).
 	Holds []string
 	// Externals are the non-purchase alternatives already in place (catalog external ids).
 	Externals []string
@@ -64,6 +65,7 @@ type Step struct {
 	SKU   string   `json:"sku"`
 	Name  string   `json:"name"`
 	Kind  string   `json:"kind"`
+	Term  string   `json:"term,omitempty"`  // the commitment term to buy it on (the catalog's term rules)
 	Plans []string `json:"plans"`           // the missing service plans this purchase brings
 	After []string `json:"after,omitempty"` // earlier steps a purchase rule makes it wait for
 	Rule  string   `json:"rule,omitempty"`  // the prerequisite rule that orders it
@@ -187,7 +189,7 @@ func Advise(c *catalog.Catalog, q Question) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	here := situation{owned: q.Owned, holds: q.Holds, ext: q.Externals, barCheck: true}
+	here := situation{owned: q.Owned, holds: q.Holds, ext: q.Externals, barCheck: true, kind: q.For}
 
 	var blocked []Block
 	for _, cb := range combos {
@@ -251,6 +253,18 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 		for _, p := range q.Owned {
 			if !contains(q.Holds, p.SKU) {
 				q.Holds = append(q.Holds, p.SKU)
+			}
+		}
+		for _, ex := range c.Rules().Exclusions {
+			var both []string
+			for _, h := range q.Holds {
+				if contains(ex.SKUs, h) {
+					both = append(both, h)
+				}
+			}
+			if len(both) > 1 {
+				return nil, licet.Errorf(licet.EInvalid, "the organisation owns %s, which no user may hold together (rule %s): say which one the user holds (--plan SKU or --user UPN)",
+					strings.Join(both, " and "), ex.ID).With("field", "holds")
 			}
 		}
 	}

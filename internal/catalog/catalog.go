@@ -259,6 +259,7 @@ type Catalog struct {
 	orgTypes      []string
 	clouds        []string
 	telephony     Telephony
+	source        []byte // the YAML it was loaded from
 
 	planByID     map[string]*Plan
 	skuByPart    map[string]*SKU
@@ -328,6 +329,9 @@ func (c *Catalog) OrgTypes() []string { return c.orgTypes }
 // Clouds returns the clouds the catalog declares, the default first; empty when it declares none.
 func (c *Catalog) Clouds() []string { return c.clouds }
 
+// Source returns the YAML document the catalog was loaded from.
+func (c *Catalog) Source() []byte { return c.source }
+
 // Telephony returns the catalog's telephony bindings.
 func (c *Catalog) Telephony() Telephony { return c.telephony }
 
@@ -370,6 +374,24 @@ func (c *Catalog) SKUsWithPlan(plan string) []*SKU {
 	for _, s := range c.skus {
 		if s.HasPlan(plan) {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// AllowedTerms lists the terms the catalog's term rules allow a purchase of the SKU on, in the
+// order of Terms.
+func (c *Catalog) AllowedTerms(part string) []string {
+	var out []string
+	for _, t := range Terms {
+		ok := true
+		for _, tr := range c.rules.Terms {
+			if contains(tr.SKUs, part) && len(tr.Terms) > 0 && !contains(tr.Terms, t) {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, t)
 		}
 	}
 	return out

@@ -37,6 +37,7 @@ func Load(name string, data []byte) (cat *Catalog, err error) {
 		})
 		return nil, errs
 	}
+	b.c.source = append([]byte(nil), data...)
 	return b.c, nil
 }
 
