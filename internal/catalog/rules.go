@@ -234,7 +234,7 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 		}
 		if len(tr.Terms) > 0 && !contains(tr.Terms, p.term()) {
 			vs = append(vs, violation(CodeTermRestriction, tr.RuleInfo, sku.Part, "",
-				fmt.Sprintf("%s is sold on a %s term only, not %s", sku.Label(), strings.Join(tr.Terms, " or "), p.term()),
+				fmt.Sprintf("%s is sold only with term %s, not %s", sku.Label(), strings.Join(tr.Terms, " or "), p.term()),
 				"buy it with term "+strings.Join(tr.Terms, " or ")+" (licet subscription buy "+sku.Part+" --term "+tr.Terms[0]+")"))
 		}
 		if len(tr.BaseTerms) == 0 || bases == 0 {
