@@ -189,7 +189,7 @@ func Advise(c *catalog.Catalog, q Question) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	here := situation{owned: q.Owned, holds: q.Holds, ext: q.Externals, barCheck: true, kind: q.For}
+	here := situation{owned: q.Owned, holds: q.Holds, ext: q.Externals, barCheck: true, kind: q.For, held: q.Holds}
 
 	var blocked []Block
 	for _, cb := range combos {

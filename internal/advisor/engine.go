@@ -45,6 +45,7 @@ type situation struct {
 	barCheck bool
 	kind     string   // person or room
 	drop     []string // SKUs a switch takes from the user: never bought back on the same path
+	held     []string // what the user held before the path (before a switch)
 }
 
 // purchase is how the path buys part: on the first term the catalog's term rules allow.
@@ -290,10 +291,24 @@ func (e *engine) assignBlocks(s situation, toBuy []string) []Block {
 		return nil
 	}
 	user := catalog.User{UsageLocation: "ZZ", Kind: s.kind}
+	// What the user holds already breaks is not the path's doing (a question about every SKU the
+	// organisation owns may hold two that no user holds together): only new refusals count.
+	key := func(v catalog.Violation) string { return v.Code + "|" + v.Rule + "|" + v.SKU + "|" + v.Plan }
+	before := map[string]bool{}
+	if len(s.held) > 0 {
+		var held []catalog.Assigned
+		for _, h := range s.held {
+			held = append(held, catalog.Assigned{SKU: h})
+		}
+		_, vs := e.c.CheckAssignment(e.org, append(purchased, s.held...), user, nil, catalog.Change{Add: held})
+		for _, v := range vs {
+			before[key(v)] = true
+		}
+	}
 	_, vs := e.c.CheckAssignment(e.org, purchased, user, nil, catalog.Change{Add: set})
 	var out []Block
 	for _, v := range vs {
-		if v.Code != catalog.CodeProhibitedInUsage {
+		if v.Code != catalog.CodeProhibitedInUsage && !before[key(v)] {
 			out = appendBlock(out, blockOf(v))
 		}
 	}
@@ -442,7 +457,7 @@ func (e *engine) evaluateSwitch(here situation, heldBases []*catalog.SKU, sw Swi
 			holds = append(holds, h)
 		}
 	}
-	s := situation{owned: owned, holds: holds, ext: here.ext, barCheck: here.barCheck, kind: here.kind, drop: drop}
+	s := situation{owned: owned, holds: holds, ext: here.ext, barCheck: here.barCheck, kind: here.kind, drop: drop, held: here.held}
 	var paths []Path
 	for _, cb := range combos {
 		if len(cb.external) > 0 {

@@ -58,3 +58,18 @@ func TestVendorEditionsSwitchInsteadOfStacking(t *testing.T) {
 		t.Error("both editions owned, no holds: got an answer, want an error asking which one the user holds")
 	}
 }
+
+// TestWholeTenantKeepsItsOwnConflicts: asked about every SKU a tenant owns (no holds), the
+// advisor does not blame a path for what those SKUs already break together (two Calling Plans
+// no user may hold at once): only what the path adds is checked.
+func TestWholeTenantKeepsItsOwnConflicts(t *testing.T) {
+	c := m365(t)
+	owned := []catalog.Purchase{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOEV"}, {SKU: "MCOPSTN1"}, {SKU: "MCOPSTN2"}}
+	ans, err := advisor.Advise(c, advisor.Question{Org: catalog.Org{Country: "US"}, Owned: owned, Features: []string{"audio-conferencing"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Status != advisor.StatusBuy || ans.Buy == nil || ans.Buy.Steps[0].SKU != "MCOMEETADV" {
+		t.Errorf("got %s %+v, want to buy MCOMEETADV", ans.Status, ans.Buy)
+	}
+}
