@@ -325,6 +325,11 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(base + "rules:\n  dependencies:\n    - id: d\n      plans: [B]\n      any_of: [[A]]\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("name: x\nskus: [{part: A, kind: base, monthly_price: {amount: 1, currency: EUR}}]\n"))
+	if vendor, err := os.ReadFile("testdata/larkspur.yaml"); err == nil {
+		f.Add(vendor)
+	}
+	f.Add([]byte(base + "org_types: [a, b]\ntelephony: {numbers: f, credits: ADD}\nrules:\n  exclusions:\n    - {id: x, skus: [BASE, ADD]}\n" +
+		"  prerequisites:\n    - {id: p, skus: [ADD], bases: [BASE], scope: user}\n  availability:\n    - {id: v, skus: [ADD], not_org_types: [b]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := catalog.Load("f.yaml", data)
 		if err != nil {
@@ -340,7 +345,9 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		// A loaded catalog must be usable without panicking.
+		c.SKUsFor([]string{"A", "B"})
 		for _, s := range c.SKUs() {
+			c.AllowedTerms(s.Part)
 			c.CheckPurchase(catalog.Org{Country: "US"}, nil, catalog.Purchase{SKU: s.Part})
 			c.CheckAssignment(catalog.Org{}, []string{s.Part}, catalog.User{UsageLocation: "US"}, nil,
 				catalog.Change{Add: []catalog.Assigned{{SKU: s.Part}}})
