@@ -302,12 +302,13 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	return feats, nil
 }
 
-// checkOrg validates the organisation's type, cloud and country.
+// checkOrg validates the organisation's type and cloud against those the catalog declares (any,
+// when it declares none: no rule can name them), and its country.
 func checkOrg(c *catalog.Catalog, o catalog.Org) error {
-	if o.Type != "" && !contains(c.OrgTypes(), o.Type) {
+	if o.Type != "" && len(c.OrgTypes()) > 0 && !contains(c.OrgTypes(), o.Type) {
 		return licet.Errorf(licet.EInvalid, "org type %q is not one the catalog %s declares (%s)", o.Type, c.Name, strings.Join(c.OrgTypes(), ", ")).With("field", "org_type")
 	}
-	if o.Cloud != "" && !contains(c.Clouds(), o.Cloud) {
+	if o.Cloud != "" && len(c.Clouds()) > 0 && !contains(c.Clouds(), o.Cloud) {
 		return licet.Errorf(licet.EInvalid, "cloud %q is not one the catalog %s declares (%s)", o.Cloud, c.Name, strings.Join(c.Clouds(), ", ")).With("field", "cloud")
 	}
 	if o.Country != "" {
