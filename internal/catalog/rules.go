@@ -275,12 +275,12 @@ func (c *Catalog) checkAvailability(code string, org Org, country, where string,
 		}
 		if !allowed(a.OrgTypes, a.NotOrgTypes, org.Type) {
 			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
-				fmt.Sprintf("%s is not available to %s organisations", sku.Label(), orNone(org.Type)),
+				fmt.Sprintf("%s is not available to %s organisations", sku.Label(), orUntyped(org.Type)),
 				"it is available to "+strings.Join(c.allowedList(c.orgTypes, a.OrgTypes, a.NotOrgTypes), ", ")+" organisations"))
 		}
 		if !allowed(a.Clouds, a.NotClouds, org.Cloud) {
 			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
-				fmt.Sprintf("%s is not available in the %s cloud", sku.Label(), orNone(org.Cloud)),
+				fmt.Sprintf("%s is not available in the %s cloud", sku.Label(), orUntyped(org.Cloud)),
 				"it is available in the "+strings.Join(c.allowedList(c.clouds, a.Clouds, a.NotClouds), ", ")+" cloud"))
 		}
 	}
@@ -289,7 +289,15 @@ func (c *Catalog) checkAvailability(code string, org Org, country, where string,
 
 func orNone(s string) string {
 	if s == "" {
-		return "none"
+		return "no country"
+	}
+	return s
+}
+
+// orUntyped names an organisation type or cloud that may be empty (a catalog declaring none).
+func orUntyped(s string) string {
+	if s == "" {
+		return "unspecified"
 	}
 	return s
 }
