@@ -288,7 +288,9 @@ func TestPropertyAdvisedPathsAreAccepted(t *testing.T) {
 		}
 	})
 	t.Logf("%d answers, %d paths followed, %d of them switches", answered, followed, switches)
-	if followed == 0 || switches == 0 {
-		t.Errorf("the generator never produced a path to follow (%d) or a switch (%d): the property checked nothing", followed, switches)
+	// About a third of the answers give paths to follow; a few percent of them are switches
+	// (TestVendorEditionsSwitchInsteadOfStacking covers a switch on every run).
+	if followed == 0 {
+		t.Errorf("the generator never produced a path to follow: the property checked nothing")
 	}
 }
