@@ -6,6 +6,7 @@ package buildinfo
 
 import (
 	"runtime"
+	"strings"
 	"runtime/debug"
 )
 
@@ -35,6 +36,8 @@ func Get() Info {
 	}
 	if Version != "" {
 		info.Version = Version
+		// git describe --dirty marks a build from a modified checkout.
+		info.Modified = info.Modified || strings.HasSuffix(Version, "-dirty")
 	}
 	if Commit != "" {
 		info.Commit = Commit

@@ -26,4 +26,8 @@ func TestLinkerValuesWin(t *testing.T) {
 	if got.Version != "v9.9.9" || got.Commit != "deadbeef" || got.BuildDate != "2026-11-25" {
 		t.Errorf("Get() = %+v, want the -X values", got)
 	}
+	Version = "v9.9.9-3-gdeadbee-dirty"
+	if got := Get(); !got.Modified {
+		t.Errorf("Get() of a -dirty version = %+v, want modified", got)
+	}
 }
