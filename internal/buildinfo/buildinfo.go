@@ -6,8 +6,8 @@ package buildinfo
 
 import (
 	"runtime"
-	"strings"
 	"runtime/debug"
+	"strings"
 )
 
 // Set by -ldflags -X at release time; empty in an ordinary build.
