@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,16 +24,37 @@ func TestServeTLS(t *testing.T) {
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("licet serve with TLS listens on %s, want https://", base)
 	}
-	get := func() *http.Response {
+	fetch := func(path string) (*http.Response, string) {
 		t.Helper()
 		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: tlstest.Pool(first.Cert, renewed.Cert)}}}
-		resp, err := hc.Get(base + "/healthz")
+		resp, err := hc.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		return resp, string(body)
+	}
+	get := func() *http.Response {
+		t.Helper()
+		resp, _ := fetch("/healthz")
 		return resp
+	}
+	expiry := func() int64 {
+		t.Helper()
+		_, metrics := fetch("/metrics")
+		m := regexp.MustCompile(`(?m)^licet_tls_certificate_expiry_timestamp_seconds (\S+)$`).FindStringSubmatch(metrics)
+		if m == nil {
+			t.Fatalf("/metrics lacks licet_tls_certificate_expiry_timestamp_seconds")
+		}
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(v)
+	}
+	if got, want := expiry(), first.Cert.NotAfter.Unix(); got != want {
+		t.Errorf("TLS expiry metric = %d, want %d", got, want)
 	}
 	resp := get()
 	if h := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
@@ -58,5 +81,8 @@ func TestServeTLS(t *testing.T) {
 	tlstest.Install(t, renewed, first.CertFile, first.KeyFile)
 	if got := get().TLS.PeerCertificates[0].SerialNumber.Int64(); got != 2 {
 		t.Errorf("after the certificate was replaced on disk the server presents certificate %d, want 2", got)
+	}
+	if got, want := expiry(), renewed.Cert.NotAfter.Unix(); got != want {
+		t.Errorf("TLS expiry metric after the renewal = %d, want %d", got, want)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/activation"
@@ -73,6 +75,8 @@ type App struct {
 	// Volume is the volume activation service; its worker stops with Stop.
 	Volume *activation.Service
 	lock   *filelock.Lock // held (shared) on a SQLite database's lock file
+	// registry holds the metrics /metrics serves; Serve adds the TLS certificate's expiry.
+	registry *prometheus.Registry
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
@@ -228,6 +232,8 @@ func (a *App) prepare(ctx context.Context) error {
 	if api.Console, err = a.console(tenants); err != nil {
 		return err
 	}
+	a.registry = prometheus.NewRegistry()
+	api.Registry = a.registry
 	a.Handler = api.Handler()
 	return nil
 }
@@ -349,6 +355,12 @@ func (a *App) Serve(ctx context.Context) error {
 			return licet.Errorf(licet.EInvalid, "cannot load TLS certificate and key: %v", err)
 		}
 		srv.TLSConfig = cert.Config()
+		if a.registry != nil {
+			a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "licet_tls_certificate_expiry_timestamp_seconds",
+				Help: "When the TLS certificate in service expires (it is reloaded when its file changes).",
+			}, func() float64 { return float64(cert.Expires().Unix()) }))
+		}
 		srv.Handler = hsts(srv.Handler)
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"

@@ -23,7 +23,8 @@ type Pair struct {
 	CertPEM, KeyPEM   []byte
 }
 
-// Write makes a self-signed certificate for 127.0.0.1 and localhost with the serial number, and
+// Write makes a self-signed certificate for 127.0.0.1 and localhost with the serial number (it
+// expires that many days from now), and
 // writes it to dir/NAME.crt and dir/NAME.key.
 func Write(t testing.TB, dir, name string, serial int64) Pair {
 	t.Helper()
@@ -35,7 +36,7 @@ func Write(t testing.TB, dir, name string, serial int64) Pair {
 		SerialNumber:          big.NewInt(serial),
 		Subject:               pkix.Name{CommonName: "licet test " + name},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotAfter:              time.Now().Add(time.Duration(serial) * 24 * time.Hour).Truncate(time.Second), // distinct per serial
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
