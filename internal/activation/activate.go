@@ -184,6 +184,7 @@ func (s *Service) submit(ctx context.Context, j *job) (result, error) {
 // worker takes the queued jobs, as many as are waiting up to batchMax, and commits them in one
 // transaction, until Stop.
 func (s *Service) worker() {
+	defer close(s.done)
 	batch := make([]*job, 0, s.batchMax)
 	for {
 		select {

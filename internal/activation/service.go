@@ -42,10 +42,6 @@ var (
 type Options struct {
 	// BatchMax bounds how many activations are committed in one transaction (default 256).
 	BatchMax int
-	// Workers is how many batches may be in flight at once: 1 on SQLite (one writer); on
-	// PostgreSQL 2 by default, so that the next batch is sent while one commits (batches of the
-	// same key still take its row lock in turn).
-	Workers int
 }
 
 // New returns a service over db that signs tickets with the operator's key and encrypts
@@ -68,21 +64,7 @@ func New(db *store.DB, now func() time.Time, signer ed25519.PrivateKey, o Option
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	workers := o.Workers
-	switch {
-	case db.Dialect != store.Postgres:
-		workers = 2
-	case workers <= 0:
-		workers = 2
-	}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(s.worker)
-	}
-	go func() {
-		wg.Wait()
-		close(s.done)
-	}()
+	go s.worker()
 	return s, nil
 }
 
