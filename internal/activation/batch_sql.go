@@ -183,9 +183,6 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 	err := db.WritePipelined(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		read := &pgx.Batch{}
 		read.Queue("BEGIN")
-		// The statements are planned once per connection: a plan per batch would cost more
-		// than the batch's rows (PostgreSQL keeps custom plans for array joins otherwise).
-		read.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
 		read.Queue(postgresKeys, hashes)
 		read.Queue(postgresMachines, pairHash, pairMachine)
 		br := c.SendBatch(ctx, read)
@@ -205,12 +202,10 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 	return results, err
 }
 
-// postgresRead reads the answers of the read pipeline: BEGIN, SET, the keys, the machines.
+// postgresRead reads the answers of the read pipeline: BEGIN, the keys, the machines.
 func postgresRead(br pgx.BatchResults) (map[string]*keyState, []*machineState, error) {
-	for range 2 {
-		if _, err := br.Exec(); err != nil {
-			return nil, nil, err
-		}
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, err
 	}
 	keys := map[string]*keyState{}
 	var hash string
