@@ -283,7 +283,7 @@ func (s *Service) run(batch []*job) ([]result, error) {
 				return results[i].err
 			}
 		}
-		return nil
+		return recordBatch(ctx, tx, b.now, batch, results)
 	})
 	return results, err
 }

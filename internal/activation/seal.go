@@ -34,11 +34,15 @@ type Sealer struct {
 }
 
 // NewSealer derives the storage key from the operator's signing key.
-func NewSealer(signer ed25519.PrivateKey) (*Sealer, error) {
+func NewSealer(signer ed25519.PrivateKey) (*Sealer, error) { return NewSealerFor(signer, sealInfo) }
+
+// NewSealerFor derives a storage key for another kind of secret (info names it, e.g.
+// "licet webhook secrets"), so that each kind is sealed under its own key.
+func NewSealerFor(signer ed25519.PrivateKey, info string) (*Sealer, error) {
 	if len(signer) != ed25519.PrivateKeySize {
 		return nil, errors.New("activation: the signing key has the wrong size")
 	}
-	k, err := hkdf.Key(sha256.New, signer.Seed(), nil, sealInfo, 32)
+	k, err := hkdf.Key(sha256.New, signer.Seed(), nil, info, 32)
 	if err != nil {
 		return nil, err
 	}

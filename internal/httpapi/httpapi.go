@@ -57,6 +57,12 @@ type Server struct {
 	// KMS certifies KMS hosts; KMSLimiter rate-limits its public route per source address.
 	KMS        licet.KMSHostService
 	KMSLimiter *ratelimit.Limiter
+	// Inventory is the machine inventory; KMSReports takes KMS hosts' signed client tables.
+	Inventory  licet.InventoryService
+	KMSReports licet.KMSReportService
+	// Events lists the events of the outbox; Webhooks manages where they are delivered.
+	Events   licet.EventService
+	Webhooks licet.WebhookService
 	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 	// Console, when set, serves every path outside /v1 that no API route takes: the web console.
@@ -199,6 +205,8 @@ var statusOf = map[string]int{
 	licet.EUnavailable:  http.StatusServiceUnavailable,
 	licet.EStaleSchema:  http.StatusServiceUnavailable,
 	licet.EInternal:     http.StatusInternalServerError,
+
+	licet.CodeReportSignatureInvalid: http.StatusUnauthorized,
 }
 
 // StatusOf returns the HTTP status for an error code.

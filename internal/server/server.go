@@ -25,6 +25,7 @@ import (
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/console"
+	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/ratelimit"
@@ -32,6 +33,7 @@ import (
 	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
+	"github.com/licet/licet/internal/webhooks"
 )
 
 // Config is everything `licet serve` takes; main fills it from flags and the environment.
@@ -55,6 +57,11 @@ type Config struct {
 	// worth; 0 disables a limit.
 	ActivationRatePerAddress float64
 	ActivationRatePerKey     float64
+
+	// WebhookAllowPrivate lets webhooks target private and loopback addresses.
+	WebhookAllowPrivate bool
+	// WebhookTimeout bounds one webhook delivery (default 10 s).
+	WebhookTimeout time.Duration
 }
 
 // App is an assembled service, ready to serve.
@@ -66,6 +73,10 @@ type App struct {
 	Catalog *catalog.Catalog
 	// Volume is the volume activation service; its worker stops with Stop.
 	Volume *activation.Service
+	// Fleet is the machine inventory; Deliveries sends the outbox's events to webhooks. Serve
+	// runs both in the background (Background); tests call their steps on their own clock.
+	Fleet      *fleet.Service
+	Deliveries *webhooks.Worker
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
@@ -192,6 +203,9 @@ func (a *App) prepare(ctx context.Context) error {
 		},
 	}
 	api.Offline, api.MAKRequests = a.Volume, a.Volume
+	if err := a.fleetEvents(api); err != nil {
+		return err
+	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	if api.Console, err = a.console(tenants); err != nil {
@@ -328,6 +342,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	bg, stopBackground := context.WithCancel(ctx)
+	background := a.Background(bg)
+	defer func() { stopBackground(); <-background }()
 	select {
 	case err := <-errc:
 		return err
