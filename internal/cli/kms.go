@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 
 func (a *app) kmsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "kms", Short: "Run a KMS host: activate it, serve clients, show its statistics"}
-	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand())
+	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsReportCommand())
 	return cmd
 }
 
@@ -242,6 +243,10 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	f.StringVar(&dnsTSIG, "dns-tsig", "", "TSIG key signing the updates: NAME:BASE64-SECRET[:ALGORITHM]")
 	f.BoolVar(&noDNS, "no-dns-publish", false, "do not publish the SRV record")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	var report bool
+	var reportEvery string
+	f.BoolVar(&report, "report", false, "report the client table to the central service (--server) periodically, signed with the host's key")
+	f.StringVar(&reportEvery, "report-interval", "1h", "how often to report with --report (15m to 30d)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(logFormat)
 		if err != nil {
@@ -273,8 +278,48 @@ func (a *app) kmsServeCommand() *cobra.Command {
 			return licet.Errorf(kms.CodeNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
 		}
 		o.Stdout = a.stdout
+		if report {
+			every, err := kms.ParseDuration(reportEvery)
+			if err != nil {
+				return Usagef("--report-interval: %v", err)
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			done := make(chan struct{})
+			defer func() { cancel(); <-done }()
+			go func() {
+				defer close(done)
+				(&kms.Reporter{Host: h, Server: a.server}).Run(ctx, every, kms.Sleep)
+			}()
+		}
 		return h.Serve(cmd.Context(), o)
 	}
+	return cmd
+}
+
+// kmsReportCommand reports the host's client table now, on demand.
+func (a *app) kmsReportCommand() *cobra.Command {
+	var stateDir string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Send the clients seen since the last report to the central service (--server) now",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := kms.Open(cmd.Context(), kms.Config{StateDir: stateDir})
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			n, err := (&kms.Reporter{Host: h, Server: a.server}).ReportOnce(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.output(map[string]any{"hostId": h.ID(), "reported": n}, func() error {
+				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), a.server)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", defaultStateDir, "the host's state directory")
 	return cmd
 }
 
