@@ -33,6 +33,8 @@ type Options struct {
 	DataDir  string           // share a data directory (and so a signing key) between servers
 	NoDemo   bool             // start without the demo catalog and data
 	Now      func() time.Time // the clock; time.Now when nil
+	// WebhookAllowPrivate lets webhooks reach 127.0.0.1 (a test receiver).
+	WebhookAllowPrivate bool
 }
 
 // Start starts a service and stops it when t ends.
@@ -51,7 +53,7 @@ func Start(t testing.TB, o Options) *Server {
 		dsn = filepath.Join(dir, "licet.db")
 	}
 	ctx := context.Background()
-	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo, Now: o.Now})
+	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo, Now: o.Now, WebhookAllowPrivate: o.WebhookAllowPrivate})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
