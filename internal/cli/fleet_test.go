@@ -8,40 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/server/servertest"
 )
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// eachClocked runs fn against a SQLite and a PostgreSQL service, each on its own test clock
-// starting now.
-func eachClocked(t *testing.T, o servertest.Options, fn func(t *testing.T, s *servertest.Server, clk *testClock)) {
-	for _, pg := range []bool{false, true} {
-		name := map[bool]string{false: "sqlite", true: "postgres"}[pg]
-		t.Run(name, func(t *testing.T) {
-			clk := &testClock{t: time.Now().UTC()}
-			o := o
-			o.Postgres, o.Now = pg, clk.Now
-			fn(t, servertest.Start(t, o), clk)
-		})
-	}
-}
 
 // csvRows parses `machines list --csv` into one map per machine, keyed by the header.
 func csvRows(t *testing.T, out string) []map[string]string {
@@ -67,7 +39,7 @@ func csvRows(t *testing.T, out string) []map[string]string {
 // as CSV: each machine once, with its method and state. 31 days later (the service's clock), the
 // silent machines are stale and one activated since is not.
 func TestMachinesInventory(t *testing.T) {
-	eachClocked(t, servertest.Options{}, func(t *testing.T, s *servertest.Server, clk *testClock) {
+	servertest.EachClocked(t, servertest.Options{}, func(t *testing.T, s *servertest.Server, clk *servertest.Clock) {
 		ctx := context.Background()
 		admin := cliEnv{t: t, env: map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": s.Token}}
 		dir := t.TempDir()

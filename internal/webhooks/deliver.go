@@ -241,10 +241,14 @@ func (w *Worker) serve(ctx context.Context, webhook int64) (int, error) {
 			return n, nil // the head waits for its retry; the ones behind it wait too (order)
 		}
 		code, failure := w.send(ctx, d, now)
-		if err := w.record(ctx, d, now, code, failure); err != nil {
+		gaveUp, err := w.record(ctx, d, now, code, failure)
+		if err != nil {
 			return n, err
 		}
-		if failure != "" {
+		switch {
+		case gaveUp:
+			continue // failed for good: the next one goes out
+		case failure != "":
 			return n, nil
 		}
 		n++
@@ -341,11 +345,11 @@ func bounded(s string) string {
 	return s
 }
 
-// record writes the outcome of one attempt: delivered, retried later, or failed for good once
-// MaxAge has passed since the delivery was queued.
-func (w *Worker) record(ctx context.Context, d head, now time.Time, code int, failure string) error {
+// record writes the outcome of one attempt: delivered, retried later, or failed for good (gaveUp)
+// once MaxAge has passed since the delivery was queued.
+func (w *Worker) record(ctx context.Context, d head, now time.Time, code int, failure string) (gaveUp bool, err error) {
 	ms := store.Millis(now)
-	return w.DB.Write(ctx, func(tx *store.Tx) error {
+	return gaveUp, w.DB.Write(ctx, func(tx *store.Tx) error {
 		if failure == "" {
 			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = '', delivered_at = ? WHERE id = ? AND status = 'pending'`,
 				code, ms, d.id)
@@ -355,7 +359,7 @@ func (w *Worker) record(ctx context.Context, d head, now time.Time, code int, fa
 		wait := Backoff(attempts)
 		wait = wait/2 + time.Duration(w.Jitter()*float64(wait/2))
 		status := StatusPending
-		if now.Add(wait).Sub(store.Time(d.created)) > MaxAge {
+		if gaveUp = now.Add(wait).Sub(store.Time(d.created)) > MaxAge; gaveUp {
 			status = StatusFailed
 		}
 		_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ? AND status = 'pending'`,

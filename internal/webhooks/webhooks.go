@@ -124,7 +124,7 @@ func (s *Service) AddWebhook(ctx context.Context, w licet.Webhook) (*licet.Webho
 			tenant, tenantID = t.ID, t.ID
 		}
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE tenant_id = ? OR (? IS NULL AND tenant_id IS NULL)`, tenant, tenant).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE COALESCE(tenant_id, 0) = ?`, tenantID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= MaxWebhooksPerTenant {

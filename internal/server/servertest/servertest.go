@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,4 +84,41 @@ func Each(t *testing.T, o Options, fn func(t *testing.T, s *Server)) {
 		p.Postgres = true
 		fn(t, Start(t, p))
 	})
+}
+
+// Clock is a test clock that moves only when told.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// EachClocked runs fn against a SQLite and a PostgreSQL service, as subtests, each on its own
+// clock starting at the real time.
+func EachClocked(t *testing.T, o Options, fn func(t *testing.T, s *Server, clk *Clock)) {
+	for _, pg := range []bool{false, true} {
+		name := map[bool]string{false: "sqlite", true: "postgres"}[pg]
+		t.Run(name, func(t *testing.T) {
+			clk := NewClock(time.Now().UTC().Truncate(time.Millisecond))
+			o := o
+			o.Postgres, o.Now = pg, clk.Now
+			fn(t, Start(t, o), clk)
+		})
+	}
 }
