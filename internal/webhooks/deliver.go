@@ -122,6 +122,8 @@ type Worker struct {
 	once   sync.Once
 	owner  string
 	client *http.Client
+	mu     sync.Mutex
+	busy   map[int64]bool // webhooks this process is serving (the lease is per process)
 }
 
 func (w *Worker) init() {
@@ -221,6 +223,21 @@ const maxPerTurn = 500
 
 // serve claims a webhook and sends its due deliveries in order.
 func (w *Worker) serve(ctx context.Context, webhook int64) (int, error) {
+	w.mu.Lock()
+	if w.busy == nil {
+		w.busy = map[int64]bool{}
+	}
+	if w.busy[webhook] {
+		w.mu.Unlock()
+		return 0, nil
+	}
+	w.busy[webhook] = true
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		delete(w.busy, webhook)
+		w.mu.Unlock()
+	}()
 	defer func() {
 		_ = w.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			_, err := tx.Exec(ctx, `UPDATE webhooks SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, webhook, w.owner)

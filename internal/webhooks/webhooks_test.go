@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -314,4 +317,82 @@ func TestWebhookRules(t *testing.T) {
 			t.Errorf("contoso admin lists fabrikam's events: %v, %v; want not_found", es, err)
 		}
 	})
+}
+
+// TestReplicasNeverSendTogether: two server processes on one database run their delivery
+// workers at the same time; the receiver never sees two requests for its webhook at once, and
+// gets every event exactly once, in order.
+func TestReplicasNeverSendTogether(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sqlite", true: "postgres"}[pg], func(t *testing.T) {
+			ctx := context.Background()
+			clk := servertest.NewClock(time.Now().UTC())
+			a := servertest.Start(t, servertest.Options{Postgres: pg, Now: clk.Now, WebhookAllowPrivate: true})
+			b := servertest.Start(t, servertest.Options{DSN: a.DSN, DataDir: a.DataDir, Now: clk.Now, WebhookAllowPrivate: true})
+			var mu sync.Mutex
+			inFlight, overlap := 0, 0
+			var seen []string
+			var secret string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				inFlight++
+				if inFlight > 1 {
+					overlap++
+				}
+				var e licet.Event
+				_ = json.Unmarshal(body, &e)
+				if webhooks.Verify(secret, r.Header.Get(webhooks.HeaderSignature), body, clk.Now(), time.Minute) == nil {
+					seen = append(seen, e.ID)
+				}
+				mu.Unlock()
+				runtime.Gosched() // give another sender the chance to overlap, were it allowed to
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			}))
+			defer srv.Close()
+			w, err := a.Operator.AddWebhook(ctx, licet.Webhook{URL: srv.URL, Tenant: "contoso"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			secret = w.Secret
+			mu.Unlock()
+			const n = 30
+			for range n {
+				if _, err := b.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for round := 0; round < 20; round++ {
+				var wg sync.WaitGroup
+				for _, s := range []*servertest.Server{a, b, a, b} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if _, err := s.App.Deliveries.Step(ctx); err != nil {
+							t.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+				mu.Lock()
+				done := len(seen) >= n
+				mu.Unlock()
+				if done {
+					break
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ids := make([]int, len(seen))
+			for i, id := range seen {
+				ids[i], _ = strconv.Atoi(strings.TrimPrefix(id, "evt_"))
+			}
+			if overlap != 0 || len(seen) != n || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != n {
+				t.Fatalf("overlapping requests %d, received %v; want %d events once each, in order, never two at once", overlap, seen, n)
+			}
+		})
+	}
 }

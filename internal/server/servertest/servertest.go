@@ -24,6 +24,7 @@ type Server struct {
 	Token    string // the operator token
 	App      *server.App
 	DataDir  string
+	DSN      string // the database, for a second server on it
 	Operator *client.Client
 }
 
@@ -73,7 +74,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatalf("read operator token: %v", err)
 	}
 	tok := strings.TrimSpace(string(b))
-	return &Server{URL: ts.URL, Token: tok, App: app, DataDir: dir, Operator: client.New(ts.URL, tok)}
+	return &Server{URL: ts.URL, Token: tok, App: app, DataDir: dir, DSN: dsn, Operator: client.New(ts.URL, tok)}
 }
 
 // Each runs fn against a SQLite service and a PostgreSQL service, as subtests.
