@@ -3,8 +3,8 @@ package webhooks
 import (
 	"context"
 	"net/netip"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/licet/licet"
 )
@@ -12,7 +12,9 @@ import (
 // fixedResolver answers every name with the same addresses.
 type fixedResolver []netip.Addr
 
-func (r fixedResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) { return r, nil }
+func (r fixedResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return r, nil
+}
 
 func TestCheckTarget(t *testing.T) {
 	tests := []struct {
