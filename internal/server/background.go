@@ -8,6 +8,7 @@ import (
 	"github.com/licet/licet/internal/events"
 	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
+	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -23,6 +24,7 @@ func (a *App) fleetEvents(api *httpapi.Server) error {
 		AllowPrivate: a.cfg.WebhookAllowPrivate, Timeout: a.cfg.WebhookTimeout,
 	}
 	api.Inventory, api.KMSReports = a.Fleet, a.Fleet
+	a.kms = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: a.cfg.Now}
 	api.Events = &events.Service{DB: a.DB}
 	api.Webhooks = &webhooks.Service{DB: a.DB, Now: a.cfg.Now, Sealer: sealer, AllowPrivate: a.cfg.WebhookAllowPrivate}
 	return nil
@@ -58,7 +60,12 @@ func (a *App) Background(ctx context.Context) <-chan struct{} {
 	return done
 }
 
-// Sweep records today's machine counts by state.
+// Sweep records today's machine counts by state and emits the events of KMS host certificates
+// nearing or past their end.
 func (a *App) Sweep(ctx context.Context) error {
-	return a.Fleet.Snapshot(ctx)
+	if err := a.Fleet.Snapshot(ctx); err != nil {
+		return err
+	}
+	_, err := a.kms.CertificateEvents(ctx)
+	return err
 }

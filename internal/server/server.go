@@ -77,6 +77,7 @@ type App struct {
 	// runs both in the background (Background); tests call their steps on their own clock.
 	Fleet      *fleet.Service
 	Deliveries *webhooks.Worker
+	kms        *kmscentral.Service
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
