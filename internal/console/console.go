@@ -54,6 +54,11 @@ type Server struct {
 	Products licet.ProductService
 	Offline  licet.OfflineActivationService
 	Activity licet.KeyActivityService
+	// Inventory, Events and Webhooks back the Machines and Webhooks pages and the recent events
+	// panel; nil leaves them out.
+	Inventory licet.InventoryService
+	Events    licet.EventService
+	Webhooks  licet.WebhookService
 	// Catalog returns the SKU catalog in force, or nil when none is loaded.
 	Catalog func() *catalog.Catalog
 	// SigningKey is the operator's signing key; the session key is derived from it.

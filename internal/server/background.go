@@ -14,6 +14,7 @@ import (
 
 // fleetEvents assembles the machine inventory, the event list and webhooks on the API.
 func (a *App) fleetEvents(api *httpapi.Server) error {
+	a.api = api
 	sealer, err := webhooks.NewSealer(a.Key)
 	if err != nil {
 		return err

@@ -78,6 +78,7 @@ type App struct {
 	Fleet      *fleet.Service
 	Deliveries *webhooks.Worker
 	kms        *kmscentral.Service
+	api        *httpapi.Server
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
@@ -225,6 +226,7 @@ func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: a.cfg.Now}
 	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume
+	c.Inventory, c.Events, c.Webhooks = a.api.Inventory, a.api.Events, a.api.Webhooks
 	return c.Handler()
 }
 
