@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -103,7 +105,11 @@ func (a *app) eventsCommand() *cobra.Command {
 			return reply(a, nonNil(es), err, func(es []licet.Event) error {
 				rows := make([][]string, 0, len(es))
 				for _, e := range es {
-					rows = append(rows, []string{e.ID, e.Time.Format(time.DateTime), e.Type, dash(e.Tenant), string(e.Object)})
+					var obj bytes.Buffer
+					if json.Compact(&obj, e.Object) != nil {
+						obj.Write(e.Object)
+					}
+					rows = append(rows, []string{e.ID, e.Time.Format(time.DateTime), e.Type, dash(e.Tenant), obj.String()})
 				}
 				return a.table([]string{"ID", "TIME (UTC)", "TYPE", "TENANT", "OBJECT"}, rows)
 			})
