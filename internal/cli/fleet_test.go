@@ -153,3 +153,34 @@ func TestMachinesInventory(t *testing.T) {
 		}
 	})
 }
+
+// TestAgentReport: `licet client daemon --once --report` with a tenant token sends the machine's
+// license state; a machine activated online keeps its method, and one known only from its
+// report shows as an agent machine in initial grace.
+func TestAgentReport(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	tok, err := s.Operator.CreateToken(context.Background(), licet.Token{Tenant: "contoso", Label: "agents"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := cliEnv{t: t, env: map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": s.Token}}
+	agentEnv := cliEnv{t: t, env: map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": tok.Secret}}
+	dir := t.TempDir()
+	mak := issueMAK(t, s, 5)
+	agentEnv.run(0, "client", "--state-dir", filepath.Join(dir, "a"), "--machine-id", "laptop-a", "install-key", mak, "--product", "contoso-desktop-11")
+	agentEnv.run(0, "client", "--state-dir", filepath.Join(dir, "a"), "--machine-id", "laptop-a", "activate")
+	agentEnv.run(0, "client", "--state-dir", filepath.Join(dir, "b"), "--machine-id", "laptop-b", "install-key", mak, "--product", "contoso-desktop-11")
+	for _, m := range []string{"a", "b"} {
+		agentEnv.run(0, "client", "--state-dir", filepath.Join(dir, m), "--machine-id", "laptop-"+m, "daemon", "--once", "--report")
+	}
+	out, _ := admin.run(0, "machines", "list", "--tenant", "contoso", "--csv")
+	rows := csvRows(t, out)
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r["machineId"]] = r["method"] + " " + r["state"]
+	}
+	want := map[string]string{"laptop-a": "online Licensed", "laptop-b": "agent InitialGrace"}
+	if len(got) != 2 || got["laptop-a"] != want["laptop-a"] || got["laptop-b"] != want["laptop-b"] {
+		t.Fatalf("inventory %v; want %v\n%s", got, want, out)
+	}
+}

@@ -60,6 +60,9 @@ func (s *Server) reportMachines(w http.ResponseWriter, r *http.Request) error {
 // reportKMSClients takes a KMS host's signed client table; the host's signature is the
 // credential, so the route is public.
 func (s *Server) reportKMSClients(w http.ResponseWriter, r *http.Request) error {
+	if err := perSource(s.KMSReportLimiter, r, "KMS client reports"); err != nil {
+		return err
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err

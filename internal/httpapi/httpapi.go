@@ -60,6 +60,8 @@ type Server struct {
 	// Inventory is the machine inventory; KMSReports takes KMS hosts' signed client tables.
 	Inventory  licet.InventoryService
 	KMSReports licet.KMSReportService
+	// KMSReportLimiter rate-limits the public report route per source address.
+	KMSReportLimiter *ratelimit.Limiter
 	// Events lists the events of the outbox; Webhooks manages where they are delivered.
 	Events   licet.EventService
 	Webhooks licet.WebhookService

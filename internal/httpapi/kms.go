@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/ratelimit"
 )
 
 // kmsHostBody bounds a host activation request: a key, an id, a public key and a hostname.
@@ -18,15 +19,8 @@ func (s *Server) activateKMSHost(w http.ResponseWriter, r *http.Request) error {
 	if s.KMS == nil {
 		return licet.Errorf(licet.EUnavailable, "KMS host activation is not configured")
 	}
-	if s.KMSLimiter != nil {
-		source, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			source = r.RemoteAddr
-		}
-		if allowed, wait := s.KMSLimiter.Allow(source); !allowed {
-			secs := int(math.Ceil(wait.Seconds()))
-			return licet.Errorf(licet.ERateLimited, "too many KMS host activations from %s: retry in %d s", source, secs).With("retry_after_seconds", secs)
-		}
+	if err := perSource(s.KMSLimiter, r, "KMS host activations"); err != nil {
+		return err
 	}
 	var req licet.KMSHostRequest
 	if err := decode(r, &req); err != nil {
@@ -60,4 +54,21 @@ func (s *Server) setKMSHostLimit(w http.ResponseWriter, r *http.Request) error {
 	return withID(w, r, func(ctx context.Context, id int64, in hostLimit) (map[string]any, error) {
 		return map[string]any{"key_id": id, "limit": in.Limit}, s.KMS.SetHostLimit(ctx, id, in.Limit)
 	})
+}
+
+// perSource charges the request's source address to a limiter (nil: no limit) and returns
+// ERateLimited, with retry_after_seconds, when it is over.
+func perSource(l *ratelimit.Limiter, r *http.Request, what string) error {
+	if l == nil {
+		return nil
+	}
+	source, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		source = r.RemoteAddr
+	}
+	if allowed, wait := l.Allow(source); !allowed {
+		secs := int(math.Ceil(wait.Seconds()))
+		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retry_after_seconds", secs)
+	}
+	return nil
 }

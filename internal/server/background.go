@@ -9,6 +9,7 @@ import (
 	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
+	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -25,11 +26,19 @@ func (a *App) fleetEvents(api *httpapi.Server) error {
 		AllowPrivate: a.cfg.WebhookAllowPrivate, Timeout: a.cfg.WebhookTimeout,
 	}
 	api.Inventory, api.KMSReports = a.Fleet, a.Fleet
+	api.KMSReportLimiter = &ratelimit.Limiter{Rate: KMSReportRate, Burst: KMSReportBurst, Now: a.cfg.Now}
 	a.kms = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: a.cfg.Now}
 	api.Events = &events.Service{DB: a.DB}
 	api.Webhooks = &webhooks.Service{DB: a.DB, Now: a.cfg.Now, Sealer: sealer, AllowPrivate: a.cfg.WebhookAllowPrivate}
 	return nil
 }
+
+// KMS client reports allowed per source address: a burst (a host sending a big table in batches,
+// or several hosts behind one address), then one a second.
+const (
+	KMSReportBurst = 120
+	KMSReportRate  = 1.0
+)
 
 // SweepInterval is how often the background work records the day's machine counts and looks
 // for conditions that come with time (expiring certificates and subscriptions).
