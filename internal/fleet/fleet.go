@@ -250,12 +250,16 @@ func (s *Service) MachineCounts(ctx context.Context, tenant string) ([]licet.Mac
 // day is the start of t's day in UTC, in milliseconds.
 func day(t time.Time) int64 { return store.Millis(t.UTC().Truncate(24 * time.Hour)) }
 
+// HistoryRetention is how long the daily counts are kept.
+const HistoryRetention = 400 * 24 * time.Hour
+
 // Snapshot records today's count of machines by state for every tenant, for the state-over-time
-// chart. It is idempotent within a day: the last snapshot of the day stands.
+// chart, and forgets the counts older than HistoryRetention. It is idempotent within a day: the
+// last snapshot of the day stands.
 func (s *Service) Snapshot(ctx context.Context) error {
 	today := day(s.Now())
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM machine_state_days WHERE day = ?`, today); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM machine_state_days WHERE day = ? OR day < ?`, today, today-HistoryRetention.Milliseconds()); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO machine_state_days (tenant_id, day, state, machines)

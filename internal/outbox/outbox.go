@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/store"
@@ -114,4 +115,23 @@ func ScanEvent(r store.Scanner) (licet.Event, error) {
 	err := r.Scan(&id, &e.Type, &at, &e.Tenant, &obj)
 	e.ID, e.Time, e.Object = PublicID(id), store.Time(at), json.RawMessage(obj)
 	return e, err
+}
+
+// Retention of the outbox: finished deliveries are kept DeliveryRetention for the console and
+// `licet webhook deliveries`, events EventRetention once no delivery of theirs remains.
+const (
+	DeliveryRetention = 30 * 24 * time.Hour
+	EventRetention    = 90 * 24 * time.Hour
+)
+
+// Prune deletes finished deliveries and events older than their retention, and returns how many
+// rows it deleted. Pending deliveries and their events are never deleted.
+func Prune(ctx context.Context, tx *store.Tx, now time.Time) (int64, error) {
+	d, err := tx.Exec(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ?`, store.Millis(now.Add(-DeliveryRetention)))
+	if err != nil {
+		return 0, err
+	}
+	e, err := tx.Exec(ctx, `DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)`,
+		store.Millis(now.Add(-EventRetention)))
+	return d + e, err
 }

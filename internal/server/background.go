@@ -9,7 +9,9 @@ import (
 	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/ratelimit"
+	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -70,12 +72,17 @@ func (a *App) Background(ctx context.Context) <-chan struct{} {
 	return done
 }
 
-// Sweep records today's machine counts by state and emits the events of KMS host certificates
-// nearing or past their end.
+// Sweep records today's machine counts by state, emits the events of KMS host certificates
+// nearing or past their end, and prunes the outbox (outbox.Prune).
 func (a *App) Sweep(ctx context.Context) error {
 	if err := a.Fleet.Snapshot(ctx); err != nil {
 		return err
 	}
-	_, err := a.kms.CertificateEvents(ctx)
-	return err
+	if _, err := a.kms.CertificateEvents(ctx); err != nil {
+		return err
+	}
+	return a.DB.Write(ctx, func(tx *store.Tx) error {
+		_, err := outbox.Prune(ctx, tx, a.cfg.Now())
+		return err
+	})
 }

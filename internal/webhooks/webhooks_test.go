@@ -227,6 +227,24 @@ func TestRetriesWithBackoff(t *testing.T) {
 		if n := step(t, s); n != 1 || len(rcv.received()) != 5 || rcv.received()[4].ID != got[0].ID {
 			t.Fatalf("redeliver: %d delivered, received %+v", n, rcv.received())
 		}
+		// The sweep forgets finished deliveries after 30 days, then their events after 90.
+		clk.Add(31 * 24 * time.Hour)
+		if err := s.App.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ds, err := s.Operator.Deliveries(ctx, w.ID, 10); err != nil || len(ds) != 0 {
+			t.Fatalf("deliveries after 31 days: %+v, %v; want none kept", ds, err)
+		}
+		if es, _ := s.Operator.Events(ctx, licet.EventFilter{Tenant: "contoso", Type: licet.EventTokenCreated}); len(es) != 1 {
+			t.Fatalf("events after 31 days: %d; want the event kept", len(es))
+		}
+		clk.Add(60 * 24 * time.Hour)
+		if err := s.App.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if es, _ := s.Operator.Events(ctx, licet.EventFilter{Tenant: "contoso", Type: licet.EventTokenCreated}); len(es) != 0 {
+			t.Fatalf("events after 91 days: %d; want none kept", len(es))
+		}
 	})
 }
 
