@@ -116,6 +116,7 @@ func TestParseReportRejects(t *testing.T) {
 		{"no machine id", `{"machines":[{"product":"p","state":"Licensed","lastSeen":"2026-11-25T00:00:00Z"}]}`, licet.EInvalid},
 		{"bad state", `{"machines":[{"machineId":"m","product":"p","state":"Happy","lastSeen":"2026-11-25T00:00:00Z"}]}`, licet.EInvalid},
 		{"no contact time", `{"machines":[{"machineId":"m","product":"p","state":"Licensed"}]}`, licet.EInvalid},
+		{"NUL in hostname", `{"machines":[{"machineId":"m","hostname":"a\u0000b","product":"p","state":"Licensed","lastSeen":"2026-11-25T00:00:00Z"}]}`, licet.EInvalid},
 		{"space in id", `{"machines":[{"machineId":"a b","product":"p","state":"Licensed","lastSeen":"2026-11-25T00:00:00Z"}]}`, licet.EInvalid},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/store"
@@ -55,8 +57,8 @@ func CheckReport(r licet.MachineReport) error {
 		if err := printable("machines[].product", m.Product, 63); err != nil {
 			return err.(*licet.Error).With("index", i)
 		}
-		if len(m.Hostname) > 253 {
-			return licet.Errorf(licet.EInvalid, "machines[%d].hostname is longer than 253 characters", i).With("index", i)
+		if len(m.Hostname) > 253 || strings.IndexFunc(m.Hostname, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			return licet.Errorf(licet.EInvalid, "machines[%d].hostname must be at most 253 printable characters", i).With("index", i)
 		}
 		if !slices.Contains(licet.MachineStates, m.State) {
 			return licet.Errorf(licet.EInvalid, "machines[%d].state %q is unknown: use one of %v", i, m.State, licet.MachineStates).With("index", i)

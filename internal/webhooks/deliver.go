@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/activation"
@@ -354,10 +355,21 @@ func (w *Worker) send(ctx context.Context, d head, now time.Time) (int, string) 
 	return resp.StatusCode, bounded(msg)
 }
 
-// bounded cuts a message to what the deliveries table keeps.
+// bounded cuts a message to what the deliveries table keeps, as valid UTF-8 without control
+// characters (a receiver's answer may hold anything; PostgreSQL refuses NUL and invalid UTF-8).
 func bounded(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "…"
+	cut := len(s) > 300
+	if cut {
+		s = s[:300]
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	if cut {
+		s += "…"
 	}
 	return s
 }

@@ -3,8 +3,10 @@ package webhooks
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/licet/licet"
 )
@@ -91,3 +93,13 @@ func FuzzVerify(f *testing.F) {
 }
 
 var timeZero = time.Unix(0, 0)
+
+func TestBounded(t *testing.T) {
+	long := strings.Repeat("é", 400) // 800 bytes: the cut falls inside a character
+	for _, in := range []string{"ok", long, "a\x00b\xff\nc"} {
+		got := bounded(in)
+		if !utf8.ValidString(got) || strings.ContainsAny(got, "\x00\n") || len(got) > 304 {
+			t.Errorf("bounded(%q) = %q: want valid UTF-8 without control characters, at most 300 bytes and an ellipsis", in, got)
+		}
+	}
+}

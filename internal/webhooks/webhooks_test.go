@@ -414,3 +414,40 @@ func TestReplicasNeverSendTogether(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectNotFollowed: a receiver that redirects has failed the delivery; the target of the
+// redirect is never called.
+func TestRedirectNotFollowed(t *testing.T) {
+	clk := servertest.NewClock(time.Now().UTC())
+	s := servertest.Start(t, servertest.Options{Now: clk.Now, WebhookAllowPrivate: true})
+	ctx := context.Background()
+	followed := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/elsewhere" {
+			followed = true
+			return
+		}
+		w.Header().Set("Location", "/elsewhere")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		_, _ = w.Write([]byte(strings.Repeat("x", 1<<20))) // a big answer, read only up to the bound
+	}))
+	defer srv.Close()
+	w, err := s.Operator.AddWebhook(ctx, licet.Webhook{URL: srv.URL + "/hook", Tenant: "contoso"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := step(t, s); n != 0 {
+		t.Fatalf("%d delivered; want none", n)
+	}
+	ds, err := s.Operator.Deliveries(ctx, w.ID, 10)
+	if err != nil || len(ds) != 1 || ds[0].Status != webhooks.StatusPending || ds[0].LastStatus != http.StatusTemporaryRedirect ||
+		!strings.Contains(ds[0].LastError, "redirects are not followed") || len(ds[0].LastError) > 400 {
+		t.Fatalf("deliveries %+v, %v; want a pending retry after a 307, its error bounded", ds, err)
+	}
+	if followed {
+		t.Error("the redirect was followed")
+	}
+}
