@@ -12,7 +12,6 @@ import (
 )
 
 // Service lists events (licet.EventService).
-
 type Service struct {
 	DB *store.DB
 }

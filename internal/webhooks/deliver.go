@@ -319,6 +319,7 @@ func (w *Worker) claim(ctx context.Context, webhook int64, now time.Time) (head,
 // scanFunc adapts a function to store.Scanner.
 type scanFunc func(dest ...any) error
 
+// Scan implements store.Scanner.
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // send posts one delivery and returns the receiver's status and, when it failed, why.
