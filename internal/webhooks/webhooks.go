@@ -111,6 +111,10 @@ func (s *Service) AddWebhook(ctx context.Context, w licet.Webhook) (*licet.Webho
 	if res == nil {
 		res = net.DefaultResolver
 	}
+	// Resolve before the transaction: a slow name server must not hold the database's writer.
+	if err := checkTarget(ctx, res, u, s.AllowPrivate); err != nil {
+		return nil, err
+	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	w.URL, w.Secret, w.CreatedAt = u.String(), NewSecret(), now
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -129,10 +133,6 @@ func (s *Service) AddWebhook(ctx context.Context, w licet.Webhook) (*licet.Webho
 		}
 		if n >= MaxWebhooksPerTenant {
 			return licet.Errorf(licet.EConflict, "a tenant has at most %d webhooks: remove one first (`licet webhook remove`)", MaxWebhooksPerTenant).With("limit", MaxWebhooksPerTenant)
-		}
-		// Resolve last: a refused target then costs the caller no more than an invalid one.
-		if err := checkTarget(ctx, res, u, s.AllowPrivate); err != nil {
-			return err
 		}
 		id, err := tx.Insert(ctx, `INSERT INTO webhooks (tenant_id, url, events, secret_enc, created_at) VALUES (?, ?, ?, ?, ?)`,
 			tenant, w.URL, strings.Join(w.Events, ","), s.Sealer.Seal(w.Secret), store.Millis(now))
