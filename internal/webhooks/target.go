@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/licet/licet"
 )
@@ -52,6 +53,9 @@ func Private(a netip.Addr) bool {
 		netip.MustParsePrefix("100.64.0.0/10").Contains(a) || netip.MustParsePrefix("0.0.0.0/8").Contains(a)
 }
 
+// resolveTimeout bounds the name lookup of a webhook's host at creation.
+const resolveTimeout = 5 * time.Second
+
 // checkTarget resolves the URL's host and refuses it when any address is private and private
 // targets are not allowed.
 func checkTarget(ctx context.Context, res Resolver, u *url.URL, allowPrivate bool) error {
@@ -63,7 +67,9 @@ func checkTarget(ctx context.Context, res Resolver, u *url.URL, allowPrivate boo
 	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		addrs = []netip.Addr{a}
 	} else {
-		addrs, err = res.LookupNetIP(ctx, "ip", host)
+		lctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+		addrs, err = res.LookupNetIP(lctx, "ip", host)
+		cancel()
 		if err != nil {
 			return licet.Errorf(licet.EInvalid, "cannot resolve the webhook host %s: %v", host, err).With("field", "url")
 		}
