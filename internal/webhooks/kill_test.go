@@ -21,6 +21,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
+	"github.com/licet/licet/internal/store/storetest"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -51,7 +52,8 @@ func startBinary(t *testing.T, bin string, args ...string) (string, *exec.Cmd) {
 	return "", nil
 }
 
-// TestKillDuringDelivery builds the binary and runs `licet serve` as a child process. A webhook
+// TestKillDuringDelivery builds the binary and runs `licet serve` as a child process, on SQLite
+// and on PostgreSQL. A webhook
 // subscribes to contoso's token events; 20 tokens are created while the receiver holds the first
 // delivery without answering (the request that caused each event returns at once). The server is
 // killed with SIGKILL with that delivery in flight and the rest pending, and restarted on the same
@@ -61,13 +63,24 @@ func TestKillDuringDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "licet")
+	bin := filepath.Join(t.TempDir(), "licet")
 	build := exec.Command("go", "build", "-o", bin, "github.com/licet/licet/cmd/licet")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	db := filepath.Join(dir, "licet.db")
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		db := filepath.Join(dir, "licet.db")
+		killDuringDelivery(t, bin, []string{"--db", db}, db+".token")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dir := t.TempDir()
+		killDuringDelivery(t, bin, []string{"--db", storetest.PostgresDSN(t), "--data-dir", dir}, filepath.Join(dir, "licet.token"))
+	})
+}
+
+// killDuringDelivery runs the scenario of TestKillDuringDelivery on the database of dbArgs.
+func killDuringDelivery(t *testing.T, bin string, dbArgs []string, tokenFile string) {
 
 	var (
 		mu       sync.Mutex
@@ -107,8 +120,8 @@ func TestKillDuringDelivery(t *testing.T) {
 		}
 	}()
 
-	url, cmd := startBinary(t, bin, "--db", db, "--demo")
-	tok, err := os.ReadFile(db + ".token")
+	url, cmd := startBinary(t, bin, append(dbArgs, "--demo")...)
+	tok, err := os.ReadFile(tokenFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +159,7 @@ func TestKillDuringDelivery(t *testing.T) {
 	}
 	mu.Unlock()
 
-	startBinary(t, bin, "--db", db)
+	startBinary(t, bin, dbArgs...)
 	want := make([]string, len(events))
 	for i, e := range events {
 		want[len(events)-1-i] = e.ID // oldest first
