@@ -53,12 +53,11 @@ func startBinary(t *testing.T, bin string, args ...string) (string, *exec.Cmd) {
 }
 
 // TestKillDuringDelivery builds the binary and runs `licet serve` as a child process, on SQLite
-// and on PostgreSQL. A webhook
-// subscribes to contoso's token events; 20 tokens are created while the receiver holds the first
-// delivery without answering (the request that caused each event returns at once). The server is
-// killed with SIGKILL with that delivery in flight and the rest pending, and restarted on the same
-// database: every event reaches the receiver at least once, each with a valid signature, first
-// seen in the order of the events, none lost.
+// and on PostgreSQL. A webhook subscribes to contoso's token events; 20 tokens are created while
+// the receiver holds the first delivery without answering (the request that caused each event
+// returns at once). The server is killed with SIGKILL with that delivery in flight and the rest
+// pending, and restarted on the same database: every event reaches the receiver at least once,
+// each with a valid signature, first seen in the order of the events, none lost.
 func TestKillDuringDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
