@@ -451,3 +451,26 @@ func TestRedirectNotFollowed(t *testing.T) {
 		t.Error("the redirect was followed")
 	}
 }
+
+// TestTestEvent: `licet webhook test` queues a webhook.test event for that webhook only.
+func TestTestEvent(t *testing.T) {
+	clk := servertest.NewClock(time.Now().UTC())
+	s := servertest.Start(t, servertest.Options{Now: clk.Now, WebhookAllowPrivate: true})
+	ctx := context.Background()
+	one, other := newReceiver(t, clk), newReceiver(t, clk)
+	w := one.add(t, s.Operator, "contoso")
+	other.add(t, s.Operator, "contoso")
+	d, err := s.Operator.TestWebhook(ctx, w.ID)
+	if err != nil || d.EventType != licet.EventWebhookTest || d.Status != webhooks.StatusPending || d.WebhookID != w.ID {
+		t.Fatalf("test: %+v, %v", d, err)
+	}
+	if n := step(t, s); n != 1 {
+		t.Fatalf("%d delivered; want the test event once", n)
+	}
+	if got := one.received(); len(got) != 1 || got[0].Type != licet.EventWebhookTest || !got[0].Verified || got[0].ID != d.EventID {
+		t.Errorf("the tested webhook received %+v", got)
+	}
+	if got := other.received(); len(got) != 0 {
+		t.Errorf("another webhook received %+v", got)
+	}
+}
