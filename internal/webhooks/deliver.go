@@ -240,8 +240,10 @@ func (w *Worker) serve(ctx context.Context, webhook int64) (int, error) {
 		w.mu.Unlock()
 	}()
 	defer func() {
-		_ = w.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE webhooks SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, webhook, w.owner)
+		// Released even at shutdown, so that another process need not wait for the lease to end.
+		rctx := context.WithoutCancel(ctx)
+		_ = w.DB.Write(rctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(rctx, `UPDATE webhooks SET lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ?`, webhook, w.owner)
 			return err
 		})
 	}()
