@@ -474,3 +474,29 @@ func TestTestEvent(t *testing.T) {
 		t.Errorf("another webhook received %+v", got)
 	}
 }
+
+// TestDeliveryRechecksAddress: a worker that does not allow private targets refuses to connect
+// to a loopback receiver even though the webhook exists (created while they were allowed, or
+// under a name that resolves elsewhere now).
+func TestDeliveryRechecksAddress(t *testing.T) {
+	clk := servertest.NewClock(time.Now().UTC())
+	s := servertest.Start(t, servertest.Options{Now: clk.Now, WebhookAllowPrivate: true})
+	ctx := context.Background()
+	rcv := newReceiver(t, clk)
+	w := rcv.add(t, s.Operator, "contoso")
+	if _, err := s.Operator.TestWebhook(ctx, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := webhooks.NewSealer(s.App.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := &webhooks.Worker{DB: s.App.DB, Now: clk.Now, Sealer: sealer}
+	if n, err := strict.Step(ctx); n != 0 || err != nil {
+		t.Fatalf("strict worker: %d delivered, %v", n, err)
+	}
+	ds, _ := s.Operator.Deliveries(ctx, w.ID, 10)
+	if len(ds) != 1 || ds[0].Status != webhooks.StatusPending || !strings.Contains(ds[0].LastError, "private or loopback") || len(rcv.received()) != 0 {
+		t.Fatalf("deliveries %+v, received %v; want the connection refused before it was made", ds, rcv.received())
+	}
+}
