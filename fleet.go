@@ -135,6 +135,7 @@ const (
 	EventKeyExhausted         = "key.exhausted"            // a key has no activation left
 	EventKMSCertExpiring      = "kms.certificate.expiring" // a KMS host certificate expires within 30 days
 	EventKMSCertExpired       = "kms.certificate.expired"
+	EventKMSCountBelow        = "kms.countBelowThreshold"    // a KMS host's count is below a product's threshold
 	EventSubscriptionFull     = "subscription.fullyAssigned" // every enabled unit of a SKU is assigned
 	EventSubscriptionSuspend  = "subscription.suspended"
 	EventSubscriptionExpiring = "subscription.expiring" // a subscription ends within 30 days
@@ -149,7 +150,7 @@ const (
 
 // EventTypes lists every event type a webhook may subscribe to.
 var EventTypes = []string{
-	EventKeyUsage90, EventKeyExhausted, EventKMSCertExpiring, EventKMSCertExpired,
+	EventKeyUsage90, EventKeyExhausted, EventKMSCertExpiring, EventKMSCertExpired, EventKMSCountBelow,
 	EventSubscriptionFull, EventSubscriptionSuspend, EventSubscriptionExpiring,
 	EventGroupMembersInError, EventCreditsLow, EventAutoRechargeFailed, EventCatalogApplied,
 	EventTokenCreated, EventTokenRevoked,

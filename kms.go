@@ -21,6 +21,16 @@ const DefaultKMSHostLimit = 6
 // host-limit or licet key extend).
 const MaxKMSHostLimit = 1000
 
+// The KMS model's figures, shared by the host (internal/kms) and the central service: the
+// activation thresholds of each product kind by default, and how long a machine counts after its
+// last request.
+const (
+	KMSThresholdClient      = 25
+	KMSThresholdServer      = 5
+	KMSThresholdApplication = 5
+	KMSCountWindow          = 30 * 24 * time.Hour
+)
+
 // KMSHostCertificateValidity is how long a host certificate is valid. A host re-activates (free
 // for the same host) to get a new one.
 const KMSHostCertificateValidity = 365 * 24 * time.Hour

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/events"
 	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/kmscentral/centraltest"
@@ -84,6 +85,15 @@ func TestKMSReports(t *testing.T) {
 		}
 		if _, err := svc.ReportKMSClients(ctx, body, "bm90IGEgc2lnbmF0dXJl"); licet.ErrorCode(err) != licet.CodeReportSignatureInvalid {
 			t.Errorf("malformed signature: %v", err)
+		}
+		// Two servers seen by the host: below the server threshold of 5, reported once a day.
+		es, err := (&events.Service{DB: db}).Events(operator, licet.EventFilter{Tenant: "contoso", Type: licet.EventKMSCountBelow})
+		if err != nil || len(es) != 1 {
+			t.Fatalf("count events %+v, %v; want one (the same day's reports dedupe)", es, err)
+		}
+		var ce fleet.CountEvent
+		if err := json.Unmarshal(es[0].Object, &ce); err != nil || ce != (fleet.CountEvent{HostID: "kms-1", Product: "suite-server-2026", Pool: "systems", Count: 2, Threshold: 5}) {
+			t.Errorf("count event %s (%v)", es[0].Object, err)
 		}
 		// Counts and the daily snapshot.
 		counts, err := svc.MachineCounts(operator, "contoso")

@@ -167,8 +167,10 @@ func (s *Service) ReportKMSClients(ctx context.Context, body []byte, signature s
 			if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, body, sig) {
 				continue
 			}
-			n, err = s.record(ctx, tx, h.tenant, licet.MethodKMS, r.HostID, r.Machines)
-			return err
+			if n, err = s.record(ctx, tx, h.tenant, licet.MethodKMS, r.HostID, r.Machines); err != nil {
+				return err
+			}
+			return countEvents(ctx, tx, h.tenant, r.HostID, s.Now(), reportedProducts(r.Machines))
 		}
 		return licet.Errorf(licet.CodeReportSignatureInvalid, "the report is not signed by a certified KMS host %s: activate the host first (`licet kms activate`), and sign with its host key", r.HostID)
 	})
@@ -190,4 +192,16 @@ func hostIDPattern(id string) bool {
 		}
 	}
 	return true
+}
+
+// reportedProducts lists the distinct products of a report, sorted.
+func reportedProducts(ms []licet.ReportedMachine) []string {
+	var out []string
+	for _, m := range ms {
+		if !slices.Contains(out, m.Product) {
+			out = append(out, m.Product)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

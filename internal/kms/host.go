@@ -58,7 +58,7 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are Microsoft's: 25 for client products, 5 for servers and applications.
-var DefaultThresholds = Thresholds{Client: 25, Server: 5, Application: 5}
+var DefaultThresholds = Thresholds{Client: licet.KMSThresholdClient, Server: licet.KMSThresholdServer, Application: licet.KMSThresholdApplication}
 
 // of returns the threshold of a kind.
 func (t Thresholds) of(kind string) int {
