@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -8,28 +9,38 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/store/storetest"
 )
 
 // TestJobStoreBounds: a session keeps at most maxJobsPerSession lists, the store at most
 // maxJobs; a list is its session's and tenant's only, and expires jobTTL after its last use.
+// On both databases.
 func TestJobStoreBounds(t *testing.T) {
+	storetest.Each(t, testJobStoreBounds)
+}
+
+func testJobStoreBounds(t *testing.T, db *store.DB) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	st := newJobStore(clock)
+	st := newJobStore(db, clock)
+	ctx := context.Background()
 	put := func(session string) *bulkJob {
-		j := &bulkJob{Session: session, Tenant: "contoso", list: &seats.List{}}
-		st.put(j)
+		j := &bulkJob{Session: session, Tenant: "contoso", list: &seats.List{}, dry: &seats.Report{}}
+		if err := st.put(ctx, j, []byte("adele.vance@contoso.com\n")); err != nil {
+			t.Fatal(err)
+		}
 		advance(time.Second) // a strict order of expiry
 		return j
 	}
 	first, second, third := put("a"), put("a"), put("a")
-	if _, err := st.get(first.ID, "a", "contoso"); licet.ErrorCode(err) != licet.ENotFound {
+	if _, err := st.get(ctx, first.ID, "a", "contoso"); licet.ErrorCode(err) != licet.ENotFound {
 		t.Errorf("the session's third list kept its first: %v", err)
 	}
 	for _, j := range []*bulkJob{second, third} {
-		if _, err := st.get(j.ID, "a", "contoso"); err != nil {
+		if _, err := st.get(ctx, j.ID, "a", "contoso"); err != nil {
 			t.Errorf("list %s: %v", j.ID, err)
 		}
 	}
@@ -41,7 +52,7 @@ func TestJobStoreBounds(t *testing.T) {
 		{"unknown id", "nosuchjob", "a", "contoso"},
 	}
 	for _, tt := range tests {
-		if _, err := st.get(tt.id, tt.session, tt.tenant); licet.ErrorCode(err) != licet.ENotFound {
+		if _, err := st.get(ctx, tt.id, tt.session, tt.tenant); licet.ErrorCode(err) != licet.ENotFound {
 			t.Errorf("%s: %v, want not_found", tt.name, err)
 		}
 	}
@@ -49,19 +60,25 @@ func TestJobStoreBounds(t *testing.T) {
 	for i := range maxJobs + 3 {
 		others = append(others, put(fmt.Sprintf("s%d", i)))
 	}
-	if n := len(st.jobs); n != maxJobs {
+	var n int
+	if err := db.Read(ctx, func(tx *store.Tx) error {
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM console_uploads`).Scan(&n)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != maxJobs {
 		t.Errorf("%d lists kept, want %d", n, maxJobs)
 	}
-	if _, err := st.get(others[len(others)-1].ID, others[len(others)-1].Session, "contoso"); err != nil {
+	if _, err := st.get(ctx, others[len(others)-1].ID, others[len(others)-1].Session, "contoso"); err != nil {
 		t.Errorf("the newest list was dropped: %v", err)
 	}
 	last := others[len(others)-1]
 	advance(jobTTL - time.Second)
-	if _, err := st.get(last.ID, last.Session, "contoso"); err != nil {
+	if _, err := st.get(ctx, last.ID, last.Session, "contoso"); err != nil {
 		t.Errorf("just before expiry: %v", err)
 	}
 	advance(jobTTL)
-	if _, err := st.get(last.ID, last.Session, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
+	if _, err := st.get(ctx, last.ID, last.Session, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
 		t.Errorf("after expiry: %v, want not_found", err)
 	}
 }

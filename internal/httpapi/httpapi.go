@@ -21,6 +21,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/store"
 )
@@ -51,6 +52,10 @@ type Server struct {
 	MAKRequests licet.MAKRequestService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
+	// Catalogs stores the catalog's versions; CatalogVersion returns the version this replica
+	// serves (nil when none).
+	Catalogs       *catalogstore.Store
+	CatalogVersion func() *licet.CatalogVersion
 	// SigningKey is the operator's public key, published for offline ticket verification.
 	SigningKey ed25519.PublicKey
 	Logger     *slog.Logger

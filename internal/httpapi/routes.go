@@ -30,6 +30,10 @@ func (s *Server) routes() []route {
 
 		{Method: "GET", Pattern: "/v1/audit", Handler: s.audit},
 		{Method: "GET", Pattern: "/v1/catalog", Handler: s.getCatalog},
+		{Method: "GET", Pattern: "/v1/catalog/versions", Handler: s.listCatalogVersions},
+		{Method: "POST", Pattern: "/v1/catalog/versions", MaxBody: catalogBody, Handler: s.applyCatalog},
+		{Method: "GET", Pattern: "/v1/catalog/versions/{version}", Handler: s.getCatalogVersion},
+		{Method: "GET", Pattern: "/v1/catalog/diff", Handler: s.diffCatalogs},
 
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.listSubscriptions()},
 		{Method: "POST", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.buySubscription()},

@@ -118,7 +118,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
 	if s.Catalog == nil || s.Catalog() == nil {
-		return licet.Errorf(licet.ENotFound, "no catalog is loaded: start the server with --catalog FILE or --demo")
+		return licet.Errorf(licet.ENotFound, "no catalog version is stored: apply one with licet catalog apply FILE")
 	}
 	return ok(w, s.Catalog().View())
 }
