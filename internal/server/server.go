@@ -45,7 +45,7 @@ type Config struct {
 	// CatalogPoll is how often the newest catalog version is looked for; catalogstore.DefaultPoll
 	// when 0.
 	CatalogPoll time.Duration
-	Migrate     bool   // apply missing migrations instead of refusing an old schema
+	Migrate     bool // apply missing migrations instead of refusing an old schema
 	TLSCert     string
 	TLSKey      string
 	Now         func() time.Time
@@ -195,8 +195,8 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
-		Catalog:    a.Catalog.Catalog,
-		Catalogs:   a.Catalogs, CatalogVersion: a.currentVersion,
+		Catalog:  a.Catalog.Catalog,
+		Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
 		Seats:      &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
 		Numbers:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
 		Credits:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
@@ -222,7 +222,7 @@ func (a *App) prepare(ctx context.Context) error {
 func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 	c := &console.Server{
 		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
-		Catalog:    a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
+		Catalog: a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
 		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, DB: a.DB,
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
