@@ -71,19 +71,29 @@ func inUse(ctx context.Context, tx *store.Tx, old, next *catalog.Catalog) ([]Use
 			uses = append(uses, Use{SKU: part, Subscriptions: h.subscriptions, Tenants: h.tenants, Users: h.users, Groups: h.groups, Disabled: disabled})
 			continue
 		}
-		for _, plan := range sortedKeys(h.disabled) {
-			if !sku.HasPlan(plan) {
-				uses = append(uses, Use{SKU: part, Plan: plan, Disabled: h.disabled[plan]})
+		plans := map[string]bool{} // the plans held through the SKU: disabled ones, and the old version's
+		for p := range h.disabled {
+			plans[p] = true
+		}
+		var was *catalog.SKU
+		if old != nil {
+			was, _ = old.SKU(part)
+		}
+		if was != nil {
+			for _, p := range was.Plans {
+				plans[p] = true
 			}
 		}
-		if old == nil || h.users+h.groups == 0 {
-			continue
-		}
-		if was, ok := old.SKU(part); ok {
-			for _, plan := range was.Plans {
-				if !sku.HasPlan(plan) && h.disabled[plan] == 0 {
-					uses = append(uses, Use{SKU: part, Plan: plan, Users: h.users, Groups: h.groups})
-				}
+		for _, plan := range sortedKeys(plans) {
+			if sku.HasPlan(plan) {
+				continue
+			}
+			u := Use{SKU: part, Plan: plan, Disabled: h.disabled[plan]}
+			if was != nil && was.HasPlan(plan) {
+				u.Users, u.Groups = h.users, h.groups
+			}
+			if u.Users+u.Groups+u.Disabled > 0 {
+				uses = append(uses, u)
 			}
 		}
 	}
