@@ -196,6 +196,7 @@ func objects(v any) map[string]string {
 				}
 				out[join(key)] = canonical(x)
 			}
+		case nil: // an empty section holds nothing
 		default:
 			if prefix != "" {
 				out[prefix] = canonical(t)
