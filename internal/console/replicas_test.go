@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/server/servertest"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -69,5 +70,30 @@ func TestBulkUploadAcrossReplicas(t *testing.T) {
 				t.Errorf("the applied report from A: %d rows, %v … %v", len(rep), rep[1], rep[len(rep)-1])
 			}
 		})
+	}
+}
+
+// TestCatalogPageShowsVersionAndHistory: the catalog page names the version served and lists
+// every version, newest first.
+func TestCatalogPageShowsVersionAndHistory(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	op := signIn(t, s, s.Token)
+	body := op.get(t, "/catalog")
+	if !strings.Contains(body, "Version <strong>1</strong>") || !strings.Contains(body, "by system from <code>m365-teams.yaml</code>") {
+		t.Errorf("the catalog page does not name version 1:\n%s", body)
+	}
+	next := strings.Replace(string(catalogs.M365Teams()), "amount: 2000, currency: USD", "amount: 2300, currency: USD", 1)
+	var applied struct {
+		Version int64 `json:"version"`
+	}
+	mustOK(t, s.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "repriced.yaml", Content: next}, &applied))
+	body = op.get(t, "/catalog")
+	if !strings.Contains(body, "Version <strong>2</strong>") || !strings.Contains(body, "<h2>History</h2>") {
+		t.Errorf("after applying version 2, the page does not name it:\n%s", body)
+	}
+	i, j := strings.Index(body, `<td class="num">2</td>`), strings.Index(body, `<td class="num">1</td>`)
+	if i < 0 || j < 0 || i > j || !strings.Contains(body, "<code>repriced.yaml</code>") {
+		t.Errorf("the history does not list version 2 then version 1")
 	}
 }
