@@ -82,3 +82,58 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 		t.Errorf("after expiry: %v, want not_found", err)
 	}
 }
+
+// TestJobStoreStepLease: one request at a time holds the apply of a list's chunk; a second claim
+// of the same position fails until the first finishes (which moves the position) or its lease
+// lapses (a replica that died mid-chunk). On both databases.
+func TestJobStoreStepLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+		st := newJobStore(db, func() time.Time { return now })
+		ctx := context.Background()
+		content := []byte("a@contoso.com\nb@contoso.com\n")
+		list, err := seats.ParseList(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := &bulkJob{Session: "s", Tenant: "contoso", list: list, dry: seats.NewReport(list, true)}
+		if err := st.put(ctx, j, content); err != nil {
+			t.Fatal(err)
+		}
+		claim := func(from int) bool {
+			t.Helper()
+			ok, err := st.claim(ctx, j.ID, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if claim(0) {
+			t.Fatal("claimed a chunk before the apply started")
+		}
+		if err := st.startApply(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if !claim(0) || claim(0) {
+			t.Fatal("want the first claim of position 0 to win and the second to lose")
+		}
+		now = now.Add(stepLease)
+		if !claim(0) {
+			t.Fatal("a lapsed lease was not taken over")
+		}
+		got, err := st.get(ctx, j.ID, "s", "contoso")
+		if err != nil || !got.busy || got.applied == nil {
+			t.Fatalf("while a chunk is applied: %+v, %v", got, err)
+		}
+		got.next = 2
+		if err := st.finishStep(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if claim(0) {
+			t.Error("position 0 claimed again after the chunk was recorded")
+		}
+		if got, _ = st.get(ctx, j.ID, "s", "contoso"); got.busy || got.next != 2 {
+			t.Errorf("after the step: busy %v, next %d; want free at 2", got.busy, got.next)
+		}
+	})
+}

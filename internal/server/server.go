@@ -250,6 +250,9 @@ func (a *App) loadCatalog(ctx context.Context) error {
 		name, content = a.cfg.CatalogFile, data
 	}
 	first, err := a.Catalogs.EnsureInitial(ctx, filepath.Base(name), content)
+	if licet.ErrorCode(err) == licet.CodeCatalogInUse && a.cfg.CatalogFile == "" {
+		return licet.Errorf(licet.CodeCatalogInUse, "this database has no catalog version yet, and the default catalog %s lacks what it holds: start licet serve once with --catalog FILE, the catalog this database was used with\n%s", name, licet.ErrorMessage(err))
+	}
 	if err != nil {
 		return fmt.Errorf("catalog %s: %w", name, err)
 	}
