@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
+	"github.com/licet/licet/internal/catalogstore/catalogtest"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
@@ -29,15 +29,10 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// edit returns the default catalog with old replaced by new once; the test fails when old is not
-// there exactly once.
-func edit(t *testing.T, old, new string) []byte {
+// edit returns the default catalog with the changes.
+func edit(t *testing.T, changes ...catalogtest.Change) []byte {
 	t.Helper()
-	c := catalogs.M365Teams()
-	if n := bytes.Count(c, []byte(old)); n != 1 {
-		t.Fatalf("the default catalog holds %q %d times, want once", old, n)
-	}
-	return bytes.Replace(c, []byte(old), []byte(new), 1)
+	return catalogtest.Edit(t, catalogs.M365Teams(), changes...)
 }
 
 func upload(name string, content []byte) licet.CatalogUpload {
@@ -56,7 +51,7 @@ func TestApplyAndHistory(t *testing.T) {
 
 		first, err := st.EnsureInitial(ctx, "m365-teams.yaml", catalogs.M365Teams())
 		must(t, err)
-		again, err := st.EnsureInitial(ctx, "other.yaml", edit(t, "amount: 2000, currency: USD", "amount: 1, currency: USD"))
+		again, err := st.EnsureInitial(ctx, "other.yaml", edit(t, catalogtest.SetPrice("ENTERPRISEPACK", 1)))
 		must(t, err)
 		if !first || again {
 			t.Fatalf("EnsureInitial stored %v then %v, want true then false", first, again)
@@ -67,7 +62,7 @@ func TestApplyAndHistory(t *testing.T) {
 			t.Errorf("the same content again: version %d applied %v, want 1 not applied", v.Version, applied)
 		}
 		clock = clock.Add(time.Hour)
-		v2 := edit(t, "amount: 2000, currency: USD", "amount: 2300, currency: USD")
+		v2 := edit(t, catalogtest.SetPrice("ENTERPRISEPACK", 2300))
 		v, applied, err = st.ApplyCatalog(ctx, upload("v2.yaml", v2))
 		must(t, err)
 		if !applied || v.Version != 2 || v.Hash != catalogstore.Hash(v2) || v.CreatedBy != operator.String() || !v.CreatedAt.Equal(clock) {
@@ -108,7 +103,7 @@ func TestApplyRefusesBadInput(t *testing.T) {
 			t.Errorf("a tenant admin: %v, want forbidden", err)
 		}
 		op := licet.WithActor(ctx, operator)
-		_, _, err := st.ApplyCatalog(op, upload("bad.yaml", edit(t, "  - part: ENTERPRISEPACK\n", "  - part: enterprisepack\n")))
+		_, _, err := st.ApplyCatalog(op, upload("bad.yaml", edit(t, catalogtest.AddPlan("ENTERPRISEPACK", "NOSUCHPLAN"))))
 		if licet.ErrorCode(err) != licet.EInvalid || !strings.Contains(err.Error(), "bad.yaml:") {
 			t.Errorf("an invalid catalog: %v, want invalid with file:line", err)
 		}
@@ -169,13 +164,13 @@ func TestApplyRefusesRemovingWhatIsHeld(t *testing.T) {
 			content []byte
 			want    []string // every line of the refusal, in order; none: accepted
 		}{
-			{"without ENTERPRISEPACK", regexp.MustCompile(`\bENTERPRISEPACK\b`).ReplaceAll(catalogs.M365Teams(), []byte("ENTERPRISEPACKV2")),
+			{"without ENTERPRISEPACK", edit(t, catalogtest.RenameSKU("ENTERPRISEPACK", "ENTERPRISEPACKV2")),
 				[]string{"SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to 3 user(s), assigned to 1 group(s)"}},
-			{"a plan removed from an assigned SKU", edit(t, "plans: [MCOSTANDARD, EXCHANGE_S_ENTERPRISE]", "plans: [MCOSTANDARD]"),
+			{"a plan removed from an assigned SKU", edit(t, catalogtest.RemovePlan("ENTERPRISEPACK", "EXCHANGE_S_ENTERPRISE")),
 				[]string{"service plan EXCHANGE_S_ENTERPRISE of SKU ENTERPRISEPACK: assigned to 3 user(s), assigned to 1 group(s)"}},
-			{"a disabled plan removed", edit(t, "plans: [MCOSTANDARD, EXCHANGE_S_STANDARD]", "plans: [MCOSTANDARD]"),
+			{"a disabled plan removed", edit(t, catalogtest.RemovePlan("STANDARDPACK", "EXCHANGE_S_STANDARD")),
 				[]string{"service plan EXCHANGE_S_STANDARD of SKU STANDARDPACK: assigned to 1 user(s), disabled in 1 license(s)"}},
-			{"an SKU nobody holds", edit(t, "plans: [MCOSTANDARD, EXCHANGE_S_ENTERPRISE]\n", "plans: [MCOSTANDARD, EXCHANGE_S_ENTERPRISE]\n  - part: NEWSKU\n    name: New\n    kind: base\n    plans: [MCOSTANDARD]\n"), nil},
+			{"an SKU nobody holds", edit(t, catalogtest.AddSKU("NEWSKU", "New", "MCOSTANDARD")), nil},
 		}
 		for _, tt := range tests {
 			before, err := st.NewestNumber(ctx)
@@ -232,7 +227,7 @@ func TestProviderServesNewestLoadable(t *testing.T) {
 		if p.Current().Version.Version != 1 {
 			t.Errorf("a version that does not load: serving %d, want 1 still", p.Current().Version.Version)
 		}
-		_, _, err = st.ApplyCatalog(ctx, upload("v3.yaml", edit(t, "amount: 2000, currency: USD", "amount: 2100, currency: USD")))
+		_, _, err = st.ApplyCatalog(ctx, upload("v3.yaml", edit(t, catalogtest.SetPrice("ENTERPRISEPACK", 2100))))
 		must(t, err)
 		must(t, p.Refresh(ctx))
 		if p.Current().Version.Version != 3 {
@@ -252,7 +247,7 @@ func TestProviderRunPollsOnTicks(t *testing.T) {
 	must(t, err)
 	p := &catalogstore.Provider{Store: st}
 	must(t, p.Refresh(ctx))
-	_, _, err = st.ApplyCatalog(ctx, upload("v2.yaml", edit(t, "amount: 2000, currency: USD", "amount: 2100, currency: USD")))
+	_, _, err = st.ApplyCatalog(ctx, upload("v2.yaml", edit(t, catalogtest.SetPrice("ENTERPRISEPACK", 2100))))
 	must(t, err)
 	if p.Current().Version.Version != 1 {
 		t.Fatal("the provider refreshed without a tick")

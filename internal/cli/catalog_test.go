@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/licet/licet/catalogs"
+	"github.com/licet/licet/internal/catalogstore/catalogtest"
 )
 
 // TestCatalogVersionsCLI runs the catalog's life as an operator would: a new database served
@@ -20,13 +21,9 @@ func TestCatalogVersionsCLI(t *testing.T) {
 	db := filepath.Join(dir, "new.db")
 	repriced := filepath.Join(dir, "repriced.yaml")
 	noE3 := filepath.Join(dir, "no-e3.yaml")
-	old := "monthly_price: {amount: 2000, currency: USD} # example\n    plans: [MCOSTANDARD, EXCHANGE_S_ENTERPRISE]"
-	c := string(catalogs.M365Teams())
-	if strings.Count(c, old) != 1 {
-		t.Fatal("the default catalog no longer prices ENTERPRISEPACK as this test expects")
-	}
-	mustWrite(t, repriced, strings.Replace(c, old, strings.Replace(old, "2000", "2300", 1), 1))
-	mustWrite(t, noE3, regexp.MustCompile(`\bENTERPRISEPACK\b`).ReplaceAllString(strings.Replace(c, old, strings.Replace(old, "2000", "2300", 1), 1), "ENTERPRISEPACKV2"))
+	price := catalogtest.SetPrice("ENTERPRISEPACK", 2300)
+	mustWrite(t, repriced, catalogtest.Edit(t, catalogs.M365Teams(), price))
+	mustWrite(t, noE3, catalogtest.Edit(t, catalogs.M365Teams(), price, catalogtest.RenameSKU("ENTERPRISEPACK", "ENTERPRISEPACKV2")))
 	run := func(t *testing.T, url string, want int, args ...string) (string, string) {
 		t.Helper()
 		code, stdout, stderr := Run(t, map[string]string{"LICET_SERVER": url, "LICET_TOKEN_FILE": db + ".token"}, args...)
@@ -88,9 +85,9 @@ func TestCatalogVersionsCLI(t *testing.T) {
 	})
 }
 
-func mustWrite(t *testing.T, path, content string) {
+func mustWrite(t *testing.T, path string, content []byte) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	if err := os.WriteFile(path, content, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
+	"github.com/licet/licet/internal/catalogstore/catalogtest"
 	"github.com/licet/licet/internal/server/servertest"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -83,7 +84,7 @@ func TestCatalogPageShowsVersionAndHistory(t *testing.T) {
 	if !strings.Contains(body, "Version <strong>1</strong>") || !strings.Contains(body, "by system from <code>m365-teams.yaml</code>") {
 		t.Errorf("the catalog page does not name version 1:\n%s", body)
 	}
-	next := strings.Replace(string(catalogs.M365Teams()), "amount: 2000, currency: USD", "amount: 2300, currency: USD", 1)
+	next := string(catalogtest.Edit(t, catalogs.M365Teams(), catalogtest.SetPrice("ENTERPRISEPACK", 2300)))
 	var applied struct {
 		Version int64 `json:"version"`
 	}

@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
+	"github.com/licet/licet/internal/catalogstore/catalogtest"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/server"
 	"github.com/licet/licet/internal/server/servertest"
@@ -24,17 +23,12 @@ import (
 
 // repriced is the default catalog with ENTERPRISEPACK at 23.00 USD instead of 20.00.
 func repriced(t *testing.T) []byte {
-	t.Helper()
-	old := []byte("monthly_price: {amount: 2000, currency: USD} # example\n    plans: [MCOSTANDARD, EXCHANGE_S_ENTERPRISE]")
-	if bytes.Count(catalogs.M365Teams(), old) != 1 {
-		t.Fatal("the default catalog no longer prices ENTERPRISEPACK as this test expects")
-	}
-	return bytes.Replace(catalogs.M365Teams(), old, []byte("monthly_price: {amount: 2300, currency: USD} # example\n    plans: [MCOSTANDARD, EXCHANGE_S_ENTERPRISE]"), 1)
+	return catalogtest.Edit(t, catalogs.M365Teams(), catalogtest.SetPrice("ENTERPRISEPACK", 2300))
 }
 
 // withoutE3 is the default catalog with ENTERPRISEPACK renamed, so that the SKU is gone.
-func withoutE3() []byte {
-	return regexp.MustCompile(`\bENTERPRISEPACK\b`).ReplaceAll(catalogs.M365Teams(), []byte("ENTERPRISEPACKV2"))
+func withoutE3(t *testing.T) []byte {
+	return catalogtest.Edit(t, catalogs.M365Teams(), catalogtest.RenameSKU("ENTERPRISEPACK", "ENTERPRISEPACKV2"))
 }
 
 func served(t *testing.T, s *servertest.Server) httpapi.CatalogVersionBody {
@@ -121,7 +115,7 @@ func TestCatalogVersionsAcrossReplicas(t *testing.T) {
 			if users == 0 {
 				t.Fatal("the demo assigns no ENTERPRISEPACK")
 			}
-			err = b.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "no-e3.yaml", Content: string(withoutE3())}, &applied)
+			err = b.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "no-e3.yaml", Content: string(withoutE3(t))}, &applied)
 			if licet.ErrorCode(err) != licet.CodeCatalogInUse || !strings.Contains(err.Error(), fmt.Sprintf("SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to %d user(s)", users)) {
 				t.Errorf("a version without ENTERPRISEPACK: %v, want CatalogInUse naming %d users", err, users)
 			}
