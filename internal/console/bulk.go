@@ -229,17 +229,13 @@ func (st *jobStore) claim(ctx context.Context, id string, from int) (bool, error
 // finishStep records a chunk's outcome and releases the lease: the apply report with the chunk's
 // results and the new position, or why the apply stopped.
 func (st *jobStore) finishStep(ctx context.Context, j *bulkJob) error {
-	var rep []byte
-	if j.applied != nil {
-		var err error
-		if rep, err = json.Marshal(j.applied); err != nil {
-			return err
-		}
+	rep, err := json.Marshal(j.applied)
+	if err != nil {
+		return err
 	}
 	return st.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE console_uploads SET applied_json = COALESCE(?, applied_json), next_entry = ?, stopped = ?, busy_until = 0,
-			size = ? WHERE id = ?`,
-			nullable(rep), j.next, j.stopped, j.base+int64(len(rep)), j.ID)
+		_, err := tx.Exec(ctx, `UPDATE console_uploads SET applied_json = ?, next_entry = ?, stopped = ?, busy_until = 0, size = ? WHERE id = ?`,
+			string(rep), j.next, j.stopped, j.base+int64(len(rep)), j.ID)
 		return err
 	})
 }
@@ -251,11 +247,4 @@ func (st *jobStore) release(ctx context.Context, id string) error {
 		_, err := tx.Exec(ctx, `UPDATE console_uploads SET busy_until = 0 WHERE id = ?`, id)
 		return err
 	})
-}
-
-func nullable(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
 }

@@ -325,7 +325,6 @@ func (j *bulkJob) step(c *reqCtx, from int) (bool, error) {
 			return false, errors.Join(err, c.s.bulk.release(context.WithoutCancel(c.ctx()), j.ID))
 		}
 		j.stopped = fmt.Sprintf("stopped after %d of %d users: %s", j.next, total, licet.ErrorMessage(err))
-		j.applied = nil // unchanged
 		return false, c.s.bulk.finishStep(context.WithoutCancel(c.ctx()), j)
 	}
 	j.applied.Add(entries, res)

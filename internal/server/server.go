@@ -275,7 +275,7 @@ func (a *App) loadCatalog(ctx context.Context) error {
 	if cur == nil {
 		return licet.Errorf(licet.EUnavailable, "the newest catalog version does not load with this licet (see the log): upgrade licet, or apply a catalog it reads with licet catalog apply")
 	}
-	a.cfg.Logger.Info("serving catalog", "version", cur.Version.Version, "name", cur.Version.Name, "hash", cur.Version.Hash[:12])
+	a.cfg.Logger.Info("serving catalog", "version", cur.Version.Version, "name", cur.Version.Name, "hash", cur.Version.Hash)
 	interval := a.cfg.CatalogPoll
 	if interval <= 0 {
 		interval = catalogstore.DefaultPoll
