@@ -11,6 +11,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
+	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/catalogstore/catalogtest"
@@ -215,5 +216,46 @@ func mustWrite(t *testing.T, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCatalogRoutesRefuse: a tenant admin reads the versions but may not apply one; bad version
+// numbers and a diff without its versions are invalid; an unknown version is not found.
+func TestCatalogRoutesRefuse(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := client.New(s.URL, tok.Secret)
+	var hist struct{ Versions []licet.CatalogVersion }
+	if err := admin.Do(ctx, "GET", "/v1/catalog/versions", nil, &hist); err != nil || len(hist.Versions) != 1 {
+		t.Errorf("a tenant admin reading the history: %v, %d versions", err, len(hist.Versions))
+	}
+	tests := []struct {
+		name         string
+		c            *client.Client
+		method, path string
+		body         any
+		want         string
+	}{
+		{"tenant admin applies", admin, "POST", "/v1/catalog/versions", licet.CatalogUpload{Content: string(repriced(t))}, licet.EForbidden},
+		{"not a catalog", s.Operator, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "x.yaml", Content: "name: ["}, licet.EInvalid},
+		{"empty body", s.Operator, "POST", "/v1/catalog/versions", nil, licet.EInvalid},
+		{"version zero", s.Operator, "GET", "/v1/catalog/versions/0", nil, licet.EInvalid},
+		{"version word", s.Operator, "GET", "/v1/catalog/versions/latest", nil, licet.EInvalid},
+		{"unknown version", s.Operator, "GET", "/v1/catalog/versions/9", nil, licet.ENotFound},
+		{"diff without to", s.Operator, "GET", "/v1/catalog/diff?from=1", nil, licet.EInvalid},
+		{"diff to an unknown version", s.Operator, "GET", "/v1/catalog/diff?from=1&to=9", nil, licet.ENotFound},
+	}
+	for _, tt := range tests {
+		err := tt.c.Do(ctx, tt.method, tt.path, tt.body, &struct{}{})
+		if licet.ErrorCode(err) != tt.want {
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
+		}
+	}
+	if err := admin.Do(ctx, "GET", "/v1/catalog/versions", nil, &hist); err != nil || len(hist.Versions) != 1 {
+		t.Errorf("after the refusals: %v, %d versions, want 1", err, len(hist.Versions))
 	}
 }
