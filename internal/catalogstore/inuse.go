@@ -53,7 +53,8 @@ type holding struct {
 
 // inUse lists what next removes while it is held. old is the version in force (nil when there is
 // none or it cannot be read): a plan that an SKU of old has and the same SKU of next lacks is in
-// use when the SKU is assigned.
+// use when the SKU is bought or assigned; a plan disabled in a license is in use when next's SKU
+// lacks it.
 func inUse(ctx context.Context, tx *store.Tx, old, next *catalog.Catalog) ([]Use, error) {
 	held, err := holdings(ctx, tx)
 	if err != nil {
@@ -90,9 +91,9 @@ func inUse(ctx context.Context, tx *store.Tx, old, next *catalog.Catalog) ([]Use
 			}
 			u := Use{SKU: part, Plan: plan, Disabled: h.disabled[plan]}
 			if was != nil && was.HasPlan(plan) {
-				u.Users, u.Groups = h.users, h.groups
+				u.Subscriptions, u.Tenants, u.Users, u.Groups = h.subscriptions, h.tenants, h.users, h.groups
 			}
-			if u.Users+u.Groups+u.Disabled > 0 {
+			if u.Subscriptions+u.Users+u.Groups+u.Disabled > 0 {
 				uses = append(uses, u)
 			}
 		}
@@ -164,7 +165,7 @@ func refusal(uses []Use) error {
 	}
 	return licet.Errorf(licet.CodeCatalogInUse,
 		"this catalog version removes %d SKU(s) or service plan(s) still in use; nothing was changed:\n%s\n"+
-			"Keep them in the catalog (an SKU that was ever bought stays in it); to drop a plan or an assigned SKU, first remove it from the users and groups that hold it (licet assign --remove).",
+			"Keep them in the catalog: an SKU that was ever bought stays in it with its plans (subscriptions are never deleted); to drop a plan from licenses, first remove the SKU from the users and groups that hold it (licet assign --remove).",
 		len(uses), strings.Join(lines, "\n")).With("inUse", uses)
 }
 

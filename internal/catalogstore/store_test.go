@@ -119,7 +119,7 @@ func TestApplyRefusesBadInput(t *testing.T) {
 
 // TestApplyRefusesRemovingWhatIsHeld: a version is refused, naming each and how many hold it,
 // when it drops an SKU bought or assigned (to users or a group), a plan disabled in a license, or
-// a plan of an assigned SKU; nothing is stored. Removing what nobody holds is allowed.
+// a plan of a bought or assigned SKU; nothing is stored. Adding an SKU is allowed.
 func TestApplyRefusesRemovingWhatIsHeld(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := licet.WithActor(context.Background(), licet.System)
@@ -167,9 +167,9 @@ func TestApplyRefusesRemovingWhatIsHeld(t *testing.T) {
 			{"without ENTERPRISEPACK", edit(t, catalogtest.RenameSKU("ENTERPRISEPACK", "ENTERPRISEPACKV2")),
 				[]string{"SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to 3 user(s), assigned to 1 group(s)"}},
 			{"a plan removed from an assigned SKU", edit(t, catalogtest.RemovePlan("ENTERPRISEPACK", "EXCHANGE_S_ENTERPRISE")),
-				[]string{"service plan EXCHANGE_S_ENTERPRISE of SKU ENTERPRISEPACK: assigned to 3 user(s), assigned to 1 group(s)"}},
+				[]string{"service plan EXCHANGE_S_ENTERPRISE of SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to 3 user(s), assigned to 1 group(s)"}},
 			{"a disabled plan removed", edit(t, catalogtest.RemovePlan("STANDARDPACK", "EXCHANGE_S_STANDARD")),
-				[]string{"service plan EXCHANGE_S_STANDARD of SKU STANDARDPACK: assigned to 1 user(s), disabled in 1 license(s)"}},
+				[]string{"service plan EXCHANGE_S_STANDARD of SKU STANDARDPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to 1 user(s), disabled in 1 license(s)"}},
 			{"an SKU nobody holds", edit(t, catalogtest.AddSKU("NEWSKU", "New", "MCOSTANDARD")), nil},
 		}
 		for _, tt := range tests {
