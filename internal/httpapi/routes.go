@@ -34,6 +34,7 @@ func (s *Server) routes() []route {
 		{Method: "POST", Pattern: "/v1/catalog/versions", MaxBody: catalogBody, Handler: s.applyCatalog},
 		{Method: "GET", Pattern: "/v1/catalog/versions/{version}", Handler: s.getCatalogVersion},
 		{Method: "GET", Pattern: "/v1/catalog/diff", Handler: s.diffCatalogs},
+		{Method: "GET", Pattern: "/v1/catalog/source", Handler: s.getCatalogSource},
 
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.listSubscriptions()},
 		{Method: "POST", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.buySubscription()},

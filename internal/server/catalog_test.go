@@ -143,10 +143,10 @@ func TestCatalogSurvivesRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { app.Stop(); app.DB.Close() })
+		t.Cleanup(func() { app.Stop(); app.Close() })
 		return app
 	}
-	stop := func(app *server.App) { app.Stop(); app.DB.Close() }
+	stop := func(app *server.App) { app.Stop(); app.Close() }
 	app := open(cfg)
 	op := licet.WithActor(ctx, licet.Actor{Role: licet.RoleOperator})
 	if _, _, err := app.Catalogs.ApplyCatalog(op, licet.CatalogUpload{FileName: "v2.yaml", Content: string(repriced(t))}); err != nil {
@@ -192,7 +192,7 @@ func TestDemoOnlyOnEmptyOrDemoDatabase(t *testing.T) {
 			t.Fatalf("--demo on a new or demo-only database: %v", err)
 		}
 		app.Stop()
-		app.DB.Close()
+		app.Close()
 	}
 	plain := cfg
 	plain.Demo = false
@@ -205,7 +205,7 @@ func TestDemoOnlyOnEmptyOrDemoDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	app.Stop()
-	app.DB.Close()
+	app.Close()
 	_, err = server.Open(ctx, cfg)
 	if licet.ErrorCode(err) != licet.EInvalid || !strings.Contains(err.Error(), "holds other tenants (fabrikam)") || !strings.Contains(err.Error(), "start without --demo") {
 		t.Fatalf("--demo on a database with fabrikam: %v", err)
