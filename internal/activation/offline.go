@@ -148,7 +148,7 @@ func (s *Service) confirm(ctx context.Context, method string, now time.Time, key
 		return 0, err
 	}
 	for _, c := range cs {
-		c.cid = keys.SignConfirmation(s.signer, c.iid, now, c.serial).String()
+		c.cid = keys.SignConfirmation(s.signer, 1, c.iid, now, c.serial).String()
 	}
 	return remaining, nil
 }

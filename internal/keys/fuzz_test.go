@@ -90,13 +90,13 @@ func FuzzParseInstallationID(f *testing.F) {
 func FuzzParseConfirmationID(f *testing.F) {
 	_, priv := testSigner(1)
 	for i, id := range testIIDs(3) {
-		s := SignConfirmation(priv, id, testIssued, uint32(i)).String()
+		s := SignConfirmation(priv, 1, id, testIssued, uint32(i)).String()
 		f.Add(s)
 		f.Add(strings.ReplaceAll(s, "-", " "))
 		f.Add(s[:100])
 	}
 	f.Add("")
-	f.Add(groupedWithChecks(cidFormat, strings.Repeat("9", 170)))
+	f.Add(groupedWithChecks(cidFormat, strings.Repeat("9", 175)))
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseConfirmationID(s)
 		if err != nil {
