@@ -93,6 +93,8 @@ type Status struct {
 	Machine         string         `json:"machine"`
 	Server          string         `json:"server,omitempty"`
 	OperatorKey     string         `json:"operator_key,omitempty"`
+	// OperatorKeys are the operator keys the agent trusts, from the pinned key and the key set.
+	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
 	InstalledAt     time.Time      `json:"installed_at,omitzero"`
 	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
 	TicketError     string         `json:"ticket_error,omitempty"` // why a ticket was rejected
@@ -166,7 +168,15 @@ func (a *Agent) Activate(ctx context.Context, c *client.Client, pin ed25519.Publ
 	if s.KeyType == string(keys.KMSClient) {
 		return nil, licet.Errorf(licet.CodeKeyTypeNotActivatable, "the installed key is a kms-client key (GVLK): it activates against a KMS host on your network, not online; install a MAK or retail key to activate online")
 	}
-	pub, err := a.pinned(ctx, &s, c, pin)
+	if _, err := a.pinned(ctx, &s, c, pin); err != nil {
+		return nil, err
+	}
+	if pk, err := c.PublishedKeys(ctx); err == nil {
+		if err := learnKeySet(&s, pk.KeySet); err != nil {
+			return nil, licet.Errorf(licet.EInvalid, "the server's %v; if the operator really changed its key without rotation, uninstall the key and start again with the new --pubkey", err)
+		}
+	}
+	keys, err := trust(s)
 	if err != nil {
 		return nil, err
 	}
@@ -176,12 +186,12 @@ func (a *Agent) Activate(ctx context.Context, c *client.Client, pin ed25519.Publ
 		return nil, err
 	}
 	now := a.now()
-	t, err := ticket.Check(pub, act.Ticket, m.ID, now)
+	t, err := ticket.CheckWith(keys, act.Ticket, m.ID, now)
 	if err == nil {
 		err = a.matches(s, t)
 	}
 	if err != nil {
-		return nil, licet.Errorf(licet.EInvalid, "the server's ticket was rejected: %v; if the operator changed its signing key, activate again with --pubkey (from `licet pubkey`)", err)
+		return nil, licet.Errorf(licet.EInvalid, "the server's ticket was rejected: %v", err)
 	}
 	s.Server, s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = c.BaseURL, act.Ticket, now, nil
 	s.Offline = nil
@@ -231,6 +241,9 @@ func (a *Agent) Status() (*Status, error) {
 	m := a.machine()
 	st := &Status{At: now, Product: s.Product, KeyType: s.KeyType, Group: s.KeyGroup, Machine: m.ID, Server: s.Server, OperatorKey: s.OperatorKey, InstalledAt: s.InstalledAt}
 	st.KMS = kmsStatus(s)
+	if keys, err := trust(s); err == nil {
+		st.OperatorKeys = keys.Keys
+	}
 	if s.Key == "" {
 		return st.set(Unlicensed, nil, "no product key is installed"), nil
 	}
@@ -271,11 +284,11 @@ func (a *Agent) verify(s State, m licet.Machine, now time.Time) (ticket.Ticket, 
 	if s.Offline != nil {
 		return a.verifyOffline(s, m)
 	}
-	pub, err := client.ParsePublicKey(s.OperatorKey)
+	keys, err := trust(s)
 	if err != nil {
-		return ticket.Ticket{}, errors.New("no valid operator key is pinned")
+		return ticket.Ticket{}, err
 	}
-	t, err := ticket.Check(pub, s.Ticket, m.ID, now)
+	t, err := ticket.CheckWith(keys, s.Ticket, m.ID, now)
 	if err != nil {
 		return t, err
 	}

@@ -112,7 +112,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the API token")
 	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables")
 	root.AddCommand(
-		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.versionCommand(),
+		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.signingKeyCommand(), a.versionCommand(),
 		a.tenantCommand(), a.tokenCommand(), a.auditCommand(), a.catalogCommand(),
 		a.adviseCommand(),
 		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
