@@ -90,16 +90,16 @@ type Status struct {
 	// Reason says why the machine is in grace or notification.
 	Reason string `json:"reason,omitempty"`
 
-	Machine         string         `json:"machine"`
-	Server          string         `json:"server,omitempty"`
-	OperatorKey     string         `json:"operator_key,omitempty"`
+	Machine     string `json:"machine"`
+	Server      string `json:"server,omitempty"`
+	OperatorKey string `json:"operator_key,omitempty"`
 	// OperatorKeys are the operator keys the agent trusts, from the pinned key and the key set.
-	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
-	InstalledAt     time.Time      `json:"installed_at,omitzero"`
-	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
-	TicketError     string         `json:"ticket_error,omitempty"` // why a ticket was rejected
-	HardwareChanged []string       `json:"hardware_changed,omitempty"`
-	KMS             *KMSStatus     `json:"kms,omitempty"` // for a kms-client key: the host and its answer
+	OperatorKeys    []ticket.OperatorKey `json:"operatorKeys,omitempty"`
+	InstalledAt     time.Time            `json:"installed_at,omitzero"`
+	Ticket          *ticket.Ticket       `json:"ticket,omitempty"`       // the verified ticket
+	TicketError     string               `json:"ticket_error,omitempty"` // why a ticket was rejected
+	HardwareChanged []string             `json:"hardware_changed,omitempty"`
+	KMS             *KMSStatus           `json:"kms,omitempty"` // for a kms-client key: the host and its answer
 }
 
 // InstallKey installs a product key for a product, replacing the key installed before (and its
