@@ -100,6 +100,9 @@ type ServeOptions struct {
 	DNS      *DNSPublishing // nil: no DNS publishing
 	OnListen func(net.Addr) // called once the host accepts connections
 	Stdout   io.Writer
+	// Central, when set, is the central service the host renews its certificate against
+	// (MaintainCertificate, checked every minute, acting when due).
+	Central Central
 }
 
 // Serve listens and answers until ctx ends. It publishes the SRV records on start and every
@@ -124,6 +127,12 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		fmt.Fprintf(o.Stdout, "licet kms: host %s listening on http://%s (%s)\n", h.id, ln.Addr(), state)
 	}
+	if cert, ok := h.Certificate(); ok && h.CertificateExpired() {
+		log.Error("KMS host certificate expired: the host refuses every client", "expired", cert.ExpiresAt, "way_out", "licet kms activate --key KMS-HOST-KEY")
+		if o.Stdout != nil {
+			fmt.Fprintf(o.Stdout, "licet kms: the host certificate EXPIRED on %s: clients are refused until you re-activate (licet kms activate --key KMS-HOST-KEY)\n", cert.ExpiresAt.Format(time.DateOnly))
+		}
+	}
 	if o.OnListen != nil {
 		o.OnListen(ln.Addr())
 	}
@@ -132,7 +141,7 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	if o.DNS != nil {
 		go o.DNS.Run(bg, log)
 	}
-	go h.reloadLoop(bg)
+	go h.reloadLoop(bg, o.Central)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -145,10 +154,15 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	return srv.Shutdown(shutdown)
 }
 
-func (h *Host) reloadLoop(ctx context.Context) {
+// reloadLoop re-reads the certificate every minute and, with a central service, renews it when
+// due (MaintainCertificate logs its own failures).
+func (h *Host) reloadLoop(ctx context.Context, central Central) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
+		if central != nil {
+			_, _ = h.MaintainCertificate(ctx, central)
+		}
 		select {
 		case <-ctx.Done():
 			return
