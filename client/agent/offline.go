@@ -131,7 +131,7 @@ func confirmationKey(s State, c keys.ConfirmationID) (ed25519.PublicKey, error) 
 	}
 	pub, err := trusted.Lookup(uint32(c.SigningKey))
 	if errors.Is(err, ticket.ErrUnknownKey) {
-		return nil, licet.Errorf(licet.CodeForeignConfirmation, "this confirmation ID was signed by operator key %d, which this machine does not know yet: give it the operator's key set (`licet client learn-keys FILE`, FILE holding the keySet of the service's /v1/signing-key) and confirm again", c.SigningKey)
+		return nil, licet.Errorf(licet.CodeForeignConfirmation, "this confirmation ID was signed by operator key %d, which this machine does not know yet: give it the operator's key set (`licet client refresh-keys`, or on an air-gapped machine `licet client refresh-keys --key-set-file FILE` with the answer of the service's GET /v1/signing-key) and confirm again", c.SigningKey)
 	}
 	if err != nil {
 		return nil, licet.Errorf(licet.CodeSigningKeyRetired, "this confirmation ID was %v", err)

@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
+	"github.com/licet/licet/client/agent"
 )
 
 func (a *app) signingKeyCommand() *cobra.Command {
@@ -112,4 +117,60 @@ func (a *app) signingKeyRetireCommand() *cobra.Command {
 		})
 	}
 	return cmd
+}
+
+func (a *app) clientRefreshKeysCommand(f *clientFlags) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "refresh-keys [--server URL | --key-set-file FILE]",
+		Short: "Learn the operator's current signing keys and retirements (after a rotation)",
+		Long: "Asks the server (GET /v1/signing-key) for the operator's key set and keeps it when it chains to the\n" +
+			"key pinned on this machine. An air-gapped machine reads it from a file instead: the JSON that\n" +
+			"GET /v1/signing-key answers (or its keySet value), carried from a connected machine.",
+		Args: cobra.NoArgs,
+	}
+	cmd.Flags().StringVar(&file, "key-set-file", "", "read the key set from this file instead of asking the server")
+	cmd.RunE = f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
+		var st *agent.Status
+		var err error
+		if file != "" {
+			var set string
+			if set, err = readKeySetFile(file); err != nil {
+				return err
+			}
+			st, err = ag.LearnKeySet(set)
+		} else {
+			st, err = ag.RefreshKeys(cmd.Context(), client.New(a.server, ""))
+		}
+		if err != nil {
+			return err
+		}
+		return a.output(st, func() error {
+			for _, k := range st.OperatorKeys {
+				fmt.Fprintf(a.stdout, "operator key %d: %s\n", k.ID, k.State)
+			}
+			return a.statusText(st, false)
+		})
+	})
+	return cmd
+}
+
+// readKeySetFile reads a key set: the JSON of GET /v1/signing-key, or the signed key set alone.
+func readKeySetFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", licet.Errorf(licet.EInvalid, "cannot read the key set file: %v", err)
+	}
+	if len(data) > 1<<20 {
+		return "", licet.Errorf(licet.EInvalid, "the key set file is larger than 1 MiB")
+	}
+	text := strings.TrimSpace(string(data))
+	if strings.HasPrefix(text, "{") {
+		var pk client.PublishedKeys
+		if err := json.Unmarshal([]byte(text), &pk); err != nil || pk.KeySet == "" {
+			return "", licet.Errorf(licet.EInvalid, "the key set file is JSON without a keySet: save the answer of GET /v1/signing-key")
+		}
+		return pk.KeySet, nil
+	}
+	return text, nil
 }
