@@ -16,12 +16,12 @@ import (
 // Status is what `licet kms status` shows: the host, its certificate, the count of each pool
 // against the thresholds, the request counters and the clients seen most recently.
 type Status struct {
-	HostID      string             `json:"host_id"`
-	Activated   bool               `json:"activated"`
-	Tenant      string             `json:"tenant,omitempty"`
-	Group       uint16             `json:"group,omitempty"`
-	Covers      []uint16           `json:"covers,omitempty"`
-	ExpiresAt   *time.Time         `json:"certificate_expires_at,omitempty"`
+	HostID    string     `json:"host_id"`
+	Activated bool       `json:"activated"`
+	Tenant    string     `json:"tenant,omitempty"`
+	Group     uint16     `json:"group,omitempty"`
+	Covers    []uint16   `json:"covers,omitempty"`
+	ExpiresAt *time.Time `json:"certificate_expires_at,omitempty"`
 	// SigningKey is the id of the operator key that signed the certificate.
 	SigningKey uint32 `json:"signingKey,omitempty"`
 	// CertificateExpired is true once the certificate has expired; CertificateError says why
@@ -31,12 +31,12 @@ type Status struct {
 	// OperatorKeys are the operator keys the host trusts; Renewal is its certificate renewal.
 	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
 	Renewal      *Renewal             `json:"renewal,omitempty"`
-	Products    []licet.KMSProduct `json:"products"`
-	Config      StatusConfig       `json:"config"`
-	Pools       []PoolStatus       `json:"pools"`
-	Requests    RequestCounts      `json:"requests"`
-	Clients     []ClientStatus     `json:"clients"`
-	ClientTotal int                `json:"client_rows"` // rows in the client table
+	Products     []licet.KMSProduct   `json:"products"`
+	Config       StatusConfig         `json:"config"`
+	Pools        []PoolStatus         `json:"pools"`
+	Requests     RequestCounts        `json:"requests"`
+	Clients      []ClientStatus       `json:"clients"`
+	ClientTotal  int                  `json:"client_rows"` // rows in the client table
 }
 
 // StatusConfig is the configuration the host last started with.
