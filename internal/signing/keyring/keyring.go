@@ -260,7 +260,13 @@ func (k *Keyring) RotateSigningKey(ctx context.Context) (*licet.SigningKey, erro
 	now := k.now()
 	var out ticket.OperatorKey
 	err = k.db.Write(ctx, func(tx *store.Tx) error {
-		old, err := scanRow(tx.QueryRow(ctx, `SELECT `+rowColumns+` FROM signing_keys WHERE state = 'active'`+tx.ForUpdate()))
+		active := `SELECT ` + rowColumns + ` FROM signing_keys WHERE state = 'active'` + tx.ForUpdate()
+		old, err := scanRow(tx.QueryRow(ctx, active))
+		if errors.Is(err, sql.ErrNoRows) {
+			// A concurrent rotation committed while this one waited for the row lock (PostgreSQL
+			// re-checks the row, no longer active): lock the key it made instead.
+			old, err = scanRow(tx.QueryRow(ctx, active))
+		}
 		if err != nil {
 			return err
 		}
