@@ -260,13 +260,13 @@ func (k *Keyring) RotateSigningKey(ctx context.Context) (*licet.SigningKey, erro
 	now := k.now()
 	var out ticket.OperatorKey
 	err = k.db.Write(ctx, func(tx *store.Tx) error {
-		active := `SELECT ` + rowColumns + ` FROM signing_keys WHERE state = 'active'` + tx.ForUpdate()
-		old, err := scanRow(tx.QueryRow(ctx, active))
-		if errors.Is(err, sql.ErrNoRows) {
-			// A concurrent rotation committed while this one waited for the row lock (PostgreSQL
-			// re-checks the row, no longer active): lock the key it made instead.
-			old, err = scanRow(tx.QueryRow(ctx, active))
+		// Rotations queue on key 1's row (it always exists), so that each one sees the key the
+		// one before made active, across server processes.
+		var first uint32
+		if err := tx.QueryRow(ctx, `SELECT id FROM signing_keys WHERE id = 1`+tx.ForUpdate()).Scan(&first); err != nil {
+			return err
 		}
+		old, err := scanRow(tx.QueryRow(ctx, `SELECT `+rowColumns+` FROM signing_keys WHERE state = 'active'`+tx.ForUpdate()))
 		if err != nil {
 			return err
 		}
