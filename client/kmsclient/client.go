@@ -174,6 +174,13 @@ func try(ctx context.Context, hc *http.Client, cfg Config, host string, body []b
 		return nil, err
 	}
 	if resp.StatusCode >= 500 {
+		// Failover to the next host; the host's own reason (e.g. its certificate expired) is kept.
+		var eb struct {
+			Error *licet.Error `json:"error"`
+		}
+		if json.Unmarshal(data, &eb) == nil && eb.Error != nil && eb.Error.Message != "" {
+			return nil, fmt.Errorf("answered %s: %s", resp.Status, eb.Error.Message)
+		}
 		return nil, fmt.Errorf("answered %s", resp.Status)
 	}
 	if resp.StatusCode >= 400 {

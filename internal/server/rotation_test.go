@@ -362,6 +362,14 @@ func renewsBeforeExpiry(t *testing.T, f *fleet) {
 	if !f.host.CertificateExpired() {
 		t.Fatal("the host does not know its certificate expired")
 	}
+	rec := httptest.NewRecorder()
+	f.host.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if body := rec.Body.String(); !strings.Contains(body, "licet_kms_certificate_expired 1") || !strings.Contains(body, "licet_kms_certificate_renewal_failures 0") {
+		t.Fatalf("/metrics of an expired host lacks licet_kms_certificate_expired 1:\n%s", body)
+	}
+	if _, err := f.kmsAgent(t, "pc-2").ActivateKMS(ctx, nil); err == nil || !strings.Contains(err.Error(), "expired on") {
+		t.Fatalf("a client of the expired host: %v, want a refusal saying the certificate expired", err)
+	}
 }
 
 // TestReplicasPickUpARotation runs two services on one database and one key file: a rotation on
