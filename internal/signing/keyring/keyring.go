@@ -38,8 +38,9 @@ type Keyring struct {
 	now    func() time.Time
 	sealer *signing.Sealer
 
-	mu   sync.Mutex
-	snap *snapshot
+	mu        sync.Mutex // guards snap
+	snap      *snapshot
+	reloading sync.Mutex // held by the one caller reloading a stale snapshot
 }
 
 // snapshot is the key set as last read.
@@ -158,15 +159,29 @@ func (k *Keyring) load(ctx context.Context) (*snapshot, error) {
 	return s, nil
 }
 
-// current returns the loaded snapshot, read again when it is older than RefreshEvery.
+// current returns the loaded snapshot, read again when it is older than RefreshEvery. One
+// caller reloads; the others keep signing with the snapshot they have meanwhile, as does
+// everyone when the reload fails.
 func (k *Keyring) current(ctx context.Context) (*snapshot, error) {
 	k.mu.Lock()
 	s := k.snap
 	k.mu.Unlock()
-	if s != nil && k.now().Sub(s.loaded) < RefreshEvery && !k.now().Before(s.loaded) {
+	now := k.now()
+	if s != nil && now.Sub(s.loaded) < RefreshEvery && !now.Before(s.loaded) {
 		return s, nil
 	}
-	return k.load(ctx)
+	if s != nil && !k.reloading.TryLock() {
+		return s, nil
+	}
+	if s == nil {
+		k.reloading.Lock()
+	}
+	defer k.reloading.Unlock()
+	fresh, err := k.load(ctx)
+	if err != nil && s != nil {
+		return s, nil // the keys signed a moment ago still sign; the next call tries again
+	}
+	return fresh, err
 }
 
 // Reload reads the keys again now (after a rotation by this process, or in tests).
