@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
 )
 
 // Tick actions.
@@ -14,7 +15,12 @@ const (
 	TickActivate = "activate" // first contact with a KMS host
 	TickRenew    = "renew"    // renewal of an activated machine
 	TickRetry    = "retry"    // retry of a machine not activated (or after a failed attempt)
+	TickKeys     = "keys"     // a machine activated online asked its server for the operator's key set
 )
+
+// KeysCheckEvery is how often the daemon of a machine activated online asks its server for the
+// operator's key set, so that rotations and retirements reach it.
+const KeysCheckEvery = 24 * time.Hour
 
 // TickResult says what a Tick did and when the next one is due.
 type TickResult struct {
@@ -26,13 +32,17 @@ type TickResult struct {
 
 // Tick does what is due at now: for a kms-client key, the first activation, a renewal when the
 // host's renewal interval has passed, or a retry when its retry interval has (or the default 2
-// hours after an attempt no host answered). Other keys need nothing. It returns what it did and
+// hours after an attempt no host answered). A machine activated online asks its server for the
+// operator's key set once a day (rotations and retirements reach it so). Other keys need nothing. It returns what it did and
 // when the next tick is due; err is the failed contact's error (the retry is scheduled anyway).
 func (a *Agent) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	at := a.at(now)
 	s, err := Load(a.Dir)
 	if err != nil {
 		return TickResult{}, err
+	}
+	if s.Key != "" && !s.isKMS() && s.Server != "" && s.Ticket != "" && s.OperatorKey != "" {
+		return at.tickKeys(ctx, s, now)
 	}
 	if s.Key == "" || !s.isKMS() {
 		st, err := at.Status()
@@ -60,6 +70,35 @@ func (a *Agent) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 		if res.Status, err = at.Status(); err != nil {
 			return res, err
 		}
+	}
+	return res, cerr
+}
+
+// tickKeys asks the server of a machine activated online for the key set, once a day.
+func (a *Agent) tickKeys(ctx context.Context, s State, now time.Time) (TickResult, error) {
+	next := s.KeysCheckedAt.Add(KeysCheckEvery)
+	if now.Before(next) {
+		st, err := a.Status()
+		return TickResult{Action: TickWaiting, Status: st, Next: next}, err
+	}
+	res := TickResult{Action: TickKeys, Next: now.Add(KeysCheckEvery)}
+	pk, cerr := client.New(s.Server, "").PublishedKeys(ctx)
+	if cerr == nil {
+		if cerr = learnKeySet(&s, pk.KeySet); cerr != nil {
+			cerr = licet.Errorf(licet.EInvalid, "the server's %v", cerr)
+		}
+	}
+	s.KeysCheckedAt = now
+	if err := Save(a.Dir, s); err != nil {
+		return res, err
+	}
+	st, err := a.Status()
+	res.Status = st
+	if err != nil {
+		return res, err
+	}
+	if cerr != nil {
+		res.Error = cerr.Error()
 	}
 	return res, cerr
 }

@@ -107,7 +107,7 @@ func (a *Agent) verifyOffline(s State, m licet.Machine) (ticket.Ticket, error) {
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
-	c, err := keys.ParseConfirmationID(s.Offline.ConfirmationID)
+	c, err := keys.ParseStoredConfirmationID(s.Offline.ConfirmationID)
 	if err != nil {
 		return ticket.Ticket{}, fmt.Errorf("the stored confirmation ID is malformed: %v", err)
 	}

@@ -3,7 +3,6 @@ package keys
 import (
 	"crypto/ed25519"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -136,23 +135,35 @@ func (c ConfirmationID) String() string {
 	return cidFormat.format(n)
 }
 
-// ParseConfirmationID decodes a confirmation ID: 35 groups (version 2), or
-// 34 (version 1, from before key ids). Groups may be separated by dashes,
+// ParseConfirmationID decodes a confirmation ID as a person types it: the
+// current format, 35 groups (version 2). Groups may be separated by dashes,
 // spaces or nothing. A group whose check digit does not match is reported
-// as a *GroupError naming the group; other problems as a *ParseError.
-// Parsing does not verify the signature; call Verify.
+// as a *GroupError naming the group; other problems as a *ParseError. A
+// 34-group entry is reported as a group missing: it is one far more often
+// than a version 1 ID (from before key ids), which a service issues no
+// more. Parsing does not verify the signature; call Verify.
 func ParseConfirmationID(s string) (ConfirmationID, error) {
-	format, bits, want := cidFormat, cidBits, uint8(ConfirmationIDVersion)
 	if countDigits(s) == cidFormatV1.groups*cidFormatV1.groupSize {
-		format, bits, want = cidFormatV1, cidBitsV1, 1
+		return ConfirmationID{}, parseErr(cidFormat.what, ErrLength, "found %d groups, want %d: is a group missing? (34 groups is the format from before key rotation, no longer issued: ask for a new confirmation ID)",
+			cidFormatV1.groups, cidFormat.groups)
 	}
+	return parseCID(s, cidFormat, cidBits, ConfirmationIDVersion)
+}
+
+// ParseStoredConfirmationID decodes a confirmation ID a machine installed
+// earlier: the current format or version 1 (34 groups, signed by key 1),
+// told apart by their number of digits, so that machines confirmed before
+// key rotation stay licensed.
+func ParseStoredConfirmationID(s string) (ConfirmationID, error) {
+	if countDigits(s) == cidFormatV1.groups*cidFormatV1.groupSize {
+		return parseCID(s, cidFormatV1, cidBitsV1, 1)
+	}
+	return parseCID(s, cidFormat, cidBits, ConfirmationIDVersion)
+}
+
+// parseCID decodes the digits of one format and version.
+func parseCID(s string, format groupedDecimal, bits int, version uint8) (ConfirmationID, error) {
 	n, err := format.parse(s)
-	var ge *GroupError
-	if want == 1 && errors.As(err, &ge) {
-		// More likely a current ID missing a group than an old one mistyped: say both.
-		return ConfirmationID{}, parseErr(format.what, ErrLength, "found %d groups, want %d (an ID issued before key rotation has %d, but then its group %d is mistyped)",
-			cidFormatV1.groups, cidFormat.groups, cidFormatV1.groups, ge.Group)
-	}
 	if err != nil {
 		return ConfirmationID{}, err
 	}
@@ -163,11 +174,11 @@ func ParseConfirmationID(s string) (ConfirmationID, error) {
 	c.Version = uint8(takeBits(n, 4))
 	c.Serial = uint32(takeBits(n, 32))
 	c.IssuedDay = uint16(takeBits(n, 16))
-	if want != 1 {
+	if version != 1 {
 		c.SigningKey = uint16(takeBits(n, 16))
 	}
 	n.FillBytes(c.Signature[:])
-	if c.Version != want {
+	if c.Version != version {
 		return ConfirmationID{}, parseErr(format.what, ErrVersion, "unknown confirmation ID format version %d", c.Version)
 	}
 	return c, nil

@@ -161,7 +161,8 @@ func TestParseConfirmationIDErrors(t *testing.T) {
 	checkParseErrors(t, "ParseConfirmationID", ParseConfirmationID, []parseErrorCase{
 		{"empty", "  ", ErrLength, "confirmation ID: found 0 digits, want 210 (35 groups of 6)"},
 		{"33 groups", strings.Join(groups[2:], "-"), ErrLength, "confirmation ID: found 33 groups, want 35"},
-		{"34 groups", strings.Join(groups[1:], "-"), ErrLength, "confirmation ID: found 34 groups, want 35 (an ID issued before key rotation has 34, but then its group 1 is mistyped)"},
+		{"34 groups", strings.Join(groups[1:], "-"), ErrLength, "confirmation ID: found 34 groups, want 35: is a group missing? (34 groups is the format from before key rotation, no longer issued: ask for a new confirmation ID)"},
+		{"last group missing", strings.Join(groups[:34], "-"), ErrLength, "confirmation ID: found 34 groups, want 35: is a group missing? (34 groups is the format from before key rotation, no longer issued: ask for a new confirmation ID)"},
 		{"installation ID instead", testIIDs(1)[0].String(), ErrLength, "confirmation ID: found 9 groups, want 35"},
 		{"long group", strings.Replace(valid, "-", "0-", 1), ErrLength, "confirmation ID: group 1 has 7 digits, want 6"},
 		{"letter", "123456 12345x", ErrCharacter, "confirmation ID: character 'x' at position 13 is not a digit"},
@@ -183,20 +184,27 @@ func TestConfirmationIDVersion1(t *testing.T) {
 	if n := len(strings.Split(s, "-")); n != 34 {
 		t.Fatalf("version 1 has %d groups, want 34", n)
 	}
-	got, err := ParseConfirmationID(s)
+	got, err := ParseStoredConfirmationID(s)
 	if err != nil || got != c {
-		t.Fatalf("ParseConfirmationID = %+v, %v; want %+v", got, err, c)
+		t.Fatalf("ParseStoredConfirmationID = %+v, %v; want %+v", got, err, c)
 	}
 	if err := got.Verify(pub, iid); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
+	if _, err := ParseConfirmationID(s); !errors.Is(err, ErrLength) {
+		t.Fatalf("a version 1 ID typed in: %v, want a length error", err)
+	}
 	groups := strings.Split(s, "-")
 	groups[33] = bump(groups[33], 0)
-	if _, err := ParseConfirmationID(strings.Join(groups, "-")); err == nil || !strings.Contains(err.Error(), "group 34 is mistyped") {
+	var ge *GroupError
+	if _, err := ParseStoredConfirmationID(strings.Join(groups, "-")); !errors.As(err, &ge) || ge.Group != 34 {
 		t.Fatalf("a mistyped version 1 ID: %v", err)
 	}
-	// The key id is signed: changing it breaks the signature.
 	v2 := SignConfirmation(priv, 3, iid, testIssued, 42)
+	if got, err := ParseStoredConfirmationID(v2.String()); err != nil || got != v2 {
+		t.Fatalf("a version 2 ID as stored: %+v, %v", got, err)
+	}
+	// The key id is signed: changing it breaks the signature.
 	v2.SigningKey = 4
 	if err := v2.Verify(pub, iid); err == nil {
 		t.Fatal("an altered key id verified")
