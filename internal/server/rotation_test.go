@@ -266,9 +266,14 @@ func rotationEndToEnd(t *testing.T, f *fleet) {
 
 	// The MAK machine activated before learns the retirement and refuses its key-1 ticket,
 	// naming the retirement.
-	st, err = makBefore.RefreshKeys(ctx, f.central)
-	if err != nil {
-		t.Fatal(err)
+	// (its daemon asks the server for the key set once a day)
+	res, err = makBefore.Tick(ctx, f.clock.Now())
+	if err != nil || res.Action != agent.TickKeys || !res.Next.Equal(f.clock.Now().Add(agent.KeysCheckEvery)) {
+		t.Fatalf("the daemon of the MAK machine: %+v, %v; want a key set check, the next in a day", res, err)
+	}
+	st = res.Status
+	if again, _ := makBefore.Tick(ctx, f.clock.Now()); again.Action != agent.TickWaiting {
+		t.Fatalf("a second tick: %s, want waiting", again.Action)
 	}
 	wantDay := retired.RetiredAt.UTC().Format(time.DateOnly)
 	if st.State == agent.Licensed || !strings.Contains(st.TicketError, "operator key 1") || !strings.Contains(st.TicketError, "retired on "+wantDay) {
