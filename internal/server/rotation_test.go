@@ -189,10 +189,16 @@ func rotationEndToEnd(t *testing.T, f *fleet) {
 		t.Fatal(err)
 	}
 	oldKMSTicket, oldIssued := saved.Ticket, st.Ticket.IssuedAt
-	makBefore := f.makAgent(t, "pc-mak-before")
+	makBefore := f.makAgent(t, "pc-mak-before") // runs the daemon
 	st, err = makBefore.Activate(ctx, f.central, nil)
 	licensed(t, "MAK machine activated before", st, err, 1)
 	pinnedBefore := st.OperatorKey
+	makIdle := f.makAgent(t, "pc-mak-idle") // never contacts the service on its own
+	st, err = makIdle.Activate(ctx, f.central, nil)
+	licensed(t, "idle MAK machine activated before", st, err, 1)
+	if res, err := makBefore.Tick(ctx, f.clock.Now()); err != nil || res.Action != agent.TickKeys {
+		t.Fatalf("the MAK machine's daemon before rotation: %+v, %v; want a key set check", res, err)
+	}
 
 	// Rotate.
 	k2, err := op.RotateSigningKey(ctx)
@@ -215,10 +221,17 @@ func rotationEndToEnd(t *testing.T, f *fleet) {
 
 	// The machines activated before stay Licensed; the KMS client renews through the host,
 	// whose certificate is still under key 1.
-	st, err = makBefore.Status()
-	licensed(t, "MAK machine after rotation", st, err, 1)
+	st, err = makIdle.Status()
+	licensed(t, "idle MAK machine after rotation", st, err, 1)
 	f.clock.Add(8 * 24 * time.Hour)
-	res, err := kmsBefore.Tick(ctx, f.clock.Now())
+	// The MAK machine's daemon learns key 2 at its daily check and activates again under it
+	// (which uses no more of its MAK).
+	res, err := makBefore.Tick(ctx, f.clock.Now())
+	if res.Action != agent.TickReactivate {
+		t.Fatalf("the MAK machine's daemon after rotation: %s, want reactivate", res.Action)
+	}
+	licensed(t, "MAK machine after its daemon's check", res.Status, err, 2)
+	res, err = kmsBefore.Tick(ctx, f.clock.Now())
 	if res.Action != agent.TickRenew {
 		t.Fatalf("tick 8 days later: %s, want renew", res.Action)
 	}
@@ -264,24 +277,44 @@ func rotationEndToEnd(t *testing.T, f *fleet) {
 		t.Fatalf("retire key 1: %+v, %v", retired, err)
 	}
 
-	// The MAK machine activated before learns the retirement and refuses its key-1 ticket,
-	// naming the retirement.
-	// (its daemon asks the server for the key set once a day)
-	res, err = makBefore.Tick(ctx, f.clock.Now())
-	if err != nil || res.Action != agent.TickKeys || !res.Next.Equal(f.clock.Now().Add(agent.KeysCheckEvery)) {
-		t.Fatalf("the daemon of the MAK machine: %+v, %v; want a key set check, the next in a day", res, err)
-	}
-	st = res.Status
-	if again, _ := makBefore.Tick(ctx, f.clock.Now()); again.Action != agent.TickWaiting {
-		t.Fatalf("a second tick: %s, want waiting", again.Action)
+	// The idle MAK machine, still under key 1, learns the retirement when it next asks, and
+	// refuses its key-1 ticket naming the retirement.
+	st, err = makIdle.RefreshKeys(ctx, f.central)
+	if err != nil {
+		t.Fatal(err)
 	}
 	wantDay := retired.RetiredAt.UTC().Format(time.DateOnly)
 	if st.State == agent.Licensed || !strings.Contains(st.TicketError, "operator key 1") || !strings.Contains(st.TicketError, "retired on "+wantDay) {
 		t.Fatalf("MAK machine with a key-1 ticket after retirement: %s, ticket error %q; want it refused naming the retirement", st.StateText, st.TicketError)
 	}
 	// It activates again and is Licensed under key 2.
-	st, err = makBefore.Activate(ctx, f.central, nil)
-	licensed(t, "MAK machine re-activated after retirement", st, err, 2)
+	st, err = makIdle.Activate(ctx, f.central, nil)
+	licensed(t, "idle MAK machine re-activated after retirement", st, err, 2)
+	// The machine whose daemon moved it to key 2 in time stays Licensed.
+	st, err = makBefore.Status()
+	licensed(t, "MAK machine with a daemon after retirement", st, err, 2)
+	if res, err := makBefore.Tick(ctx, f.clock.Now()); err != nil || res.Action != agent.TickKeys {
+		t.Fatalf("its daemon after retirement: %+v, %v; want a key set check only", res, err)
+	}
+	for _, a := range []*agent.Agent{makBefore, makIdle} {
+		saved, err := agent.Load(a.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := f.s.Operator.Keys(ctx, "contoso")
+		if err != nil {
+			t.Fatal(err)
+		}
+		used := int64(-1)
+		for _, pk := range k {
+			if pk.Key == saved.Key {
+				used = pk.Used
+			}
+		}
+		if used != 1 {
+			t.Errorf("the MAK of %s counts %d activations after activating again, want 1", a.Machine.ID, used)
+		}
+	}
 
 	// The KMS host keeps serving: the client activated before renews, and knows key 1 retired,
 	// so its first ticket (chained to the key-1 certificate) is refused by name.
