@@ -153,7 +153,12 @@ func (a *App) prepare(ctx context.Context) error {
 	if a.Keys, err = keyring.OpenKeyring(ctx, a.DB, a.Key, cfg.Now); err != nil {
 		return err
 	}
-	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now}
+	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now, Kinds: func() ([]string, []string) {
+		if a.Catalog == nil {
+			return nil, nil
+		}
+		return a.Catalog.OrgTypes(), a.Catalog.Clouds()
+	}}
 	secret, err := tenants.Bootstrap(ctx)
 	if err != nil {
 		return err
