@@ -94,12 +94,15 @@ type Status struct {
 	Server      string `json:"server,omitempty"`
 	OperatorKey string `json:"operator_key,omitempty"`
 	// OperatorKeys are the operator keys the agent trusts, from the pinned key and the key set.
-	OperatorKeys    []ticket.OperatorKey `json:"operatorKeys,omitempty"`
-	InstalledAt     time.Time            `json:"installed_at,omitzero"`
-	Ticket          *ticket.Ticket       `json:"ticket,omitempty"`       // the verified ticket
-	TicketError     string               `json:"ticket_error,omitempty"` // why a ticket was rejected
-	HardwareChanged []string             `json:"hardware_changed,omitempty"`
-	KMS             *KMSStatus           `json:"kms,omitempty"` // for a kms-client key: the host and its answer
+	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
+	// SigningKey is the operator key under which the machine is activated: the key that signed
+	// its ticket or confirmation ID, or its KMS host's certificate.
+	SigningKey      uint32         `json:"signingKey,omitempty"`
+	InstalledAt     time.Time      `json:"installed_at,omitzero"`
+	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
+	TicketError     string         `json:"ticket_error,omitempty"` // why a ticket was rejected
+	HardwareChanged []string       `json:"hardware_changed,omitempty"`
+	KMS             *KMSStatus     `json:"kms,omitempty"` // for a kms-client key: the host and its answer
 }
 
 // InstallKey installs a product key for a product, replacing the key installed before (and its
@@ -257,6 +260,7 @@ func (a *Agent) Status() (*Status, error) {
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "the stored ticket was rejected: "+err.Error()), nil
 	}
 	st.Ticket = &t
+	st.SigningKey = signingKeyOf(t)
 	if err != nil {
 		return st.grace(AdditionalGrace, *t.ExpiresAt, now, "the activation expired"), nil
 	}

@@ -2,8 +2,11 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
@@ -117,4 +120,20 @@ func (a *Agent) storeKeySet(s State, signed string) (*Status, error) {
 		return nil, err
 	}
 	return a.Status()
+}
+
+// signingKeyOf returns the operator key a verified ticket is under: its own kid, or that of the
+// host certificate in its chain (key 1 when none is named).
+func signingKeyOf(t ticket.Ticket) uint32 {
+	if t.Chain != "" {
+		if payload, _, ok := strings.Cut(t.Chain, "."); ok {
+			if raw, err := base64.RawURLEncoding.DecodeString(payload); err == nil {
+				var cert ticket.Ticket
+				if json.Unmarshal(raw, &cert) == nil {
+					return max(cert.SigningKey, 1)
+				}
+			}
+		}
+	}
+	return max(t.SigningKey, 1)
 }

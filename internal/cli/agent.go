@@ -212,7 +212,7 @@ func (a *app) statusText(st *agent.Status, verbose bool) error {
 		if t := st.Ticket; t != nil {
 			rows = append(rows,
 				[]string{"Ticket serial:", t.Serial},
-				[]string{"Activated:", t.IssuedAt.Format(time.RFC3339) + " (" + t.Method + ", key id " + fmt.Sprint(t.KeyID) + ", tenant " + dash(t.Tenant) + ", operator key " + fmt.Sprint(max(t.SigningKey, 1)) + ")"},
+				[]string{"Activated:", t.IssuedAt.Format(time.RFC3339) + " (" + t.Method + ", key id " + fmt.Sprint(t.KeyID) + ", tenant " + dash(t.Tenant) + ", operator key " + fmt.Sprint(st.SigningKey) + ")"},
 			)
 		}
 		if st.TicketError != "" {

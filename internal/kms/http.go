@@ -141,6 +141,11 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	if o.DNS != nil {
 		go o.DNS.Run(bg, log)
 	}
+	if o.Central != nil {
+		if err := h.checkAtStart(ctx); err != nil {
+			log.Warn("cannot read the renewal record", "err", err)
+		}
+	}
 	go h.reloadLoop(bg, o.Central)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

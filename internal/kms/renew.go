@@ -17,9 +17,10 @@ import (
 const (
 	// RenewalWindow is how long before expiry the host renews (30 days).
 	RenewalWindow = licet.KMSHostRenewalWindow
-	// RenewalCheckEvery is how often the host asks the central service for its key set and
+	// RenewalCheckEvery is how often the host asks the central service for its key set (a
+	// cheap public GET, so that a rotation reaches it within the hour) and
 	// checks whether renewal is due.
-	RenewalCheckEvery = 24 * time.Hour
+	RenewalCheckEvery = time.Hour
 	// renewalBackoffMin and renewalBackoffMax bound the wait after a failed attempt, which
 	// doubles with every failure.
 	renewalBackoffMin = 15 * time.Minute
@@ -188,4 +189,15 @@ func (h *Host) renew(ctx context.Context, c Central, cert *certificate, exp, now
 func (h *Host) CertificateExpired() bool {
 	c := h.cert.Load()
 	return c != nil && !h.cfg.Now().Before(*c.t.ExpiresAt)
+}
+
+// checkAtStart makes the next renewal check due now, unless the host is backing off after
+// failures: a host that was stopped for a while learns a rotation as soon as it starts.
+func (h *Host) checkAtStart(ctx context.Context) error {
+	r, err := h.st.renewal(ctx)
+	if err != nil || r == nil || r.Failures > 0 {
+		return err
+	}
+	r.NextAttempt = time.Time{}
+	return h.st.setRenewal(ctx, *r)
 }

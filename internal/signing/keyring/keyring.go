@@ -303,7 +303,7 @@ func (k *Keyring) RotateSigningKey(ctx context.Context) (*licet.SigningKey, erro
 			base64.StdEncoding.EncodeToString(out.Endorsement), store.Millis(now)); err != nil {
 			return err
 		}
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "signing_key.rotate", Object: fmt.Sprintf("signing_key:%d", out.ID),
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "signing-key.rotate", Object: fmt.Sprintf("signing-key:%d", out.ID),
 			Before: fmt.Sprintf("active key %d", old.key.ID), After: fmt.Sprintf("active key %d", out.ID),
 			Details: "public_key=" + base64.StdEncoding.EncodeToString(pub)})
 	})
@@ -343,7 +343,7 @@ func (k *Keyring) RetireSigningKey(ctx context.Context, id uint32, force bool) (
 			return err
 		}
 		if n := hosts[id]; n > 0 && !force {
-			return licet.Errorf(licet.CodeSigningKeyInUse, "%d KMS hosts still hold certificates signed by key %d: their clients would lose activation. Way out: wait until the hosts renew (they do within a day of learning the new key; `licet signing-key list` counts them), or retire anyway with --force", n, id).
+			return licet.Errorf(licet.CodeSigningKeyInUse, "%d KMS hosts still hold certificates signed by key %d: their clients would lose activation. Way out: wait until the hosts renew (they do within the hour after a rotation; `licet signing-key list` counts them), or retire anyway with --force", n, id).
 				With("kms_hosts", n)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
@@ -357,7 +357,7 @@ func (k *Keyring) RetireSigningKey(ctx context.Context, id uint32, force bool) (
 		if force {
 			details = fmt.Sprintf("forced with %d KMS hosts under the key", hosts[id])
 		}
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "signing_key.retire", Object: fmt.Sprintf("signing_key:%d", id),
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "signing-key.retire", Object: fmt.Sprintf("signing-key:%d", id),
 			Before: before, After: ticket.KeyRetired, Details: details})
 	})
 	if err != nil {
