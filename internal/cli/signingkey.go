@@ -79,9 +79,9 @@ func (a *app) signingKeyRotateCommand() *cobra.Command {
 			}
 			return a.output(k, func() error {
 				_, err := fmt.Fprintf(a.stdout, "signing key %d is now active (public key %s), endorsed by key %d.\n"+
-					"Key %d keeps verifying what it signed. Agents and KMS hosts learn key %d on their next contact;\n"+
-					"KMS hosts renew their certificates under it within the hour. When `licet signing-key list` shows no KMS hosts left\n"+
-					"under key %d, retire it with: licet signing-key retire %d\n",
+					"Key %d keeps verifying what it signed. Agents and KMS hosts learn key %d on their next contact,\n"+
+					"and KMS hosts renew their certificates under it within the hour. When `licet signing-key list`\n"+
+					"shows no KMS hosts left under key %d, retire it with: licet signing-key retire %d\n",
 					k.ID, k.PublicKey, k.EndorsedBy, k.EndorsedBy, k.ID, k.EndorsedBy, k.EndorsedBy)
 				return err
 			})
