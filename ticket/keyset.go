@@ -206,3 +206,54 @@ func checkKeys(keys []OperatorKey) error {
 	}
 	return nil
 }
+
+// Trusted returns the keys a machine trusts that pinned pin and stored the signed key set
+// stored ("" for none): the pin, and the keys of the set, which must chain to it.
+func Trusted(pin ed25519.PublicKey, stored string) (KeySet, error) {
+	if len(pin) != ed25519.PublicKeySize {
+		return KeySet{}, errors.New("no valid operator key is pinned")
+	}
+	if stored == "" {
+		return Pinned(pin), nil
+	}
+	set, _, err := VerifyKeySet(Pinned(pin), stored)
+	if err != nil {
+		return KeySet{}, fmt.Errorf("the stored operator key set does not chain to the pinned key: %w", err)
+	}
+	return set, nil
+}
+
+// Learn returns the key set a machine that pinned pin and stored the set stored keeps after
+// receiving incoming: incoming when it chains to the keys trusted now, is not older than stored
+// and still marks retired every key stored does (a machine recomputes trust from the pin and
+// the one set it keeps, so a set that forgot a retirement would undo it); stored otherwise. The
+// error says why incoming was refused; an older set is ignored without one.
+func Learn(pin ed25519.PublicKey, stored, incoming string) (string, error) {
+	if incoming == "" {
+		return stored, nil
+	}
+	have, err := Trusted(pin, stored)
+	if err != nil {
+		return stored, err
+	}
+	if _, issued, err := VerifyKeySet(have, incoming); err != nil {
+		return stored, fmt.Errorf("the operator key set does not chain to the key pinned on this machine: %w", err)
+	} else if stored != "" {
+		if _, at, err := VerifyKeySet(Pinned(pin), stored); err == nil && at.After(issued) {
+			return stored, nil
+		}
+	}
+	next, err := Trusted(pin, incoming)
+	if err != nil {
+		return stored, err
+	}
+	for _, k := range have.Keys {
+		if k.State != KeyRetired || k.ID == 0 {
+			continue
+		}
+		if _, err := next.Lookup(k.ID); !errors.Is(err, ErrRetired) {
+			return stored, fmt.Errorf("the operator key set would bring back key %d, which this machine knows retired", k.ID)
+		}
+	}
+	return incoming, nil
+}

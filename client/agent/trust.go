@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/licet/licet"
@@ -14,69 +13,26 @@ import (
 )
 
 // trust returns the operator keys the agent trusts: the pinned key, and the keys of the stored
-// key set, which chains to it (see ticket.VerifyKeySet). Nothing is trusted before a key is
-// pinned.
+// key set, which chains to it (see ticket.Trusted). Nothing is trusted before a key is pinned.
 func trust(s State) (ticket.KeySet, error) {
 	pin, err := client.ParsePublicKey(s.OperatorKey)
 	if err != nil {
 		return ticket.KeySet{}, errors.New("no valid operator key is pinned")
 	}
-	if s.KeySet == "" {
-		return ticket.Pinned(pin), nil
-	}
-	set, _, err := ticket.VerifyKeySet(ticket.Pinned(pin), s.KeySet)
-	if err != nil {
-		return ticket.KeySet{}, fmt.Errorf("the stored operator key set does not chain to the pinned key: %v", err)
-	}
-	return set, nil
+	return ticket.Trusted(pin, s.KeySet)
 }
 
-// learnKeySet stores a signed key set that chains to the keys s trusts, unless the stored one is
-// newer. Keys the agent knows as retired stay retired.
+// learnKeySet stores a signed key set in s as ticket.Learn decides.
 func learnKeySet(s *State, signed string) error {
 	if signed == "" || s.OperatorKey == "" {
 		return nil
 	}
-	have, err := trust(*s)
+	pin, err := client.ParsePublicKey(s.OperatorKey)
 	if err != nil {
 		return err
 	}
-	if _, issued, err := ticket.VerifyKeySet(have, signed); err != nil {
-		return fmt.Errorf("the operator key set does not chain to the key pinned on this machine: %v", err)
-	} else if s.KeySet != "" {
-		pin, _ := client.ParsePublicKey(s.OperatorKey)
-		if _, stored, err := ticket.VerifyKeySet(ticket.Pinned(pin), s.KeySet); err == nil && stored.After(issued) {
-			return nil
-		}
-		if !retirementsKept(have, signed) {
-			return errors.New("the operator key set would undo a key retirement this machine knows")
-		}
-	}
-	s.KeySet = signed
-	return nil
-}
-
-// retirementsKept reports whether a key set still marks retired every key have knows retired
-// (a set without a retirement would bring a retired key back once stored on its own).
-func retirementsKept(have ticket.KeySet, signed string) bool {
-	var unretired ticket.KeySet
-	for _, k := range have.Keys {
-		k.State, k.RetiredAt = ticket.KeyVerifying, nil
-		unretired.Keys = append(unretired.Keys, k)
-	}
-	next, _, err := ticket.VerifyKeySet(unretired, signed)
-	if err != nil {
-		return false
-	}
-	for _, k := range have.Keys {
-		if k.State != ticket.KeyRetired {
-			continue
-		}
-		if _, err := next.Lookup(k.ID); !errors.Is(err, ticket.ErrRetired) {
-			return false
-		}
-	}
-	return true
+	s.KeySet, err = ticket.Learn(pin, s.KeySet, signed)
+	return err
 }
 
 // RefreshKeys asks the server for the operator's key set and stores it when it chains to the

@@ -224,40 +224,40 @@ func (st *state) root(ctx context.Context) (ed25519.PublicKey, error) {
 }
 
 // trust returns the operator keys the host trusts: the pinned key and those of the stored key
-// set, which chains to it. Empty before the first activation.
+// set, which chains to it (ticket.Trusted). Empty before the first activation.
 func (st *state) trust(ctx context.Context) (ticket.KeySet, error) {
 	root, err := st.root(ctx)
 	if err != nil || root == nil {
 		return ticket.KeySet{}, err
 	}
-	signed, err := st.get(ctx, "key_set")
-	if err != nil || signed == "" {
-		return ticket.Pinned(root), err
-	}
-	set, _, err := ticket.VerifyKeySet(ticket.Pinned(root), signed)
+	stored, err := st.get(ctx, "key_set")
 	if err != nil {
-		return ticket.KeySet{}, fmt.Errorf("the stored operator key set does not chain to the pinned key: %w", err)
+		return ticket.KeySet{}, err
 	}
-	return set, nil
+	return ticket.Trusted(root, stored)
 }
 
-// learnKeySet stores a key set that chains to the keys the host trusts and is not older than the
-// stored one; it returns the keys trusted then.
+// learnKeySet stores a key set from the central service as ticket.Learn decides, and returns
+// the keys trusted then.
 func (st *state) learnKeySet(ctx context.Context, signed string) (ticket.KeySet, error) {
-	have, err := st.trust(ctx)
-	if err != nil {
-		return have, err
+	root, err := st.root(ctx)
+	if err != nil || root == nil {
+		return ticket.KeySet{}, err
 	}
-	learned, issued, err := ticket.VerifyKeySet(have, signed)
+	stored, err := st.get(ctx, "key_set")
 	if err != nil {
-		return have, fmt.Errorf("the central service's key set does not chain to the operator key this host trusts: %w", err)
+		return ticket.KeySet{}, err
 	}
-	if stored, _ := st.get(ctx, "key_set"); stored != "" {
-		if _, at, err := ticket.VerifyKeySet(have, stored); err == nil && at.After(issued) {
-			return have, nil
+	next, err := ticket.Learn(root, stored, signed)
+	if err != nil {
+		return ticket.KeySet{}, fmt.Errorf("the central service's key set was refused: %w", err)
+	}
+	if next != stored {
+		if err := st.set(ctx, "key_set", next); err != nil {
+			return ticket.KeySet{}, err
 		}
 	}
-	return learned, st.set(ctx, "key_set", signed)
+	return ticket.Trusted(root, next)
 }
 
 // verifyCertificate checks a signed certificate: operator's signature, kind, issued to this host.
