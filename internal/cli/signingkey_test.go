@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,7 +65,19 @@ func TestSigningKeyCommands(t *testing.T) {
 	if out := must("signing-key", "retire", "1"); !strings.Contains(out, "signing key 1 retired on") {
 		t.Fatalf("retire:\n%s", out)
 	}
-	code, out, errText := Run(t, nil, append([]string{"--server", s.URL}, append(agentArgs, "refresh-keys")...)...)
+	// An air-gapped machine gets the key set as a file: `licet pubkey --json` on a connected one.
+	keysFile := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(keysFile, []byte(must("pubkey", "--json")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errText := Run(t, nil, append(agentArgs, "refresh-keys", "--key-set-file", keysFile)...)
+	if code != 0 || !strings.Contains(out, "operator key 1: retired") {
+		t.Fatalf("refresh-keys --key-set-file: exit %d\n%s\n%s", code, out, errText)
+	}
+	if code, _, errText := Run(t, nil, append(agentArgs, "refresh-keys", "--key-set-file", filepath.Join(dir, "none"))...); code != 1 || !strings.Contains(errText, "cannot read the key set file") {
+		t.Fatalf("refresh-keys from a missing file: exit %d, %q", code, errText)
+	}
+	code, out, errText = Run(t, nil, append([]string{"--server", s.URL}, append(agentArgs, "refresh-keys")...)...)
 	if code != 0 || !strings.Contains(out, "operator key 1: retired") || !strings.Contains(out, "Initial grace period") {
 		t.Fatalf("refresh-keys after retirement: exit %d\n%s\n%s", code, out, errText)
 	}
