@@ -104,7 +104,7 @@ func (a *app) pubkeyCommand() *cobra.Command {
 		Short: "Print the operator's active public signing key (base64 Ed25519) that verifies tickets",
 		Long: "Prints the active key. --json adds its id and the signed key set, which an air-gapped machine\n" +
 			"learns with `licet client refresh-keys --key-set-file FILE`.",
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
