@@ -60,6 +60,17 @@ type Agent struct {
 	Machine licet.Machine
 	// KMS tunes how KMS hosts are asked (kms.go); the zero value is fine.
 	KMS KMSOptions
+	// Central makes the client the daemon asks the central service with (the server the
+	// machine activated against); client.New when nil.
+	Central func(server string) (*client.Client, error)
+}
+
+// central returns the client for the central service at server.
+func (a *Agent) central(server string) (*client.Client, error) {
+	if a.Central != nil {
+		return a.Central(server)
+	}
+	return client.New(server, ""), nil
 }
 
 func (a *Agent) now() time.Time {

@@ -90,8 +90,11 @@ func (a *Agent) tickKeys(ctx context.Context, s State, now time.Time) (TickResul
 		return TickResult{Action: TickWaiting, Status: st, Next: next}, err
 	}
 	res := TickResult{Action: TickKeys, Next: now.Add(KeysCheckEvery)}
-	c := client.New(s.Server, "")
-	pk, cerr := c.PublishedKeys(ctx)
+	c, cerr := a.central(s.Server)
+	var pk *client.PublishedKeys
+	if cerr == nil {
+		pk, cerr = c.PublishedKeys(ctx)
+	}
 	if cerr == nil {
 		if cerr = learnKeySet(&s, pk.KeySet); cerr != nil {
 			cerr = licet.Errorf(licet.EInvalid, "the server's %v", cerr)

@@ -195,6 +195,18 @@ func (a *app) newClient(token string) (*client.Client, error) {
 	return c, nil
 }
 
+// centralFor returns an SDK client without a token for server (not --server: the one a machine
+// or KMS host activated against), trusting --ca when given.
+func (a *app) centralFor(server string) (*client.Client, error) {
+	c := client.New(server, "")
+	if a.ca != "" {
+		if err := c.TrustCA(a.ca); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // defaultTokenFiles are the token files `licet serve` writes, looked for in the current directory:
 // beside a SQLite database named licet.db, and in the data directory with PostgreSQL.
 var defaultTokenFiles = []string{"licet.db.token", "licet.token"}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/client"
 	"github.com/licet/licet/client/kmsclient"
 	"github.com/licet/licet/internal/kms"
 )
@@ -284,7 +283,9 @@ func (a *app) kmsServeCommand() *cobra.Command {
 		}
 		o.Stdout = a.stdout
 		if server := h.RenewalServer(cmd.Context()); server != "" && !noRenew {
-			o.Central = client.New(server, "")
+			if o.Central, err = a.centralFor(server); err != nil {
+				return err
+			}
 		}
 		return h.Serve(cmd.Context(), o)
 	}

@@ -140,7 +140,10 @@ func (a *app) clientRefreshKeysCommand(f *clientFlags) *cobra.Command {
 			}
 			st, err = ag.LearnKeySet(set)
 		} else {
-			st, err = ag.RefreshKeys(cmd.Context(), client.New(a.server, ""))
+			var c *client.Client
+			if c, err = a.newClient(""); err == nil {
+				st, err = ag.RefreshKeys(cmd.Context(), c)
+			}
 		}
 		if err != nil {
 			return err
