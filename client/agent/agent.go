@@ -27,7 +27,7 @@ const (
 	Unlicensed      LicenseState = 0 // no key installed
 	Licensed        LicenseState = 1 // a valid ticket for this machine and its hardware
 	InitialGrace    LicenseState = 2 // a key installed, not activated yet, for 30 days
-	AdditionalGrace LicenseState = 3 // the activation expired or the hardware is out of tolerance, for 30 days
+	AdditionalGrace LicenseState = 3 // the activation expired, the hardware is out of tolerance, or the key that signed it was retired, for 30 days
 	Notification    LicenseState = 5 // a grace period ended without activation
 )
 
@@ -266,6 +266,13 @@ func (a *Agent) Status() (*Status, error) {
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "not activated yet"), nil
 	}
 	t, err := a.verify(s, m, now)
+	var retired *ticket.RetiredError
+	if errors.As(err, &retired) {
+		// The operator retired the key: 30 days of additional grace from the retirement to
+		// activate again (the daemon does it before, at the rotation).
+		st.TicketError = err.Error()
+		return st.grace(AdditionalGrace, retired.RetiredAt, now, "the stored ticket was rejected: "+err.Error()), nil
+	}
 	if err != nil && !errors.Is(err, ticket.ErrExpired) {
 		st.TicketError = err.Error()
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "the stored ticket was rejected: "+err.Error()), nil

@@ -78,7 +78,7 @@ func TestSigningKeyCommands(t *testing.T) {
 		t.Fatalf("refresh-keys from a missing file: exit %d, %q", code, errText)
 	}
 	code, out, errText = Run(t, nil, append([]string{"--server", s.URL}, append(agentArgs, "refresh-keys")...)...)
-	if code != 0 || !strings.Contains(out, "operator key 1: retired") || !strings.Contains(out, "Initial grace period") {
+	if code != 0 || !strings.Contains(out, "operator key 1: retired") || !strings.Contains(out, "Additional grace period") {
 		t.Fatalf("refresh-keys after retirement: exit %d\n%s\n%s", code, out, errText)
 	}
 	if out := must(append(agentArgs, "status", "--verbose")...); !strings.Contains(out, "signed by operator key 1, which the operator retired on") {

@@ -275,7 +275,7 @@ func rotationEndToEnd(t *testing.T, f *fleet) {
 		t.Fatal(err)
 	}
 	wantDay := retired.RetiredAt.UTC().Format(time.DateOnly)
-	if st.State == agent.Licensed || !strings.Contains(st.TicketError, "operator key 1") || !strings.Contains(st.TicketError, "retired on "+wantDay) {
+	if st.State != agent.AdditionalGrace || !st.GraceEnds.Equal(retired.RetiredAt.Add(agent.GracePeriod)) || !strings.Contains(st.TicketError, "operator key 1") || !strings.Contains(st.TicketError, "retired on "+wantDay) {
 		t.Fatalf("MAK machine with a key-1 ticket after retirement: %s, ticket error %q; want it refused naming the retirement", st.StateText, st.TicketError)
 	}
 	// It activates again and is Licensed under key 2.
