@@ -136,7 +136,8 @@ func decode(payload []byte) (Ticket, error) {
 
 // ParseWith decodes a ticket signed by one of the operator's keys: the key its kid names in
 // keys (key 1 when it names none). A key the set marks retired gives ErrRetired; a kid the set
-// does not hold, ErrUnknownKey.
+// does not hold, ErrUnknownKey. With an error, the ticket returned is unverified: only for
+// messages.
 func ParseWith(keys KeySet, signed string) (Ticket, error) {
 	payload, _, err := open(signed)
 	if err != nil {
