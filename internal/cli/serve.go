@@ -107,18 +107,17 @@ func (a *app) migrateCommand() *cobra.Command {
 func (a *app) pubkeyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "pubkey",
-		Short: "Print the operator's public signing key (base64 Ed25519) that verifies tickets",
-		Args:  cobra.NoArgs,
+		Short: "Print the operator's active public signing key (base64 Ed25519) that verifies tickets",
+		Long: "Prints the active key. --json adds its id and the signed key set, which an air-gapped machine\n" +
+			"learns with `licet client refresh-keys --key-set-file FILE`.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			var k struct {
-				Algorithm string `json:"algorithm"`
-				PublicKey string `json:"public_key"`
-			}
-			if err := c.Do(cmd.Context(), "GET", "/v1/signing-key", nil, &k); err != nil {
+			k, err := c.PublishedKeys(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if raw, err := base64.StdEncoding.DecodeString(k.PublicKey); err != nil || len(raw) != ed25519.PublicKeySize {

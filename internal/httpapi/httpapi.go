@@ -58,7 +58,9 @@ type Server struct {
 	CatalogVersion func() *licet.CatalogVersion
 	// SigningKey is the operator's public key, published for offline ticket verification.
 	SigningKey ed25519.PublicKey
-	Logger     *slog.Logger
+	// SigningKeys is the operator's keyring: the published key set, rotation and retirement.
+	SigningKeys Keys
+	Logger      *slog.Logger
 	// KMS certifies KMS hosts; KMSLimiter rate-limits its public route per source address.
 	KMS        licet.KMSHostService
 	KMSLimiter *ratelimit.Limiter
@@ -194,16 +196,20 @@ func (s *Server) authenticate(r *http.Request) (licet.Actor, error) {
 // (CountViolation, DependencyViolation, ActivationLimitExceeded, …) answer 422: the request was
 // understood and refused by a rule.
 var statusOf = map[string]int{
-	licet.EInvalid:      http.StatusBadRequest,
-	licet.ENotFound:     http.StatusNotFound,
-	licet.EConflict:     http.StatusConflict,
-	licet.EUnauthorized: http.StatusUnauthorized,
-	licet.EForbidden:    http.StatusForbidden,
-	licet.ETooLarge:     http.StatusRequestEntityTooLarge,
-	licet.ERateLimited:  http.StatusTooManyRequests,
-	licet.EUnavailable:  http.StatusServiceUnavailable,
-	licet.EStaleSchema:  http.StatusServiceUnavailable,
-	licet.EInternal:     http.StatusInternalServerError,
+	licet.CodeSigningKeyActive:      http.StatusConflict,
+	licet.CodeSigningKeyInUse:       http.StatusConflict,
+	licet.CodeSigningKeyRetired:     http.StatusConflict,
+	licet.CodeKMSCertificateExpired: http.StatusConflict,
+	licet.EInvalid:                  http.StatusBadRequest,
+	licet.ENotFound:                 http.StatusNotFound,
+	licet.EConflict:                 http.StatusConflict,
+	licet.EUnauthorized:             http.StatusUnauthorized,
+	licet.EForbidden:                http.StatusForbidden,
+	licet.ETooLarge:                 http.StatusRequestEntityTooLarge,
+	licet.ERateLimited:              http.StatusTooManyRequests,
+	licet.EUnavailable:              http.StatusServiceUnavailable,
+	licet.EStaleSchema:              http.StatusServiceUnavailable,
+	licet.EInternal:                 http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status for an error code.

@@ -34,6 +34,7 @@ import (
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/signing"
+	"github.com/licet/licet/internal/signing/keyring"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 	"github.com/licet/licet/internal/tlsreload"
@@ -70,9 +71,12 @@ type Config struct {
 
 // App is an assembled service, ready to serve.
 type App struct {
-	cfg     Config
-	DB      *store.DB
+	cfg Config
+	DB  *store.DB
+	// Key is the signing key file's key: key 1, and the root that seals every signing key in
+	// the database. Keys signs with the active key.
 	Key     ed25519.PrivateKey
+	Keys    *keyring.Keyring
 	Handler http.Handler
 	// Catalogs stores the catalog versions; Catalog serves the newest to the services.
 	Catalogs *catalogstore.Store
@@ -192,6 +196,9 @@ func (a *App) prepare(ctx context.Context) error {
 	if err := a.loadSigningKey(ctx); err != nil {
 		return err
 	}
+	if a.Keys, err = keyring.OpenKeyring(ctx, a.DB, a.Key, cfg.Now); err != nil {
+		return err
+	}
 	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now, Kinds: func() ([]string, []string) {
 		if a.Catalog == nil || a.Catalog.Catalog() == nil {
 			return nil, nil
@@ -212,7 +219,7 @@ func (a *App) prepare(ctx context.Context) error {
 	if err := a.loadCatalog(ctx); err != nil {
 		return err
 	}
-	if a.Volume, err = activation.New(a.DB, cfg.Now, a.Key, activation.Options{}); err != nil {
+	if a.Volume, err = activation.New(a.DB, cfg.Now, a.Key, activation.Options{Signer: a.Keys}); err != nil {
 		return err
 	}
 	if cfg.Demo {
@@ -236,16 +243,16 @@ func (a *App) prepare(ctx context.Context) error {
 		Seats:      &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
 		Numbers:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
 		Credits:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
-		SigningKey: a.Key.Public().(ed25519.PublicKey),
-		Logger:     cfg.Logger,
-		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
+		SigningKey: a.Key.Public().(ed25519.PublicKey), SigningKeys: a.Keys,
+		Logger:   cfg.Logger,
+		Products: a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
 		ActivationLimiter: activation.Limits{
 			PerAddress: &ratelimit.Limiter{Rate: cfg.ActivationRatePerAddress, Now: cfg.Now},
 			PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
 		},
 	}
 	api.Offline, api.MAKRequests = a.Volume, a.Volume
-	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
+	api.KMS = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	if api.Console, err = a.console(tenants); err != nil {
 		return err
