@@ -112,6 +112,7 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 			if f.now != "" && !once {
 				return Usagef("--now works with --once only: the daemon runs on the real clock")
 			}
+			ag.Central = a.centralFor
 			d := &agent.Daemon{Agent: ag, Report: a.reportTick}
 			if report {
 				c, err := a.client()

@@ -68,7 +68,11 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.installCertificate(cmd, stateDir, rf.Certificate, pinned)
+			if err := a.installCertificate(cmd, stateDir, rf.Certificate, pinned); err != nil {
+				return err
+			}
+			// Activated by file: the host cannot reach the central service to renew.
+			return kms.SetRenewalServer(ctx, stateDir, "")
 		}
 		if key == "" {
 			return Usagef("--key is required (or --response-file)")
@@ -96,7 +100,11 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.installCertificate(cmd, stateDir, *cert, pinned)
+		if err := a.installCertificate(cmd, stateDir, *cert, pinned); err != nil {
+			return err
+		}
+		// The host renews its certificate against the same service.
+		return kms.SetRenewalServer(ctx, stateDir, c.BaseURL)
 	}
 	return cmd
 }
@@ -224,7 +232,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	var o kms.ServeOptions
 	var renew, retry, logFormat, dnsServer, dnsTarget, dnsTSIG string
 	var thresholds, domains []string
-	var noDNS bool
+	var noDNS, noRenew bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Answer activation requests of machines holding a kms-client key",
@@ -242,6 +250,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	f.StringVar(&dnsTarget, "dns-target", "", "this host's DNS name in the SRV record (default: the machine's hostname in the domain)")
 	f.StringVar(&dnsTSIG, "dns-tsig", "", "TSIG key signing the updates: NAME:BASE64-SECRET[:ALGORITHM]")
 	f.BoolVar(&noDNS, "no-dns-publish", false, "do not publish the SRV record")
+	f.BoolVar(&noRenew, "no-renew", false, "do not renew the host certificate against the central service it was activated with")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	var report bool
 	var reportEvery string
@@ -283,13 +292,22 @@ func (a *app) kmsServeCommand() *cobra.Command {
 			if err != nil {
 				return Usagef("--report-interval: %v", err)
 			}
+			r, err := a.reporter(cmd, h)
+			if err != nil {
+				return err
+			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			done := make(chan struct{})
 			defer func() { cancel(); <-done }()
 			go func() {
 				defer close(done)
-				(&kms.Reporter{Host: h, Server: a.server}).Run(ctx, every, kms.Sleep)
+				r.Run(ctx, every, kms.Sleep)
 			}()
+		}
+		if server := h.RenewalServer(cmd.Context()); server != "" && !noRenew {
+			if o.Central, err = a.centralFor(server); err != nil {
+				return err
+			}
 		}
 		return h.Serve(cmd.Context(), o)
 	}
@@ -309,12 +327,16 @@ func (a *app) kmsReportCommand() *cobra.Command {
 				return err
 			}
 			defer h.Close()
-			n, err := (&kms.Reporter{Host: h, Server: a.server}).ReportOnce(cmd.Context())
+			r, err := a.reporter(cmd, h)
+			if err != nil {
+				return err
+			}
+			n, err := r.ReportOnce(cmd.Context())
 			if err != nil {
 				return err
 			}
 			return a.output(map[string]any{"hostId": h.ID(), "reported": n}, func() error {
-				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), a.server)
+				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
 				return err
 			})
 		},
@@ -417,10 +439,18 @@ func (a *app) kmsStatusCommand() *cobra.Command {
 func (a *app) printKMSStatus(st *kms.Status) error {
 	w := a.stdout
 	fmt.Fprintf(w, "host:          %s\n", st.HostID)
-	if !st.Activated {
+	switch {
+	case !st.Activated && st.CertificateError != "":
+		fmt.Fprintf(w, "certificate:   REFUSED: %s\n", st.CertificateError)
+	case !st.Activated:
 		fmt.Fprintln(w, "certificate:   none: run licet kms activate")
-	} else {
-		fmt.Fprintf(w, "certificate:   group %d, covers %v, tenant %s, expires %s\n", st.Group, st.Covers, dash(st.Tenant), st.ExpiresAt.Format(time.DateOnly))
+	case st.CertificateExpired:
+		fmt.Fprintf(w, "certificate:   EXPIRED on %s: %s\n", st.ExpiresAt.Format(time.DateOnly), st.CertificateError)
+	default:
+		fmt.Fprintf(w, "certificate:   group %d, covers %v, tenant %s, expires %s, signed by operator key %d\n", st.Group, st.Covers, dash(st.Tenant), st.ExpiresAt.Format(time.DateOnly), st.SigningKey)
+	}
+	if st.Activated {
+		fmt.Fprintf(w, "renewal:       %s\n", renewalLine(st.Renewal))
 	}
 	fmt.Fprintf(w, "intervals:     renewal %s, retry %s, activation valid %s (sliding)\n", dash(st.Config.RenewInterval), dash(st.Config.RetryInterval), kms.FormatDuration(kms.Validity))
 	fmt.Fprintf(w, "requests:      %d total, %d failed\n", st.Requests.Total, st.Requests.Failed)
@@ -505,4 +535,38 @@ func (a *app) discoverCommand() *cobra.Command {
 		})
 	}
 	return cmd
+}
+
+// renewalLine describes a host's certificate renewal for `kms status`.
+func renewalLine(r *kms.Renewal) string {
+	if r == nil || r.Server == "" {
+		return "by hand (activated by request file): re-activate before the certificate expires"
+	}
+	line := fmt.Sprintf("automatic against %s, %s before expiry", r.Server, kms.FormatDuration(kms.RenewalWindow))
+	if !r.LastRenewed.IsZero() {
+		line += ", last renewed " + r.LastRenewed.Format(time.DateOnly)
+	}
+	if r.LastError != "" {
+		line += fmt.Sprintf("; %d failed attempts, last: %s", r.Failures, r.LastError)
+	}
+	if !r.NextAttempt.IsZero() {
+		line += ", next check " + r.NextAttempt.Format(time.RFC3339)
+	}
+	return line
+}
+
+// reporter is the client report of a host: to --server when given (flag or LICET_SERVER), else to
+// the central service the host was activated with, trusting --ca.
+func (a *app) reporter(cmd *cobra.Command, h *kms.Host) (*kms.Reporter, error) {
+	server := a.server
+	if f := cmd.Flag("server"); f != nil && server == f.DefValue {
+		if rs := h.RenewalServer(cmd.Context()); rs != "" {
+			server = rs
+		}
+	}
+	central, err := a.centralFor(server)
+	if err != nil {
+		return nil, err
+	}
+	return &kms.Reporter{Host: h, Server: server, Client: central.HTTP}, nil
 }

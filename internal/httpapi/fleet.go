@@ -3,11 +3,14 @@ package httpapi
 import (
 	"context"
 	"io"
+	"math"
+	"net"
 	"net/http"
 	"strconv"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/fleet"
+	"github.com/licet/licet/internal/ratelimit"
 )
 
 // kmsReportBody bounds a KMS host's report.
@@ -119,4 +122,21 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 	return withID(w, r, func(ctx context.Context, id int64, _ struct{}) (*licet.WebhookDelivery, error) {
 		return s.Webhooks.Redeliver(ctx, id)
 	})
+}
+
+// perSource charges the request's source address to a limiter (nil: no limit) and returns
+// ERateLimited, with retry_after_seconds, when it is over.
+func perSource(l *ratelimit.Limiter, r *http.Request, what string) error {
+	if l == nil {
+		return nil
+	}
+	source, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		source = r.RemoteAddr
+	}
+	if allowed, wait := l.Allow(source); !allowed {
+		secs := int(math.Ceil(wait.Seconds()))
+		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retry_after_seconds", secs)
+	}
+	return nil
 }

@@ -24,35 +24,39 @@ type CertificateEvent struct {
 
 // CertificateEvents emits kms.certificate.expiring for the host certificates that end within
 // ExpiryNotice and kms.certificate.expired for those that have ended (within the last
-// ExpiryNotice), once per certificate: a host that re-activates gets a new certificate and is
-// reported again when that one nears its end. It is run periodically.
+// ExpiryNotice), once per certificate: a host that renews or re-activates gets a new certificate
+// and is reported again when that one nears its end. It is run periodically.
 func (s *Service) CertificateEvents(ctx context.Context) (int, error) {
 	now := s.Now().UTC()
 	validity := licet.KMSHostCertificateValidity
 	n := 0
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		type host struct {
-			id, keyID, tenantID, issued int64
-			hostID, hostname            string
+			id, keyID, tenantID, expires int64
+			hostID, hostname             string
 		}
+		// A certificate ends at certificate_expires_at (renewals move it); rows older than that
+		// column end a validity after their last activation.
 		hosts, err := store.Collect(ctx, tx, func(r store.Scanner) (host, error) {
 			var h host
-			return h, r.Scan(&h.id, &h.keyID, &h.tenantID, &h.issued, &h.hostID, &h.hostname)
-		}, `SELECT h.id, h.key_id, COALESCE(k.tenant_id, 0), h.last_activated_at, h.host_id, h.hostname FROM kms_hosts h JOIN product_keys k ON k.id = h.key_id
-			WHERE h.last_activated_at <= ? AND h.last_activated_at > ? ORDER BY h.id`,
-			store.Millis(now.Add(ExpiryNotice-validity)), store.Millis(now.Add(-validity-ExpiryNotice)))
+			return h, r.Scan(&h.id, &h.keyID, &h.tenantID, &h.expires, &h.hostID, &h.hostname)
+		}, `SELECT id, key_id, tenant_id, expires, host_id, hostname FROM (
+				SELECT h.id, h.key_id, COALESCE(k.tenant_id, 0) AS tenant_id, COALESCE(h.certificate_expires_at, h.last_activated_at + ?) AS expires, h.host_id, h.hostname
+				FROM kms_hosts h JOIN product_keys k ON k.id = h.key_id) c
+			WHERE expires <= ? AND expires > ? ORDER BY id`,
+			validity.Milliseconds(), store.Millis(now.Add(ExpiryNotice)), store.Millis(now.Add(-ExpiryNotice)))
 		if err != nil {
 			return err
 		}
 		for _, h := range hosts {
-			exp := store.Time(h.issued).Add(validity)
+			exp := store.Time(h.expires)
 			typ := licet.EventKMSCertExpiring
 			if !now.Before(exp) {
 				typ = licet.EventKMSCertExpired
 			}
 			ok, err := outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{TenantID: h.tenantID, Type: typ,
 				Object: CertificateEvent{HostID: h.hostID, Hostname: h.hostname, KeyID: h.keyID, ExpiresAt: exp},
-				Dedupe: fmt.Sprintf("%s:%d:%d", typ, h.id, h.issued)})
+				Dedupe: fmt.Sprintf("%s:%d:%d", typ, h.id, h.expires)})
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,7 @@ func (a *App) fleetEvents(api *httpapi.Server) error {
 	}
 	api.Inventory, api.KMSReports = a.Fleet, a.Fleet
 	api.KMSReportLimiter = &ratelimit.Limiter{Rate: KMSReportRate, Burst: KMSReportBurst, Now: a.cfg.Now}
-	a.kms = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: a.cfg.Now}
+	a.kms = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: a.cfg.Now}
 	api.Events = &events.Service{DB: a.DB}
 	api.Webhooks = &webhooks.Service{DB: a.DB, Now: a.cfg.Now, Sealer: sealer, AllowPrivate: a.cfg.WebhookAllowPrivate}
 	return nil

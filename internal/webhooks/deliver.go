@@ -23,8 +23,8 @@ import (
 	"unicode"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/outbox"
+	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -107,7 +107,7 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 type Worker struct {
 	DB     *store.DB
 	Now    func() time.Time
-	Sealer *activation.Sealer
+	Sealer *signing.Sealer
 	Logger *slog.Logger
 	// AllowPrivate lets deliveries connect to private and loopback addresses.
 	AllowPrivate bool

@@ -6,6 +6,7 @@ package webhooks
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
@@ -17,9 +18,9 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/outbox"
+	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 )
@@ -27,16 +28,16 @@ import (
 // SealInfo names the key webhook secrets are sealed under (derived from the signing key).
 const SealInfo = "licet webhook secrets"
 
-// NewSealer returns the sealer of webhook secrets for the operator's signing key.
-func NewSealer(signer []byte) (*activation.Sealer, error) {
-	return activation.NewSealerFor(signer, SealInfo)
+// NewSealer returns the sealer of webhook secrets for the signing key file's key.
+func NewSealer(file ed25519.PrivateKey) (*signing.Sealer, error) {
+	return signing.NewSealer(file, SealInfo)
 }
 
 // Service implements licet.WebhookService.
 type Service struct {
 	DB     *store.DB
 	Now    func() time.Time
-	Sealer *activation.Sealer
+	Sealer *signing.Sealer
 	// AllowPrivate lets webhooks reach private and loopback addresses (`--webhook-allow-private`).
 	AllowPrivate bool
 	// Resolver resolves webhook hosts at creation (net.DefaultResolver when nil).
