@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/licet/licet/internal/store"
 )
 
@@ -82,7 +80,10 @@ func (sqliteBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now int
 		}
 		var w batchWrites
 		results, w = decideAll(jobs, keys, machines, now)
-		return sqliteWrite(ctx, tx, w)
+		if err := sqliteWrite(ctx, tx, w); err != nil {
+			return err
+		}
+		return recordBatch(ctx, tx, now, jobs, results)
 	})
 	return results, err
 }
@@ -147,11 +148,11 @@ func sqliteWrite(ctx context.Context, tx *store.Tx, w batchWrites) error {
 	})
 }
 
-// postgresBatch runs a batch in two round trips whatever its size, both pipelined: BEGIN, the
-// keys locked and read, the machines read; then one statement writing everything (data-modifying
-// CTEs over arrays) and COMMIT. The table's constraints are the last guard: the unique
-// (key_id, machine_id) and CHECK (used <= activation_limit) fail the whole batch rather than let
-// a count drift, and the batch is then retried job by job.
+// postgresBatch runs a batch in a constant number of round trips whatever its size: BEGIN, one
+// statement that locks and reads the keys, one that reads the machines, one that writes
+// everything (data-modifying CTEs over arrays), the inventory, COMMIT. The table's constraints
+// are the last guard: the unique (key_id, machine_id) and CHECK (used <= activation_limit) fail
+// the whole batch rather than let a count drift, and the batch is then retried job by job.
 type postgresBatch struct{}
 
 const (
@@ -180,62 +181,52 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 		pairHash[i], pairMachine[i] = p.hash, p.machine
 	}
 	var results []result
-	err := db.WritePipelined(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		read := &pgx.Batch{}
-		read.Queue("BEGIN")
-		read.Queue(postgresKeys, hashes)
-		read.Queue(postgresMachines, pairHash, pairMachine)
-		br := c.SendBatch(ctx, read)
-		keys, machines, err := postgresRead(br)
-		if err = errors.Join(err, br.Close()); err != nil {
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		keys, err := postgresKeysOf(ctx, tx, hashes)
+		if err != nil {
+			return err
+		}
+		machines, err := store.Collect(ctx, tx, func(r store.Scanner) (*machineState, error) {
+			m := &machineState{}
+			return m, r.Scan(&m.keyID, &m.machine, &m.id, &m.productID, &m.hardware, &m.virtual)
+		}, postgresMachines, pairHash, pairMachine)
+		if err != nil {
 			return err
 		}
 		var w batchWrites
 		results, w = decideAll(jobs, keys, machines, now)
-		write := &pgx.Batch{}
 		if len(w.insert)+len(w.update)+len(w.consume) > 0 {
-			write.Queue(postgresWrite, postgresWriteArgs(w)...)
+			if _, err := tx.Exec(ctx, postgresWrite, postgresWriteArgs(w)...); err != nil {
+				return err
+			}
 		}
-		write.Queue("COMMIT")
-		return c.SendBatch(ctx, write).Close()
+		return recordBatch(ctx, tx, now, jobs, results)
 	})
 	return results, err
 }
 
-// postgresRead reads the answers of the read pipeline: BEGIN, the keys, the machines.
-func postgresRead(br pgx.BatchResults) (map[string]*keyState, []*machineState, error) {
-	if _, err := br.Exec(); err != nil {
-		return nil, nil, err
+// postgresKeysOf reads and locks the MAK and retail keys of hashes, by hash.
+func postgresKeysOf(ctx context.Context, tx *store.Tx, hashes []string) (map[string]*keyState, error) {
+	type row struct {
+		hash string
+		key  *keyState
 	}
-	keys := map[string]*keyState{}
-	var hash string
-	k := &keyState{}
-	var blocked int64
-	rows, err := br.Query()
+	rows, err := store.Collect(ctx, tx, func(r store.Scanner) (row, error) {
+		k := &keyState{}
+		var hash string
+		var blocked int64
+		err := r.Scan(&hash, &k.id, &k.tenant, &blocked, &k.limit, &k.used)
+		k.blocked = blocked != 0
+		return row{hash, k}, err
+	}, postgresKeys, hashes)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if _, err := pgx.ForEachRow(rows, []any{&hash, &k.id, &k.tenant, &blocked, &k.limit, &k.used}, func() error {
-		c := *k
-		c.blocked = blocked != 0
-		keys[hash] = &c
-		return nil
-	}); err != nil {
-		return nil, nil, err
+	out := make(map[string]*keyState, len(rows))
+	for _, r := range rows {
+		out[r.hash] = r.key
 	}
-	var machines []*machineState
-	m := &machineState{}
-	if rows, err = br.Query(); err != nil {
-		return nil, nil, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&m.keyID, &m.machine, &m.id, &m.productID, &m.hardware, &m.virtual}, func() error {
-		c := *m
-		machines = append(machines, &c)
-		return nil
-	}); err != nil {
-		return nil, nil, err
-	}
-	return keys, machines, nil
+	return out, nil
 }
 
 // postgresWriteArgs lays out a batch's writes as the arrays of postgresWrite.

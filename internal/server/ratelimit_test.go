@@ -3,26 +3,12 @@ package server_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/licet/licet/internal/server/servertest"
 	"github.com/licet/licet/internal/store/storetest"
 )
-
-// clock is a clock the test moves; both replicas read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // replicas starts two servers on one fresh PostgreSQL database.
 func replicas(t *testing.T, o servertest.Options) (*servertest.Server, *servertest.Server) {
