@@ -11,6 +11,15 @@ const (
 	CodeKMSHostLimit = "KMSHostLimitExceeded"
 	// CodeKeyBlocked: the product key was blocked by the operator.
 	CodeKeyBlocked = "KeyBlocked"
+
+	// CodeKMSHostNotActivated: the KMS host has no certificate yet.
+	CodeKMSHostNotActivated = "KMSHostNotActivated"
+	// CodeKMSHostCertificateExpired: the KMS host's certificate has expired.
+	CodeKMSHostCertificateExpired = "KMSHostCertificateExpired"
+	// CodeUnknownProduct: the KMS host does not know the product.
+	CodeUnknownProduct = "UnknownProduct"
+	// CodeProductNotCovered: the product's group is not covered by the KMS host's key.
+	CodeProductNotCovered = "ProductNotCovered"
 )
 
 // DefaultKMSHostLimit is how many distinct hosts one kms-host key activates unless the operator

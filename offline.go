@@ -13,6 +13,9 @@ const (
 	// CodeInstallationKeyMismatch: a proxy request holds an installation ID made for another
 	// product key than the request's.
 	CodeInstallationKeyMismatch = "InstallationKeyMismatch"
+	// CodeProxyIncomplete: `licet proxy-activate` activated some machines of the request, not all
+	// (the CLI's exit code 1; never answered by the API).
+	CodeProxyIncomplete = "ProxyIncomplete"
 )
 
 // MaxProxyMachines bounds the machines of one proxy activation request.

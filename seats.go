@@ -8,6 +8,10 @@ import (
 // CodeCountViolation is Graph's error for an assignment when the SKU has no units left.
 const CodeCountViolation = "CountViolation"
 
+// CodeNotAUserList: an uploaded list of users has lines that name no user (the console's bulk
+// page refuses the file whole).
+const CodeNotAUserList = "NotAUserList"
+
 // Subscription statuses: what the units of a subscription count as (Graph's prepaidUnits).
 const (
 	SubscriptionEnabled   = "enabled"

@@ -215,7 +215,7 @@ func TestConfirmFromResults(t *testing.T) {
 	}
 	stranger, _ := offlineAgent(t, "pc-3", c)
 	if _, err := stranger.ConfirmFrom(parsed, pub); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("machine without a line: %v; want not_found", err)
+		t.Errorf("machine without a line: %v; want NotFound", err)
 	}
 	if _, err := agent.ParseResults(strings.NewReader(file.String() + "oops\n")); licet.ErrorCode(err) != licet.EInvalid || !strings.Contains(err.Error(), "[3]") {
 		t.Errorf("results file with a garbage line 3: %v; want invalid naming line 3", err)

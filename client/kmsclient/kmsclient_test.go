@@ -98,8 +98,8 @@ func TestDiscoveryAndFailover(t *testing.T) {
 	cfg.Host = kms2
 	_, _, err = kmsclient.Activate(ctx, cfg, kmsclient.Request{MachineID: "pc-1", Product: "nope", Key: products[0].GVLK})
 	var he *kmsclient.HostError
-	if !errors.As(err, &he) || he.Err.Code != kms.CodeUnknownProduct {
-		t.Fatalf("unknown product: %v, want a HostError %s", err, kms.CodeUnknownProduct)
+	if !errors.As(err, &he) || he.Err.Code != licet.CodeUnknownProduct {
+		t.Fatalf("unknown product: %v, want a HostError %s", err, licet.CodeUnknownProduct)
 	}
 
 	// No record for Microsoft's service in this zone.

@@ -190,7 +190,7 @@ func TestIssueAndShowKeys(t *testing.T) {
 			"another's agreement":   second(f.svc.Agreement(contoso, "F-1")),
 		} {
 			if licet.ErrorCode(err) != licet.ENotFound {
-				t.Errorf("%s: %v, want not_found", name, err)
+				t.Errorf("%s: %v, want NotFound", name, err)
 			}
 		}
 		if _, err := f.svc.IssueKey(contoso, licet.KeyRequest{Agreement: "C-1", Group: "111", Type: "mak"}); licet.ErrorCode(err) != licet.EForbidden {

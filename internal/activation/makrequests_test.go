@@ -97,7 +97,7 @@ func TestMAKRequests(t *testing.T) {
 
 		// A partner sees its own requests only.
 		if _, err := f.svc.MAKRequest(other, r.ID); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("another partner reading the request: %v; want not_found", err)
+			t.Errorf("another partner reading the request: %v; want NotFound", err)
 		}
 		list := must[[]licet.MAKRequest](t)(f.svc.MAKRequests(other, ""))
 		if len(list) != 1 || list[0].ID != mine.ID {
@@ -175,7 +175,7 @@ func TestApproveWithoutGroup(t *testing.T) {
 		}
 		// Nothing was half-applied: no tenant, still pending.
 		if _, err := f.svc.Agreements(operator(), "northwind-traders"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("tenant after a failed approval: %v; want not_found", err)
+			t.Errorf("tenant after a failed approval: %v; want NotFound", err)
 		}
 		if got := must[*licet.MAKRequest](t)(f.svc.MAKRequest(operator(), r.ID)); got.Status != licet.MAKRequestPending {
 			t.Errorf("status %q after a failed approval; want pending", got.Status)

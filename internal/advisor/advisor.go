@@ -25,8 +25,7 @@ const (
 	StatusUnavailable = "unavailable" // no option is allowed for this organisation
 )
 
-// CodeUnknownFeature is the error code of a question about a feature the catalog does not know.
-const CodeUnknownFeature = "UnknownFeature"
+// licet.CodeUnknownFeature is the error code of a question about a feature the catalog does not know.
 
 // maxCombinations bounds the options tried when several features are asked for at once.
 const maxCombinations = 4096
@@ -271,7 +270,7 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	for _, id := range q.Features {
 		f, ok := c.Feature(id)
 		if !ok {
-			return nil, licet.Errorf(CodeUnknownFeature, "unknown feature %q; known features: %s", id, strings.Join(featureIDs(c), ", ")).
+			return nil, licet.Errorf(licet.CodeUnknownFeature, "unknown feature %q; known features: %s", id, strings.Join(featureIDs(c), ", ")).
 				With("known", featureIDs(c))
 		}
 		who := q.For
@@ -310,7 +309,7 @@ func unknownSKU(c *catalog.Catalog, part string) error {
 			addons = append(addons, s.Part)
 		}
 	}
-	return licet.Errorf(catalog.CodeUnknownSKU, "unknown SKU %q; known plans: %s; add-ons: %s", part, strings.Join(bases, ", "), strings.Join(addons, ", ")).
+	return licet.Errorf(licet.CodeUnknownSKU, "unknown SKU %q; known plans: %s; add-ons: %s", part, strings.Join(bases, ", "), strings.Join(addons, ", ")).
 		With("known", append(bases, addons...))
 }
 

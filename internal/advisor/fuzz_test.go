@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/internal/advisor"
 	"github.com/licet/licet/internal/catalog"
 )
@@ -77,7 +78,7 @@ func FuzzAdvise(f *testing.F) {
 			}
 			a, err := advisor.Advise(c, q)
 			if err != nil {
-				if errCode(err) == "internal" || err.Error() == "" {
+				if errCode(err) == licet.EInternal || err.Error() == "" {
 					t.Fatalf("unclear error %v", err)
 				}
 				continue
@@ -85,7 +86,7 @@ func FuzzAdvise(f *testing.F) {
 			if a.Status == "" || (a.Status == advisor.StatusBuy && (a.Buy == nil || !a.Buy.Feasible())) {
 				t.Fatalf("inconsistent answer %+v", a)
 			}
-			if _, err := advisor.Rooms(c, q.Org, plan); err != nil && errCode(err) == "internal" {
+			if _, err := advisor.Rooms(c, q.Org, plan); err != nil && errCode(err) == licet.EInternal {
 				t.Fatalf("rooms: %v", err)
 			}
 		}

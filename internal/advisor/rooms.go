@@ -7,10 +7,6 @@ import (
 	"github.com/licet/licet/internal/catalog"
 )
 
-// CodeUnknownFamily is the error code of a room question about a plan family or SKU the catalog
-// does not know.
-const CodeUnknownFamily = "UnknownFamily"
-
 // RoomScenario is one row of the catalog's room-system table, checked against its rules.
 type RoomScenario struct {
 	ID      string       `json:"id"`
@@ -95,11 +91,11 @@ func roomFamily(c *catalog.Catalog, which string) (string, []catalog.Purchase, e
 	}
 	if s, ok := c.SKU(which); ok {
 		if s.Family == "" {
-			return "", nil, licet.Errorf(CodeUnknownFamily, "%s belongs to no plan family, so no room scenario applies; name a family: %s", s.Label(), strings.Join(ids, ", "))
+			return "", nil, licet.Errorf(licet.CodeUnknownFamily, "%s belongs to no plan family, so no room scenario applies; name a family: %s", s.Label(), strings.Join(ids, ", "))
 		}
 		return s.Family, []catalog.Purchase{{SKU: s.Part}}, nil
 	}
-	return "", nil, licet.Errorf(CodeUnknownFamily, "%q is neither a plan family nor an SKU of the catalog; families: %s", which, strings.Join(ids, ", ")).With("known", ids)
+	return "", nil, licet.Errorf(licet.CodeUnknownFamily, "%q is neither a plan family nor an SKU of the catalog; families: %s", which, strings.Join(ids, ", ")).With("known", ids)
 }
 
 func (e *engine) roomOption(feature string, start []catalog.Purchase, o catalog.RoomOption) RoomOption {

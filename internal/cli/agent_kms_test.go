@@ -112,10 +112,10 @@ func TestClientKMSSession(t *testing.T) {
 		code    int
 		want    string
 	}{
-		{"bad host", "pc-1", []string{"set-host", "http://kms"}, 1, "[invalid]"},
+		{"bad host", "pc-1", []string{"set-host", "http://kms"}, 1, "[Invalid]"},
 		{"daemon on a fixed clock", "pc-1", []string{"--now", later, "daemon"}, 2, "--once"},
 		{"DNS flags with no kms-client key", "pc-9", []string{"activate", "--dns-domain", "corp.example"}, 2, "kms-client"},
-		{"bad domain", "pc-1", []string{"activate", "--dns-domain", "corp example"}, 1, "[invalid]"},
+		{"bad domain", "pc-1", []string{"activate", "--dns-domain", "corp example"}, 1, "[Invalid]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -244,9 +244,10 @@ func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
 		fmt.Fprintln(a.stdout)
 		rows = rows[:0]
 		for _, k := range codeOrder {
-			rows = append(rows, []string{k.code, dash(k.sku), strconv.Itoa(codes[k])})
+			info, _ := licet.LookupCode(k.code)
+			rows = append(rows, []string{k.code, dash(info.Title), dash(k.sku), strconv.Itoa(codes[k])})
 		}
-		if err := a.table([]string{"ERROR CODE", "SKU", "USERS"}, rows); err != nil {
+		if err := a.table([]string{"ERROR CODE", "TITLE", "SKU", "USERS"}, rows); err != nil {
 			return err
 		}
 		for _, k := range codeOrder {

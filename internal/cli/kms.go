@@ -270,7 +270,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 		}
 		defer h.Close()
 		if _, ok := h.Certificate(); !ok {
-			return licet.Errorf(kms.CodeNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
+			return licet.Errorf(licet.CodeKMSHostNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
 		}
 		o.Stdout = a.stdout
 		return h.Serve(cmd.Context(), o)

@@ -234,8 +234,8 @@ func TestMAKRequestCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, stderr = oemB.run(1, "mak-request", "show", fmt.Sprint(r.ID))
-		if !strings.Contains(stderr, "[not_found]") {
-			t.Errorf("another partner's show: %q; want not_found", stderr)
+		if !strings.Contains(stderr, "[NotFound]") {
+			t.Errorf("another partner's show: %q; want NotFound", stderr)
 		}
 		if out, _ := oemB.run(0, "mak-request", "list"); strings.Contains(out, "Northwind") {
 			t.Errorf("another partner's list shows the request:\n%s", out)

@@ -42,7 +42,7 @@ func TestJobStoreBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if _, err := st.get(tt.id, tt.session, tt.tenant); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("%s: %v, want not_found", tt.name, err)
+			t.Errorf("%s: %v, want NotFound", tt.name, err)
 		}
 	}
 	var others []*bulkJob
@@ -62,6 +62,6 @@ func TestJobStoreBounds(t *testing.T) {
 	}
 	advance(jobTTL)
 	if _, err := st.get(last.ID, last.Session, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("after expiry: %v, want not_found", err)
+		t.Errorf("after expiry: %v, want NotFound", err)
 	}
 }

@@ -24,7 +24,6 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
-	"github.com/licet/licet/internal/httpapi"
 )
 
 //go:embed templates static
@@ -352,7 +351,7 @@ func (c *reqCtx) refuse(err error, field string) error {
 	if p := explain(e); p != nil { // a rule: explained above the form
 		f.Problem = p
 		c.form = f
-		return c.show(httpapi.StatusOf(e.Code))
+		return c.show(licet.HTTPStatus(e.Code))
 	}
 	if name, ok := e.Details["field"].(string); ok && name != "" {
 		field = strings.ReplaceAll(name, " ", "_") // "usage location" names the input usage_location
@@ -363,7 +362,7 @@ func (c *reqCtx) refuse(err error, field string) error {
 		f.Error = e.Message
 	}
 	c.form = f
-	return c.show(httpapi.StatusOf(e.Code))
+	return c.show(licet.HTTPStatus(e.Code))
 }
 
 // form is the state of a form answered with errors: what was typed and what was wrong.
@@ -429,7 +428,7 @@ func (s *Server) renderError(c *reqCtx, err error) {
 	if e.Code == licet.EInternal {
 		s.Logger.Error("console internal error", "method", c.r.Method, "path", c.r.URL.Path, "err", err)
 	}
-	status := httpapi.StatusOf(e.Code)
+	status := licet.HTTPStatus(e.Code)
 	title := http.StatusText(status)
 	if status == http.StatusNotFound {
 		title = "Not found"

@@ -46,7 +46,7 @@ func TestForgedCSRFChangesNothing(t *testing.T) {
 				t.Errorf("the page does not explain the refusal:\n%s", body)
 			}
 			if _, err := s.Operator.Tenant(context.Background(), slug); licet.ErrorCode(err) != licet.ENotFound {
-				t.Errorf("tenant %s: %v, want not_found (nothing created)", slug, err)
+				t.Errorf("tenant %s: %v, want NotFound (nothing created)", slug, err)
 			}
 		})
 	}
@@ -105,7 +105,7 @@ func TestExpiredSession(t *testing.T) {
 		t.Fatalf("POST after expiry: status %d, want 401 with the reason:\n%s", st, body)
 	}
 	if _, err := s.Operator.Tenant(context.Background(), "late"); licet.ErrorCode(err) != licet.ENotFound {
-		t.Fatalf("tenant late: %v, want not_found", err)
+		t.Fatalf("tenant late: %v, want NotFound", err)
 	}
 }
 
@@ -264,7 +264,7 @@ func TestTenantAdminSeesOnlyItsTenant(t *testing.T) {
 			}
 		}
 		if _, err := s.Operator.Tenant(context.Background(), "sneaky"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("tenant sneaky: %v, want not_found", err)
+			t.Errorf("tenant sneaky: %v, want NotFound", err)
 		}
 	})
 }

@@ -75,7 +75,7 @@ type outcomeCount struct {
 type failureGroup struct {
 	Code, SKU string
 	Users     int
-	Help      codeHelp
+	Help      licet.CodeInfo
 	Buy       string // for a CountViolation: how many units to buy
 }
 
@@ -136,8 +136,8 @@ func (v *jobView) summarize() {
 		sku, _ := r.Error.Details["sku"].(string)
 		i := slices.IndexFunc(v.Failures, func(g failureGroup) bool { return g.Code == r.Error.Code && g.SKU == sku })
 		if i < 0 {
-			help, ok := codeHelps[r.Error.Code]
-			if !ok {
+			help := ruleHelp(r.Error.Code)
+			if help.Code == "" {
 				help = bulkHelps[r.Error.Code]
 			}
 			v.Failures = append(v.Failures, failureGroup{Code: r.Error.Code, SKU: sku, Help: help})
@@ -155,11 +155,11 @@ func (v *jobView) summarize() {
 }
 
 // bulkHelps explain the failures of a batch that are not rules.
-var bulkHelps = map[string]codeHelp{
-	licet.ENotFound: {"Not a user of the tenant", "The list names a user the tenant does not have.",
-		"Create or import the user (licet user import FILE), or remove the line."},
-	licet.EInvalid: {"Not a valid user principal name", "The line does not name a user the way licet stores them.",
-		"Fix the line: name@domain.tld."},
+var bulkHelps = map[string]licet.CodeInfo{
+	licet.ENotFound: {Code: licet.ENotFound, Title: "Not a user of the tenant", Meaning: "The list names a user the tenant does not have.",
+		WayOut: "Create or import the user (licet user import FILE), or remove the line."},
+	licet.EInvalid: {Code: licet.EInvalid, Title: "Not a valid user principal name", Meaning: "The line does not name a user the way licet stores them.",
+		WayOut: "Fix the line: name@domain.tld."},
 }
 
 // uploadList reads the uploaded file and the SKUs chosen, runs the dry run and keeps the list
@@ -235,7 +235,7 @@ func uploadedFile(c *reqCtx, field string) (string, []byte, error) {
 
 // notAList explains a file with lines that are not users, with their numbers.
 func notAList(name string, l *seats.List) *problem {
-	p := &problem{Code: "NotAUserList", Title: name + " is not a UPN list",
+	p := &problem{Code: licet.CodeNotAUserList, Title: name + " is not a UPN list",
 		Meaning: fmt.Sprintf("%d line(s) are neither a user principal name (name@domain.tld) nor a CSV row with one; nothing was stored or changed.", len(l.Invalid)),
 		WayOut:  "Fix or remove the lines below and upload the file again. A list is a UPN per line (blank lines and # comments are skipped), or CSV whose header has a upn or UserPrincipalName column."}
 	for _, e := range l.Invalid {

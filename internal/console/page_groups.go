@@ -71,7 +71,7 @@ type memberError struct {
 	UPN     string
 	Code    string
 	Message string
-	Help    codeHelp // empty for a code the console does not explain
+	Help    licet.CodeInfo // empty for a code the console does not explain
 }
 
 func loadGroup(s *Server, c *reqCtx) (any, error) {
@@ -97,7 +97,7 @@ func loadGroup(s *Server, c *reqCtx) (any, error) {
 	for _, m := range g.MemberStates {
 		d.States[m.UPN] = m.State
 		if m.Error != nil {
-			d.Errors = append(d.Errors, memberError{UPN: m.UPN, Code: m.Error.Code, Message: m.Error.Message, Help: codeHelps[m.Error.Code]})
+			d.Errors = append(d.Errors, memberError{UPN: m.UPN, Code: m.Error.Code, Message: m.Error.Message, Help: ruleHelp(m.Error.Code)})
 		}
 	}
 	if d.Choices, err = skuChoices(c); err != nil {

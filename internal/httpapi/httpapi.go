@@ -185,30 +185,6 @@ func (s *Server) authenticate(r *http.Request) (licet.Actor, error) {
 	return s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
 }
 
-// statusOf maps error codes to HTTP statuses. Codes of domain rules that are not listed
-// (CountViolation, DependencyViolation, ActivationLimitExceeded, …) answer 422: the request was
-// understood and refused by a rule.
-var statusOf = map[string]int{
-	licet.EInvalid:      http.StatusBadRequest,
-	licet.ENotFound:     http.StatusNotFound,
-	licet.EConflict:     http.StatusConflict,
-	licet.EUnauthorized: http.StatusUnauthorized,
-	licet.EForbidden:    http.StatusForbidden,
-	licet.ETooLarge:     http.StatusRequestEntityTooLarge,
-	licet.ERateLimited:  http.StatusTooManyRequests,
-	licet.EUnavailable:  http.StatusServiceUnavailable,
-	licet.EStaleSchema:  http.StatusServiceUnavailable,
-	licet.EInternal:     http.StatusInternalServerError,
-}
-
-// StatusOf returns the HTTP status for an error code.
-func StatusOf(code string) int {
-	if st, ok := statusOf[code]; ok {
-		return st
-	}
-	return http.StatusUnprocessableEntity
-}
-
 // errorBody is the JSON shape of every error answer.
 type errorBody struct {
 	Error *licet.Error `json:"error"`
@@ -231,7 +207,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", fmt.Sprint(after))
 		}
 	}
-	writeJSON(w, StatusOf(e.Code), errorBody{Error: e})
+	writeJSON(w, licet.HTTPStatus(e.Code), errorBody{Error: e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

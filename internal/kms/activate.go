@@ -204,7 +204,7 @@ func verifyCertificate(op ed25519.PublicKey, signed, hostID string, key ed25519.
 		return t, licet.Errorf(licet.EInvalid, "foreign certificate: it certifies another key for host %s (was the state directory's host.key replaced?). Way out: activate again", hostID)
 	}
 	if !now.Before(*t.ExpiresAt) {
-		return t, licet.Errorf(CodeCertificateExpired, "the host certificate expired on %s: activate again", t.ExpiresAt.Format(time.DateOnly))
+		return t, licet.Errorf(licet.CodeKMSHostCertificateExpired, "the host certificate expired on %s: activate again", t.ExpiresAt.Format(time.DateOnly))
 	}
 	return t, nil
 }

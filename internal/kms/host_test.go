@@ -226,8 +226,8 @@ func TestBadRequests(t *testing.T) {
 		code string
 		say  string
 	}{
-		{"unknown product", kmsclient.Request{MachineID: "m", Product: "nope", Key: f.products["desktop"].GVLK}, kms.CodeUnknownProduct, "desktop, future, legacy, office, server"},
-		{"uncovered group", kmsclient.Request{MachineID: "m", Product: "future", Key: f.products["future"].GVLK}, kms.CodeNotCovered, "group 12"},
+		{"unknown product", kmsclient.Request{MachineID: "m", Product: "nope", Key: f.products["desktop"].GVLK}, licet.CodeUnknownProduct, "desktop, future, legacy, office, server"},
+		{"uncovered group", kmsclient.Request{MachineID: "m", Product: "future", Key: f.products["future"].GVLK}, licet.CodeProductNotCovered, "group 12"},
 		{"malformed key", kmsclient.Request{MachineID: "m", Product: "desktop", Key: mak}, licet.EInvalid, "key is not valid"},
 		{"key of another product", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["server"].GVLK}, licet.EInvalid, "not the kms-client key"},
 		{"key of another group", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["legacy"].GVLK}, licet.EInvalid, "group 10"},
@@ -253,8 +253,8 @@ func TestBadRequests(t *testing.T) {
 	}
 	// An expired certificate: a clear error.
 	f.clock.add(licet.KMSHostCertificateValidity)
-	if _, err := f.host.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK}); licet.ErrorCode(err) != kms.CodeCertificateExpired {
-		t.Fatalf("expired certificate: %v, want %s", err, kms.CodeCertificateExpired)
+	if _, err := f.host.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK}); licet.ErrorCode(err) != licet.CodeKMSHostCertificateExpired {
+		t.Fatalf("expired certificate: %v, want %s", err, licet.CodeKMSHostCertificateExpired)
 	}
 }
 
@@ -265,7 +265,7 @@ func TestNotActivated(t *testing.T) {
 	}
 	defer h.Close()
 	_, err = h.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: "x"})
-	if licet.ErrorCode(err) != kms.CodeNotActivated || !strings.Contains(err.Error(), "licet kms activate") {
+	if licet.ErrorCode(err) != licet.CodeKMSHostNotActivated || !strings.Contains(err.Error(), "licet kms activate") {
 		t.Fatalf("not activated host: %v", err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client/kmsclient"
-	"github.com/licet/licet/internal/httpapi"
 )
 
 // Handler returns the host's HTTP handler: POST /v1/kms/activate, GET /healthz, GET /metrics.
@@ -73,19 +72,9 @@ func DecodeRequest(body io.Reader) (kmsclient.Request, error) {
 	return req, nil
 }
 
-// statusOf gives the HTTP status of an error: a host that is not activated or whose certificate
-// expired answers 503, so that clients try another host.
-func statusOf(code string) int {
-	switch code {
-	case CodeNotActivated, CodeCertificateExpired:
-		return http.StatusServiceUnavailable
-	}
-	return httpapi.StatusOf(code)
-}
-
 func writeError(w http.ResponseWriter, err error) {
 	e := licet.AsError(err)
-	writeJSON(w, statusOf(e.Code), map[string]any{"error": e})
+	writeJSON(w, licet.HTTPStatus(e.Code), map[string]any{"error": e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

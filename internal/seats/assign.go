@@ -32,7 +32,8 @@ func (s *Service) AssignLicense(ctx context.Context, tenant, upn string, c licet
 }
 
 // checkChange refuses, for the whole request, a change that no user could take: an unknown SKU,
-// a disabled plan the SKU does not include, an SKU both added and removed.
+// a disabled plan the SKU does not include, an SKU both added and removed: the codes the registry
+// gives the batch scope.
 func checkChange(cat *catalog.Catalog, change catalog.Change) error {
 	if len(change.Add) == 0 && len(change.Remove) == 0 {
 		return licet.Errorf(licet.EInvalid, "give licenses to add or SKUs to remove")
@@ -44,14 +45,13 @@ func checkChange(cat *catalog.Catalog, change catalog.Change) error {
 	var vs []catalog.Violation
 	for _, r := range change.Remove {
 		if _, ok := cat.SKU(r); !ok {
-			vs = append(vs, catalog.Violation{Code: catalog.CodeUnknownSKU, SKU: r, Message: fmt.Sprintf("unknown SKU %q", r),
+			vs = append(vs, catalog.Violation{Code: licet.CodeUnknownSKU, SKU: r, Message: fmt.Sprintf("unknown SKU %q", r),
 				WayOut: "choose an SKU from the catalog (licet catalog show)"})
 		}
 	}
 	_, found := cat.CheckAssignment(catalog.Org{}, all, catalog.User{UsageLocation: "US"}, nil, change)
 	for _, v := range found {
-		switch v.Code {
-		case catalog.CodeUnknownSKU, catalog.CodeInvalidDisabledPlan, catalog.CodeInvalidChange:
+		if licet.CodeScope(v.Code) == licet.ScopeBatch {
 			vs = append(vs, v)
 		}
 	}

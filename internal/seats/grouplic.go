@@ -169,10 +169,11 @@ func (gt *groupTx) checkSet(set []catalog.Assigned) error {
 	_, found := gt.cat.CheckAssignment(gt.pl.Org, gt.pl.Purchased, catalog.User{Kind: licet.UserPerson}, nil, catalog.Change{Add: set})
 	var vs []catalog.Violation
 	for _, v := range found {
-		switch v.Code {
-		case catalog.CodeProhibitedInUsage, catalog.CodeHybridCallingPlan:
+		if licet.CodeScope(v.Code) == licet.ScopeMember {
 			continue // about a member, not the group: decided per member
-		case catalog.CodeDependency:
+		}
+		switch v.Code {
+		case licet.CodeDependencyViolation:
 			v.Message = fmt.Sprintf("in group %s: %s", gt.g.Name, v.Message)
 			v.WayOut = gt.prerequisiteWayOut(v, set)
 		}

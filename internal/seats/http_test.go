@@ -117,12 +117,12 @@ func otherTenant(t *testing.T, s *servertest.Server) *client.Client {
 	return client.New(s.URL, tok.Secret)
 }
 
-// wantNotFound checks that every call of another tenant's objects was answered not_found.
+// wantNotFound checks that every call of another tenant's objects was answered NotFound.
 func wantNotFound(t *testing.T, checks map[string]error) {
 	t.Helper()
 	for name, err := range checks {
 		if licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("%s on another tenant: %v, want not_found", name, err)
+			t.Errorf("%s on another tenant: %v, want NotFound", name, err)
 		}
 	}
 }

@@ -535,7 +535,7 @@ func TestGroups(t *testing.T) {
 			t.Errorf("duplicate group: %v, want conflict", err)
 		}
 		if _, err := f.svc.AddMembers(f.ctx, f.tenant, "Sales", []string{"a@fabrikam.com", "nobody@fabrikam.com"}); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("add an unknown user: %v, want not_found", err)
+			t.Errorf("add an unknown user: %v, want NotFound", err)
 		}
 		g, err := f.svc.AddMembers(f.ctx, f.tenant, "Sales", []string{"a@fabrikam.com", "B@fabrikam.com", "a@fabrikam.com"})
 		if err != nil || !slices.Equal(g.MemberUPNs, []string{"a@fabrikam.com", "b@fabrikam.com"}) {
@@ -545,7 +545,7 @@ func TestGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := f.svc.RemoveMember(f.ctx, f.tenant, "Sales", "a@fabrikam.com"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("remove twice: %v, want not_found", err)
+			t.Errorf("remove twice: %v, want NotFound", err)
 		}
 		gs, err := f.svc.Groups(f.ctx, f.tenant)
 		if err != nil || len(gs) != 1 || gs[0].Members != 1 {
@@ -570,10 +570,10 @@ func TestTenantAdminSeesOnlyItsTenant(t *testing.T) {
 		})
 		ctx := licet.WithActor(context.Background(), licet.Actor{Role: licet.RoleTenant, TenantID: otherID, Tenant: "other"})
 		if _, err := other.svc.SubscribedSKUs(ctx, "fabrikam"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("skus of another tenant: %v, want not_found", err)
+			t.Errorf("skus of another tenant: %v, want NotFound", err)
 		}
 		if _, err := other.svc.AssignLicense(ctx, "fabrikam", "a@fabrikam.com", add("ENTERPRISEPACK")); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("assign in another tenant: %v, want not_found", err)
+			t.Errorf("assign in another tenant: %v, want NotFound", err)
 		}
 		if _, err := other.svc.SubscribedSKUs(ctx, "other"); err != nil {
 			t.Errorf("own tenant: %v", err)
