@@ -28,13 +28,13 @@ var SubscriptionStatuses = []string{SubscriptionEnabled, SubscriptionWarning, Su
 type Subscription struct {
 	ID        int64     `json:"id"`
 	Tenant    string    `json:"tenant,omitempty"`
-	SKU       string    `json:"sku"`
+	SKU       string    `json:"skuPartNumber"`
 	Quantity  int       `json:"quantity"`
 	Status    string    `json:"status"`  // one of SubscriptionStatuses; enabled when bought
 	Term      string    `json:"term"`    // annual | monthly; annual when empty
 	Channel   string    `json:"channel"` // direct | partner | reseller:NAME; direct when empty
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // SubscriptionUpdate changes a subscription: its quantity, its status, or both.
@@ -120,7 +120,7 @@ type PlanStatus struct {
 
 // LicenseAdd is one license to add (or whose disabled plans to change).
 type LicenseAdd struct {
-	SKU           string   `json:"sku"`
+	SKU           string   `json:"skuPartNumber"`
 	DisabledPlans []string `json:"disabledPlans"`
 }
 
@@ -148,7 +148,7 @@ const (
 
 // AssignResult is one user's outcome in a batch.
 type AssignResult struct {
-	UPN     string   `json:"upn"`
+	UPN     string   `json:"userPrincipalName"`
 	Outcome string   `json:"outcome"`
 	Added   []string `json:"added,omitempty"`
 	Updated []string `json:"updated,omitempty"`
@@ -158,7 +158,7 @@ type AssignResult struct {
 
 // SeatChange is what a batch did to one SKU's consumed units.
 type SeatChange struct {
-	SKU       string `json:"sku"`
+	SKU       string `json:"skuPartNumber"`
 	Delta     int    `json:"delta"`
 	Consumed  int    `json:"consumed"` // after the batch (as it would be, on a dry run)
 	Enabled   int    `json:"enabled"`
@@ -181,7 +181,7 @@ const (
 
 // ImportResult is one user's outcome in a bulk import: created, exists or failed.
 type ImportResult struct {
-	UPN     string `json:"upn"`
+	UPN     string `json:"userPrincipalName"`
 	Outcome string `json:"outcome"`
 	Error   *Error `json:"error,omitempty"`
 }
@@ -201,7 +201,7 @@ type Group struct {
 	Description  string        `json:"description,omitempty"`
 	Members      int           `json:"members"`
 	CreatedAt    time.Time     `json:"createdAt"`
-	MemberUPNs   []string      `json:"memberUpns,omitempty"`   // only in answers about one group
+	MemberUPNs   []string      `json:"memberUserPrincipalNames,omitempty"`   // only in answers about one group
 	Licenses     []LicenseAdd  `json:"licenses,omitempty"`     // the SKUs assigned to the group
 	MemberErrors int           `json:"memberErrors"`           // members whose group licenses are in Error
 	MemberStates []MemberState `json:"memberStates,omitempty"` // only in answers about one group
@@ -211,7 +211,7 @@ type Group struct {
 // (none of the group's SKUs apply to that member then). State is empty when the group has no
 // licenses.
 type MemberState struct {
-	UPN   string `json:"upn"`
+	UPN   string `json:"userPrincipalName"`
 	State string `json:"state,omitempty"`
 	Error *Error `json:"error,omitempty"`
 }

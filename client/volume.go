@@ -116,7 +116,7 @@ func (c *Client) Activate(ctx context.Context, r licet.ActivationRequest) (*lice
 func (c *Client) SigningKey(ctx context.Context) (ed25519.PublicKey, error) {
 	var k struct {
 		Algorithm string `json:"algorithm"`
-		PublicKey string `json:"public_key"`
+		PublicKey string `json:"publicKey"`
 	}
 	if err := c.Do(ctx, "GET", Path("signing-key"), nil, &k); err != nil {
 		return nil, err

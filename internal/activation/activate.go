@@ -115,7 +115,7 @@ func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*lic
 	}
 	if p.Group != k.Group {
 		return nil, licet.Errorf(licet.CodeProductMismatch, "this key belongs to product group %d, but product %s is in group %d: use a key issued for %s", k.Group, p.Slug, p.Group, p.GroupSlug).
-			With("key_group", k.Group).With("product_group", p.Group)
+			With("keyGroup", k.Group).With("productGroup", p.Group)
 	}
 	j := &job{hash: k.Hash(), product: p, machine: r.Machine, res: make(chan result, 1)}
 	res, err := s.submit(ctx, j)

@@ -51,7 +51,7 @@ func (s *Service) CreateAgreement(ctx context.Context, a licet.Agreement) (*lice
 		a.LicensingID = newLicensingID()
 	}
 	if !licensingIDRE.MatchString(a.LicensingID) {
-		return nil, licet.Errorf(licet.EInvalid, "licensing ID %q is invalid: use 1 to 40 letters, digits and dashes", a.LicensingID).With("field", "licensing_id")
+		return nil, licet.Errorf(licet.EInvalid, "licensing ID %q is invalid: use 1 to 40 letters, digits and dashes", a.LicensingID).With("field", "licensingId")
 	}
 	now := s.nowTime()
 	a.CreatedAt = now

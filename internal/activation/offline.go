@@ -21,11 +21,11 @@ const maxIDText = 256
 // name the mistyped group.
 func ParseInstallationID(s string) (keys.InstallationID, error) {
 	if len(s) > maxIDText {
-		return keys.InstallationID{}, licet.Errorf(licet.EInvalid, "installation ID: longer than %d characters", maxIDText).With("field", "installation_id")
+		return keys.InstallationID{}, licet.Errorf(licet.EInvalid, "installation ID: longer than %d characters", maxIDText).With("field", "installationId")
 	}
 	iid, err := keys.ParseInstallationID(s)
 	if err != nil {
-		return iid, keys.Problem("installation_id", err)
+		return iid, keys.Problem("installationId", err)
 	}
 	return iid, nil
 }
@@ -55,7 +55,7 @@ func (k offlineKey) product(iid keys.InstallationID) (licet.Product, error) {
 		}
 	}
 	return licet.Product{}, licet.Errorf(licet.ENotFound, "the installation ID names product number %d, which is not a product of the key's group: check that the machine installed the key for the right product (`licet product list`)", iid.ProductID).
-		With("product_number", iid.ProductID)
+		With("productNumber", iid.ProductID)
 }
 
 // readOfflineKey reads a MAK or retail key by a condition on k and the products of its group;

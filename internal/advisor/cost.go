@@ -11,7 +11,7 @@ import (
 type Cost struct {
 	Amount   int64    `json:"amount"`
 	Currency string   `json:"currency,omitempty"`
-	Mixed    bool     `json:"mixed_currencies,omitempty"` // the SKUs are priced in several currencies: Amount means nothing
+	Mixed    bool     `json:"mixedCurrencies,omitempty"` // the SKUs are priced in several currencies: Amount means nothing
 	Unpriced []string `json:"unpriced,omitempty"`         // SKUs the catalog gives no price for
 }
 

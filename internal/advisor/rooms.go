@@ -30,9 +30,9 @@ type RoomOption struct {
 	Optional []Ref   `json:"optional,omitempty"`
 	Note     string  `json:"note,omitempty"`
 	Buy      []Step  `json:"buy"`                 // the SKUs in the order the purchase rules allow
-	Cost     Cost    `json:"monthly_cost"`        // per room, without the optional SKUs
-	Checked  bool    `json:"satisfies_feature"`   // the SKUs and alternatives give the scenario's feature
-	RulesAdd []Step  `json:"rules_add,omitempty"` // what the rules still ask for when they do not
+	Cost     Cost    `json:"monthlyCost"`        // per room, without the optional SKUs
+	Checked  bool    `json:"satisfiesFeature"`   // the SKUs and alternatives give the scenario's feature
+	RulesAdd []Step  `json:"rulesAdd,omitempty"` // what the rules still ask for when they do not
 	Blocked  []Block `json:"blocked,omitempty"`
 }
 

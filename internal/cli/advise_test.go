@@ -165,13 +165,13 @@ features:
 func TestAdviseTenant(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/tenants/contoso", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"slug":"contoso","org_type":"commercial","cloud":"global","usage_location":"US"}`))
+		_, _ = w.Write([]byte(`{"slug":"contoso","orgType":"commercial","cloud":"global","usageLocation":"US"}`))
 	})
 	mux.HandleFunc("GET /v1/tenants/contoso/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`[{"sku":"O365_BUSINESS_PREMIUM"},{"part_number":"ENTERPRISEPACK","term":"annual"}]`))
+		_, _ = w.Write([]byte(`[{"skuPartNumber":"O365_BUSINESS_PREMIUM"},{"skuPartNumber":"ENTERPRISEPACK","term":"annual"}]`))
 	})
 	mux.HandleFunc("GET /v1/tenants/fabrikam", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"slug":"fabrikam","org_type":"commercial","cloud":"global"}`))
+		_, _ = w.Write([]byte(`{"slug":"fabrikam","orgType":"commercial","cloud":"global"}`))
 	})
 	mux.HandleFunc("GET /v1/tenants/fabrikam/subscriptions", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -67,7 +67,7 @@ func TestClientKMSSession(t *testing.T) {
 			Host      string     `json:"host"`
 			Count     int        `json:"count"`
 			Threshold int        `json:"threshold"`
-			NextRetry *time.Time `json:"next_retry"`
+			NextRetry *time.Time `json:"nextRetry"`
 		} `json:"kms"`
 	}
 	runJSON(t, &st, "client", "--state-dir", filepath.Join(dir, "pc-1"), "--machine-id", "pc-1", "status", "--json")

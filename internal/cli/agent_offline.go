@@ -111,7 +111,7 @@ func (a *app) activateOfflineCommand() *cobra.Command {
 			// Check the groups here first: the caller is on the phone and hears at once which
 			// group to read again.
 			if _, err := keys.ParseInstallationID(id); err != nil {
-				return keys.Problem("installation_id", err)
+				return keys.Problem("installationId", err)
 			}
 			conf, err := c.ActivateOffline(ctx, licet.OfflineRequest{InstallationID: id})
 			if err != nil {

@@ -207,7 +207,7 @@ func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
 		if r.Error == nil {
 			continue
 		}
-		sku, _ := r.Error.Details["sku"].(string)
+		sku, _ := r.Error.Details["skuPartNumber"].(string)
 		k := codeKey{r.Error.Code, sku}
 		if codes[k] == 0 {
 			codeOrder = append(codeOrder, k)

@@ -30,11 +30,11 @@ type KMSBenchResult struct {
 	Renewals    int     `json:"renewals"` // answers with a ticket
 	Failed      int     `json:"failed"`
 	Seconds     float64 `json:"seconds"`
-	PerSecond   float64 `json:"requests_per_second"`
-	RenewalsSec float64 `json:"renewals_per_second"`
-	P50Micros   int64   `json:"p50_us"`
-	P99Micros   int64   `json:"p99_us"`
-	ClientRows  int     `json:"client_rows"` // rows of the host's persisted client table afterwards (in-process host)
+	PerSecond   float64 `json:"requestsPerSecond"`
+	RenewalsSec float64 `json:"renewalsPerSecond"`
+	P50Micros   int64   `json:"p50Us"`
+	P99Micros   int64   `json:"p99Us"`
+	ClientRows  int     `json:"clientRows"` // rows of the host's persisted client table afterwards (in-process host)
 }
 
 func (a *app) benchKMSCommand() *cobra.Command {

@@ -435,7 +435,7 @@ func (a *app) discoverCommand() *cobra.Command {
 		out := struct {
 			Domain    string           `json:"domain"`
 			Hosts     []kmsclient.Host `json:"hosts"`
-			Microsoft []kmsclient.Host `json:"microsoft_kms"`
+			Microsoft []kmsclient.Host `json:"microsoftKms"`
 		}{domain, nonNil(hosts), nonNil(ms)}
 		return a.output(out, func() error {
 			fmt.Fprintf(a.stdout, "_%s._tcp.%s: %d host(s)\n", kmsclient.DefaultService, domain, len(hosts))

@@ -110,7 +110,7 @@ func (a *app) pubkeyCommand() *cobra.Command {
 			}
 			var k struct {
 				Algorithm string `json:"algorithm"`
-				PublicKey string `json:"public_key"`
+				PublicKey string `json:"publicKey"`
 			}
 			if err := c.Do(cmd.Context(), "GET", "/v1/signing-key", nil, &k); err != nil {
 				return err

@@ -354,7 +354,7 @@ func (c *reqCtx) refuse(err error, field string) error {
 		return c.show(licet.HTTPStatus(e.Code))
 	}
 	if name, ok := e.Details["field"].(string); ok && name != "" {
-		field = strings.ReplaceAll(name, " ", "_") // "usage location" names the input usage_location
+		field = inputName(name)
 	}
 	if field != "" {
 		f.Errors[field] = e.Message
@@ -455,4 +455,14 @@ func (s *Server) staticHandler() http.Handler {
 		}
 		fsrv.ServeHTTP(w, r)
 	})
+}
+
+// inputName is the form input an error's field names: the API's camelCase name, written in words
+// by some messages ("usage location" is the input usageLocation).
+func inputName(field string) string {
+	words := strings.Fields(field)
+	for i := 1; i < len(words); i++ {
+		words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
+	}
+	return strings.Join(words, "")
 }

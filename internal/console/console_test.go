@@ -282,7 +282,7 @@ func TestTenantForm(t *testing.T) {
 	}{
 		{"bad slug", url.Values{"slug": {"Bad Slug"}, "name": {"Kept Name"}}, 400, "slug", "use 1 to 63 lowercase letters"},
 		{"no name", url.Values{"slug": {"noname"}}, 400, "name", "name is required"},
-		{"bad usage location", url.Values{"slug": {"ul"}, "name": {"Kept Name"}, "usage_location": {"XX"}}, 400, "usage_location", "is not an ISO 3166-1 alpha-2 country code"},
+		{"bad usage location", url.Values{"slug": {"ul"}, "name": {"Kept Name"}, "usageLocation": {"XX"}}, 400, "usageLocation", "is not an ISO 3166-1 alpha-2 country code"},
 		{"bad cloud", url.Values{"slug": {"cl"}, "name": {"Kept Name"}, "cloud": {"mars"}}, 400, "cloud", "is unknown: use one of global, 21vianet"},
 		{"slug taken", url.Values{"slug": {"contoso"}, "name": {"Kept Name"}}, 409, "slug", "already exists"},
 	}
@@ -305,7 +305,7 @@ func TestTenantForm(t *testing.T) {
 			}
 		})
 	}
-	st, body, loc := op.do(t, "POST", "/tenants", url.Values{"csrf": {op.csrf}, "slug": {"northwind"}, "name": {"Northwind Traders"}, "usage_location": {"GB"}})
+	st, body, loc := op.do(t, "POST", "/tenants", url.Values{"csrf": {op.csrf}, "slug": {"northwind"}, "name": {"Northwind Traders"}, "usageLocation": {"GB"}})
 	if st != http.StatusSeeOther || loc != "/tenants/northwind" {
 		t.Fatalf("create: %d to %q, want 303 to /tenants/northwind:\n%s", st, loc, body)
 	}

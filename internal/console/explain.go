@@ -54,7 +54,7 @@ func explain(e *licet.Error) *problem {
 	}
 	p := &problem{Code: e.Code, Title: h.Title, Meaning: h.Meaning, WayOut: h.WayOut}
 	for _, v := range violations(e) {
-		it := problemItem{Code: v["code"], Title: ruleHelp(v["code"]).Title, Message: v["message"], WayOut: v["way_out"], Rule: v["rule"], Source: v["source"], Label: v["sku"]}
+		it := problemItem{Code: v["code"], Title: ruleHelp(v["code"]).Title, Message: v["message"], WayOut: v["wayOut"], Rule: v["rule"], Source: v["source"], Label: v["skuPartNumber"]}
 		if v["plan"] != "" {
 			it.Label += " · " + v["plan"]
 		}

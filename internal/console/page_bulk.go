@@ -133,7 +133,7 @@ func (v *jobView) summarize() {
 		if r.Error == nil {
 			continue
 		}
-		sku, _ := r.Error.Details["sku"].(string)
+		sku, _ := r.Error.Details["skuPartNumber"].(string)
 		i := slices.IndexFunc(v.Failures, func(g failureGroup) bool { return g.Code == r.Error.Code && g.SKU == sku })
 		if i < 0 {
 			help := ruleHelp(r.Error.Code)

@@ -62,9 +62,9 @@ func TestScreenshots(t *testing.T) {
 		chromedp.Click(chromedp.CSS("details.create summary")),
 		chromedp.SendKeys(chromedp.CSS("#f-slug"), "litware"),
 		chromedp.SendKeys(chromedp.CSS("#f-name"), "Litware, Inc."),
-		chromedp.SendKeys(chromedp.CSS("#f-usage_location"), "UK"),
+		chromedp.SendKeys(chromedp.CSS("#f-usageLocation"), "UK"),
 		chromedp.Click(chromedp.CSS(`form[action="/tenants"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("#f-usage_location-err")),
+		chromedp.WaitVisible(chromedp.CSS("#f-usageLocation-err")),
 	)
 	shot("tenants", 1280, 860, "", false)
 	shot("audit", 1280, 860, "/audit", false)
@@ -108,8 +108,8 @@ func TestScreenshots(t *testing.T) {
 	shot("key", 1280, 860, "/tenants/contoso/keys/"+itoa(host.ID), false)
 	run(t, ctx, "answer a phone activation",
 		chromedp.Navigate(s.URL+"/offline"),
-		chromedp.WaitVisible(chromedp.CSS("#f-installation_id")),
-		chromedp.SendKeys(chromedp.CSS("#f-installation_id"), installationID(t, mak.Key, "contoso-desktop-11", "isolated-lab-07")),
+		chromedp.WaitVisible(chromedp.CSS("#f-installationId")),
+		chromedp.SendKeys(chromedp.CSS("#f-installationId"), installationID(t, mak.Key, "contoso-desktop-11", "isolated-lab-07")),
 		chromedp.Click(chromedp.CSS("#get-cid")),
 		chromedp.WaitVisible(chromedp.CSS("#confirmation-id")),
 	)

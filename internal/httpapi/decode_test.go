@@ -10,7 +10,7 @@ import (
 
 // FuzzDecode: any body gives a value or an EInvalid/ETooLarge error, never a panic.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"slug":"a","name":"b"}`, `{`, `[]`, `{"slug":1}`, `{"a":1}{}`, "\x00", `{"usage_location":"US","created_at":"x"}`} {
+	for _, s := range []string{`{"slug":"a","name":"b"}`, `{`, `[]`, `{"slug":1}`, `{"a":1}{}`, "\x00", `{"usageLocation":"US","createdAt":"x"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {

@@ -203,7 +203,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.Code == licet.ERateLimited {
-		if after, ok := e.Details["retry_after_seconds"]; ok {
+		if after, ok := e.Details["retryAfterSeconds"]; ok {
 			w.Header().Set("Retry-After", fmt.Sprint(after))
 		}
 	}

@@ -25,7 +25,7 @@ func (s *Server) activateKMSHost(w http.ResponseWriter, r *http.Request) error {
 		}
 		if allowed, wait := s.KMSLimiter.Allow(source); !allowed {
 			secs := int(math.Ceil(wait.Seconds()))
-			return licet.Errorf(licet.ERateLimited, "too many KMS host activations from %s: retry in %d s", source, secs).With("retry_after_seconds", secs)
+			return licet.Errorf(licet.ERateLimited, "too many KMS host activations from %s: retry in %d s", source, secs).With("retryAfterSeconds", secs)
 		}
 	}
 	var req licet.KMSHostRequest
@@ -58,6 +58,6 @@ func (s *Server) setKMSHostLimit(w http.ResponseWriter, r *http.Request) error {
 		Limit int `json:"limit"`
 	}
 	return withID(w, r, func(ctx context.Context, id int64, in hostLimit) (map[string]any, error) {
-		return map[string]any{"key_id": id, "limit": in.Limit}, s.KMS.SetHostLimit(ctx, id, in.Limit)
+		return map[string]any{"keyId": id, "limit": in.Limit}, s.KMS.SetHostLimit(ctx, id, in.Limit)
 	})
 }

@@ -30,7 +30,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 // SigningKey is the published form of the operator's public key.
 type SigningKey struct {
 	Algorithm string `json:"algorithm"`
-	PublicKey string `json:"public_key"` // standard base64 of the 32-byte Ed25519 key
+	PublicKey string `json:"publicKey"` // standard base64 of the 32-byte Ed25519 key
 }
 
 func (s *Server) signingKey(w http.ResponseWriter, r *http.Request) error {

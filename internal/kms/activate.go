@@ -31,7 +31,7 @@ const (
 type RequestFile struct {
 	Format    string               `json:"format"`
 	Version   int                  `json:"version"`
-	CreatedAt time.Time            `json:"created_at"`
+	CreatedAt time.Time            `json:"createdAt"`
 	Request   licet.KMSHostRequest `json:"request"`
 }
 

@@ -232,8 +232,8 @@ func TestBadRequests(t *testing.T) {
 		{"key of another product", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["server"].GVLK}, licet.EInvalid, "not the kms-client key"},
 		{"key of another group", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["legacy"].GVLK}, licet.EInvalid, "group 10"},
 		{"wrong kind", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK, Kind: "server"}, licet.EInvalid, "client product"},
-		{"bad machine id", kmsclient.Request{MachineID: "a b", Product: "desktop", Key: f.products["desktop"].GVLK}, licet.EInvalid, "machine_id"},
-		{"bad state", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK, State: "happy"}, licet.EInvalid, "license_state"},
+		{"bad machine id", kmsclient.Request{MachineID: "a b", Product: "desktop", Key: f.products["desktop"].GVLK}, licet.EInvalid, "machineId"},
+		{"bad state", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK, State: "happy"}, licet.EInvalid, "licenseState"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("POST "+kmsclient.ActivatePath, h.serveActivate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, activated := h.Certificate()
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "host_id": h.id, "activated": activated})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "hostId": h.id, "activated": activated})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -17,27 +17,27 @@ import (
 // Status is what `licet kms status` shows: the host, its certificate, the count of each pool
 // against the thresholds, the request counters and the clients seen most recently.
 type Status struct {
-	HostID      string             `json:"host_id"`
+	HostID      string             `json:"hostId"`
 	Activated   bool               `json:"activated"`
 	Tenant      string             `json:"tenant,omitempty"`
 	Group       uint16             `json:"group,omitempty"`
 	Covers      []uint16           `json:"covers,omitempty"`
-	ExpiresAt   *time.Time         `json:"certificate_expires_at,omitempty"`
+	ExpiresAt   *time.Time         `json:"certificateExpiresAt,omitempty"`
 	Products    []licet.KMSProduct `json:"products"`
 	Config      StatusConfig       `json:"config"`
 	Pools       []PoolStatus       `json:"pools"`
 	Requests    RequestCounts      `json:"requests"`
 	Clients     []ClientStatus     `json:"clients"`
-	ClientTotal int                `json:"client_rows"` // rows in the client table
+	ClientTotal int                `json:"clientRows"` // rows in the client table
 }
 
 // StatusConfig is the configuration the host last started with.
 type StatusConfig struct {
-	RenewInterval   string                `json:"renew_interval"`
-	RetryInterval   string                `json:"retry_interval"`
+	RenewInterval   string                `json:"renewInterval"`
+	RetryInterval   string                `json:"retryInterval"`
 	Thresholds      Thresholds            `json:"thresholds"`
-	GroupThresholds map[uint16]Thresholds `json:"group_thresholds,omitempty"`
-	MaxTracked      int                   `json:"max_tracked"`
+	GroupThresholds map[uint16]Thresholds `json:"groupThresholds,omitempty"`
+	MaxTracked      int                   `json:"maxTracked"`
 }
 
 // PoolStatus is one pool's count and the thresholds that apply to it.
@@ -51,19 +51,19 @@ type PoolStatus struct {
 type RequestCounts struct {
 	Total   int64            `json:"total"`
 	Failed  int64            `json:"failed"`
-	ByState map[string]int64 `json:"by_license_state"`
+	ByState map[string]int64 `json:"byLicenseState"`
 }
 
 // ClientStatus is one line of the client table.
 type ClientStatus struct {
-	MachineID     string     `json:"machine_id"`
+	MachineID     string     `json:"machineId"`
 	Hostname      string     `json:"hostname,omitempty"`
 	Product       string     `json:"product"`
 	Pool          string     `json:"pool"`
-	State         string     `json:"license_state"`
+	State         string     `json:"licenseState"`
 	Activated     bool       `json:"activated"`
-	LastSeen      time.Time  `json:"last_seen"`
-	LastRenewalAt *time.Time `json:"last_renewal_at,omitempty"`
+	LastSeen      time.Time  `json:"lastSeen"`
+	LastRenewalAt *time.Time `json:"lastRenewalAt,omitempty"`
 }
 
 // ReadStatus reads a host's status from its state directory (the host may be running). It lists

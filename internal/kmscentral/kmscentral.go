@@ -42,10 +42,10 @@ var (
 // CheckRequest validates the host part of a request: host id, public key and hostname.
 func CheckRequest(req licet.KMSHostRequest) error {
 	if !hostIDRE.MatchString(req.HostID) {
-		return licet.Errorf(licet.EInvalid, "host_id %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", req.HostID).With("field", "host_id")
+		return licet.Errorf(licet.EInvalid, "hostId %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", req.HostID).With("field", "hostId")
 	}
 	if len(req.HostKey) != ed25519.PublicKeySize {
-		return licet.Errorf(licet.EInvalid, "host_key must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(req.HostKey)).With("field", "host_key")
+		return licet.Errorf(licet.EInvalid, "hostKey must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(req.HostKey)).With("field", "hostKey")
 	}
 	if len(req.Hostname) > 253 || strings.IndexFunc(req.Hostname, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return licet.Errorf(licet.EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
@@ -56,7 +56,7 @@ func CheckRequest(req licet.KMSHostRequest) error {
 // ActivateHost implements licet.KMSHostService.
 func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
 	if req.KeyHash != "" {
-		return nil, licet.Errorf(licet.EInvalid, "online activation sends the key itself, not key_hash (key_hash is for `licet kms approve`)").With("field", "key_hash")
+		return nil, licet.Errorf(licet.EInvalid, "online activation sends the key itself, not keyHash (keyHash is for `licet kms approve`)").With("field", "keyHash")
 	}
 	k, err := keys.Parse(req.Key)
 	if err != nil {
@@ -81,7 +81,7 @@ func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*l
 		return nil, licet.Errorf(licet.EInvalid, "an approval names the key by key_hash; the request file never carries the key").With("field", "key")
 	}
 	if !keyHashRE.MatchString(req.KeyHash) {
-		return nil, licet.Errorf(licet.EInvalid, "key_hash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "key_hash")
+		return nil, licet.Errorf(licet.EInvalid, "keyHash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "keyHash")
 	}
 	if err := CheckRequest(req); err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			return licet.Errorf(licet.EInvalid, "key %s is a %s key: a KMS host activates with a kms-host key", k.masked(), k.typ)
 		}
 		if k.blocked {
-			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("key_id", k.id)
+			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("keyId", k.id)
 		}
 		limit, used := k.limit, k.used
 		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, activations = activations + 1, last_activated_at = ? WHERE key_id = ? AND host_id = ?`,
@@ -165,7 +165,7 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			if took == 0 {
 				return licet.Errorf(licet.CodeKMSHostLimit,
 					"kms-host key %s has activated %d of its %d hosts: host %s would be one more and is refused. Way out: re-activate one of the hosts already activated (the same host re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
-					k.masked(), used, limit, req.HostID, k.id).With("limit", limit).With("used", used).With("key_id", k.id)
+					k.masked(), used, limit, req.HostID, k.id).With("limit", limit).With("used", used).With("keyId", k.id)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, activations, created_at, last_activated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
 				k.id, req.HostID, hostKeyB64, req.Hostname, method, store.Millis(now), store.Millis(now)); err != nil {

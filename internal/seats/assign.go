@@ -189,7 +189,7 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 		h, ok := holders[upn]
 		if !ok {
 			results[i] = licet.AssignResult{UPN: upn, Outcome: licet.OutcomeFailed,
-				Error: licet.Errorf(licet.ENotFound, "user %s not found in tenant %s (create it with licet user create or import)", upn, t.Slug).With("upn", upn)}
+				Error: licet.Errorf(licet.ENotFound, "user %s not found in tenant %s (create it with licet user create or import)", upn, t.Slug).With("userPrincipalName", upn)}
 			continue
 		}
 		d := pl.Decide(*h, change)

@@ -248,7 +248,7 @@ func (gt *groupTx) apply(ctx context.Context, members []*Holder, action, what st
 			for k, v := range d.Blocked.Details {
 				e = e.With(k, v)
 			}
-			return nil, e.With("upn", h.UPN).With("group", gt.g.Name)
+			return nil, e.With("userPrincipalName", h.UPN).With("group", gt.g.Name)
 		}
 		c := memberChange{h: h}
 		switch {

@@ -32,7 +32,7 @@ type LineError struct {
 type Duplicate struct {
 	Line  int    `json:"line"`
 	First int    `json:"first"`
-	UPN   string `json:"upn"`
+	UPN   string `json:"userPrincipalName"`
 }
 
 // List is a parsed list file: the users it names (each once, in file order), the duplicate lines

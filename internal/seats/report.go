@@ -92,7 +92,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if row.Error != nil {
 			code, msg = row.Error.Code, row.Error.Message
 			rule, _ = row.Error.Details["rule"].(string)
-			sku, _ = row.Error.Details["sku"].(string)
+			sku, _ = row.Error.Details["skuPartNumber"].(string)
 		}
 		_ = cw.Write([]string{strconv.Itoa(row.Line), row.UPN, row.Outcome, strings.Join(row.Added, " "), strings.Join(row.Updated, " "), strings.Join(row.Removed, " "), code, rule, sku, msg})
 	}

@@ -23,7 +23,7 @@ func TestReport(t *testing.T) {
 		Seats:   []licet.SeatChange{{SKU: "E3", Delta: 1, Consumed: 5, Enabled: 6}},
 	})
 	rep.Add(list.Entries[2:], &licet.BatchResult{
-		Results: []licet.AssignResult{{UPN: "c@x.com", Outcome: licet.OutcomeFailed, Error: licet.Errorf(licet.CodeCountViolation, "no units, left").With("sku", "E3").With("rule", "r1")}},
+		Results: []licet.AssignResult{{UPN: "c@x.com", Outcome: licet.OutcomeFailed, Error: licet.Errorf(licet.CodeCountViolation, "no units, left").With("skuPartNumber", "E3").With("rule", "r1")}},
 		Seats:   []licet.SeatChange{{SKU: "E3", Delta: 0, Consumed: 6, Enabled: 6}, {SKU: "MCOEV", Delta: 1, Consumed: 1, Enabled: 2}},
 	})
 	if got := rep.Seats; len(got) != 2 || got[0] != (licet.SeatChange{SKU: "E3", Delta: 1, Consumed: 6, Enabled: 6}) || got[1].SKU != "MCOEV" {

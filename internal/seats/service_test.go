@@ -366,7 +366,7 @@ func TestBatchAtomicPerUserAndRerun(t *testing.T) {
 			if r.Outcome != licet.OutcomeFailed {
 				continue
 			}
-			if r.Error.Code != licet.CodeCountViolation || r.Error.Details["sku"] != "MCOPSTN1" {
+			if r.Error.Code != licet.CodeCountViolation || r.Error.Details["skuPartNumber"] != "MCOPSTN1" {
 				t.Errorf("%s failed with %v, want CountViolation on MCOPSTN1", r.UPN, r.Error)
 			}
 			if got := f.licenses(t, r.UPN); len(got) != 0 {

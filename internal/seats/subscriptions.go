@@ -196,7 +196,7 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 		if !pool.Unlimited && u.Quantity != nil && pool.Enabled < pool.Consumed && pool.Enabled < oldPool.Enabled {
 			return licet.Errorf(licet.EConflict, "cannot reduce subscription %d to %d units: %s would have %d enabled units but %d are assigned; remove %d license(s) first",
 				id, out.Quantity, before.SKU, pool.Enabled, pool.Consumed, pool.Consumed-pool.Enabled).
-				With("consumed", pool.Consumed).With("enabled", pool.Enabled).With("sku", before.SKU)
+				With("consumed", pool.Consumed).With("enabled", pool.Enabled).With("skuPartNumber", before.SKU)
 		}
 		return audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.update", Object: fmt.Sprintf("subscription:%d", id),
 			Before: fmt.Sprintf("%s ×%d %s", before.SKU, before.Quantity, before.Status), After: fmt.Sprintf("%s ×%d %s", out.SKU, out.Quantity, out.Status)})

@@ -56,7 +56,7 @@ func (s *Service) CreateUser(ctx context.Context, tenant string, u licet.User) (
 		id, err := tx.Insert(ctx, `INSERT INTO users (tenant_id, upn, display_name, usage_location, kind, onprem_pstn, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, u.UPN, u.DisplayName, u.UsageLocation, u.Kind, store.Bool(u.OnPremisesPSTN), now)
 		if store.IsUnique(err) {
-			return licet.Errorf(licet.EConflict, "user %s already exists in tenant %s", u.UPN, t.Slug).With("upn", u.UPN)
+			return licet.Errorf(licet.EConflict, "user %s already exists in tenant %s", u.UPN, t.Slug).With("userPrincipalName", u.UPN)
 		}
 		if err != nil {
 			return err
@@ -220,7 +220,7 @@ func userByUPN(ctx context.Context, tx *store.Tx, t licet.Tenant, upn string) (l
 	}
 	u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn = ?`, t.ID, norm))
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, licet.Errorf(licet.ENotFound, "user %s not found in tenant %s", norm, t.Slug).With("upn", norm)
+		return u, licet.Errorf(licet.ENotFound, "user %s not found in tenant %s", norm, t.Slug).With("userPrincipalName", norm)
 	}
 	return u, err
 }

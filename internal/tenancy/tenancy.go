@@ -75,7 +75,7 @@ func Insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time) (l
 		return t, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
 	}
 	if !slices.Contains(licet.OrgTypes, t.OrgType) {
-		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "org_type")
+		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "orgType")
 	}
 	if !slices.Contains(licet.Clouds, t.Cloud) {
 		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(licet.Clouds, ", ")).With("field", "cloud")
