@@ -17,7 +17,7 @@ type KeyActivation struct {
 	Method      string    `json:"method"`
 	Virtual     bool      `json:"virtual,omitempty"`
 	ActivatedAt time.Time `json:"activatedAt"` // the first activation, the one that counted
-	LastSeenAt  time.Time `json:"lastSeenAt"` // the latest activation or re-activation
+	LastSeenAt  time.Time `json:"lastSeenAt"`  // the latest activation or re-activation
 }
 
 // DayCount is a count for one UTC day (Day is its midnight).

@@ -18,8 +18,8 @@ type Actor struct {
 	TokenID  int64  `json:"tokenId"`
 	Role     Role   `json:"role"`
 	TenantID int64  `json:"tenantId,omitempty"` // set for RoleTenant
-	Tenant   string `json:"tenant,omitempty"`    // the tenant's slug, for RoleTenant
-	Partner  string `json:"partner,omitempty"`   // set for RolePartner
+	Tenant   string `json:"tenant,omitempty"`   // the tenant's slug, for RoleTenant
+	Partner  string `json:"partner,omitempty"`  // set for RolePartner
 }
 
 // IsOperator reports whether the actor is the operator.

@@ -39,9 +39,9 @@ const KMSHostCertificateValidity = 365 * 24 * time.Hour
 // file sends only the key's hash, so that the file never carries the key.
 type KMSHostRequest struct {
 	Key      string `json:"key,omitempty"`      // the kms-host key (online activation)
-	KeyHash  string `json:"keyHash,omitempty"` // lowercase hex SHA-256 of the canonical key (approval)
-	HostID   string `json:"hostId"`            // the host's random, stable id
-	HostKey  []byte `json:"hostKey"`           // the host's Ed25519 public key (base64 in JSON)
+	KeyHash  string `json:"keyHash,omitempty"`  // lowercase hex SHA-256 of the canonical key (approval)
+	HostID   string `json:"hostId"`             // the host's random, stable id
+	HostKey  []byte `json:"hostKey"`            // the host's Ed25519 public key (base64 in JSON)
 	Hostname string `json:"hostname,omitempty"` // for people: which machine this is
 }
 
@@ -57,7 +57,7 @@ type KMSProduct struct {
 // KMSHostCertificate is the answer to a host activation: the signed certificate (a ticket of kind
 // kms-host) and what the host needs to serve clients.
 type KMSHostCertificate struct {
-	Certificate  string       `json:"certificate"`  // signed ticket, kind kms-host
+	Certificate  string       `json:"certificate"` // signed ticket, kind kms-host
 	OperatorKey  []byte       `json:"operatorKey"` // the operator's Ed25519 public key
 	HostID       string       `json:"hostId"`      //
 	KeyID        int64        `json:"keyId"`       // the kms-host key's id (never the key)
@@ -65,10 +65,10 @@ type KMSHostCertificate struct {
 	Group        uint16       `json:"group"`        // the host key's product group
 	Covers       []uint16     `json:"covers"`       // the groups the host may activate, its own first
 	Products     []KMSProduct `json:"products"`     // the products of those groups
-	IssuedAt     time.Time    `json:"issuedAt"`    //
-	ExpiresAt    time.Time    `json:"expiresAt"`   //
-	HostsUsed    int          `json:"hostsUsed"`   // distinct hosts activated with the key, this one included
-	HostLimit    int          `json:"hostLimit"`   // how many distinct hosts the key may activate
+	IssuedAt     time.Time    `json:"issuedAt"`     //
+	ExpiresAt    time.Time    `json:"expiresAt"`    //
+	HostsUsed    int          `json:"hostsUsed"`    // distinct hosts activated with the key, this one included
+	HostLimit    int          `json:"hostLimit"`    // how many distinct hosts the key may activate
 	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
 }
 

@@ -88,10 +88,10 @@ func openAPINames(t *testing.T, path string) map[string]string {
 // storedFormats are the Go types whose JSON is a signed or stored format, not the API: their names
 // stay as they are (docs/ARCHITECTURE.md says why).
 var storedFormats = []string{
-	"ticket.Ticket",         // signed ticket payloads
-	"agent.State",           // the agent's state file
-	"agent.KMSState",        // under "kms" in the agent's state file
-	"agent.OfflineState",    // under "offline" in the agent's state file
+	"ticket.Ticket",      // signed ticket payloads
+	"agent.State",        // the agent's state file
+	"agent.KMSState",     // under "kms" in the agent's state file
+	"agent.OfflineState", // under "offline" in the agent's state file
 }
 
 // goJSONNames returns the JSON names of every struct field of the module's production code,

@@ -121,7 +121,7 @@ type MAKRequest struct {
 
 	Status    string     `json:"status"`
 	Tenant    string     `json:"tenant,omitempty"` // set on approval
-	KeyID     int64      `json:"keyId,omitempty"` // set on approval
+	KeyID     int64      `json:"keyId,omitempty"`  // set on approval
 	Key       string     `json:"key,omitempty"`    // the MAK, shown to the operator and the request's partner
 	Reason    string     `json:"reason,omitempty"` // why it was rejected
 	CreatedAt time.Time  `json:"createdAt"`

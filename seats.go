@@ -201,10 +201,10 @@ type Group struct {
 	Description  string        `json:"description,omitempty"`
 	Members      int           `json:"members"`
 	CreatedAt    time.Time     `json:"createdAt"`
-	MemberUPNs   []string      `json:"memberUserPrincipalNames,omitempty"`   // only in answers about one group
-	Licenses     []LicenseAdd  `json:"licenses,omitempty"`     // the SKUs assigned to the group
-	MemberErrors int           `json:"memberErrors"`           // members whose group licenses are in Error
-	MemberStates []MemberState `json:"memberStates,omitempty"` // only in answers about one group
+	MemberUPNs   []string      `json:"memberUserPrincipalNames,omitempty"` // only in answers about one group
+	Licenses     []LicenseAdd  `json:"licenses,omitempty"`                 // the SKUs assigned to the group
+	MemberErrors int           `json:"memberErrors"`                       // members whose group licenses are in Error
+	MemberStates []MemberState `json:"memberStates,omitempty"`             // only in answers about one group
 }
 
 // MemberState is how a group's licenses stand on one member: Active, or Error with Graph's code

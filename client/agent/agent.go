@@ -94,7 +94,7 @@ type Status struct {
 	Server          string         `json:"server,omitempty"`
 	OperatorKey     string         `json:"operatorKey,omitempty"`
 	InstalledAt     time.Time      `json:"installedAt,omitzero"`
-	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
+	Ticket          *ticket.Ticket `json:"ticket,omitempty"`      // the verified ticket
 	TicketError     string         `json:"ticketError,omitempty"` // why a ticket was rejected
 	HardwareChanged []string       `json:"hardwareChanged,omitempty"`
 	KMS             *KMSStatus     `json:"kms,omitempty"` // for a kms-client key: the host and its answer

@@ -73,15 +73,15 @@ type KMSSettings struct {
 
 // KMSStatus is what `licet client status` shows about KMS activation.
 type KMSStatus struct {
-	Discovery   string     `json:"discovery"`             // how hosts are found
+	Discovery   string     `json:"discovery"`            // how hosts are found
 	HostCaching bool       `json:"hostCaching"`          //
 	CachedHost  string     `json:"cachedHost,omitempty"` //
-	Host        string     `json:"host,omitempty"`        // the host that answered last
+	Host        string     `json:"host,omitempty"`       // the host that answered last
 	HostID      string     `json:"hostId,omitempty"`     //
-	Count       int        `json:"count,omitempty"`       // the count it reported
-	Threshold   int        `json:"threshold,omitempty"`   //
-	Pool        string     `json:"pool,omitempty"`        //
-	Activated   bool       `json:"activated"`             // its last answer activated the machine
+	Count       int        `json:"count,omitempty"`      // the count it reported
+	Threshold   int        `json:"threshold,omitempty"`  //
+	Pool        string     `json:"pool,omitempty"`       //
+	Activated   bool       `json:"activated"`            // its last answer activated the machine
 	LastContact *time.Time `json:"lastContact,omitempty"`
 	NextRenewal *time.Time `json:"nextRenewal,omitempty"`
 	NextRetry   *time.Time `json:"nextRetry,omitempty"`

@@ -67,11 +67,11 @@ var States = []string{StateUnlicensed, StateLicensed, StateInitialGrace, StateAd
 // Request is what a client sends to a host.
 type Request struct {
 	MachineID string `json:"machineId"`              // the client's stable machine id
-	Product   string `json:"product"`                 // product slug
-	Key       string `json:"key"`                     // the product's kms-client key (GVLK)
-	Kind      string `json:"kind,omitempty"`          // client, server or application; checked against the product
-	Virtual   bool   `json:"virtual,omitempty"`       // a virtual machine (counts like a physical one)
-	Hostname  string `json:"hostname,omitempty"`      // for the host's statistics
+	Product   string `json:"product"`                // product slug
+	Key       string `json:"key"`                    // the product's kms-client key (GVLK)
+	Kind      string `json:"kind,omitempty"`         // client, server or application; checked against the product
+	Virtual   bool   `json:"virtual,omitempty"`      // a virtual machine (counts like a physical one)
+	Hostname  string `json:"hostname,omitempty"`     // for the host's statistics
 	State     string `json:"licenseState,omitempty"` // the client's current license state; unlicensed when empty
 }
 
@@ -82,7 +82,7 @@ type Response struct {
 	Threshold     int        `json:"threshold"` // the count at which this product activates
 	Pool          string     `json:"pool"`      // systems or applications
 	Product       string     `json:"product"`
-	Ticket        string     `json:"ticket,omitempty"`     // kms-activation ticket, when activated
+	Ticket        string     `json:"ticket,omitempty"`    // kms-activation ticket, when activated
 	ExpiresAt     *time.Time `json:"expiresAt,omitempty"` // the ticket's expiry (sliding)
 	RenewSeconds  int64      `json:"renewIntervalSeconds"`
 	RetrySeconds  int64      `json:"retryIntervalSeconds"`

@@ -103,10 +103,10 @@ type External struct {
 // Path is one way to get the features: optionally a switch of base plan, then purchases in
 // order, and the external alternatives it relies on.
 type Path struct {
-	Options  []int      `json:"options"`             // per feature, the index of its satisfied_by option
+	Options  []int      `json:"options"`            // per feature, the index of its satisfied_by option
 	Switch   *Switch    `json:"switchTo,omitempty"` // the base to move to first
-	Drop     []string   `json:"drop,omitempty"`      // held SKUs the switch makes unnecessary
-	Uses     []string   `json:"uses"`                // held SKUs that provide plans the features need
+	Drop     []string   `json:"drop,omitempty"`     // held SKUs the switch makes unnecessary
+	Uses     []string   `json:"uses"`               // held SKUs that provide plans the features need
 	Steps    []Step     `json:"buy"`
 	External []External `json:"external,omitempty"`
 	Blocked  []Block    `json:"blocked,omitempty"`

@@ -29,7 +29,7 @@ type RoomOption struct {
 	External []Ref   `json:"external,omitempty"`
 	Optional []Ref   `json:"optional,omitempty"`
 	Note     string  `json:"note,omitempty"`
-	Buy      []Step  `json:"buy"`                 // the SKUs in the order the purchase rules allow
+	Buy      []Step  `json:"buy"`                // the SKUs in the order the purchase rules allow
 	Cost     Cost    `json:"monthlyCost"`        // per room, without the optional SKUs
 	Checked  bool    `json:"satisfiesFeature"`   // the SKUs and alternatives give the scenario's feature
 	RulesAdd []Step  `json:"rulesAdd,omitempty"` // what the rules still ask for when they do not
