@@ -2,7 +2,11 @@ package licet
 
 import (
 	"context"
+	"crypto/ed25519"
+	"regexp"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Error codes of KMS host activation.
@@ -85,4 +89,22 @@ type KMSHostService interface {
 	// SetHostLimit sets how many distinct hosts a kms-host key may activate (1 to 1000).
 	// Operator only. Errors: EInvalid, ENotFound, EForbidden.
 	SetHostLimit(ctx context.Context, keyID int64, limit int) error
+}
+
+// kmsHostIDRE is the form of a KMS host's id.
+var kmsHostIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CheckHost validates the host part of a request: host id, public key and hostname. Both the
+// central service and the KMS host (before writing a request file) check it.
+func (r KMSHostRequest) CheckHost() error {
+	if !kmsHostIDRE.MatchString(r.HostID) {
+		return Errorf(EInvalid, "hostId %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", r.HostID).With("field", "hostId")
+	}
+	if len(r.HostKey) != ed25519.PublicKeySize {
+		return Errorf(EInvalid, "hostKey must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(r.HostKey)).With("field", "hostKey")
+	}
+	if len(r.Hostname) > 253 || strings.IndexFunc(r.Hostname, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		return Errorf(EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
+	}
+	return nil
 }

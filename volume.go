@@ -20,6 +20,10 @@ const (
 	CodeProductMismatch = "ProductMismatch"
 )
 
+// MaxKeyLimit is the largest activation limit a key may have; extending a key refuses to go past
+// it (CodeExtensionLimitExceeded).
+const MaxKeyLimit = 100_000_000
+
 // Product kinds; a KMS host's thresholds depend on them.
 var ProductKinds = []string{"client", "server", "application"}
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/seats"
 )
 
@@ -84,14 +85,14 @@ func (a *app) assignCommand() *cobra.Command {
 			}
 			return a.output(u, func() error { return a.userDetails(u) })
 		}
-		list := &seats.List{}
+		list := &listfile.List{}
 		if o.file != "" {
 			if list, err = a.readList(o.file); err != nil {
 				return err
 			}
 		} else {
 			for i, u := range o.users {
-				list.Entries = append(list.Entries, seats.Entry{Line: i + 1, UPN: u})
+				list.Entries = append(list.Entries, listfile.Entry{Line: i + 1, UPN: u})
 			}
 		}
 		return a.runAssign(cmd.Context(), c, o, list, change)
@@ -136,9 +137,9 @@ func licenseChange(add, remove, disabled []string) (licet.LicenseChange, error) 
 
 // runAssign sends the change for every user of the list in a few large requests, then prints the
 // summary and writes the report. licet bench assign times this same path.
-func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, list *seats.List, change licet.LicenseChange) error {
+func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, list *listfile.List, change licet.LicenseChange) error {
 	upns := list.UPNs()
-	rep := seats.NewReport(list, o.dryRun)
+	rep := listfile.NewReport(list, o.dryRun)
 	bar := a.progress(len(upns), "assigning")
 	for start := 0; start < len(upns); start += o.batch {
 		end := min(start+o.batch, len(upns))
@@ -185,7 +186,7 @@ func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, 
 
 // printAssignSummary prints the outcome counts, the failures by error code (with how many units
 // to buy for a CountViolation), the seat change per SKU, and on a dry run every user's outcome.
-func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
+func (a *app) printAssignSummary(rep *listfile.Report, o assignOptions) error {
 	if rep.DryRun {
 		fmt.Fprintln(a.stdout, "dry run: nothing was changed")
 		rows := make([][]string, 0, len(rep.Results))
@@ -290,7 +291,7 @@ func resultDetail(r licet.AssignResult) string {
 }
 
 // writeReport writes the per-user report as CSV or JSON, by the file's extension.
-func writeReport(path string, rep *seats.Report) error {
+func writeReport(path string, rep *listfile.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return licet.Errorf(licet.EInvalid, "cannot write the report: %v", err)

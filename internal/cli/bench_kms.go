@@ -18,7 +18,6 @@ import (
 
 	"github.com/licet/licet/client/kmsclient"
 	"github.com/licet/licet/internal/kms"
-	"github.com/licet/licet/internal/kms/kmstest"
 )
 
 // KMSBenchResult is what `licet bench kms` measured.
@@ -67,8 +66,8 @@ func (a *app) benchKMSCommand() *cobra.Command {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			products := kmstest.Products(1)
-			if _, _, err := kmstest.Certify(ctx, dir, kmstest.Spec{Group: 1, Products: products, Now: time.Now()}); err != nil {
+			products := kms.SelfProducts(1)
+			if _, _, err := kms.SelfCertify(ctx, dir, kms.SelfSpec{Group: 1, Products: products, Now: time.Now()}); err != nil {
 				return err
 			}
 			if h, err = kms.Open(ctx, kms.Config{StateDir: dir}); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/seats"
 )
 
@@ -277,7 +278,7 @@ const maxListFile = 256 << 20
 
 // readList reads and parses a user list file, reporting duplicate lines on stderr and refusing
 // a file with malformed lines (listing them with their numbers).
-func (a *app) readList(path string) (*seats.List, error) {
+func (a *app) readList(path string) (*listfile.List, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "cannot read the user list: %v", err)
@@ -293,7 +294,7 @@ func (a *app) readList(path string) (*seats.List, error) {
 	if len(data) > maxListFile {
 		return nil, licet.Errorf(licet.EInvalid, "%s is over the limit of %d bytes: split it", path, maxListFile)
 	}
-	list, err := seats.ParseList(data)
+	list, err := listfile.ParseList(data)
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "%s: %s", path, licet.ErrorMessage(err))
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // The uploaded user lists of bulk assignment, kept between the dry run and the apply. The client
@@ -30,16 +30,16 @@ const (
 type bulkJob struct {
 	ID, Session, Tenant string
 	FileName            string
-	list                *seats.List
+	list                *listfile.List
 	change              licet.LicenseChange
 
 	expires time.Time // guarded by the store's mutex
 
 	mu      sync.Mutex // guards what follows; held while a chunk is applied
-	dry     *seats.Report
-	applied *seats.Report // nil until the apply starts
-	next    int           // entries applied so far
-	stopped string        // why the apply stopped before the end, if it did
+	dry     *listfile.Report
+	applied *listfile.Report // nil until the apply starts
+	next    int              // entries applied so far
+	stopped string           // why the apply stopped before the end, if it did
 }
 
 // jobStore holds the jobs by id.

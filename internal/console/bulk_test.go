@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // TestJobStoreBounds: a session keeps at most maxJobsPerSession lists, the store at most
@@ -19,7 +19,7 @@ func TestJobStoreBounds(t *testing.T) {
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	st := newJobStore(clock)
 	put := func(session string) *bulkJob {
-		j := &bulkJob{Session: session, Tenant: "contoso", list: &seats.List{}}
+		j := &bulkJob{Session: session, Tenant: "contoso", list: &listfile.List{}}
 		st.put(j)
 		advance(time.Second) // a strict order of expiry
 		return j

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // Bulk assignment: upload a list of users (a UPN per line, or CSV with a upn column, read by the
@@ -52,16 +52,16 @@ type jobView struct {
 	Href         string // the job's page
 	Add, Remove  []string
 	Users        int
-	Duplicates   []seats.Duplicate
-	Report       *seats.Report // the apply's when it has started, else the dry run's
-	Applying     bool          // the apply has started and is not finished
-	Applied      bool          // every user has been handled
+	Duplicates   []listfile.Duplicate
+	Report       *listfile.Report // the apply's when it has started, else the dry run's
+	Applying     bool             // the apply has started and is not finished
+	Applied      bool             // every user has been handled
 	Done, Total  int
 	Chunk        int // users per step
 	Stopped      string
 	Counts       []outcomeCount
 	Failures     []failureGroup
-	Rows         []seats.ReportRow // the first bulkRowsShown users
+	Rows         []listfile.ReportRow // the first bulkRowsShown users
 	More         int
 }
 
@@ -181,7 +181,7 @@ func uploadList(s *Server, c *reqCtx) error {
 	if err != nil {
 		return c.refuse(err, "users")
 	}
-	list, err := seats.ParseList(data)
+	list, err := listfile.ParseList(data)
 	if err != nil {
 		return c.refuse(licet.Errorf(licet.EInvalid, "%s is not a UPN list: %s", name, licet.ErrorMessage(err)), "users")
 	}
@@ -198,7 +198,7 @@ func uploadList(s *Server, c *reqCtx) error {
 	if err != nil {
 		return c.refuse(err, "")
 	}
-	dry := seats.NewReport(list, true)
+	dry := listfile.NewReport(list, true)
 	dry.Add(list.Entries, res)
 	j := &bulkJob{Session: c.sess.ID, Tenant: c.tenant.Slug, FileName: name, list: list, change: change, dry: dry}
 	s.bulk.put(j)
@@ -234,7 +234,7 @@ func uploadedFile(c *reqCtx, field string) (string, []byte, error) {
 }
 
 // notAList explains a file with lines that are not users, with their numbers.
-func notAList(name string, l *seats.List) *problem {
+func notAList(name string, l *listfile.List) *problem {
 	p := &problem{Code: licet.CodeNotAUserList, Title: name + " is not a UPN list",
 		Meaning: fmt.Sprintf("%d line(s) are neither a user principal name (name@domain.tld) nor a CSV row with one; nothing was stored or changed.", len(l.Invalid)),
 		WayOut:  "Fix or remove the lines below and upload the file again. A list is a UPN per line (blank lines and # comments are skipped), or CSV whose header has a upn or UserPrincipalName column."}
@@ -258,7 +258,7 @@ func applyList(s *Server, c *reqCtx) error {
 	}
 	j.mu.Lock()
 	if j.applied == nil {
-		j.applied = seats.NewReport(j.list, false)
+		j.applied = listfile.NewReport(j.list, false)
 	}
 	j.mu.Unlock()
 	if c.r.Header.Get("HX-Request") == "" {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // Groups: a tenant's groups, a form that creates one, and a group's page: its members with forms
@@ -169,7 +169,7 @@ func addMembers(s *Server, c *reqCtx) error {
 		return err
 	}
 	text := strings.NewReplacer(",", "\n", ";", "\n", " ", "\n").Replace(c.r.PostForm.Get("upns"))
-	list, err := seats.ParseList([]byte(text))
+	list, err := listfile.ParseList([]byte(text))
 	if err != nil {
 		return c.refuse(err, "upns")
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/keys"
-	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/ticket"
 )
 
@@ -113,7 +112,7 @@ func ReadRequestFile(r io.Reader) (RequestFile, error) {
 	if f.Request.Key != "" || f.Request.KeyHash == "" {
 		return f, licet.Errorf(licet.EInvalid, "the request file must name the key by key_hash only")
 	}
-	if err := kmscentral.CheckRequest(f.Request); err != nil {
+	if err := f.Request.CheckHost(); err != nil {
 		return f, err
 	}
 	return f, nil

@@ -14,9 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
@@ -35,23 +33,8 @@ type Service struct {
 var _ licet.KMSHostService = (*Service)(nil)
 
 var (
-	hostIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	keyHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
-
-// CheckRequest validates the host part of a request: host id, public key and hostname.
-func CheckRequest(req licet.KMSHostRequest) error {
-	if !hostIDRE.MatchString(req.HostID) {
-		return licet.Errorf(licet.EInvalid, "hostId %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", req.HostID).With("field", "hostId")
-	}
-	if len(req.HostKey) != ed25519.PublicKeySize {
-		return licet.Errorf(licet.EInvalid, "hostKey must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(req.HostKey)).With("field", "hostKey")
-	}
-	if len(req.Hostname) > 253 || strings.IndexFunc(req.Hostname, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return licet.Errorf(licet.EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
-	}
-	return nil
-}
 
 // ActivateHost implements licet.KMSHostService.
 func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
@@ -65,7 +48,7 @@ func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*
 	if k.Type != keys.KMSHost {
 		return nil, licet.Errorf(licet.EInvalid, "the key is a %s key: a KMS host activates with a kms-host key", k.Type).With("field", "key")
 	}
-	if err := CheckRequest(req); err != nil {
+	if err := req.CheckHost(); err != nil {
 		return nil, err
 	}
 	return s.certify(ctx, k.Hash(), req, "online")
@@ -83,7 +66,7 @@ func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*l
 	if !keyHashRE.MatchString(req.KeyHash) {
 		return nil, licet.Errorf(licet.EInvalid, "keyHash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "keyHash")
 	}
-	if err := CheckRequest(req); err != nil {
+	if err := req.CheckHost(); err != nil {
 		return nil, err
 	}
 	return s.certify(ctx, req.KeyHash, req, "approval")

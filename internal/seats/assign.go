@@ -10,6 +10,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) AssignBatch(ctx context.Context, tenant string, b licet.BatchA
 	seen := map[string]int{}
 	for i, raw := range b.Users {
 		out.Results[i].UPN = raw
-		upn, err := NormalizeUPN(raw)
+		upn, err := listfile.NormalizeUPN(raw)
 		if err != nil {
 			out.Results[i].Outcome, out.Results[i].Error = licet.OutcomeFailed, licet.AsError(err)
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -136,7 +137,7 @@ func checkReason(reason string, required bool) (string, error) {
 	case required && reason == "":
 		return "", licet.Errorf(licet.EInvalid, "a charge needs a reason: say what the usage was (e.g. \"dial-out minutes, November\")").With("field", "reason")
 	case len(reason) > maxReason || strings.ContainsFunc(reason, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return "", licet.Errorf(licet.EInvalid, "reason %q is invalid: use up to %d printable characters", clip(reason), maxReason).With("field", "reason")
+		return "", licet.Errorf(licet.EInvalid, "reason %q is invalid: use up to %d printable characters", listfile.Clip(reason), maxReason).With("field", "reason")
 	}
 	return reason, nil
 }

@@ -11,13 +11,14 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
 func checkGroupName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 256 || strings.ContainsAny(name, "/\x00") {
-		return "", licet.Errorf(licet.EInvalid, "group name %q is invalid: use 1 to 256 characters, without /", clip(name)).With("field", "name")
+		return "", licet.Errorf(licet.EInvalid, "group name %q is invalid: use 1 to 256 characters, without /", listfile.Clip(name)).With("field", "name")
 	}
 	return name, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -19,7 +20,7 @@ const MaxBatch = 500_000
 
 // checkUser normalises a user for creation; usage location defaults to the tenant's.
 func checkUser(u licet.User, t licet.Tenant) (licet.User, error) {
-	upn, err := NormalizeUPN(u.UPN)
+	upn, err := listfile.NormalizeUPN(u.UPN)
 	if err != nil {
 		return u, err
 	}
@@ -214,7 +215,7 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 
 // userByUPN reads one user of a tenant.
 func userByUPN(ctx context.Context, tx *store.Tx, t licet.Tenant, upn string) (licet.User, error) {
-	norm, err := NormalizeUPN(upn)
+	norm, err := listfile.NormalizeUPN(upn)
 	if err != nil {
 		return licet.User{}, err
 	}

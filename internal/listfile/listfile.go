@@ -1,4 +1,4 @@
-package seats
+package listfile
 
 import (
 	"bytes"
@@ -103,7 +103,7 @@ func ParseList(data []byte) (*List, error) {
 		}
 		e, err := parseLine(line, header)
 		if err != nil {
-			l.Invalid = append(l.Invalid, LineError{Line: n, Text: clip(line), Reason: err.Error()})
+			l.Invalid = append(l.Invalid, LineError{Line: n, Text: Clip(line), Reason: err.Error()})
 			continue
 		}
 		e.Line = n

@@ -1,4 +1,4 @@
-package seats
+package listfile
 
 import (
 	"encoding/csv"
