@@ -79,8 +79,9 @@ type KMSHostCertificate struct {
 // KMSHostService certifies KMS hosts against their kms-host keys.
 type KMSHostService interface {
 	// ActivateHost certifies a host presenting its kms-host key. No token is needed: the key is
-	// the credential. Errors: EInvalid (malformed request, not a kms-host key), ENotFound (no such
-	// key), CodeKeyBlocked, CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
+	// the credential. Errors: EInvalid (malformed request, not a kms-host key by its form),
+	// CodeInvalidProductKey (the same answer, after the same work, for a key unknown or blocked),
+	// CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
 	ActivateHost(ctx context.Context, req KMSHostRequest) (*KMSHostCertificate, error)
 	// ApproveHost answers an air-gapped host's request file, which names the key by its hash.
 	// Operator, or a tenant admin whose tenant owns the key. Errors: as ActivateHost, plus

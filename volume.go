@@ -20,6 +20,9 @@ const (
 	CodeProductMismatch = "ProductMismatch"
 )
 
+// MaxAgreementQuantity is the most licenses one agreement may count.
+const MaxAgreementQuantity = 10_000_000
+
 // MaxKeyLimit is the largest activation limit a key may have; extending a key refuses to go past
 // it (CodeExtensionLimitExceeded).
 const MaxKeyLimit = 100_000_000

@@ -44,8 +44,8 @@ func (s *Service) CreateAgreement(ctx context.Context, a licet.Agreement) (*lice
 			return nil, err
 		}
 	}
-	if a.Quantity < 0 || a.Quantity > 10_000_000 {
-		return nil, licet.Errorf(licet.EInvalid, "quantity must be from 0 to 10,000,000 licenses").With("field", "quantity")
+	if a.Quantity < 1 || a.Quantity > licet.MaxAgreementQuantity {
+		return nil, licet.Errorf(licet.EInvalid, "quantity must be from 1 to %d licenses", licet.MaxAgreementQuantity).With("field", "quantity")
 	}
 	if a.LicensingID == "" {
 		a.LicensingID = newLicensingID()

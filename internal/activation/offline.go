@@ -155,15 +155,15 @@ func (s *Service) confirm(ctx context.Context, method string, now time.Time, key
 
 // ActivateProxy activates many machines with one MAK, in the request's order.
 func (s *Service) ActivateProxy(ctx context.Context, r licet.ProxyRequest) (*licet.ProxyActivation, error) {
+	if len(r.Machines) == 0 || len(r.Machines) > licet.MaxProxyMachines {
+		return nil, licet.Errorf(licet.EInvalid, "a proxy request holds 1 to %d machines, not %d: split the machines file", licet.MaxProxyMachines, len(r.Machines)).With("field", "machines")
+	}
 	k, err := keys.Parse(r.Key)
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "%v", err).With("field", "key")
 	}
 	if err := CheckActivatable(k.Type); err != nil {
 		return nil, err
-	}
-	if len(r.Machines) == 0 || len(r.Machines) > licet.MaxProxyMachines {
-		return nil, licet.Errorf(licet.EInvalid, "a proxy request holds 1 to %d machines, not %d: split the machines file", licet.MaxProxyMachines, len(r.Machines)).With("field", "machines")
 	}
 	key, found, err := s.readOfflineKey(ctx, "k.key_hash = ?", k.Hash())
 	if err != nil {

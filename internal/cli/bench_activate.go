@@ -81,7 +81,7 @@ func benchKey(ctx context.Context, c *client.Client) (string, error) {
 	if err := ignoreConflict(c.CreateTenant(ctx, licet.Tenant{Slug: "bench", Name: "Benchmark"})); err != nil {
 		return "", err
 	}
-	ag, err := c.CreateAgreement(ctx, licet.Agreement{Tenant: "bench", Program: "enterprise", Level: "D"})
+	ag, err := c.CreateAgreement(ctx, licet.Agreement{Tenant: "bench", Program: "enterprise", Level: "D", Quantity: 10})
 	if err != nil {
 		return "", err
 	}

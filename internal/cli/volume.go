@@ -137,7 +137,7 @@ func (a *app) agreementCommand() *cobra.Command {
 	f.StringVar(&ag.LicensingID, "licensing-id", "", "the licensing ID (default: a new 8-digit number)")
 	f.StringVar(&ag.Program, "program", "", "open-license, open-value, select, select-plus, enterprise, campus, school or spla")
 	f.StringVar(&ag.Level, "level", "", "pricing level A, B, C or D")
-	f.Int64Var(&ag.Quantity, "quantity", 0, "licenses purchased")
+	f.Int64Var(&ag.Quantity, "quantity", 0, "licenses purchased (1 to 10,000,000; required)")
 	f.StringVar(&ag.Parent, "parent", "", "licensing ID of the parent agreement (affiliates)")
 	var tenant string
 	list := &cobra.Command{

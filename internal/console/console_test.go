@@ -126,7 +126,7 @@ func TestRevokingTheTokenEndsItsSessions(t *testing.T) {
 // TestSignIn: wrong, empty and partner tokens get a message on the page and no session.
 func TestSignIn(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
-	partner, err := s.Operator.CreateToken(context.Background(), licet.Token{Partner: "Northwind"})
+	partner, err := s.Operator.CreateToken(context.Background(), licet.Token{Role: licet.RolePartner, Partner: "Northwind"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestTenantTokenSeesOnlyItsTenant(t *testing.T) {
 		if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam"}); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"})
+		tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}

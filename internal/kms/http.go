@@ -54,22 +54,16 @@ func (h *Host) serveActivate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// DecodeRequest reads a client request strictly: one JSON object, no unknown fields.
+// DecodeRequest reads a client request strictly (licet.DecodeObject): one JSON object, no
+// unknown fields.
 func DecodeRequest(body io.Reader) (kmsclient.Request, error) {
 	var req kmsclient.Request
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return req, licet.Errorf(licet.ETooLarge, "the request is over the limit of %d bytes", maxErr.Limit)
-		}
-		return req, licet.Errorf(licet.EInvalid, "the request is not a valid JSON KMS request: %v", err)
+	err := licet.DecodeObject(body, &req)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return req, licet.Errorf(licet.ETooLarge, "the request is over the limit of %d bytes", maxErr.Limit)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return req, licet.Errorf(licet.EInvalid, "the request holds more than one JSON value")
-	}
-	return req, nil
+	return req, err
 }
 
 func writeError(w http.ResponseWriter, err error) {

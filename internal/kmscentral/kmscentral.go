@@ -54,6 +54,10 @@ func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*
 	return s.certify(ctx, k.Hash(), req, "online")
 }
 
+// errNoHostKey is the one answer of online host activation for a kms-host key that is unknown or
+// blocked.
+var errNoHostKey = licet.Errorf(licet.CodeInvalidProductKey, "the key is not an active kms-host key: check the key; if it was blocked, ask the operator")
+
 // ApproveHost implements licet.KMSHostService.
 func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
 	actor := licet.ActorFrom(ctx)
@@ -61,7 +65,7 @@ func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*l
 		return nil, licet.Errorf(licet.EForbidden, "only the operator or the tenant admin owning the key may approve a KMS host request")
 	}
 	if req.Key != "" {
-		return nil, licet.Errorf(licet.EInvalid, "an approval names the key by key_hash; the request file never carries the key").With("field", "key")
+		return nil, licet.Errorf(licet.EInvalid, "an approval names the key by keyHash; the request file never carries the key").With("field", "key")
 	}
 	if !keyHashRE.MatchString(req.KeyHash) {
 		return nil, licet.Errorf(licet.EInvalid, "keyHash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "keyHash")
@@ -118,6 +122,11 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		k, err := lockKey(ctx, tx, hash)
 		actor := licet.ActorFrom(ctx)
+		if method == "online" && (errors.Is(err, sql.ErrNoRows) || (err == nil && (k.typ != string(keys.KMSHost) || k.blocked))) {
+			// The public route answers an unknown key and a blocked key alike, after the same one
+			// lookup, as machine activation does: it tells nobody which keys exist or are blocked.
+			return errNoHostKey
+		}
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && method == "approval" && !actor.IsOperator() &&
 			(!k.tenantID.Valid || k.tenantID.Int64 != actor.TenantID)) {
 			return licet.Errorf(licet.ENotFound, "no kms-host key matches: check the key (or, for an approval, that your tenant owns it)")

@@ -74,7 +74,7 @@ func (s *Service) AssignBatch(ctx context.Context, tenant string, b licet.BatchA
 		return nil, licet.Errorf(licet.EInvalid, "no users given").With("field", "users")
 	}
 	if len(b.Users) > MaxBatch {
-		return nil, licet.Errorf(licet.EInvalid, "%d users in one request is over the limit of %d: split the list", len(b.Users), MaxBatch)
+		return nil, licet.Errorf(licet.EInvalid, "%d users in one request is over the limit of %d: split the list", len(b.Users), MaxBatch).With("field", "users")
 	}
 	change := ToChange(b.LicenseChange)
 	if err := checkChange(cat, change); err != nil {

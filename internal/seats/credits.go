@@ -293,10 +293,10 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 // Ledger lists the account's entries, newest first.
 func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit int) ([]licet.LedgerEntry, error) {
 	if limit == 0 {
-		limit = 100
+		limit = licet.DefaultLedgerLimit
 	}
-	if limit < 1 || limit > 10000 || before < 0 {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", limit)
+	if limit < 1 || limit > licet.MaxLedgerLimit || before < 0 {
+		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", limit, licet.MaxLedgerLimit).With("field", "limit")
 	}
 	var out []licet.LedgerEntry
 	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {

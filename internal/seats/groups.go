@@ -134,7 +134,7 @@ func (s *Service) Group(ctx context.Context, tenant, name string) (*licet.Group,
 // the group's licenses to the new members: a member they cannot be applied to is in Error.
 func (s *Service) AddMembers(ctx context.Context, tenant, group string, upns []string) (*licet.Group, error) {
 	if len(upns) == 0 || len(upns) > MaxBatch {
-		return nil, licet.Errorf(licet.EInvalid, "give 1 to %d users to add", MaxBatch)
+		return nil, licet.Errorf(licet.EInvalid, "give 1 to %d users to add", MaxBatch).With("field", "users")
 	}
 	cat := (*catalog.Catalog)(nil)
 	if s.Catalog != nil {

@@ -110,7 +110,7 @@ func otherTenant(t *testing.T, s *servertest.Server) *client.Client {
 	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "other", Name: "Other", UsageLocation: "US"}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "other"})
+	tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "other"})
 	if err != nil {
 		t.Fatal(err)
 	}

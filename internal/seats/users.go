@@ -77,10 +77,10 @@ const importRows = 500
 // ImportUsers creates many users in chunks; users that exist already are left as they are.
 func (s *Service) ImportUsers(ctx context.Context, tenant string, users []licet.User) ([]licet.ImportResult, error) {
 	if len(users) == 0 {
-		return nil, licet.Errorf(licet.EInvalid, "no users to import")
+		return nil, licet.Errorf(licet.EInvalid, "no users to import").With("field", "users")
 	}
 	if len(users) > MaxBatch {
-		return nil, licet.Errorf(licet.EInvalid, "%d users in one import is over the limit of %d: split the file", len(users), MaxBatch)
+		return nil, licet.Errorf(licet.EInvalid, "%d users in one import is over the limit of %d: split the file", len(users), MaxBatch).With("field", "users")
 	}
 	var t licet.Tenant
 	if err := s.DB.Read(ctx, func(tx *store.Tx) (err error) { t, err = lookup(ctx, tx, tenant); return err }); err != nil {
@@ -189,10 +189,10 @@ var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 // or display name contains it (ignoring case).
 func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) ([]licet.User, error) {
 	if f.Limit == 0 {
-		f.Limit = 1000
+		f.Limit = licet.DefaultUserLimit
 	}
-	if f.Limit < 1 || f.Limit > 10000 {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", f.Limit)
+	if f.Limit < 1 || f.Limit > licet.MaxUserLimit {
+		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", f.Limit, licet.MaxUserLimit).With("field", "limit")
 	}
 	search := strings.ToLower(strings.TrimSpace(f.Search))
 	if len(search) > maxSearch {

@@ -99,7 +99,7 @@ func TestKeysTenantScoped(t *testing.T) {
 	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam"}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "fabrikam"})
+	tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestKeyActivationsTenantScoped(t *testing.T) {
 		t.Fatal(err)
 	}
 	for tenant, want := range map[string]string{"contoso": "", "fabrikam": licet.ENotFound} {
-		tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: tenant})
+		tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: tenant})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -178,14 +178,8 @@ func NewSecret() string {
 func (s *Service) CreateToken(ctx context.Context, t licet.Token) (*licet.Token, error) {
 	actor := licet.ActorFrom(ctx)
 	if t.Role == "" {
-		switch {
-		case t.Tenant != "":
-			t.Role = licet.RoleTenant
-		case t.Partner != "":
-			t.Role = licet.RolePartner
-		default:
-			t.Role = licet.RoleOperator
-		}
+		// Never guessed: a body without a role (or a null body) must not make an operator token.
+		return nil, licet.Errorf(licet.EInvalid, "give the token's role: operator, tenant (with tenant) or partner (with partner)").With("field", "role")
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	t.CreatedAt = now

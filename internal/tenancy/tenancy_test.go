@@ -61,7 +61,7 @@ func TestTenantIsolation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		tok, err := s.CreateToken(op, licet.Token{Tenant: "contoso"})
+		tok, err := s.CreateToken(op, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestTenantIsolation(t *testing.T) {
 		if err != nil || len(list) != 1 || list[0].Slug != "contoso" {
 			t.Fatalf("Tenants as contoso = %+v, %v; want only contoso", list, err)
 		}
-		if _, err := s.CreateToken(ctx, licet.Token{Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
+		if _, err := s.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
 			t.Fatalf("token for another tenant: %v, want NotFound", err)
 		}
 		if _, err := s.CreateTenant(ctx, licet.Tenant{Slug: "evil", Name: "Evil"}); licet.ErrorCode(err) != licet.EForbidden {
@@ -154,7 +154,7 @@ func TestActorByTokenID(t *testing.T) {
 		if _, err := s.CreateTenant(ctx, licet.Tenant{Slug: "contoso", Name: "Contoso"}); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.CreateToken(ctx, licet.Token{Tenant: "contoso"})
+		tok, err := s.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}
