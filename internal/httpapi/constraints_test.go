@@ -303,7 +303,7 @@ func TestConstraintsOfTheDocument(t *testing.T) {
 				}
 				body[c.field] = v
 				b, _ := json.Marshal(body)
-				shown = fmt.Sprintf("%s with %s=%s", path, c.field, clip(fmt.Sprintf("%s", b)))
+				shown = fmt.Sprintf("%s with %s=%s", path, c.field, clip(string(b)))
 				st, e = send(t, s, tokenFor(c.route), method, path, string(b))
 			}
 			checked++
