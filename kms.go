@@ -51,11 +51,11 @@ type KMSHostRequest struct {
 
 // KMSProduct is a product a KMS host may activate, as the central service describes it to hosts.
 type KMSProduct struct {
-	Slug  string `json:"slug"`
-	Name  string `json:"name"`
-	Kind  string `json:"kind"` // client | server | application
-	Group uint16 `json:"group"`
-	GVLK  string `json:"gvlk,omitempty"` // the product's public kms-client key, when it has one
+	Slug  string      `json:"slug"`
+	Name  string      `json:"name"`
+	Kind  ProductKind `json:"kind"`
+	Group uint16      `json:"group"`
+	GVLK  string      `json:"gvlk,omitempty"` // the product's public kms-client key, when it has one
 }
 
 // KMSHostCertificate is the answer to a host activation: the signed certificate (a ticket of kind

@@ -12,35 +12,24 @@ const CodeCountViolation = "CountViolation"
 // page refuses the file whole).
 const CodeNotAUserList = "NotAUserList"
 
-// Subscription statuses: what the units of a subscription count as (Graph's prepaidUnits).
-const (
-	SubscriptionEnabled   = "enabled"
-	SubscriptionWarning   = "warning"
-	SubscriptionSuspended = "suspended"
-	SubscriptionLockedOut = "lockedout"
-)
-
-// SubscriptionStatuses lists the statuses a subscription may have.
-var SubscriptionStatuses = []string{SubscriptionEnabled, SubscriptionWarning, SubscriptionSuspended, SubscriptionLockedOut}
-
 // Subscription is a tenant's purchase of a catalog SKU: a number of prepaid units, a term and a
 // channel.
 type Subscription struct {
-	ID        int64     `json:"id"`
-	Tenant    string    `json:"tenant,omitempty"`
-	SKU       string    `json:"skuPartNumber"`
-	Quantity  int       `json:"quantity"`
-	Status    string    `json:"status"`  // one of SubscriptionStatuses; enabled when bought
-	Term      string    `json:"term"`    // annual | monthly; annual when empty
-	Channel   string    `json:"channel"` // direct | partner | reseller:NAME; direct when empty
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID        int64              `json:"id"`
+	Tenant    string             `json:"tenant,omitempty"`
+	SKU       string             `json:"skuPartNumber"`
+	Quantity  int                `json:"quantity"`
+	Status    SubscriptionStatus `json:"status"`  // enabled when bought
+	Term      string             `json:"term"`    // annual | monthly; annual when empty
+	Channel   string             `json:"channel"` // direct | partner | reseller:NAME; direct when empty
+	CreatedAt time.Time          `json:"createdAt"`
+	UpdatedAt time.Time          `json:"updatedAt"`
 }
 
 // SubscriptionUpdate changes a subscription: its quantity, its status, or both.
 type SubscriptionUpdate struct {
-	Quantity *int   `json:"quantity,omitempty"`
-	Status   string `json:"status,omitempty"`
+	Quantity *int               `json:"quantity,omitempty"`
+	Status   SubscriptionStatus `json:"status,omitempty"`
 }
 
 // PrepaidUnits are an SKU's units by the status of the subscriptions that hold them.
@@ -64,20 +53,14 @@ type SubscribedSKU struct {
 	ServicePlans     []string     `json:"servicePlans"`
 }
 
-// User kinds.
-const (
-	UserPerson = "person"
-	UserRoom   = "room" // a room system: licensed as a user object
-)
-
 // User is a person or room of a tenant that licenses are assigned to.
 type User struct {
 	ID             int64     `json:"id"`
 	UPN            string    `json:"userPrincipalName"`
 	DisplayName    string    `json:"displayName,omitempty"`
 	UsageLocation  string    `json:"usageLocation,omitempty"` // ISO 3166 alpha-2; the tenant's when empty at creation
-	Kind           string    `json:"kind"`                    // person | room
-	OnPremisesPSTN bool      `json:"onPremisesPstn"`          // hybrid user with on-premises PSTN connectivity
+	Kind           UserKind  `json:"kind"`
+	OnPremisesPSTN bool      `json:"onPremisesPstn"` // hybrid user with on-premises PSTN connectivity
 	CreatedAt      time.Time `json:"createdAt"`
 	Licenses       []License `json:"licenses,omitempty"` // only in answers about one user
 	Groups         []string  `json:"groups,omitempty"`   // only in answers about one user

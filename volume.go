@@ -27,9 +27,6 @@ const MaxAgreementQuantity = 10_000_000
 // it (CodeExtensionLimitExceeded).
 const MaxKeyLimit = 100_000_000
 
-// Product kinds; a KMS host's thresholds depend on them.
-var ProductKinds = []string{"client", "server", "application"}
-
 // Product pools: volume keys are issued per agreement per pool.
 var ProductPools = []string{"systems", "servers", "applications"}
 
@@ -52,16 +49,16 @@ type ProductGroup struct {
 
 // Product is something a vendor licenses. GVLK is its public kms-client key.
 type Product struct {
-	ID        int64     `json:"id"`
-	Slug      string    `json:"slug"`
-	Name      string    `json:"name"`
-	Version   string    `json:"version,omitempty"`
-	Kind      string    `json:"kind"`  // client | server | application
-	Group     uint16    `json:"group"` // product group id
-	GroupSlug string    `json:"groupSlug,omitempty"`
-	Pool      string    `json:"pool"` // systems | servers | applications; default from the kind
-	GVLK      string    `json:"gvlk,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        int64       `json:"id"`
+	Slug      string      `json:"slug"`
+	Name      string      `json:"name"`
+	Version   string      `json:"version,omitempty"`
+	Kind      ProductKind `json:"kind"`
+	Group     uint16      `json:"group"` // product group id
+	GroupSlug string      `json:"groupSlug,omitempty"`
+	Pool      string      `json:"pool"` // systems | servers | applications; default from the kind
+	GVLK      string      `json:"gvlk,omitempty"`
+	CreatedAt time.Time   `json:"createdAt"`
 }
 
 // Agreement is a tenant's volume agreement, named by its licensing ID.

@@ -28,25 +28,16 @@ const (
 	ContentType      = "application/json" //
 )
 
-// Product kinds. Clients and servers share one count on a host; applications have their own.
-const (
-	KindClient      = "client"
-	KindServer      = "server"
-	KindApplication = "application"
-)
-
-// Kinds lists the product kinds.
-var Kinds = []string{KindClient, KindServer, KindApplication}
-
 // Count pools of a host.
 const (
 	PoolSystems      = "systems"      // client and server products
 	PoolApplications = "applications" // application products
 )
 
-// PoolOf returns the count pool of a product kind.
-func PoolOf(kind string) string {
-	if kind == KindApplication {
+// PoolOf returns the count pool of a product kind: clients and servers share one count on a
+// host; applications have their own.
+func PoolOf(kind licet.ProductKind) string {
+	if kind == licet.ProductApplication {
 		return PoolApplications
 	}
 	return PoolSystems
@@ -66,13 +57,13 @@ var States = []string{StateUnlicensed, StateLicensed, StateInitialGrace, StateAd
 
 // Request is what a client sends to a host.
 type Request struct {
-	MachineID string `json:"machineId"`              // the client's stable machine id
-	Product   string `json:"product"`                // product slug
-	Key       string `json:"key"`                    // the product's kms-client key (GVLK)
-	Kind      string `json:"kind,omitempty"`         // client, server or application; checked against the product
-	Virtual   bool   `json:"virtual,omitempty"`      // a virtual machine (counts like a physical one)
-	Hostname  string `json:"hostname,omitempty"`     // for the host's statistics
-	State     string `json:"licenseState,omitempty"` // the client's current license state; unlicensed when empty
+	MachineID string            `json:"machineId"`              // the client's stable machine id
+	Product   string            `json:"product"`                // product slug
+	Key       string            `json:"key"`                    // the product's kms-client key (GVLK)
+	Kind      licet.ProductKind `json:"kind,omitempty"`         // checked against the product
+	Virtual   bool              `json:"virtual,omitempty"`      // a virtual machine (counts like a physical one)
+	Hostname  string            `json:"hostname,omitempty"`     // for the host's statistics
+	State     string            `json:"licenseState,omitempty"` // the client's current license state; unlicensed when empty
 }
 
 // Response is a host's answer. It always carries the pool's current count and the threshold.
@@ -114,8 +105,8 @@ func (r Request) Check() error {
 		return licet.Errorf(licet.EInvalid, "product %q is not a product slug", r.Product).With("field", "product")
 	case r.Key == "" || len(r.Key) > 64:
 		return licet.Errorf(licet.EInvalid, "key is required: the product's kms-client key").With("field", "key")
-	case r.Kind != "" && !slices.Contains(Kinds, r.Kind):
-		return licet.Errorf(licet.EInvalid, "kind %q is unknown: use %s", r.Kind, strings.Join(Kinds, ", ")).With("field", "kind")
+	case r.Kind.Check() != nil:
+		return r.Kind.Check()
 	case r.State != "" && !slices.Contains(States, r.State):
 		return licet.Errorf(licet.EInvalid, "licenseState %q is unknown: use %s", r.State, strings.Join(States, ", ")).With("field", "licenseState")
 	case len(r.Hostname) > 253 || strings.IndexFunc(r.Hostname, func(c rune) bool { return !unicode.IsPrint(c) || c == ' ' }) >= 0:

@@ -205,12 +205,12 @@ func parseThreshold(s string, cfg *kms.Config) error {
 		defer func() { cfg.GroupThresholds[uint16(group)] = gt }()
 		t, lhs = &gt, kind
 	}
-	switch lhs {
-	case kmsclient.KindClient:
+	switch licet.ProductKind(lhs) {
+	case licet.ProductClient:
 		t.Client = n
-	case kmsclient.KindServer:
+	case licet.ProductServer:
 		t.Server = n
-	case kmsclient.KindApplication:
+	case licet.ProductApplication:
 		t.Application = n
 	default:
 		return Usagef("--threshold %q: the kind is client, server or application", s)
@@ -387,7 +387,7 @@ func (a *app) printKMSStatus(st *kms.Status) error {
 	var rows [][]string
 	for _, p := range st.Pools {
 		var th []string
-		for _, k := range kmsclient.Kinds {
+		for _, k := range licet.ProductKinds {
 			if n, ok := p.Thresholds[k]; ok {
 				mark := "below"
 				if p.Count >= n {

@@ -52,9 +52,9 @@ func (a *app) subscriptionCommand() *cobra.Command {
 	var state string
 	suspend := &cobra.Command{Use: "suspend ID --tenant T", Short: "Suspend a subscription: its units stop being assignable", Args: cobra.ExactArgs(1)}
 	suspendTenant := tenantFlag(suspend)
-	suspend.Flags().StringVar(&state, "state", licet.SubscriptionSuspended, "the state to move to: warning, suspended or lockedout")
+	suspend.Flags().StringVar(&state, "state", string(licet.SubscriptionSuspended), "the state to move to: warning, suspended or lockedout")
 	suspend.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.updateSubscription(cmd, suspendTenant, args[0], licet.SubscriptionUpdate{Status: state})
+		return a.updateSubscription(cmd, suspendTenant, args[0], licet.SubscriptionUpdate{Status: licet.SubscriptionStatus(state)})
 	}
 	resume := &cobra.Command{Use: "resume ID --tenant T", Short: "Enable a suspended subscription's units again", Args: cobra.ExactArgs(1)}
 	resumeTenant := tenantFlag(resume)
@@ -85,7 +85,7 @@ func (a *app) updateSubscription(cmd *cobra.Command, tenantOf func() (string, er
 func (a *app) subscriptionTable(subs []licet.Subscription) error {
 	rows := make([][]string, 0, len(subs))
 	for _, s := range subs {
-		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.SKU, strconv.Itoa(s.Quantity), s.Status, s.Term, s.Channel, day(s.CreatedAt)})
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.SKU, strconv.Itoa(s.Quantity), string(s.Status), s.Term, s.Channel, day(s.CreatedAt)})
 	}
 	return a.table([]string{"ID", "SKU", "QUANTITY", "STATUS", "TERM", "CHANNEL", "CREATED"}, rows)
 }
@@ -159,7 +159,7 @@ func (a *app) userCommand() *cobra.Command {
 func (a *app) userTable(users []licet.User) error {
 	rows := make([][]string, 0, len(users))
 	for _, u := range users {
-		rows = append(rows, []string{u.UPN, dash(u.DisplayName), u.Kind, dash(u.UsageLocation), yesNo(u.OnPremisesPSTN)})
+		rows = append(rows, []string{u.UPN, dash(u.DisplayName), string(u.Kind), dash(u.UsageLocation), yesNo(u.OnPremisesPSTN)})
 	}
 	return a.table([]string{"UPN", "NAME", "KIND", "USAGE LOCATION", "ON-PREMISES PSTN"}, rows)
 }

@@ -26,13 +26,13 @@ type constraint struct {
 	route    string // "POST /v1/keys"
 	field    string
 	query    bool
-	kind     string // "integer" or "array"
+	kind     string // "integer", "array" or "enum"
 	min, max *float64
 }
 
-// openAPIConstraints walks docs/openapi.yaml and returns every minimum/maximum of an integer and
-// minItems/maxItems of an array, on query parameters and on the top-level properties of request
-// bodies ($ref and allOf resolved).
+// openAPIConstraints walks docs/openapi.yaml and returns every minimum/maximum of an integer,
+// minItems/maxItems of an array and enum of a string, on query parameters and on the top-level
+// properties of request bodies ($ref and allOf resolved).
 func openAPIConstraints(t *testing.T) []constraint {
 	t.Helper()
 	data, err := os.ReadFile("../../docs/openapi.yaml")
@@ -111,6 +111,9 @@ func openAPIConstraints(t *testing.T) []constraint {
 			props, _ := schema["properties"].(map[string]any)
 			for name, p := range props {
 				ps := resolve(p.(map[string]any))
+				if ps["readOnly"] == true {
+					continue // set by the server; a value sent is ignored
+				}
 				switch ps["type"] {
 				case "integer":
 					if min, max := bounds(ps, "minimum", "maximum"); min != nil || max != nil {
@@ -119,6 +122,10 @@ func openAPIConstraints(t *testing.T) []constraint {
 				case "array":
 					if min, max := bounds(ps, "minItems", "maxItems"); min != nil || max != nil {
 						out = append(out, constraint{route: route, field: name, kind: "array", min: min, max: max})
+					}
+				case "string":
+					if _, ok := ps["enum"]; ok {
+						out = append(out, constraint{route: route, field: name, kind: "enum"})
 					}
 				}
 			}
@@ -158,6 +165,9 @@ var bases = map[string]string{
 	"POST /v1/tenants/{tenant}/credits/funds":       `{"amount":1000}`,
 	"PUT /v1/tenants/{tenant}/credits/autoRecharge": `{"enabled":true,"threshold":100,"amount":1000}`,
 	"POST /v1/tenants/{tenant}/credits/charges":     `{"amount":100,"reason":"constraint test"}`,
+	"POST /v1/tenants/{tenant}/users":               `{"userPrincipalName":"constraint@contoso.com"}`,
+	"POST /v1/tenants":                              `{"slug":"constraint","name":"Constraint"}`,
+	"POST /v1/tokens":                               `{"role":"tenant","tenant":"contoso"}`,
 	"POST /v1/mak-requests":                         `{"company":"Northwind","contactName":"Ana","contactEmail":"ana@northwind.example","contactPhone":"+44 20 7946 0958","systems":12,"deploymentDate":"2026-12-01"}`,
 	"POST /v1/activations/proxy":                    `{"key":"BCDFG-HJKMP-QRTVW-XY234-6789B","machines":[{"installationId":"1"}]}`,
 	"POST /v1/tenants/{tenant}/numbers":             `{"country":"US","numbers":["+14255550199"]}`,
@@ -237,6 +247,8 @@ func outOfRange(c constraint, base map[string]any) []any {
 		if c.max != nil {
 			out = append(out, int64(*c.max)+1)
 		}
+	case "enum":
+		out = append(out, "notInTheSet")
 	case "array":
 		items, _ := base[c.field].([]any)
 		if c.min != nil && *c.min > 0 {

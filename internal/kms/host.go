@@ -53,11 +53,11 @@ type Thresholds struct {
 var DefaultThresholds = Thresholds{Client: 25, Server: 5, Application: 5}
 
 // of returns the threshold of a kind.
-func (t Thresholds) of(kind string) int {
+func (t Thresholds) of(kind licet.ProductKind) int {
 	switch kind {
-	case kmsclient.KindServer:
+	case licet.ProductServer:
 		return t.Server
-	case kmsclient.KindApplication:
+	case licet.ProductApplication:
 		return t.Application
 	}
 	return t.Client
@@ -360,10 +360,10 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	} else {
 		resp.NextContactAt = now.Add(h.cfg.RetryInterval)
 		resp.Message = fmt.Sprintf("not activated yet: the host has seen %d of the %d machines %s products need; retry in %s",
-			count, threshold, p.Kind, FormatDuration(h.cfg.RetryInterval))
+			count, threshold, string(p.Kind), FormatDuration(h.cfg.RetryInterval))
 	}
 	b := h.w.add(&clientRow{
-		pool: poolName, machine: req.MachineID, product: p.Slug, kind: p.Kind, hostname: req.Hostname, state: state,
+		pool: poolName, machine: req.MachineID, product: p.Slug, kind: string(p.Kind), hostname: req.Hostname, state: state,
 		virtual: req.Virtual, activated: resp.Activated, seen: now,
 	}, counterTotal, counterState+state)
 	if err := b.wait(ctx); err != nil {

@@ -16,7 +16,10 @@ import (
 // SelfProducts returns a client, a server and an application product in the group, with GVLKs.
 func SelfProducts(group uint16) []licet.KMSProduct {
 	var out []licet.KMSProduct
-	for _, p := range []struct{ slug, kind string }{{"desktop", "client"}, {"server", "server"}, {"office", "application"}} {
+	for _, p := range []struct {
+		slug string
+		kind licet.ProductKind
+	}{{"desktop", "client"}, {"server", "server"}, {"office", "application"}} {
 		k, err := keys.New(keys.KMSClient, group, nil)
 		if err != nil {
 			panic(err)

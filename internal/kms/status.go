@@ -42,9 +42,9 @@ type StatusConfig struct {
 
 // PoolStatus is one pool's count and the thresholds that apply to it.
 type PoolStatus struct {
-	Pool       string         `json:"pool"`
-	Count      int            `json:"count"`
-	Thresholds map[string]int `json:"thresholds"` // by product kind
+	Pool       string                    `json:"pool"`
+	Count      int                       `json:"count"`
+	Thresholds map[licet.ProductKind]int `json:"thresholds"` // by product kind
 }
 
 // RequestCounts are the host's request counters since it was first started.
@@ -99,8 +99,8 @@ func ReadStatus(ctx context.Context, stateDir string, now time.Time, limit int) 
 	}
 	t := s.Config.Thresholds
 	for _, p := range []PoolStatus{
-		{Pool: kmsclient.PoolSystems, Thresholds: map[string]int{kmsclient.KindClient: t.Client, kmsclient.KindServer: t.Server}},
-		{Pool: kmsclient.PoolApplications, Thresholds: map[string]int{kmsclient.KindApplication: t.Application}},
+		{Pool: kmsclient.PoolSystems, Thresholds: map[licet.ProductKind]int{licet.ProductClient: t.Client, licet.ProductServer: t.Server}},
+		{Pool: kmsclient.PoolApplications, Thresholds: map[licet.ProductKind]int{licet.ProductApplication: t.Application}},
 	} {
 		if err := st.db.QueryRowContext(ctx, `SELECT count(*) FROM clients WHERE pool = ? AND last_seen > ?`, p.Pool, now.Add(-Window).UnixMilli()).Scan(&p.Count); err != nil {
 			return nil, err

@@ -107,7 +107,7 @@ func TestHostLimitAndReactivation(t *testing.T) {
 		}
 		var slugs []string
 		for _, p := range got.Products {
-			slugs = append(slugs, p.Slug+"/"+p.Kind)
+			slugs = append(slugs, p.Slug+"/"+string(p.Kind))
 		}
 		if !slices.Equal(slugs, []string{"suite-pro-2026/client", "suite-server-2024/server"}) {
 			t.Errorf("products = %v", slugs)

@@ -17,7 +17,7 @@ type Entry struct {
 	UPN            string
 	DisplayName    string
 	UsageLocation  string
-	Kind           string
+	Kind           licet.UserKind
 	OnPremisesPSTN bool
 }
 
@@ -176,7 +176,7 @@ func parseLine(line string, header map[int]string) (Entry, error) {
 				return Entry{}, fmt.Errorf("usage location %q is not an ISO 3166-1 alpha-2 country code", f)
 			}
 		case "kind":
-			e.Kind = strings.ToLower(f)
+			e.Kind = licet.UserKind(strings.ToLower(f))
 			if e.Kind != "" && e.Kind != licet.UserPerson && e.Kind != licet.UserRoom {
 				return Entry{}, fmt.Errorf("kind %q is neither person nor room", f)
 			}

@@ -166,7 +166,7 @@ func (gt *groupTx) checkSet(set []catalog.Assigned) error {
 	if len(set) == 0 {
 		return nil
 	}
-	_, found := gt.cat.CheckAssignment(gt.pl.Org, gt.pl.Purchased, catalog.User{Kind: licet.UserPerson}, nil, catalog.Change{Add: set})
+	_, found := gt.cat.CheckAssignment(gt.pl.Org, gt.pl.Purchased, catalog.User{Kind: string(licet.UserPerson)}, nil, catalog.Change{Add: set})
 	var vs []catalog.Violation
 	for _, v := range found {
 		if licet.CodeScope(v.Code) == licet.ScopeMember {
