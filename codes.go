@@ -202,6 +202,17 @@ func init() {
 			"The product's group is not covered by the KMS host's key.",
 			"Activate the product with a MAK, or run a host with a key of a group that covers it."},
 
+		// Running licet: tokens, backups and restores.
+		{CodeLastOperatorToken, http.StatusUnprocessableEntity, ScopeRequest, "Last operator token",
+			"Revoking the token would leave no active operator token, locking every operator out.",
+			"Create another operator token first (licet token create --operator), then revoke this one; a lost token is recovered with licet token recover on the server's machine."},
+		{CodeDatabaseInUse, 0, ScopeRequest, "Database in use",
+			"A running server holds the database a restore would replace, or a restore holds the database a server would open.",
+			"Stop the server before restoring, or start it when the restore has finished."},
+		{CodeForeignSigningKey, 0, ScopeRequest, "Backup of another signing key",
+			"The backup was made under another signing key than the key file given.",
+			"Restore it with its own signing key file (--signing-key), or give --allow-other-signing-key."},
+
 		// The client agent's state directory (on the machine).
 		{CodeStateCorrupt, 0, ScopeRequest, "Agent state corrupt",
 			"The agent's state file cannot be read as agent state.",

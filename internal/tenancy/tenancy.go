@@ -25,6 +25,9 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+	// Kinds returns the organisation types and clouds a tenant may have, the default first (the
+	// catalog's declarations); nil, or empty lists, mean licet.OrgTypes and licet.Clouds.
+	Kinds func() (orgTypes, clouds []string)
 }
 
 var (
@@ -42,11 +45,12 @@ func CheckSlug(s string) error {
 	return nil
 }
 
-// CreateTenant creates a tenant; defaults: org type commercial, cloud global.
+// CreateTenant creates a tenant; defaults: the first org type and cloud of Kinds (commercial,
+// global without a catalog).
 func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tenant, error) {
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	err := s.DB.Write(ctx, func(tx *store.Tx) (err error) {
-		t, err = Insert(ctx, tx, t, now)
+		t, err = insert(ctx, tx, t, now, s.kinds())
 		return err
 	})
 	if err != nil {
@@ -58,15 +62,37 @@ func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tena
 // Insert creates a tenant inside tx (checked and audited as CreateTenant does), for services
 // that create a tenant as part of a larger change.
 func Insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time) (licet.Tenant, error) {
+	return insert(ctx, tx, t, now, kinds{licet.OrgTypes, licet.Clouds})
+}
+
+// kinds are the organisation types and clouds a tenant may have, the default first.
+type kinds struct{ orgTypes, clouds []string }
+
+func (s *Service) kinds() kinds {
+	k := kinds{licet.OrgTypes, licet.Clouds}
+	if s.Kinds != nil {
+		if o, c := s.Kinds(); len(o) > 0 || len(c) > 0 {
+			if len(o) > 0 {
+				k.orgTypes = o
+			}
+			if len(c) > 0 {
+				k.clouds = c
+			}
+		}
+	}
+	return k
+}
+
+func insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time, k kinds) (licet.Tenant, error) {
 	if !licet.ActorFrom(ctx).IsOperator() {
 		return t, licet.Errorf(licet.EForbidden, "only the operator may create tenants")
 	}
 	t.Name = strings.TrimSpace(t.Name)
 	if t.OrgType == "" {
-		t.OrgType = "commercial"
+		t.OrgType = k.orgTypes[0]
 	}
 	if t.Cloud == "" {
-		t.Cloud = "global"
+		t.Cloud = k.clouds[0]
 	}
 	if err := CheckSlug(t.Slug); err != nil {
 		return t, err
@@ -74,11 +100,11 @@ func Insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time) (l
 	if t.Name == "" || len(t.Name) > 200 {
 		return t, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
 	}
-	if !slices.Contains(licet.OrgTypes, t.OrgType) {
-		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "orgType")
+	if !slices.Contains(k.orgTypes, t.OrgType) {
+		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(k.orgTypes, ", ")).With("field", "orgType")
 	}
-	if !slices.Contains(licet.Clouds, t.Cloud) {
-		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(licet.Clouds, ", ")).With("field", "cloud")
+	if !slices.Contains(k.clouds, t.Cloud) {
+		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(k.clouds, ", ")).With("field", "cloud")
 	}
 	if t.UsageLocation != "" {
 		if err := licet.CheckCountry("usage location", t.UsageLocation); err != nil {
@@ -301,11 +327,54 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 		if revoked.Valid {
 			return nil
 		}
+		if err := keepOneOperator(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)})
 	})
+}
+
+// keepOneOperator refuses to revoke token id when it is the last active operator token: nobody
+// could then use the API, and a restart does not create a new one.
+func keepOneOperator(ctx context.Context, tx *store.Tx, id int64) error {
+	// Lock the active operator tokens, so that two revocations at once cannot both pass.
+	active, err := store.Collect(ctx, tx, func(r store.Scanner) (id int64, err error) { return id, r.Scan(&id) },
+		`SELECT id FROM tokens WHERE role = 'operator' AND revoked_at IS NULL`+tx.ForUpdate())
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(active, id) || len(active) > 1 {
+		return nil
+	}
+	return licet.Errorf(licet.CodeLastOperatorToken,
+		"token %d is the last active operator token: revoking it would lock every operator out; create another first (licet token create --operator), then revoke this one (a lost token: licet token recover --db PATH on the server's machine)", id).
+		With("tokenId", id)
+}
+
+// Recover creates a new operator token without any other token, for an operator locked out; the
+// caller has the database itself (the file, or the PostgreSQL DSN). The audit log records it as
+// token.recover by the system.
+func (s *Service) Recover(ctx context.Context, label string) (*licet.Token, error) {
+	if label == "" {
+		label = "created by licet token recover"
+	}
+	t := licet.Token{Role: licet.RoleOperator, Label: label, Secret: NewSecret()}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	t.CreatedAt = now
+	ctx = licet.WithActor(ctx, licet.System)
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := s.insertToken(ctx, tx, licet.System, &t, now); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "token.recover", Object: fmt.Sprintf("token:%d", t.ID), After: string(t.Role)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // Authenticate returns the actor of a token secret, or EUnauthorized for an unknown or revoked one.
