@@ -96,11 +96,14 @@ type OfflineActivationService interface {
 	ActivateProxy(ctx context.Context, r ProxyRequest) (*ProxyActivation, error)
 }
 
-// MAK request states.
+// MAKRequestStatus is where a promotional MAK request stands.
+type MAKRequestStatus string
+
+// MAK request statuses.
 const (
-	MAKRequestPending  = "pending"
-	MAKRequestApproved = "approved"
-	MAKRequestRejected = "rejected"
+	MAKRequestPending  MAKRequestStatus = "pending"
+	MAKRequestApproved MAKRequestStatus = "approved"
+	MAKRequestRejected MAKRequestStatus = "rejected"
 )
 
 // MAKRequest is a promotional MAK request: a partner (the OEM that sold the systems) asks for a
@@ -119,13 +122,13 @@ type MAKRequest struct {
 	// Group is the product group the MAK is for (id or slug); the operator may set it on approval.
 	Group string `json:"group,omitempty"`
 
-	Status    string     `json:"status"`
-	Tenant    string     `json:"tenant,omitempty"` // set on approval
-	KeyID     int64      `json:"keyId,omitempty"`  // set on approval
-	Key       string     `json:"key,omitempty"`    // the MAK, shown to the operator and the request's partner
-	Reason    string     `json:"reason,omitempty"` // why it was rejected
-	CreatedAt time.Time  `json:"createdAt"`
-	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	Status    MAKRequestStatus `json:"status"`
+	Tenant    string           `json:"tenant,omitempty"` // set on approval
+	KeyID     int64            `json:"keyId,omitempty"`  // set on approval
+	Key       string           `json:"key,omitempty"`    // the MAK, shown to the operator and the request's partner
+	Reason    string           `json:"reason,omitempty"` // why it was rejected
+	CreatedAt time.Time        `json:"createdAt"`
+	DecidedAt *time.Time       `json:"decidedAt,omitempty"`
 }
 
 // MAKApproval is the operator's approval of a request.

@@ -74,13 +74,16 @@ type User struct {
 	PaidCallingBlocked bool `json:"paidCallingBlocked,omitempty"`
 }
 
-// License states, as Graph's licenseAssignmentStates name them.
+// LicenseState is the state of a license on a user, as Graph's licenseAssignmentStates name it.
+type LicenseState string
+
+// License states.
 const (
-	StateActive = "Active" // the license applies
+	StateActive LicenseState = "Active" // the license applies
 	// StateActiveWithError: this source (a group) failed for the user, but the SKU applies
 	// through another source (directly or through another group).
-	StateActiveWithError = "ActiveWithError"
-	StateError           = "Error" // the group's licenses could not be applied to this member
+	StateActiveWithError LicenseState = "ActiveWithError"
+	StateError           LicenseState = "Error" // the group's licenses could not be applied to this member
 )
 
 // License is one SKU on a user from one source (directly, or through a group), as Graph's
@@ -89,8 +92,8 @@ type License struct {
 	SKU             string       `json:"skuPartNumber"`
 	DisabledPlans   []string     `json:"disabledPlans"`
 	AssignedByGroup string       `json:"assignedByGroup,omitempty"` // empty: assigned directly
-	State           string       `json:"state"`                     // Active, ActiveWithError or Error
-	Error           *Error       `json:"error,omitempty"`           // why a group's license failed: Graph's code
+	State           LicenseState `json:"state"`
+	Error           *Error       `json:"error,omitempty"` // why a group's license failed: Graph's code
 	ServicePlans    []PlanStatus `json:"servicePlans"`
 }
 
@@ -121,18 +124,21 @@ type BatchAssignment struct {
 	DryRun bool `json:"dryRun,omitempty"` // decide every user's outcome, change nothing
 }
 
+// Outcome is what became of one user of a batch (an assignment or an import).
+type Outcome string
+
 // Outcomes of one user in a batch.
 const (
-	OutcomeAssigned        = "assigned"         // licenses were added or their disabled plans changed
-	OutcomeRemoved         = "removed"          // licenses were removed only
-	OutcomeAlreadyAssigned = "already_assigned" // the user already had exactly this; nothing changed
-	OutcomeFailed          = "failed"           // a rule refused the change; the user kept what it had
+	OutcomeAssigned        Outcome = "assigned"         // licenses were added or their disabled plans changed
+	OutcomeRemoved         Outcome = "removed"          // licenses were removed only
+	OutcomeAlreadyAssigned Outcome = "already_assigned" // the user already had exactly this; nothing changed
+	OutcomeFailed          Outcome = "failed"           // a rule refused the change; the user kept what it had
 )
 
 // AssignResult is one user's outcome in a batch.
 type AssignResult struct {
 	UPN     string   `json:"userPrincipalName"`
-	Outcome string   `json:"outcome"`
+	Outcome Outcome  `json:"outcome"`
 	Added   []string `json:"added,omitempty"`
 	Updated []string `json:"updated,omitempty"`
 	Removed []string `json:"removed,omitempty"`
@@ -158,15 +164,15 @@ type BatchResult struct {
 
 // Outcomes of one user in an import.
 const (
-	OutcomeCreated = "created"
-	OutcomeExists  = "exists"
+	OutcomeCreated Outcome = "created"
+	OutcomeExists  Outcome = "exists"
 )
 
 // ImportResult is one user's outcome in a bulk import: created, exists or failed.
 type ImportResult struct {
-	UPN     string `json:"userPrincipalName"`
-	Outcome string `json:"outcome"`
-	Error   *Error `json:"error,omitempty"`
+	UPN     string  `json:"userPrincipalName"`
+	Outcome Outcome `json:"outcome"`
+	Error   *Error  `json:"error,omitempty"`
 }
 
 // UserFilter pages through users by UPN.
@@ -194,9 +200,9 @@ type Group struct {
 // (none of the group's SKUs apply to that member then). State is empty when the group has no
 // licenses.
 type MemberState struct {
-	UPN   string `json:"userPrincipalName"`
-	State string `json:"state,omitempty"`
-	Error *Error `json:"error,omitempty"`
+	UPN   string       `json:"userPrincipalName"`
+	State LicenseState `json:"state,omitempty"`
+	Error *Error       `json:"error,omitempty"`
 }
 
 // GroupLicenseResult is the outcome of a change to a group's licenses or of a reprocess: the

@@ -209,7 +209,7 @@ func (s *Service) MAKRequests(ctx context.Context, status string) ([]licet.MAKRe
 	}
 	q, args := ` WHERE 1 = 1`, []any{}
 	if status != "" {
-		if err := oneOf("status", status, []string{licet.MAKRequestPending, licet.MAKRequestApproved, licet.MAKRequestRejected}); err != nil {
+		if err := oneOf("status", status, []string{string(licet.MAKRequestPending), string(licet.MAKRequestApproved), string(licet.MAKRequestRejected)}); err != nil {
 			return nil, err
 		}
 		q, args = q+` AND r.status = ?`, append(args, status)
@@ -332,7 +332,7 @@ func (s *Service) ApproveMAKRequest(ctx context.Context, id int64, a licet.MAKAp
 			return err
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: t.ID, Action: "makrequest.approve", Object: fmt.Sprintf("makrequest:%d", r.ID),
-			Before: r.Status, After: licet.MAKRequestApproved, Details: fmt.Sprintf("key:%d limit %d, partner %s", key.ID, r.Systems, r.Partner)})
+			Before: string(r.Status), After: string(licet.MAKRequestApproved), Details: fmt.Sprintf("key:%d limit %d, partner %s", key.ID, r.Systems, r.Partner)})
 	})
 	if err != nil {
 		return nil, err
@@ -359,7 +359,7 @@ func (s *Service) RejectMAKRequest(ctx context.Context, id int64, reason string)
 			return err
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "makrequest.reject", Object: fmt.Sprintf("makrequest:%d", r.ID),
-			Before: r.Status, After: licet.MAKRequestRejected, Details: reason})
+			Before: string(r.Status), After: string(licet.MAKRequestRejected), Details: reason})
 	})
 	if err != nil {
 		return nil, err

@@ -112,7 +112,7 @@ func TestMAKRequests(t *testing.T) {
 		if _, err := f.svc.SubmitMAKRequest(oem, licet.MAKRequest{Partner: "oem-b"}); licet.ErrorCode(err) != licet.EForbidden {
 			t.Errorf("partner submitting for another partner: %v; want forbidden", err)
 		}
-		if all := must[[]licet.MAKRequest](t)(f.svc.MAKRequests(operator(), licet.MAKRequestPending)); len(all) != 2 {
+		if all := must[[]licet.MAKRequest](t)(f.svc.MAKRequests(operator(), string(licet.MAKRequestPending))); len(all) != 2 {
 			t.Errorf("operator lists %d pending requests; want 2", len(all))
 		}
 

@@ -191,14 +191,14 @@ func (a *app) printAssignSummary(rep *listfile.Report, o assignOptions) error {
 		fmt.Fprintln(a.stdout, "dry run: nothing was changed")
 		rows := make([][]string, 0, len(rep.Results))
 		for _, r := range rep.Results {
-			rows = append(rows, []string{strconv.Itoa(r.Line), r.UPN, r.Outcome, resultDetail(r.AssignResult)})
+			rows = append(rows, []string{strconv.Itoa(r.Line), r.UPN, string(r.Outcome), resultDetail(r.AssignResult)})
 		}
 		if err := a.table([]string{"LINE", "UPN", "OUTCOME", "DETAIL"}, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(a.stdout)
 	}
-	count := map[string]int{}
+	count := map[licet.Outcome]int{}
 	type codeKey struct{ code, sku string }
 	codes := map[codeKey]int{}
 	var codeOrder []codeKey
@@ -230,9 +230,9 @@ func (a *app) printAssignSummary(rep *listfile.Report, o assignOptions) error {
 		fmt.Fprintln(a.stdout)
 	}
 	var rows [][]string
-	for _, k := range []string{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
+	for _, k := range []licet.Outcome{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
 		if count[k] > 0 {
-			rows = append(rows, []string{strings.ReplaceAll(k, "_", " "), strconv.Itoa(count[k])})
+			rows = append(rows, []string{strings.ReplaceAll(string(k), "_", " "), strconv.Itoa(count[k])})
 		}
 	}
 	if len(rep.Duplicates) > 0 {

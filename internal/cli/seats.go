@@ -196,7 +196,7 @@ func (a *app) userDetails(u *licet.User) error {
 		for _, p := range l.ServicePlans {
 			plans = append(plans, p.Plan+" "+p.ProvisioningStatus)
 		}
-		rows = append(rows, []string{l.SKU, source, l.State, strings.Join(plans, ", "), errText})
+		rows = append(rows, []string{l.SKU, source, string(l.State), strings.Join(plans, ", "), errText})
 	}
 	return a.table([]string{"SKU", "ASSIGNED", "STATE", "SERVICE PLANS", "ERROR"}, rows)
 }
@@ -252,7 +252,7 @@ func (a *app) userImportCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		count := map[string]int{}
+		count := map[licet.Outcome]int{}
 		for _, r := range results {
 			count[r.Outcome]++
 		}
@@ -382,7 +382,7 @@ func (a *app) groupMembers(g *licet.Group) error {
 		if m.Error != nil {
 			errText = m.Error.Code + ": " + m.Error.Message
 		}
-		rows = append(rows, []string{m.UPN, dash(m.State), errText})
+		rows = append(rows, []string{m.UPN, dash(string(m.State)), errText})
 	}
 	return a.table([]string{"MEMBER", "STATE", "ERROR"}, rows)
 }

@@ -67,7 +67,7 @@ type jobView struct {
 
 // outcomeCount is how many users had an outcome.
 type outcomeCount struct {
-	Outcome string
+	Outcome licet.Outcome
 	Users   int
 }
 
@@ -124,7 +124,7 @@ func (j *bulkJob) view(base string) *jobView {
 // summarize counts the outcomes and groups the failures by code and SKU.
 func (v *jobView) summarize() {
 	n := v.Report.Count()
-	for _, o := range []string{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
+	for _, o := range []licet.Outcome{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
 		if n[o] > 0 {
 			v.Counts = append(v.Counts, outcomeCount{o, n[o]})
 		}

@@ -55,7 +55,7 @@ func createGroup(s *Server, c *reqCtx) error {
 type groupData struct {
 	*licet.Group
 	Licenses []groupLicense
-	States   map[string]string // member UPN → Active, Error, or "" when the group has no SKUs
+	States   map[string]licet.LicenseState // member UPN → Active, Error, or "" when the group has no SKUs
 	Errors   []memberError
 	Choices  []skuChoice // the add form's SKUs
 }
@@ -83,7 +83,7 @@ func loadGroup(s *Server, c *reqCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := groupData{Group: g, States: map[string]string{}}
+	d := groupData{Group: g, States: map[string]licet.LicenseState{}}
 	cat, _ := c.catalog()
 	for _, l := range g.Licenses {
 		row := groupLicense{LicenseAdd: l, Name: l.SKU}

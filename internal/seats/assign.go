@@ -330,7 +330,8 @@ func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) err
 		for rows.Next() {
 			var id, group int64
 			var a catalog.Assigned
-			var disabled, name, state, code, msg string
+			var disabled, name, code, msg string
+			var state licet.LicenseState
 			if err := rows.Scan(&id, &a.SKU, &disabled, &group, &name, &state, &code, &msg); err != nil {
 				rows.Close()
 				return err

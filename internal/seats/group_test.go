@@ -66,7 +66,7 @@ func (f *fixture) states(t *testing.T, group string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, m := range g.MemberStates {
-		out[m.UPN] = m.State
+		out[m.UPN] = string(m.State)
 		if m.Error != nil {
 			out[m.UPN] += " " + m.Error.Code
 		}
@@ -279,7 +279,10 @@ func TestGroupMemberErrorLeavesOthersAlone(t *testing.T) {
 		}
 		// intl holds E3 and Phone System directly: the group's copies are ActiveWithError; the
 		// Calling Plan only the group gives is in Error.
-		for _, c := range []struct{ sku, state string }{
+		for _, c := range []struct {
+			sku   string
+			state licet.LicenseState
+		}{
 			{"ENTERPRISEPACK", licet.StateActiveWithError}, {"MCOEV", licet.StateActiveWithError}, {"MCOPSTN1", licet.StateError},
 		} {
 			l := f.license(t, "intl@fabrikam.com", c.sku, "Voice")

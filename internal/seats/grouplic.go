@@ -225,7 +225,7 @@ func shellWord(s string) string {
 // memberChange is how one member's rows of the group change.
 type memberChange struct {
 	h     *Holder
-	state string // StateActive or StateError; "" when the group has no licenses
+	state licet.LicenseState // StateActive or StateError; "" when the group has no licenses
 	err   *licet.Error
 }
 

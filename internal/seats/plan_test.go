@@ -29,7 +29,7 @@ func TestPlannerDecide(t *testing.T) {
 		name     string
 		current  []catalog.Assigned
 		change   catalog.Change
-		outcome  string
+		outcome  licet.Outcome
 		code     string
 		consumed map[string]int // after
 		insert   int

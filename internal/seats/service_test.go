@@ -398,12 +398,12 @@ func TestBatchAtomicPerUserAndRerun(t *testing.T) {
 }
 
 func outcomes(r *licet.BatchResult) string {
-	n := map[string]int{}
+	n := map[licet.Outcome]int{}
 	for _, x := range r.Results {
 		n[x.Outcome]++
 	}
 	var parts []string
-	for _, k := range []string{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
+	for _, k := range []licet.Outcome{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
 		if n[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s:%d", k, n[k]))
 		}
@@ -507,7 +507,7 @@ func TestImportUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"created", "created", "failed", "failed", "failed", "failed", "created"}
+		want := []licet.Outcome{"created", "created", "failed", "failed", "failed", "failed", "created"}
 		for i, r := range res {
 			if r.Outcome != want[i] {
 				t.Errorf("entry %d (%s): outcome %s (%v), want %s", i, r.UPN, r.Outcome, r.Error, want[i])
