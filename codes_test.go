@@ -23,8 +23,9 @@ type raisedCode struct {
 }
 
 // sourceCodes walks the module's production Go files and returns the error codes they raise (the
-// first argument of licet.Errorf, the Code field of a composite literal, when either is a string
-// constant or a literal) and the codes the root package declares (its E* and Code* constants).
+// first argument of licet.Errorf, the Code field of a composite literal, and the argument of any
+// function's parameter named code, when it is a string constant or a literal) and the codes the
+// root package declares (its E* and Code* constants).
 func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string) {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -36,6 +37,7 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 		imports map[string]string // local name → directory in the module
 	}
 	var files []file
+	codeParams := map[string][]int{} // "dir.name" of a function → positions of its parameters named code
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -43,6 +45,9 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 		if d.IsDir() {
 			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
 				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != "." && err == nil {
+				return filepath.SkipDir // another module (build/image): not licet's code
 			}
 			return nil
 		}
@@ -71,6 +76,23 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 			fl.imports[name] = dir
 		}
 		files = append(files, fl)
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok {
+				i := 0
+				for _, field := range fd.Type.Params.List {
+					for _, n := range field.Names {
+						if n.Name == "code" && !(fl.dir == "." && fd.Name.Name == "Errorf") {
+							k := fl.dir + "." + fd.Name.Name
+							codeParams[k] = append(codeParams[k], i)
+						}
+						i++
+					}
+					if len(field.Names) == 0 {
+						i++
+					}
+				}
+			}
+		}
 		for _, decl := range f.Decls {
 			g, ok := decl.(*ast.GenDecl)
 			if !ok || g.Tok != token.CONST {
@@ -130,6 +152,13 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 						raised = append(raised, raisedCode{v, fset.Position(x.Pos()).String()})
 					}
 				}
+				for _, i := range codeParams[callee(fl.dir, fl.imports, x.Fun)] {
+					if i < len(x.Args) {
+						if v, ok := value(fl, x.Args[i]); ok {
+							raised = append(raised, raisedCode{v, fset.Position(x.Pos()).String()})
+						}
+					}
+				}
 			case *ast.KeyValueExpr:
 				if k, ok := x.Key.(*ast.Ident); ok && k.Name == "Code" {
 					if v, ok := value(fl, x.Value); ok {
@@ -141,6 +170,23 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 		})
 	}
 	return raised, declared
+}
+
+// callee names the function a call calls as "dir.name": a function of the same package, of an
+// imported package of the module, or a method (looked up in the caller's package).
+func callee(dir string, imports map[string]string, fun ast.Expr) string {
+	switch f := fun.(type) {
+	case *ast.Ident:
+		return dir + "." + f.Name
+	case *ast.SelectorExpr:
+		if id, ok := f.X.(*ast.Ident); ok {
+			if d, ok := imports[id.Name]; ok {
+				return d + "." + f.Sel.Name
+			}
+		}
+		return dir + "." + f.Sel.Name
+	}
+	return ""
 }
 
 // isCodeName tells the root package's error code constants by their names: EInvalid, CodeX.
