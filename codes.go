@@ -192,8 +192,8 @@ func init() {
 		{CodeKMSHostNotActivated, http.StatusServiceUnavailable, ScopeRequest, "KMS host not activated",
 			"The KMS host has no certificate from the central service yet.",
 			"Its administrator runs licet kms activate."},
-		{CodeKMSHostCertificateExpired, http.StatusServiceUnavailable, ScopeRequest, "KMS host certificate expired",
-			"The KMS host's certificate has expired.",
+		{CodeKMSCertificateExpired, http.StatusConflict, ScopeRequest, "KMS host certificate expired",
+			"The KMS host's certificate has expired: it cannot be renewed, and the host does not serve (a KMS host answers it with 503, so that clients try another host).",
 			"Its administrator re-activates it with licet kms activate (free for the same host)."},
 		{CodeUnknownProduct, http.StatusUnprocessableEntity, ScopeRequest, "Unknown product",
 			"The KMS host does not know the product.",
@@ -212,6 +212,30 @@ func init() {
 		{CodeForeignSigningKey, 0, ScopeRequest, "Backup of another signing key",
 			"The backup was made under another signing key than the key file given.",
 			"Restore it with its own signing key file (--signing-key), or give --allow-other-signing-key."},
+
+		// Signing-key rotation.
+		{CodeSigningKeyActive, http.StatusConflict, ScopeRequest, "Signing key active",
+			"The active signing key cannot be retired.",
+			"Rotate to a new key first (licet signing-key rotate), then retire this one."},
+		{CodeSigningKeyInUse, http.StatusConflict, ScopeRequest, "Signing key in use",
+			"KMS hosts still hold unexpired certificates under the key.",
+			"Let the hosts renew their certificates under the new key, or wait until they expire, then retire it."},
+		{CodeSigningKeyRetired, http.StatusConflict, ScopeRequest, "Signing key retired",
+			"What the key signed is refused: the operator retired the key.",
+			"Activate again: the new ticket or certificate is signed by the active key."},
+
+		// Catalog versions.
+		{CodeCatalogInUse, http.StatusUnprocessableEntity, ScopeRequest, "Catalog version removes what is in use",
+			"The new catalog version removes an SKU or a service plan that is bought, assigned or disabled somewhere; the details name each and how many hold it.",
+			"Keep those SKUs and plans in the new version, or first end the subscriptions and remove the assignments that use them."},
+
+		// The fleet inventory, events and webhooks.
+		{CodeWebhookTargetRefused, http.StatusUnprocessableEntity, ScopeRequest, "Webhook target refused",
+			"The webhook URL is not http(s), or it resolves to a private, loopback or link-local address while the operator has not allowed those.",
+			"Give a public http(s) URL, or have the operator allow private targets."},
+		{CodeReportSignatureInvalid, http.StatusUnauthorized, ScopeRequest, "Report signature invalid",
+			"The KMS host report is not signed by the key of the host it names.",
+			"Send the report from the host itself (licet kms report), whose certificate the central service issued."},
 
 		// The client agent's state directory (on the machine).
 		{CodeStateCorrupt, 0, ScopeRequest, "Agent state corrupt",

@@ -15,11 +15,11 @@ const (
 	CodeKMSHostLimit = "KMSHostLimitExceeded"
 	// CodeKeyBlocked: the product key was blocked by the operator.
 	CodeKeyBlocked = "KeyBlocked"
-
 	// CodeKMSHostNotActivated: the KMS host has no certificate yet.
 	CodeKMSHostNotActivated = "KMSHostNotActivated"
-	// CodeKMSHostCertificateExpired: the KMS host's certificate has expired.
-	CodeKMSHostCertificateExpired = "KMSHostCertificateExpired"
+	// CodeKMSCertificateExpired: the host certificate has expired; the host re-activates with
+	// its kms-host key.
+	CodeKMSCertificateExpired = "KMSHostCertificateExpired"
 	// CodeUnknownProduct: the KMS host does not know the product.
 	CodeUnknownProduct = "UnknownProduct"
 	// CodeProductNotCovered: the product's group is not covered by the KMS host's key.
@@ -33,6 +33,16 @@ const DefaultKMSHostLimit = 6
 // MaxKMSHostLimit bounds the host limit of a kms-host key, however it is raised (licet kms
 // host-limit or licet key extend).
 const MaxKMSHostLimit = 1000
+
+// The KMS model's figures, shared by the host (internal/kms) and the central service: the
+// activation thresholds of each product kind by default, and how long a machine counts after its
+// last request.
+const (
+	KMSThresholdClient      = 25
+	KMSThresholdServer      = 5
+	KMSThresholdApplication = 5
+	KMSCountWindow          = 30 * 24 * time.Hour
+)
 
 // KMSHostCertificateValidity is how long a host certificate is valid. A host re-activates (free
 // for the same host) to get a new one.
@@ -74,6 +84,31 @@ type KMSHostCertificate struct {
 	HostsUsed    int          `json:"hostsUsed"`    // distinct hosts activated with the key, this one included
 	HostLimit    int          `json:"hostLimit"`    // how many distinct hosts the key may activate
 	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
+	// SigningKey is the id of the operator key that signed the certificate; KeySet is the
+	// operator's key set, signed by that key, from which the host (and its clients, to which it
+	// passes it on) learns keys made after the one it trusts.
+	SigningKey uint32 `json:"signingKey,omitempty"`
+	KeySet     string `json:"keySet,omitempty"`
+}
+
+// KMSHostRenewalWindow is how long before its certificate expires a KMS host renews it.
+const KMSHostRenewalWindow = 30 * 24 * time.Hour
+
+// KMSHostRenewal asks for a new certificate for a host that holds a valid one: the host signs
+// it with its own key (the one its certificate certifies), so no kms-host key is needed.
+type KMSHostRenewal struct {
+	HostID      string    `json:"hostId"`
+	Certificate string    `json:"certificate"` // the host's current certificate
+	At          time.Time `json:"at"`          // the host's clock when it signed; within 10 minutes of the service's
+	Signature   []byte    `json:"signature"`   // the host key's Ed25519 signature of Message (base64 in JSON)
+}
+
+// kmsRenewalDomain separates renewal signatures from every other use of a host's key.
+const kmsRenewalDomain = "licet-kms-renewal-v1\x00"
+
+// Message returns the bytes a renewal's signature covers.
+func (r KMSHostRenewal) Message() []byte {
+	return []byte(kmsRenewalDomain + r.HostID + "\x00" + r.Certificate + "\x00" + r.At.UTC().Format(time.RFC3339Nano))
 }
 
 // KMSHostService certifies KMS hosts against their kms-host keys.
@@ -90,10 +125,19 @@ type KMSHostService interface {
 	// SetHostLimit sets how many distinct hosts a kms-host key may activate (1 to 1000).
 	// Operator only. Errors: EInvalid, ENotFound, EForbidden.
 	SetHostLimit(ctx context.Context, keyID int64, limit int) error
+	// RenewHost gives a host holding a valid certificate a new one, signed by the active
+	// operator key, on the host's own signature: no token, no kms-host key. Errors: EInvalid
+	// (malformed, bad signature, clock too far off), ENotFound (host not recorded),
+	// CodeKeyBlocked, CodeSigningKeyRetired (the certificate's key is retired),
+	// CodeKMSCertificateExpired, ERateLimited.
+	RenewHost(ctx context.Context, r KMSHostRenewal) (*KMSHostCertificate, error)
 }
 
 // kmsHostIDRE is the form of a KMS host's id.
 var kmsHostIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidKMSHostID reports whether id has the form of a KMS host's id.
+func ValidKMSHostID(id string) bool { return kmsHostIDRE.MatchString(id) }
 
 // CheckHost validates the host part of a request: host id, public key and hostname. Both the
 // central service and the KMS host (before writing a request file) check it.

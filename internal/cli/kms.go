@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 
 func (a *app) kmsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "kms", Short: "Run a KMS host: activate it, serve clients, show its statistics"}
-	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsBackupCommand())
+	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsReportCommand(), a.kmsBackupCommand())
 	return cmd
 }
 
@@ -67,7 +68,11 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.installCertificate(cmd, stateDir, rf.Certificate, pinned)
+			if err := a.installCertificate(cmd, stateDir, rf.Certificate, pinned); err != nil {
+				return err
+			}
+			// Activated by file: the host cannot reach the central service to renew.
+			return kms.SetRenewalServer(ctx, stateDir, "")
 		}
 		if key == "" {
 			return Usagef("--key is required (or --response-file)")
@@ -95,7 +100,11 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.installCertificate(cmd, stateDir, *cert, pinned)
+		if err := a.installCertificate(cmd, stateDir, *cert, pinned); err != nil {
+			return err
+		}
+		// The host renews its certificate against the same service.
+		return kms.SetRenewalServer(ctx, stateDir, c.BaseURL)
 	}
 	return cmd
 }
@@ -223,7 +232,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	var o kms.ServeOptions
 	var renew, retry, logFormat, dnsServer, dnsTarget, dnsTSIG string
 	var thresholds, domains []string
-	var noDNS bool
+	var noDNS, noRenew bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Answer activation requests of machines holding a kms-client key",
@@ -241,7 +250,12 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	f.StringVar(&dnsTarget, "dns-target", "", "this host's DNS name in the SRV record (default: the machine's hostname in the domain)")
 	f.StringVar(&dnsTSIG, "dns-tsig", "", "TSIG key signing the updates: NAME:BASE64-SECRET[:ALGORITHM]")
 	f.BoolVar(&noDNS, "no-dns-publish", false, "do not publish the SRV record")
+	f.BoolVar(&noRenew, "no-renew", false, "do not renew the host certificate against the central service it was activated with")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	var report bool
+	var reportEvery string
+	f.BoolVar(&report, "report", false, "report the client table to the central service (--server) periodically, signed with the host's key")
+	f.StringVar(&reportEvery, "report-interval", "1h", "how often to report with --report (15m to 30d)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(logFormat)
 		if err != nil {
@@ -273,8 +287,61 @@ func (a *app) kmsServeCommand() *cobra.Command {
 			return licet.Errorf(licet.CodeKMSHostNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
 		}
 		o.Stdout = a.stdout
+		if report {
+			every, err := kms.ParseDuration(reportEvery)
+			if err != nil {
+				return Usagef("--report-interval: %v", err)
+			}
+			r, err := a.reporter(cmd, h)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			done := make(chan struct{})
+			defer func() { cancel(); <-done }()
+			go func() {
+				defer close(done)
+				r.Run(ctx, every, kms.Sleep)
+			}()
+		}
+		if server := h.RenewalServer(cmd.Context()); server != "" && !noRenew {
+			if o.Central, err = a.centralFor(server); err != nil {
+				return err
+			}
+		}
 		return h.Serve(cmd.Context(), o)
 	}
+	return cmd
+}
+
+// kmsReportCommand reports the host's client table now, on demand.
+func (a *app) kmsReportCommand() *cobra.Command {
+	var stateDir string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Send the clients seen since the last report to the central service (--server) now",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := kms.Open(cmd.Context(), kms.Config{StateDir: stateDir})
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			r, err := a.reporter(cmd, h)
+			if err != nil {
+				return err
+			}
+			n, err := r.ReportOnce(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.output(map[string]any{"hostId": h.ID(), "reported": n}, func() error {
+				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", defaultStateDir, "the host's state directory")
 	return cmd
 }
 
@@ -372,10 +439,18 @@ func (a *app) kmsStatusCommand() *cobra.Command {
 func (a *app) printKMSStatus(st *kms.Status) error {
 	w := a.stdout
 	fmt.Fprintf(w, "host:          %s\n", st.HostID)
-	if !st.Activated {
+	switch {
+	case !st.Activated && st.CertificateError != "":
+		fmt.Fprintf(w, "certificate:   REFUSED: %s\n", st.CertificateError)
+	case !st.Activated:
 		fmt.Fprintln(w, "certificate:   none: run licet kms activate")
-	} else {
-		fmt.Fprintf(w, "certificate:   group %d, covers %v, tenant %s, expires %s\n", st.Group, st.Covers, dash(st.Tenant), st.ExpiresAt.Format(time.DateOnly))
+	case st.CertificateExpired:
+		fmt.Fprintf(w, "certificate:   EXPIRED on %s: %s\n", st.ExpiresAt.Format(time.DateOnly), st.CertificateError)
+	default:
+		fmt.Fprintf(w, "certificate:   group %d, covers %v, tenant %s, expires %s, signed by operator key %d\n", st.Group, st.Covers, dash(st.Tenant), st.ExpiresAt.Format(time.DateOnly), st.SigningKey)
+	}
+	if st.Activated {
+		fmt.Fprintf(w, "renewal:       %s\n", renewalLine(st.Renewal))
 	}
 	fmt.Fprintf(w, "intervals:     renewal %s, retry %s, activation valid %s (sliding)\n", dash(st.Config.RenewInterval), dash(st.Config.RetryInterval), kms.FormatDuration(kms.Validity))
 	fmt.Fprintf(w, "requests:      %d total, %d failed\n", st.Requests.Total, st.Requests.Failed)
@@ -460,4 +535,38 @@ func (a *app) discoverCommand() *cobra.Command {
 		})
 	}
 	return cmd
+}
+
+// renewalLine describes a host's certificate renewal for `kms status`.
+func renewalLine(r *kms.Renewal) string {
+	if r == nil || r.Server == "" {
+		return "by hand (activated by request file): re-activate before the certificate expires"
+	}
+	line := fmt.Sprintf("automatic against %s, %s before expiry", r.Server, kms.FormatDuration(kms.RenewalWindow))
+	if !r.LastRenewed.IsZero() {
+		line += ", last renewed " + r.LastRenewed.Format(time.DateOnly)
+	}
+	if r.LastError != "" {
+		line += fmt.Sprintf("; %d failed attempts, last: %s", r.Failures, r.LastError)
+	}
+	if !r.NextAttempt.IsZero() {
+		line += ", next check " + r.NextAttempt.Format(time.RFC3339)
+	}
+	return line
+}
+
+// reporter is the client report of a host: to --server when given (flag or LICET_SERVER), else to
+// the central service the host was activated with, trusting --ca.
+func (a *app) reporter(cmd *cobra.Command, h *kms.Host) (*kms.Reporter, error) {
+	server := a.server
+	if f := cmd.Flag("server"); f != nil && server == f.DefValue {
+		if rs := h.RenewalServer(cmd.Context()); rs != "" {
+			server = rs
+		}
+	}
+	central, err := a.centralFor(server)
+	if err != nil {
+		return nil, err
+	}
+	return &kms.Reporter{Host: h, Server: server, Client: central.HTTP}, nil
 }

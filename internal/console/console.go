@@ -24,6 +24,8 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/catalogstore"
+	"github.com/licet/licet/internal/store"
 )
 
 //go:embed templates static
@@ -53,8 +55,20 @@ type Server struct {
 	Products licet.ProductService
 	Offline  licet.OfflineActivationService
 	Activity licet.KeyActivityService
+	// Inventory, Events and Webhooks back the Machines and Webhooks pages and the recent events
+	// panel; nil leaves them out.
+	Inventory licet.InventoryService
+	Events    licet.EventService
+	Webhooks  licet.WebhookService
 	// Catalog returns the SKU catalog in force, or nil when none is loaded.
 	Catalog func() *catalog.Catalog
+	// Catalogs lists the catalog's versions and CatalogVersion names the one served, for the
+	// catalog page; nil leaves the history out.
+	Catalogs       *catalogstore.Store
+	CatalogVersion func() *licet.CatalogVersion
+	// DB keeps the uploaded bulk-assignment lists, so that any replica can run their dry run
+	// and apply.
+	DB *store.DB
 	// SigningKey is the operator's signing key; the session key is derived from it.
 	SigningKey ed25519.PrivateKey
 	Now        func() time.Time
@@ -82,7 +96,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	s.keys = k
 	s.cop = http.NewCrossOriginProtection()
-	s.bulk = newJobStore(s.Now)
+	s.bulk = newJobStore(s.DB, s.Now)
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}

@@ -105,6 +105,7 @@ func TestScreenshots(t *testing.T) {
 	shot("advisor", 1280, 860, "/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic&country=US", false)
 	mak, host := demoKeys(t, s)
 	shot("keys", 1280, 860, "/tenants/contoso/keys", false)
+	shot("machines", 1280, 1100, "/tenants/contoso/machines", false)
 	shot("key", 1280, 860, "/tenants/contoso/keys/"+itoa(host.ID), false)
 	run(t, ctx, "answer a phone activation",
 		chromedp.Navigate(s.URL+"/offline"),
@@ -192,7 +193,29 @@ func volumeHistory(t *testing.T, s *servertest.Server, clk *clock) {
 				Machine: licet.Machine{ID: fmt.Sprintf("contoso-pc-%03d", n), Hostname: fmt.Sprintf("CONTOSO-PC%03d", n), Virtual: n%5 == 0}})
 			mustOK(t, err)
 		}
+		fleetDay(t, s, clk, d)
 	}
+}
+
+// fleetDay adds the day's agent reports of machines not activated yet (servers in their initial
+// grace, one laptop that ran out of it) and records the day's counts for the Machines chart.
+func fleetDay(t *testing.T, s *servertest.Server, clk *clock, d int) {
+	t.Helper()
+	now := clk.Now()
+	var ms []licet.ReportedMachine
+	if d%3 == 1 {
+		ends := now.Add(30 * 24 * time.Hour)
+		ms = append(ms, licet.ReportedMachine{MachineID: fmt.Sprintf("contoso-srv-%02d", d), Hostname: fmt.Sprintf("CONTOSO-SRV%02d", d),
+			Product: "contoso-server-2026", State: licet.StateInitialGrace, StateUntil: &ends, LastSeen: now})
+	}
+	if d == 18 {
+		ms = append(ms, licet.ReportedMachine{MachineID: "contoso-lt-old", Hostname: "CONTOSO-LT-OLD", Product: "contoso-desktop-11", State: licet.StateNotification, LastSeen: now})
+	}
+	if len(ms) > 0 {
+		_, err := s.Operator.ReportMachines(context.Background(), licet.MachineReport{Tenant: "contoso", Machines: ms})
+		mustOK(t, err)
+	}
+	mustOK(t, s.App.Fleet.Snapshot(context.Background()))
 }
 
 // conferencingGroup gives contoso a group whose SKUs one member cannot get (no Audio

@@ -20,6 +20,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/store"
 )
@@ -50,12 +51,26 @@ type Server struct {
 	MAKRequests licet.MAKRequestService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
+	// Catalogs stores the catalog's versions; CatalogVersion returns the version this replica
+	// serves (nil when none).
+	Catalogs       *catalogstore.Store
+	CatalogVersion func() *licet.CatalogVersion
 	// SigningKey is the operator's public key, published for offline ticket verification.
 	SigningKey ed25519.PublicKey
-	Logger     *slog.Logger
+	// SigningKeys is the operator's keyring: the published key set, rotation and retirement.
+	SigningKeys Keys
+	Logger      *slog.Logger
 	// KMS certifies KMS hosts; KMSLimiter rate-limits its public route per source address.
 	KMS        licet.KMSHostService
 	KMSLimiter *ratelimit.Limiter
+	// Inventory is the machine inventory; KMSReports takes KMS hosts' signed client tables.
+	Inventory  licet.InventoryService
+	KMSReports licet.KMSReportService
+	// KMSReportLimiter rate-limits the public report route per source address.
+	KMSReportLimiter *ratelimit.Limiter
+	// Events lists the events of the outbox; Webhooks manages where they are delivered.
+	Events   licet.EventService
+	Webhooks licet.WebhookService
 	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 	// Console, when set, serves every path outside /v1 that no API route takes: the web console.

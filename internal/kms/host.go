@@ -50,7 +50,7 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are Microsoft's: 25 for client products, 5 for servers and applications.
-var DefaultThresholds = Thresholds{Client: 25, Server: 5, Application: 5}
+var DefaultThresholds = Thresholds{Client: licet.KMSThresholdClient, Server: licet.KMSThresholdServer, Application: licet.KMSThresholdApplication}
 
 // of returns the threshold of a kind.
 func (t Thresholds) of(kind licet.ProductKind) int {
@@ -139,7 +139,8 @@ func (c *Config) check() error {
 // certificate is the installed host certificate and what goes with it.
 type certificate struct {
 	signed   string
-	operator string // the operator's public key, base64
+	operator string // the operator's public key the host pinned, base64
+	keySet   string // the operator's key set, passed on to clients
 	t        ticket.Ticket
 	products map[string]licet.KMSProduct
 }
@@ -241,7 +242,9 @@ func (h *Host) ReloadCertificate(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if cur := h.cert.Load(); cur != nil && cur.signed == signed {
-		return true, nil
+		if ks, _ := h.st.get(ctx, "key_set"); ks == cur.keySet {
+			return true, nil
+		}
 	}
 	c, err := h.st.loadCertificate(ctx, h.id, h.key)
 	if err != nil {
@@ -283,7 +286,7 @@ func (h *Host) threshold(p licet.KMSProduct) int {
 }
 
 // Activate answers a client's request. Refusals are licet errors: EInvalid (malformed request,
-// wrong key), licet.CodeUnknownProduct, licet.CodeProductNotCovered, licet.CodeKMSHostNotActivated, licet.CodeKMSHostCertificateExpired, and
+// wrong key), licet.CodeUnknownProduct, licet.CodeProductNotCovered, licet.CodeKMSHostNotActivated, licet.CodeKMSCertificateExpired, and
 // EUnavailable when the state cannot be written.
 func (h *Host) Activate(ctx context.Context, req kmsclient.Request) (*kmsclient.Response, error) {
 	resp, err := h.activate(ctx, req)
@@ -306,7 +309,7 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	}
 	now := h.cfg.Now().UTC()
 	if !now.Before(*c.t.ExpiresAt) {
-		return nil, licet.Errorf(licet.CodeKMSHostCertificateExpired, "this KMS host's certificate expired on %s: its administrator re-activates it with `licet kms activate` (free for the same host)", c.t.ExpiresAt.Format(time.DateOnly))
+		return nil, licet.Errorf(licet.CodeKMSCertificateExpired, "this KMS host's certificate expired on %s: its administrator re-activates it with `licet kms activate` (free for the same host)", c.t.ExpiresAt.Format(time.DateOnly))
 	}
 	p, ok := c.products[req.Product]
 	if !ok {
@@ -335,7 +338,7 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	h.stats.observe(state)
 
 	resp := &kmsclient.Response{
-		Count: count, Threshold: threshold, Pool: poolName, Product: p.Slug, HostID: h.id, OperatorKey: c.operator,
+		Count: count, Threshold: threshold, Pool: poolName, Product: p.Slug, HostID: h.id, OperatorKey: c.operator, KeySet: c.keySet,
 		RenewSeconds: int64(h.cfg.RenewInterval / time.Second), RetrySeconds: int64(h.cfg.RetryInterval / time.Second),
 	}
 	if count >= threshold {

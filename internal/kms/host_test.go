@@ -252,8 +252,8 @@ func TestBadRequests(t *testing.T) {
 	}
 	// An expired certificate: a clear error.
 	f.clock.add(licet.KMSHostCertificateValidity)
-	if _, err := f.host.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK}); licet.ErrorCode(err) != licet.CodeKMSHostCertificateExpired {
-		t.Fatalf("expired certificate: %v, want %s", err, licet.CodeKMSHostCertificateExpired)
+	if _, err := f.host.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK}); licet.ErrorCode(err) != licet.CodeKMSCertificateExpired {
+		t.Fatalf("expired certificate: %v, want %s", err, licet.CodeKMSCertificateExpired)
 	}
 }
 

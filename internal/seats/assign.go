@@ -222,7 +222,10 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 	}
 	err = audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "license.assign", Object: object,
 		After: fmt.Sprintf("%d users changed", len(log)), Details: strings.Join(log, "\n")})
-	return results, pools, delta, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return results, pools, delta, poolEvents(ctx, tx, t.ID, now, pools, start)
 }
 
 // describeChange is a user's line in the audit details: "upn +ADDED ~UPDATED -REMOVED".

@@ -238,6 +238,7 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 	}
 	var res licet.ChargeResult
 	var refused error
+	var rechargeFailed licet.CreditAccount
 	_, err = s.changeAccount(ctx, tenant, "credits.charge", func(ctx context.Context, tx *store.Tx, t licet.Tenant, a *licet.CreditAccount, now int64) error {
 		res, refused = licet.ChargeResult{Entries: []licet.LedgerEntry{}}, nil
 		add := func(e licet.LedgerEntry) error {
@@ -251,6 +252,7 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 			deficit := a.Threshold - (a.Balance - in.Amount)
 			n := (deficit + a.RechargeAmount - 1) / a.RechargeAmount
 			if a.Balance+n*a.RechargeAmount > MaxBalance {
+				rechargeFailed = *a
 				return licet.Errorf(licet.EInvalid, "the recharge this charge needs would take the balance over the limit of %s", FormatAmount(MaxBalance))
 			}
 			a.Balance += n * a.RechargeAmount
@@ -265,7 +267,13 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 			if a.OutOfFunds {
 				why = fmt.Sprintf("tenant %s is out of funds (a charge was refused before)", t.Slug)
 			}
+			wasOut := a.OutOfFunds
 			a.OutOfFunds = true
+			if !wasOut {
+				if err := creditsEvent(ctx, tx, t.ID, now, licet.EventCreditsLow, *a, in.Amount, "a charge over the balance was refused"); err != nil {
+					return err
+				}
+			}
 			refused = licet.Errorf(licet.CodeInsufficientFunds, "%s: the charge is refused and the tenant's users are blocked from paid calling until funds are added — add funds (licet credits add --tenant %s --amount …) or turn on auto-recharge (licet credits auto-recharge --tenant %s --threshold … --amount …)",
 				why, t.Slug, t.Slug).With("balance", a.Balance).With("requested", in.Amount)
 			if err := saveAccount(ctx, tx, t.ID, now, *a); err != nil {
@@ -277,9 +285,22 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 		if err := saveAccount(ctx, tx, t.ID, now, *a); err != nil {
 			return err
 		}
+		if a.Threshold > 0 && a.Balance < a.Threshold && a.Balance+in.Amount >= a.Threshold {
+			if err := creditsEvent(ctx, tx, t.ID, now, licet.EventCreditsLow, *a, in.Amount, "the balance went under the threshold"); err != nil {
+				return err
+			}
+		}
 		return add(licet.LedgerEntry{Kind: licet.LedgerCharge, Amount: -in.Amount, Balance: a.Balance, Reason: reason})
 	})
 	if err != nil {
+		if rechargeFailed.Currency != "" {
+			// The charge and its recharge were rolled back; the failure itself is the change.
+			if eerr := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
+				return creditsEvent(ctx, tx, t.ID, s.now(), licet.EventAutoRechargeFailed, rechargeFailed, in.Amount, licet.AsError(err).Message)
+			}); eerr != nil {
+				return nil, errors.Join(err, eerr)
+			}
+		}
 		return nil, err
 	}
 	if refused != nil {

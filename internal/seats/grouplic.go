@@ -9,6 +9,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -281,6 +282,15 @@ func (gt *groupTx) apply(ctx context.Context, members []*Holder, action, what st
 		}
 		if err := audit.Write(ctx, gt.tx, gt.now, audit.Record{TenantID: gt.t.ID, Action: action, Object: "group:" + gt.g.Name,
 			After: after, Details: strings.Join(errs, "\n")}); err != nil {
+			return nil, err
+		}
+	}
+	if err := poolEvents(ctx, gt.tx, gt.t.ID, gt.now, gt.pl.Pools, gt.start); err != nil {
+		return nil, err
+	}
+	if newErrors := slices.ContainsFunc(changes, func(c memberChange) bool { return c.state == licet.StateError }); newErrors {
+		ev := GroupErrorsEvent{Group: gt.g.Name, MembersInError: len(errs), Members: errs[:min(len(errs), 20)]}
+		if _, err := outbox.Emit(ctx, gt.tx, gt.now, outbox.Record{TenantID: gt.t.ID, Type: licet.EventGroupMembersInError, Object: ev}); err != nil {
 			return nil, err
 		}
 	}

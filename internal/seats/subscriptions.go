@@ -10,6 +10,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -197,8 +198,15 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 				id, out.Quantity, before.SKU, pool.Enabled, pool.Consumed, pool.Consumed-pool.Enabled).
 				With("consumed", pool.Consumed).With("enabled", pool.Enabled).With("skuPartNumber", before.SKU)
 		}
-		return audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.update", Object: fmt.Sprintf("subscription:%d", id),
-			Before: fmt.Sprintf("%s ×%d %s", before.SKU, before.Quantity, before.Status), After: fmt.Sprintf("%s ×%d %s", out.SKU, out.Quantity, out.Status)})
+		if err := audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.update", Object: fmt.Sprintf("subscription:%d", id),
+			Before: fmt.Sprintf("%s ×%d %s", before.SKU, before.Quantity, before.Status), After: fmt.Sprintf("%s ×%d %s", out.SKU, out.Quantity, out.Status)}); err != nil {
+			return err
+		}
+		if out.Status == licet.SubscriptionSuspended && before.Status != licet.SubscriptionSuspended {
+			_, err = outbox.Emit(ctx, tx, now, outbox.Record{TenantID: t.ID, Type: licet.EventSubscriptionSuspend,
+				Object: SubscriptionEvent{SubscriptionID: id, SKU: out.SKU, Quantity: out.Quantity, Status: out.Status}})
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -256,7 +257,21 @@ func (s *Service) insertToken(ctx context.Context, tx *store.Tx, actor licet.Act
 	}
 	t.ID = id
 	tid, _ := tenantID.(int64)
-	return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tid, Action: "token.create", Object: fmt.Sprintf("token:%d", id), After: string(t.Role)})
+	if err := audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tid, Action: "token.create", Object: fmt.Sprintf("token:%d", id), After: string(t.Role)}); err != nil {
+		return err
+	}
+	_, err = outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{TenantID: tid, Type: licet.EventTokenCreated,
+		Object: TokenEvent{TokenID: id, Role: string(t.Role), Tenant: t.Tenant, Partner: t.Partner, Label: t.Label}})
+	return err
+}
+
+// TokenEvent is the object of the token.created and token.revoked events (never the secret).
+type TokenEvent struct {
+	TokenID int64  `json:"tokenId"`
+	Role    string `json:"role"`
+	Tenant  string `json:"tenant,omitempty"`
+	Partner string `json:"partner,omitempty"`
+	Label   string `json:"label,omitempty"`
 }
 
 // Bootstrap creates the first operator token when the database has none, and returns its secret;
@@ -317,7 +332,9 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		var tenantID sql.NullInt64
 		var revoked sql.NullInt64
-		err := tx.QueryRow(ctx, `SELECT tenant_id, revoked_at FROM tokens WHERE id = ?`, id).Scan(&tenantID, &revoked)
+		ev := TokenEvent{TokenID: id}
+		err := tx.QueryRow(ctx, `SELECT k.tenant_id, k.revoked_at, k.role, COALESCE(t.slug, ''), k.partner, k.label FROM tokens k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.id = ?`, id).
+			Scan(&tenantID, &revoked, &ev.Role, &ev.Tenant, &ev.Partner, &ev.Label)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !actor.IsOperator() && (actor.Role != licet.RoleTenant || tenantID.Int64 != actor.TenantID)) {
 			return licet.Errorf(licet.ENotFound, "token %d not found", id)
 		}
@@ -333,7 +350,11 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
 			return err
 		}
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)})
+		if err := audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)}); err != nil {
+			return err
+		}
+		_, err = outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{TenantID: tenantID.Int64, Type: licet.EventTokenRevoked, Object: ev})
+		return err
 	})
 }
 
