@@ -2,7 +2,11 @@ package licet
 
 import (
 	"context"
+	"crypto/ed25519"
+	"regexp"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Error codes of KMS host activation.
@@ -11,9 +15,15 @@ const (
 	CodeKMSHostLimit = "KMSHostLimitExceeded"
 	// CodeKeyBlocked: the product key was blocked by the operator.
 	CodeKeyBlocked = "KeyBlocked"
+	// CodeKMSHostNotActivated: the KMS host has no certificate yet.
+	CodeKMSHostNotActivated = "KMSHostNotActivated"
 	// CodeKMSCertificateExpired: the host certificate has expired; the host re-activates with
 	// its kms-host key.
 	CodeKMSCertificateExpired = "KMSHostCertificateExpired"
+	// CodeUnknownProduct: the KMS host does not know the product.
+	CodeUnknownProduct = "UnknownProduct"
+	// CodeProductNotCovered: the product's group is not covered by the KMS host's key.
+	CodeProductNotCovered = "ProductNotCovered"
 )
 
 // DefaultKMSHostLimit is how many distinct hosts one kms-host key activates unless the operator
@@ -43,36 +53,36 @@ const KMSHostCertificateValidity = 365 * 24 * time.Hour
 // file sends only the key's hash, so that the file never carries the key.
 type KMSHostRequest struct {
 	Key      string `json:"key,omitempty"`      // the kms-host key (online activation)
-	KeyHash  string `json:"key_hash,omitempty"` // lowercase hex SHA-256 of the canonical key (approval)
-	HostID   string `json:"host_id"`            // the host's random, stable id
-	HostKey  []byte `json:"host_key"`           // the host's Ed25519 public key (base64 in JSON)
+	KeyHash  string `json:"keyHash,omitempty"`  // lowercase hex SHA-256 of the canonical key (approval)
+	HostID   string `json:"hostId"`             // the host's random, stable id
+	HostKey  []byte `json:"hostKey"`            // the host's Ed25519 public key (base64 in JSON)
 	Hostname string `json:"hostname,omitempty"` // for people: which machine this is
 }
 
 // KMSProduct is a product a KMS host may activate, as the central service describes it to hosts.
 type KMSProduct struct {
-	Slug  string `json:"slug"`
-	Name  string `json:"name"`
-	Kind  string `json:"kind"` // client | server | application
-	Group uint16 `json:"group"`
-	GVLK  string `json:"gvlk,omitempty"` // the product's public kms-client key, when it has one
+	Slug  string      `json:"slug"`
+	Name  string      `json:"name"`
+	Kind  ProductKind `json:"kind"`
+	Group uint16      `json:"group"`
+	GVLK  string      `json:"gvlk,omitempty"` // the product's public kms-client key, when it has one
 }
 
 // KMSHostCertificate is the answer to a host activation: the signed certificate (a ticket of kind
 // kms-host) and what the host needs to serve clients.
 type KMSHostCertificate struct {
-	Certificate  string       `json:"certificate"`  // signed ticket, kind kms-host
-	OperatorKey  []byte       `json:"operator_key"` // the operator's Ed25519 public key
-	HostID       string       `json:"host_id"`      //
-	KeyID        int64        `json:"key_id"`       // the kms-host key's id (never the key)
+	Certificate  string       `json:"certificate"` // signed ticket, kind kms-host
+	OperatorKey  []byte       `json:"operatorKey"` // the operator's Ed25519 public key
+	HostID       string       `json:"hostId"`      //
+	KeyID        int64        `json:"keyId"`       // the kms-host key's id (never the key)
 	Tenant       string       `json:"tenant,omitempty"`
 	Group        uint16       `json:"group"`        // the host key's product group
 	Covers       []uint16     `json:"covers"`       // the groups the host may activate, its own first
 	Products     []KMSProduct `json:"products"`     // the products of those groups
-	IssuedAt     time.Time    `json:"issued_at"`    //
-	ExpiresAt    time.Time    `json:"expires_at"`   //
-	HostsUsed    int          `json:"hosts_used"`   // distinct hosts activated with the key, this one included
-	HostLimit    int          `json:"host_limit"`   // how many distinct hosts the key may activate
+	IssuedAt     time.Time    `json:"issuedAt"`     //
+	ExpiresAt    time.Time    `json:"expiresAt"`    //
+	HostsUsed    int          `json:"hostsUsed"`    // distinct hosts activated with the key, this one included
+	HostLimit    int          `json:"hostLimit"`    // how many distinct hosts the key may activate
 	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
 	// SigningKey is the id of the operator key that signed the certificate; KeySet is the
 	// operator's key set, signed by that key, from which the host (and its clients, to which it
@@ -104,8 +114,9 @@ func (r KMSHostRenewal) Message() []byte {
 // KMSHostService certifies KMS hosts against their kms-host keys.
 type KMSHostService interface {
 	// ActivateHost certifies a host presenting its kms-host key. No token is needed: the key is
-	// the credential. Errors: EInvalid (malformed request, not a kms-host key), ENotFound (no such
-	// key), CodeKeyBlocked, CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
+	// the credential. Errors: EInvalid (malformed request, not a kms-host key by its form),
+	// CodeInvalidProductKey (the same answer, after the same work, for a key unknown or blocked),
+	// CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
 	ActivateHost(ctx context.Context, req KMSHostRequest) (*KMSHostCertificate, error)
 	// ApproveHost answers an air-gapped host's request file, which names the key by its hash.
 	// Operator, or a tenant admin whose tenant owns the key. Errors: as ActivateHost, plus
@@ -120,4 +131,25 @@ type KMSHostService interface {
 	// CodeKeyBlocked, CodeSigningKeyRetired (the certificate's key is retired),
 	// CodeKMSCertificateExpired, ERateLimited.
 	RenewHost(ctx context.Context, r KMSHostRenewal) (*KMSHostCertificate, error)
+}
+
+// kmsHostIDRE is the form of a KMS host's id.
+var kmsHostIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidKMSHostID reports whether id has the form of a KMS host's id.
+func ValidKMSHostID(id string) bool { return kmsHostIDRE.MatchString(id) }
+
+// CheckHost validates the host part of a request: host id, public key and hostname. Both the
+// central service and the KMS host (before writing a request file) check it.
+func (r KMSHostRequest) CheckHost() error {
+	if !kmsHostIDRE.MatchString(r.HostID) {
+		return Errorf(EInvalid, "hostId %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", r.HostID).With("field", "hostId")
+	}
+	if len(r.HostKey) != ed25519.PublicKeySize {
+		return Errorf(EInvalid, "hostKey must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(r.HostKey)).With("field", "hostKey")
+	}
+	if len(r.Hostname) > 253 || strings.IndexFunc(r.Hostname, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+		return Errorf(EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
+	}
+	return nil
 }

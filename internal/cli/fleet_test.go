@@ -148,7 +148,7 @@ func TestMachinesInventory(t *testing.T) {
 		}
 		admin.run(2, "machines", "list", "--stale", "soon")
 		_, stderr := admin.run(1, "machines", "list", "--state", "Happy")
-		if !strings.Contains(stderr, "[invalid]") {
+		if !strings.Contains(stderr, "[Invalid]") {
 			t.Errorf("--state Happy: %q", stderr)
 		}
 	})
@@ -159,7 +159,7 @@ func TestMachinesInventory(t *testing.T) {
 // report shows as an agent machine in initial grace.
 func TestAgentReport(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
-	tok, err := s.Operator.CreateToken(context.Background(), licet.Token{Tenant: "contoso", Label: "agents"})
+	tok, err := s.Operator.CreateToken(context.Background(), licet.Token{Role: licet.RoleTenant, Tenant: "contoso", Label: "agents"})
 	if err != nil {
 		t.Fatal(err)
 	}

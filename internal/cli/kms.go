@@ -214,12 +214,12 @@ func parseThreshold(s string, cfg *kms.Config) error {
 		defer func() { cfg.GroupThresholds[uint16(group)] = gt }()
 		t, lhs = &gt, kind
 	}
-	switch lhs {
-	case kmsclient.KindClient:
+	switch licet.ProductKind(lhs) {
+	case licet.ProductClient:
 		t.Client = n
-	case kmsclient.KindServer:
+	case licet.ProductServer:
 		t.Server = n
-	case kmsclient.KindApplication:
+	case licet.ProductApplication:
 		t.Application = n
 	default:
 		return Usagef("--threshold %q: the kind is client, server or application", s)
@@ -284,7 +284,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 		}
 		defer h.Close()
 		if _, ok := h.Certificate(); !ok {
-			return licet.Errorf(kms.CodeNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
+			return licet.Errorf(licet.CodeKMSHostNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
 		}
 		o.Stdout = a.stdout
 		if report {
@@ -462,7 +462,7 @@ func (a *app) printKMSStatus(st *kms.Status) error {
 	var rows [][]string
 	for _, p := range st.Pools {
 		var th []string
-		for _, k := range kmsclient.Kinds {
+		for _, k := range licet.ProductKinds {
 			if n, ok := p.Thresholds[k]; ok {
 				mark := "below"
 				if p.Count >= n {
@@ -510,7 +510,7 @@ func (a *app) discoverCommand() *cobra.Command {
 		out := struct {
 			Domain    string           `json:"domain"`
 			Hosts     []kmsclient.Host `json:"hosts"`
-			Microsoft []kmsclient.Host `json:"microsoft_kms"`
+			Microsoft []kmsclient.Host `json:"microsoftKms"`
 		}{domain, nonNil(hosts), nonNil(ms)}
 		return a.output(out, func() error {
 			fmt.Fprintf(a.stdout, "_%s._tcp.%s: %d host(s)\n", kmsclient.DefaultService, domain, len(hosts))

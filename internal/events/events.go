@@ -24,8 +24,8 @@ func (s *Service) Events(ctx context.Context, f licet.EventFilter) ([]licet.Even
 	if !actor.IsOperator() && actor.Role != licet.RoleTenant {
 		return nil, licet.Errorf(licet.EForbidden, "only the operator and tenant admins may read events")
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
+	if f.Limit <= 0 || f.Limit > licet.MaxEventLimit {
+		f.Limit = licet.DefaultEventLimit
 	}
 	var out []licet.Event
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {

@@ -153,9 +153,9 @@ func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.
 		return nil, err
 	}
 	if f.Limit <= 0 {
-		f.Limit = 1000
+		f.Limit = licet.DefaultMachineLimit
 	}
-	f.Limit = min(f.Limit, 100000)
+	f.Limit = min(f.Limit, licet.MaxMachineLimit)
 	stale := f.Stale
 	if stale == 0 {
 		stale = DefaultStale

@@ -138,7 +138,7 @@ func TestParseReportRejects(t *testing.T) {
 	}
 	many := licet.MachineReport{Machines: make([]licet.ReportedMachine, fleet.MaxReportMachines+1)}
 	if err := fleet.CheckReport(many); licet.ErrorCode(err) != licet.ETooLarge {
-		t.Errorf("%d machines: %v; want too_large", len(many.Machines), err)
+		t.Errorf("%d machines: %v; want TooLarge", len(many.Machines), err)
 	}
 }
 

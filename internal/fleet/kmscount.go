@@ -24,11 +24,11 @@ type CountEvent struct {
 
 // defaultThreshold is the activation threshold of a product kind on a host with the default
 // settings (the central service does not know a host's own settings).
-func defaultThreshold(kind string) int {
+func defaultThreshold(kind licet.ProductKind) int {
 	switch kind {
-	case kmsclient.KindServer:
+	case licet.ProductServer:
 		return licet.KMSThresholdServer
-	case kmsclient.KindApplication:
+	case licet.ProductApplication:
 		return licet.KMSThresholdApplication
 	}
 	return licet.KMSThresholdClient
@@ -42,11 +42,11 @@ func countEvents(ctx context.Context, tx *store.Tx, tenantID int64, hostID strin
 	since := store.Millis(now.Add(-licet.KMSCountWindow))
 	counts := map[string]int{} // pool → machines
 	rows, err := store.Collect(ctx, tx, func(r store.Scanner) (struct {
-		kind string
+		kind licet.ProductKind
 		n    int
 	}, error) {
 		var v struct {
-			kind string
+			kind licet.ProductKind
 			n    int
 		}
 		return v, r.Scan(&v.kind, &v.n)
@@ -59,7 +59,7 @@ func countEvents(ctx context.Context, tx *store.Tx, tenantID int64, hostID strin
 		counts[kmsclient.PoolOf(r.kind)] += r.n
 	}
 	for _, slug := range products {
-		var kind string
+		var kind licet.ProductKind
 		err := tx.QueryRow(ctx, `SELECT kind FROM products WHERE slug = ?`, slug).Scan(&kind)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // an unknown product: the report skipped its machines

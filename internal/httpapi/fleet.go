@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/fleet"
@@ -15,31 +14,18 @@ import (
 // kmsReportBody bounds a KMS host's report.
 const kmsReportBody = fleet.MaxReportBytes
 
-// queryInt reads an optional numeric query parameter.
-func queryInt(r *http.Request, name string) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, licet.Errorf(licet.EInvalid, "%s %q is not a non-negative number", name, v).With("field", name)
-	}
-	return n, nil
-}
-
 func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	stale, err := fleet.ParseAge(q.Get("stale"))
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit")
+	limit, err := queryInt(r, "limit", licet.DefaultMachineLimit, 1, licet.MaxMachineLimit)
 	if err != nil {
 		return err
 	}
 	ms, err := s.Inventory.Machines(r.Context(), licet.MachineFilter{
-		Tenant: q.Get("tenant"), State: q.Get("state"), Product: q.Get("product"), Method: q.Get("method"), Stale: stale, Limit: limit,
+		Tenant: q.Get("tenant"), State: q.Get("state"), Product: q.Get("product"), Method: q.Get("method"), Stale: stale, Limit: int(limit),
 	})
 	return answer(w, map[string]any{"machines": nonNil(ms)}, err)
 }
@@ -74,12 +60,12 @@ func (s *Server) reportKMSClients(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit")
+	limit, err := queryInt(r, "limit", licet.DefaultEventLimit, 1, licet.MaxEventLimit)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	es, err := s.Events.Events(r.Context(), licet.EventFilter{Tenant: q.Get("tenant"), Type: q.Get("type"), Limit: limit})
+	es, err := s.Events.Events(r.Context(), licet.EventFilter{Tenant: q.Get("tenant"), Type: q.Get("type"), Limit: int(limit)})
 	return answer(w, map[string]any{"events": nonNil(es)}, err)
 }
 
@@ -107,12 +93,12 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit")
+	limit, err := queryInt(r, "limit", licet.DefaultEventLimit, 1, licet.MaxEventLimit)
 	if err != nil {
 		return err
 	}
 	return withID(w, r, func(ctx context.Context, id int64, _ struct{}) (map[string]any, error) {
-		ds, err := s.Webhooks.Deliveries(ctx, id, limit)
+		ds, err := s.Webhooks.Deliveries(ctx, id, int(limit))
 		return map[string]any{"deliveries": nonNil(ds)}, err
 	})
 }
@@ -124,7 +110,7 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 }
 
 // perSource charges the request's source address to a limiter (nil: no limit) and returns
-// ERateLimited, with retry_after_seconds, when it is over.
+// ERateLimited, with retryAfterSeconds, when it is over.
 func (s *Server) perSource(l *ratelimit.Limiter, r *http.Request, what string) error {
 	if l == nil {
 		return nil
@@ -132,7 +118,7 @@ func (s *Server) perSource(l *ratelimit.Limiter, r *http.Request, what string) e
 	source := s.Proxies.Addr(r)
 	if allowed, wait := l.Allow(source); !allowed {
 		secs := int(math.Ceil(wait.Seconds()))
-		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retry_after_seconds", secs)
+		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retryAfterSeconds", secs)
 	}
 	return nil
 }

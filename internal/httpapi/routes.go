@@ -52,7 +52,7 @@ func (s *Server) routes() []route {
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/groups", Handler: s.listGroups()},
 		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups", Handler: s.createGroup()},
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/groups/{group}", Handler: s.getGroup()},
-		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups/{group}/members", Handler: s.addMembers()},
+		{Method: "POST", Pattern: "/v1/tenants/{tenant}/groups/{group}/members", MaxBody: BulkMaxBody, Handler: s.addMembers()},
 		{Method: "DELETE", Pattern: "/v1/tenants/{tenant}/groups/{group}/members/{upn}", Handler: s.removeMember()},
 
 		{Method: "POST", Pattern: "/v1/kms/hosts", Public: true, MaxBody: kmsHostBody, Handler: s.activateKMSHost},

@@ -22,7 +22,7 @@ type Keys interface {
 // SigningKey is the published form of the operator's active key and of its key set.
 type SigningKey struct {
 	Algorithm string `json:"algorithm"`
-	PublicKey string `json:"public_key"`       // standard base64 of the 32-byte Ed25519 key
+	PublicKey string `json:"publicKey"`        // standard base64 of the 32-byte Ed25519 key
 	KeyID     uint32 `json:"keyId,omitempty"`  // the active key's id
 	KeySet    string `json:"keySet,omitempty"` // the key set, signed by the active key
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -150,12 +149,10 @@ func (s *Server) keyActivations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil {
-			return licet.Errorf(licet.EInvalid, "query parameter limit=%q must be a number from 1 to 1000", v)
-		}
+	limit, err := queryInt(r, "limit", licet.DefaultActivationsLimit, 1, licet.MaxActivationsLimit)
+	if err != nil {
+		return err
 	}
-	as, total, err := s.KeyActivity.KeyActivations(r.Context(), id, limit)
+	as, total, err := s.KeyActivity.KeyActivations(r.Context(), id, int(limit))
 	return answer(w, KeyActivations{Total: total, Activations: nonNil(as)}, err)
 }

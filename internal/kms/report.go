@@ -119,7 +119,7 @@ func (h *Host) cursor(ctx context.Context) (reportCursor, error) {
 func (r *Reporter) ReportOnce(ctx context.Context) (int, error) {
 	h := r.Host
 	if _, ok := h.Certificate(); !ok {
-		return 0, licet.Errorf(CodeNotActivated, "this KMS host is not activated: the central service knows its key only once it is (licet kms activate)")
+		return 0, licet.Errorf(licet.CodeKMSHostNotActivated, "this KMS host is not activated: the central service knows its key only once it is (licet kms activate)")
 	}
 	cur, err := h.cursor(ctx)
 	if err != nil {

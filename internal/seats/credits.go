@@ -12,6 +12,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -139,7 +140,7 @@ func checkReason(reason string, required bool) (string, error) {
 	case required && reason == "":
 		return "", licet.Errorf(licet.EInvalid, "a charge needs a reason: say what the usage was (e.g. \"dial-out minutes, November\")").With("field", "reason")
 	case len(reason) > maxReason || strings.ContainsFunc(reason, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return "", licet.Errorf(licet.EInvalid, "reason %q is invalid: use up to %d printable characters", clip(reason), maxReason).With("field", "reason")
+		return "", licet.Errorf(licet.EInvalid, "reason %q is invalid: use up to %d printable characters", listfile.Clip(reason), maxReason).With("field", "reason")
 	}
 	return reason, nil
 }
@@ -316,10 +317,10 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 // Ledger lists the account's entries, newest first.
 func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit int) ([]licet.LedgerEntry, error) {
 	if limit == 0 {
-		limit = 100
+		limit = licet.DefaultLedgerLimit
 	}
-	if limit < 1 || limit > 10000 || before < 0 {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", limit)
+	if limit < 1 || limit > licet.MaxLedgerLimit || before < 0 {
+		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", limit, licet.MaxLedgerLimit).With("field", "limit")
 	}
 	var out []licet.LedgerEntry
 	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {

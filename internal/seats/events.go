@@ -11,7 +11,7 @@ import (
 
 // PoolEvent is the object of the subscription.fullyAssigned event.
 type PoolEvent struct {
-	SKU      string `json:"sku"`
+	SKU      string `json:"skuPartNumber"`
 	Enabled  int    `json:"enabled"`
 	Consumed int    `json:"consumed"`
 }
@@ -39,10 +39,10 @@ func poolEvents(ctx context.Context, tx *store.Tx, tenantID, now int64, pools ma
 
 // SubscriptionEvent is the object of the subscription.suspended event.
 type SubscriptionEvent struct {
-	SubscriptionID int64  `json:"subscriptionId"`
-	SKU            string `json:"sku"`
-	Quantity       int    `json:"quantity"`
-	Status         string `json:"status"`
+	SubscriptionID int64                    `json:"subscriptionId"`
+	SKU            string                   `json:"skuPartNumber"`
+	Quantity       int                      `json:"quantity"`
+	Status         licet.SubscriptionStatus `json:"status"`
 }
 
 // GroupErrorsEvent is the object of the group.membersInError event.

@@ -22,7 +22,9 @@ func countEvents(t *testing.T, s *servertest.Server) map[string]int {
 	for _, e := range es {
 		key := e.Type
 		if e.Type == licet.EventSubscriptionFull {
-			var p struct{ SKU string }
+			var p struct {
+				SKU string `json:"skuPartNumber"`
+			}
 			if err := json.Unmarshal(e.Object, &p); err != nil {
 				t.Fatal(err)
 			}

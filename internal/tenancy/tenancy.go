@@ -102,7 +102,7 @@ func insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time, k 
 		return t, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
 	}
 	if !slices.Contains(k.orgTypes, t.OrgType) {
-		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(k.orgTypes, ", ")).With("field", "org_type")
+		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(k.orgTypes, ", ")).With("field", "orgType")
 	}
 	if !slices.Contains(k.clouds, t.Cloud) {
 		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(k.clouds, ", ")).With("field", "cloud")
@@ -205,14 +205,8 @@ func NewSecret() string {
 func (s *Service) CreateToken(ctx context.Context, t licet.Token) (*licet.Token, error) {
 	actor := licet.ActorFrom(ctx)
 	if t.Role == "" {
-		switch {
-		case t.Tenant != "":
-			t.Role = licet.RoleTenant
-		case t.Partner != "":
-			t.Role = licet.RolePartner
-		default:
-			t.Role = licet.RoleOperator
-		}
+		// Never guessed: a body without a role (or a null body) must not make an operator token.
+		return nil, licet.Errorf(licet.EInvalid, "give the token's role: operator, tenant (with tenant) or partner (with partner)").With("field", "role")
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	t.CreatedAt = now

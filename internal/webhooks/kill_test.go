@@ -134,7 +134,7 @@ func killDuringDelivery(t *testing.T, bin string, dbArgs []string, tokenFile str
 	secret = w.Secret
 	mu.Unlock()
 	for range 20 {
-		if _, err := op.CreateToken(ctx, licet.Token{Tenant: "contoso", Label: "kill test"}); err != nil {
+		if _, err := op.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso", Label: "kill test"}); err != nil {
 			t.Fatal(err)
 		}
 	}

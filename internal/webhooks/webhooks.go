@@ -256,8 +256,8 @@ func scanDelivery(r store.Scanner) (licet.WebhookDelivery, error) {
 
 // Deliveries implements licet.WebhookService.
 func (s *Service) Deliveries(ctx context.Context, id int64, limit int) ([]licet.WebhookDelivery, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
+	if limit <= 0 || limit > licet.MaxEventLimit {
+		limit = licet.DefaultEventLimit
 	}
 	var out []licet.WebhookDelivery
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {

@@ -183,7 +183,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 		rcv := newReceiver(t, clk)
 		w := rcv.add(t, s.Operator, "contoso", licet.EventTokenCreated)
 		rcv.failNext(3)
-		if _, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso", Label: "ci"}); err != nil {
+		if _, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso", Label: "ci"}); err != nil {
 			t.Fatal(err)
 		}
 		for attempt := 1; attempt <= 3; attempt++ {
@@ -257,7 +257,7 @@ func TestGivesUpAfter24Hours(t *testing.T) {
 		w := rcv.add(t, s.Operator, "contoso", licet.EventTokenCreated)
 		rcv.failNext(1 << 30)
 		for range 2 {
-			if _, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"}); err != nil {
+			if _, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -306,22 +306,22 @@ func TestWebhookRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"})
+		tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		admin := client.New(s.URL, tok.Secret)
 		if _, err := admin.AddWebhook(ctx, licet.Webhook{URL: "https://203.0.113.7/x", Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("contoso admin adds a webhook for fabrikam: %v; want not_found", err)
+			t.Errorf("contoso admin adds a webhook for fabrikam: %v; want NotFound", err)
 		}
 		if _, err := admin.Deliveries(ctx, theirs.ID, 10); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("contoso admin reads fabrikam's deliveries: %v; want not_found", err)
+			t.Errorf("contoso admin reads fabrikam's deliveries: %v; want NotFound", err)
 		}
 		if _, err := admin.TestWebhook(ctx, theirs.ID); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("contoso admin tests fabrikam's webhook: %v; want not_found", err)
+			t.Errorf("contoso admin tests fabrikam's webhook: %v; want NotFound", err)
 		}
 		if err := admin.RemoveWebhook(ctx, theirs.ID); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("contoso admin removes fabrikam's webhook: %v; want not_found", err)
+			t.Errorf("contoso admin removes fabrikam's webhook: %v; want NotFound", err)
 		}
 		mine, err := admin.AddWebhook(ctx, licet.Webhook{URL: "https://203.0.113.7/contoso"})
 		if err != nil || mine.Tenant != "contoso" {
@@ -332,7 +332,7 @@ func TestWebhookRules(t *testing.T) {
 			t.Errorf("contoso admin lists %+v, %v; want only its webhook, without secret", ws, err)
 		}
 		if es, err := admin.Events(ctx, licet.EventFilter{Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("contoso admin lists fabrikam's events: %v, %v; want not_found", es, err)
+			t.Errorf("contoso admin lists fabrikam's events: %v, %v; want NotFound", es, err)
 		}
 	})
 }
@@ -379,7 +379,7 @@ func TestReplicasNeverSendTogether(t *testing.T) {
 			mu.Unlock()
 			const n = 30
 			for range n {
-				if _, err := b.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"}); err != nil {
+				if _, err := b.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -436,7 +436,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"}); err != nil {
+	if _, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := step(t, s); n != 0 {
