@@ -34,7 +34,18 @@ type KMSHostRequest struct {
 	HostID   string `json:"host_id"`            // the host's random, stable id
 	HostKey  []byte `json:"host_key"`           // the host's Ed25519 public key (base64 in JSON)
 	Hostname string `json:"hostname,omitempty"` // for people: which machine this is
+	// Kind is what activates: KMSKindHost (the default when empty) or KMSKindDirectory, a
+	// directory that holds an activation object. A directory has no HostKey; HostID is its id.
+	Kind string `json:"kind,omitempty"`
+	// Directory is the directory's name (e.g. corp.example), for a directory activation.
+	Directory string `json:"directory,omitempty"`
 }
+
+// What a kms-host key activates: each counts as one of the key's hosts.
+const (
+	KMSKindHost      = "host"      // a KMS host (`licet kms serve`)
+	KMSKindDirectory = "directory" // a directory holding an activation object (`licet directory activate`)
+)
 
 // KMSProduct is a product a KMS host may activate, as the central service describes it to hosts.
 type KMSProduct struct {
@@ -61,12 +72,17 @@ type KMSHostCertificate struct {
 	HostsUsed    int          `json:"hosts_used"`   // distinct hosts activated with the key, this one included
 	HostLimit    int          `json:"host_limit"`   // how many distinct hosts the key may activate
 	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
+	// Kind is KMSKindHost or KMSKindDirectory; for a directory, Certificate is the signed
+	// activation object (a ticket of kind directory-activation) to write into the directory.
+	Kind      string `json:"kind,omitempty"`
+	Directory string `json:"directory,omitempty"` // the directory's name, for a directory
 }
 
 // KMSHostService certifies KMS hosts against their kms-host keys.
 type KMSHostService interface {
-	// ActivateHost certifies a host presenting its kms-host key. No token is needed: the key is
-	// the credential. Errors: EInvalid (malformed request, not a kms-host key), ENotFound (no such
+	// ActivateHost certifies a host presenting its kms-host key, or signs the activation object
+	// of a directory (req.Kind KMSKindDirectory), which counts as one of the key's hosts. No
+	// token is needed: the key is the credential. Errors: EInvalid (malformed request, not a kms-host key), ENotFound (no such
 	// key), CodeKeyBlocked, CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
 	ActivateHost(ctx context.Context, req KMSHostRequest) (*KMSHostCertificate, error)
 	// ApproveHost answers an air-gapped host's request file, which names the key by its hash.

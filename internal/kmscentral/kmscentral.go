@@ -5,6 +5,7 @@
 package kmscentral
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -39,15 +40,36 @@ var (
 	keyHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
-// CheckRequest validates the host part of a request: host id, public key and hostname.
+// CheckRequest validates the host part of a request: kind, host id, public key (a host's; a
+// directory has none), directory name and hostname.
 func CheckRequest(req licet.KMSHostRequest) error {
 	if !hostIDRE.MatchString(req.HostID) {
 		return licet.Errorf(licet.EInvalid, "host_id %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", req.HostID).With("field", "host_id")
 	}
+	switch req.Kind {
+	case "", licet.KMSKindHost:
+		if req.Directory != "" {
+			return licet.Errorf(licet.EInvalid, "directory names a directory: give it with kind %q", licet.KMSKindDirectory).With("field", "directory")
+		}
+	case licet.KMSKindDirectory:
+		if len(req.HostKey) != 0 {
+			return licet.Errorf(licet.EInvalid, "a directory has no host_key: its activation object is signed by the operator").With("field", "host_key")
+		}
+		if req.Directory == "" || len(req.Directory) > 253 || strings.IndexFunc(req.Directory, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			return licet.Errorf(licet.EInvalid, "directory must name the directory in 1 to 253 printable characters").With("field", "directory")
+		}
+		return checkHostname(req.Hostname)
+	default:
+		return licet.Errorf(licet.EInvalid, "kind %q is unknown: use %q or %q", req.Kind, licet.KMSKindHost, licet.KMSKindDirectory).With("field", "kind")
+	}
 	if len(req.HostKey) != ed25519.PublicKeySize {
 		return licet.Errorf(licet.EInvalid, "host_key must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(req.HostKey)).With("field", "host_key")
 	}
-	if len(req.Hostname) > 253 || strings.IndexFunc(req.Hostname, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+	return checkHostname(req.Hostname)
+}
+
+func checkHostname(h string) error {
+	if len(h) > 253 || strings.IndexFunc(h, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		return licet.Errorf(licet.EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
 	}
 	return nil
@@ -127,9 +149,14 @@ func (k hostKey) masked() string { return keys.Masked("XXXXX-XXXXX-XXXXX-XXXXX-"
 // certificate, in one transaction.
 func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostRequest, method string) (*licet.KMSHostCertificate, error) {
 	now := s.Now().UTC().Truncate(time.Second)
+	kind := cmp.Or(req.Kind, licet.KMSKindHost)
 	out := &licet.KMSHostCertificate{
 		HostID: req.HostID, IssuedAt: now, ExpiresAt: now.Add(licet.KMSHostCertificateValidity),
-		OperatorKey: s.Key.Public().(ed25519.PublicKey),
+		OperatorKey: s.Key.Public().(ed25519.PublicKey), Kind: kind, Directory: req.Directory,
+	}
+	what := "host " + req.HostID
+	if kind == licet.KMSKindDirectory {
+		what = "directory " + req.Directory + " (" + req.HostID + ")"
 	}
 	hostKeyB64 := base64.StdEncoding.EncodeToString(req.HostKey)
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -149,12 +176,12 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("key_id", k.id)
 		}
 		limit, used := k.limit, k.used
-		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, activations = activations + 1, last_activated_at = ? WHERE key_id = ? AND host_id = ?`,
-			hostKeyB64, req.Hostname, method, store.Millis(now), k.id, req.HostID)
+		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, directory = ?, activations = activations + 1, last_activated_at = ? WHERE key_id = ? AND host_id = ? AND kind = ?`,
+			hostKeyB64, req.Hostname, method, req.Directory, store.Millis(now), k.id, req.HostID, kind)
 		if err != nil {
 			return err
 		}
-		action := "kms.host.reactivate"
+		action := "kms." + kind + ".reactivate"
 		if n == 0 {
 			// A new host takes one of the key's activations, by the same conditional update
 			// as a MAK: the key's used count never passes its limit, whatever the concurrency.
@@ -164,15 +191,15 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			}
 			if took == 0 {
 				return licet.Errorf(licet.CodeKMSHostLimit,
-					"kms-host key %s has activated %d of its %d hosts: host %s would be one more and is refused. Way out: re-activate one of the hosts already activated (the same host re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
-					k.masked(), used, limit, req.HostID, k.id).With("limit", limit).With("used", used).With("key_id", k.id)
+					"kms-host key %s has activated %d of its %d hosts and directories: %s would be one more and is refused. Way out: re-activate one of the hosts or directories already activated (the same one re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
+					k.masked(), used, limit, what, k.id).With("limit", limit).With("used", used).With("key_id", k.id)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, activations, created_at, last_activated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
-				k.id, req.HostID, hostKeyB64, req.Hostname, method, store.Millis(now), store.Millis(now)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, kind, directory, activations, created_at, last_activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+				k.id, req.HostID, hostKeyB64, req.Hostname, method, kind, req.Directory, store.Millis(now), store.Millis(now)); err != nil {
 				return err
 			}
 			used++
-			action = "kms.host.activate"
+			action = "kms." + kind + ".activate"
 		}
 		out.Reactivation = n > 0
 		out.KeyID, out.Group, out.HostsUsed, out.HostLimit = k.id, k.group, used, limit
@@ -191,8 +218,8 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{
 			TenantID: tenantID, Action: action, Object: fmt.Sprintf("key:%d", k.id),
-			After:   "host:" + req.HostID,
-			Details: fmt.Sprintf("method=%s hostname=%q hosts=%d/%d", method, req.Hostname, used, limit),
+			After:   kind + ":" + req.HostID,
+			Details: fmt.Sprintf("method=%s hostname=%q directory=%q hosts=%d/%d", method, req.Hostname, req.Directory, used, limit),
 		})
 	})
 	if err != nil {
@@ -201,11 +228,16 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 	exp := out.ExpiresAt
 	var serial [16]byte
 	_, _ = rand.Read(serial[:])
-	out.Certificate, err = ticket.Sign(s.Key, ticket.Ticket{
+	t := ticket.Ticket{
 		Kind: ticket.KindHostCertificate, Serial: hex.EncodeToString(serial[:]), Group: out.Group, KeyID: out.KeyID,
 		Machine: req.HostID, Method: method, Issuer: "operator", Tenant: out.Tenant,
 		IssuedAt: now, ExpiresAt: &exp, HostKey: req.HostKey, Covers: out.Covers,
-	})
+	}
+	if kind == licet.KMSKindDirectory {
+		// The directory's activation object: the same operator signature, no host key.
+		t.Kind, t.HostKey, t.Directory = ticket.KindDirectory, nil, req.Directory
+	}
+	out.Certificate, err = ticket.Sign(s.Key, t)
 	if err != nil {
 		return nil, err
 	}
