@@ -19,7 +19,13 @@ type kmsActivateFlags struct {
 	domain      string
 	dnsServer   string
 	noHostCache bool
+	// the directory (directory-based activation, tried before KMS hosts)
+	ldap, ldapBase, bindDN, passwordFile, clientCert, clientKey, ca, tenant string
+	startTLS                                                                bool
 }
+
+// directoryFlagNames are the flags of `licet client activate` about the directory.
+var directoryFlagNames = []string{"ldap", "ldap-base", "bind-dn", "password-file", "client-cert", "client-key", "ca", "start-tls", "tenant"}
 
 func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	kf := &kmsActivateFlags{cmd: cmd}
@@ -27,7 +33,34 @@ func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	f.StringVar(&kf.domain, "dns-domain", "", "kms-client key: look for _licet-kms._tcp SRV records in this domain (like slmgr /skms-domain; remembered; \"\" for the search domain)")
 	f.StringVar(&kf.dnsServer, "dns-server", "", "kms-client key: ask this DNS server, HOST[:PORT] (remembered; \"\" for the system resolver)")
 	f.BoolVar(&kf.noHostCache, "no-host-cache", false, "kms-client key: do not cache the host that answered (like slmgr /ckhc; remembered; --no-host-cache=false turns caching on)")
+	f.StringVar(&kf.ldap, "ldap", "", "kms-client key: the directory to activate from first, ldap://HOST[:PORT] or ldaps://HOST[:PORT] (remembered; \"\" finds it through _ldap._tcp SRV records of the domain)")
+	f.StringVar(&kf.ldapBase, "ldap-base", "", "kms-client key: where the directory's activation objects are (remembered; default: its naming contexts)")
+	f.StringVar(&kf.bindDN, "bind-dn", "", "kms-client key: this machine's directory account, e.g. cn=pc-1,ou=computers,dc=corp,dc=example (remembered)")
+	f.StringVar(&kf.passwordFile, "password-file", "", "kms-client key: file holding the machine account's password (the path is remembered, read at each contact)")
+	f.StringVar(&kf.clientCert, "client-cert", "", "kms-client key: bind to the directory with this client certificate (PEM) over LDAPS or StartTLS (remembered)")
+	f.StringVar(&kf.clientKey, "client-key", "", "kms-client key: the client certificate's private key (PEM; remembered)")
+	f.StringVar(&kf.ca, "ca", "", "kms-client key: PEM CA certificates that verify the directory server (remembered; default: the system's)")
+	f.BoolVar(&kf.startTLS, "start-tls", false, "kms-client key: upgrade ldap:// with StartTLS (remembered)")
+	f.StringVar(&kf.tenant, "tenant", "", "kms-client key: the tenant the directory's activation object must name (remembered; any when empty)")
 	return kf
+}
+
+// directorySettings returns the directory settings given on the command line.
+func (kf *kmsActivateFlags) directorySettings() (agent.DirectorySettings, bool) {
+	var s agent.DirectorySettings
+	f := kf.cmd.Flags()
+	given := false
+	for name, dst := range map[string]**string{"ldap": &s.URL, "ldap-base": &s.Base, "bind-dn": &s.BindDN, "password-file": &s.PasswordFile,
+		"client-cert": &s.CertFile, "client-key": &s.KeyFile, "ca": &s.CAFile, "tenant": &s.Tenant} {
+		if f.Changed(name) {
+			v, _ := f.GetString(name)
+			*dst, given = &v, true
+		}
+	}
+	if f.Changed("start-tls") {
+		s.StartTLS, given = &kf.startTLS, true
+	}
+	return s, given
 }
 
 // settings returns the settings given on the command line.
@@ -54,14 +87,20 @@ func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActi
 		return true, err
 	}
 	settings, given := kf.settings()
+	dirSettings, dirGiven := kf.directorySettings()
 	if s.KeyType != "kms-client" {
-		if given {
-			return true, Usagef("--dns-domain, --dns-server and --no-host-cache apply to kms-client keys; the installed key is %s", dash(s.KeyType))
+		if given || dirGiven {
+			return true, Usagef("--dns-domain, --dns-server, --no-host-cache and the directory flags (--%s) apply to kms-client keys; the installed key is %s", strings.Join(directoryFlagNames, ", --"), dash(s.KeyType))
 		}
 		return false, nil
 	}
 	if given {
 		if _, err := ag.ConfigureKMS(settings); err != nil {
+			return true, err
+		}
+	}
+	if dirGiven {
+		if _, err := ag.ConfigureDirectory(dirSettings); err != nil {
 			return true, err
 		}
 	}
@@ -71,7 +110,9 @@ func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActi
 	}
 	return true, a.output(st, func() error {
 		k := st.KMS
-		if st.State == agent.Licensed && k.Activated {
+		if d := st.Directory; st.Method == agent.MethodDirectory && d != nil {
+			fmt.Fprintf(a.stdout, "Activated %s through directory %s (%s, object %s): no KMS host, no threshold.\n", st.Product, dash(d.Name), d.Server, d.ObjectDN)
+		} else if st.State == agent.Licensed && k.Activated {
 			fmt.Fprintf(a.stdout, "Activated %s through KMS host %s (%s): count %s.\n", st.Product, k.Host, k.HostID, kmsCount(k.Count, k.Threshold))
 		} else {
 			fmt.Fprintf(a.stdout, "Not activated yet: KMS host %s (%s) has seen %d of the %d machines this product needs; the agent retries at %s (licet client daemon).\n",
@@ -184,7 +225,36 @@ func kmsRows(st *agent.Status, verbose bool) [][]string {
 			host += " (" + k.HostID + ")"
 		}
 	}
-	rows := [][]string{{"KMS host:", host}}
+	var rows [][]string
+	if st.Method != "" {
+		rows = append(rows, []string{"Activated by:", map[string]string{agent.MethodDirectory: "directory", agent.MethodKMS: "KMS host"}[st.Method]})
+	}
+	if d := st.Directory; d != nil {
+		name := d.Directory
+		if d.Server != "" {
+			name = d.Server
+		}
+		if d.Name != "" {
+			name = d.Name + " at " + name
+		}
+		rows = append(rows, []string{"Directory:", name})
+		if d.ObjectDN != "" {
+			rows = append(rows, []string{"Object:", d.ObjectDN})
+		}
+		if d.ValidUntil != nil {
+			rows = append(rows, []string{"Valid until:", when(d.ValidUntil) + " (180 days after the last renewal)"})
+		}
+		if d.NextContact != nil {
+			rows = append(rows, []string{"Next renewal:", when(d.NextContact)})
+		}
+		if d.LastError != "" {
+			rows = append(rows, []string{"Directory error:", d.LastError})
+		}
+		if st.Method == agent.MethodDirectory {
+			return rows
+		}
+	}
+	rows = append(rows, []string{"KMS host:", host})
 	if k.Threshold > 0 {
 		rows = append(rows, []string{"KMS count:", fmt.Sprintf("%s (%s pool)", kmsCount(k.Count, k.Threshold), k.Pool)})
 	}

@@ -1,0 +1,200 @@
+package cli_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"testing"
+
+	"github.com/licet/licet/internal/ldaptest"
+	"github.com/licet/licet/internal/server/servertest"
+)
+
+// TestMain stops the package's slapd (ldaptest.Shared) after the tests.
+func TestMain(m *testing.M) { os.Exit(ldaptest.Main(m)) }
+
+// writeFile writes a secret file (0600) in dir and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// kmsKeys returns contoso's kms-host key and the GVLK of a product, from the demo data.
+func kmsKeys(t *testing.T, s *servertest.Server, product string) (hostKey, gvlk string, keyID int64) {
+	t.Helper()
+	admin := []string{"--server", s.URL, "--token", s.Token}
+	var ks []struct {
+		ID        int64
+		Key, Type string
+	}
+	runJSON(t, &ks, append(admin, "key", "list", "--tenant", "contoso", "--json")...)
+	for _, k := range ks {
+		if k.Type == "kms-host" {
+			hostKey, keyID = k.Key, k.ID
+		}
+	}
+	var gvlks []struct{ Product, Key string }
+	runJSON(t, &gvlks, append(admin, "key", "gvlk", "--json")...)
+	for _, g := range gvlks {
+		if g.Product == product {
+			gvlk = g.Key
+		}
+	}
+	if hostKey == "" || gvlk == "" {
+		t.Fatalf("demo data lacks a kms-host key or the GVLK of %s", product)
+	}
+	return hostKey, gvlk, keyID
+}
+
+// TestDirectoryActivation runs directory-based activation against a real slapd: the object
+// `licet directory activate` writes is what ldapsearch returns; three machines activate through
+// the directory with no KMS host running and no threshold; an object altered by one byte with
+// ldapmodify is refused naming the signature; a removed object makes the next renewal fail and
+// the machine walks to grace after the 180 days (injected clock), or falls back to a KMS host;
+// a machine that cannot bind is refused naming the bind and falls back to KMS.
+func TestDirectoryActivation(t *testing.T) {
+	ld := ldaptest.Shared(t)
+	s := servertest.Start(t, servertest.Options{})
+	hostKey, gvlk, keyID := kmsKeys(t, s, "contoso-desktop-11")
+	dir := t.TempDir()
+	adminPW := writeFile(t, dir, "admin.pw", ldaptest.AdminPassword+"\n")
+	ldapFlags := []string{"--ldap", ld.URL, "--bind-dn", ldaptest.AdminDN, "--password-file", adminPW, "--base", ldaptest.Base}
+	publish := func() string {
+		t.Helper()
+		code, out, errText := Run(t, nil, append([]string{"--server", s.URL, "directory", "activate", "--key", hostKey}, ldapFlags...)...)
+		if code != 0 {
+			t.Fatalf("directory activate: exit %d, %s %s", code, out, errText)
+		}
+		return out
+	}
+	out := publish()
+	objectDN := "cn=licet-activation-" + itoa(keyID) + "," + ldaptest.Base
+	for _, want := range []string{"directory corp.example", "activated: wrote activation object " + objectDN, "the key has activated 1 of its 6 hosts and directories"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("directory activate printed %q, want %q", out, want)
+		}
+	}
+	// ldapsearch (OpenLDAP's own client) returns the object.
+	search, err := exec.Command("ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H", ld.URL, "-D", ldaptest.AdminDN, "-w", ldaptest.AdminPassword,
+		"-b", ldaptest.Base, "(objectClass=licetActivationObject)").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ldapsearch: %v: %s", err, search)
+	}
+	for _, want := range []string{"dn: " + objectDN, "licetDirectoryName: corp.example", "licetTenant: contoso", "licetActivationSignature: ", "licetProductGroup: "} {
+		if !strings.Contains(string(search), want) {
+			t.Fatalf("ldapsearch output lacks %q:\n%s", want, search)
+		}
+	}
+	// The central service lists the directory with the key's hosts.
+	code, out, errText := Run(t, nil, "--server", s.URL, "--token", s.Token, "key", "activations", itoa(keyID))
+	if code != 0 || !regexp.MustCompile(`dir-[0-9a-f]+\s+corp\.example\s+directory\s+online`).MatchString(out) {
+		t.Fatalf("key activations: exit %d, %s %s; want the directory listed", code, out, errText)
+	}
+
+	client := func(machine string, args ...string) (int, string, string) {
+		t.Helper()
+		return Run(t, nil, append([]string{"client", "--state-dir", filepath.Join(dir, machine), "--machine-id", machine}, args...)...)
+	}
+	join := func(machine string) []string { // the machine's directory account
+		pw := machine + "-secret"
+		return []string{"--ldap", ld.URL, "--bind-dn", ld.AddMachine(t, machine, pw), "--password-file", writeFile(t, dir, machine+".pw", pw)}
+	}
+	for _, m := range []string{"pc-1", "pc-2", "pc-3"} {
+		if code, _, errText := client(m, "install-key", gvlk, "--product", "contoso-desktop-11"); code != 0 {
+			t.Fatalf("%s install-key: %s", m, errText)
+		}
+		code, out, errText := client(m, append([]string{"activate"}, join(m)...)...)
+		if code != 0 || !strings.Contains(out, "through directory corp.example") || !strings.Contains(out, "Licensed (1)") {
+			t.Fatalf("%s activate: exit %d, %s %s", m, code, out, errText)
+		}
+		code, out, _ = client(m, "status")
+		if code != 0 || !regexp.MustCompile(`Activated by:\s+directory\n`).MatchString(out) || !regexp.MustCompile(`Directory:\s+corp\.example at `+regexp.QuoteMeta(ld.URL)).MatchString(out) {
+			t.Fatalf("%s status: %s", m, out)
+		}
+	}
+
+	// One byte of the signature changed with ldapmodify: refused, naming the signature.
+	sig := regexp.MustCompile(`licetActivationSignature: (\S+)`).FindStringSubmatch(string(search))[1]
+	altered := sig[:10] + string("AB"[map[bool]int{true: 1}[sig[10] == 'A']]) + sig[11:]
+	modify := exec.Command("ldapmodify", "-x", "-H", ld.URL, "-D", ldaptest.AdminDN, "-w", ldaptest.AdminPassword)
+	modify.Stdin = strings.NewReader("dn: " + objectDN + "\nchangetype: modify\nreplace: licetActivationSignature\nlicetActivationSignature: " + altered + "\n")
+	if out, err := modify.CombinedOutput(); err != nil {
+		t.Fatalf("ldapmodify: %v: %s", err, out)
+	}
+	client("pc-4", "install-key", gvlk, "--product", "contoso-desktop-11")
+	code, _, errText = client("pc-4", append([]string{"activate"}, join("pc-4")...)...)
+	if code != 1 || !strings.Contains(errText, "its signature (licetActivationSignature) does not verify") || !strings.Contains(errText, "nothing was activated") {
+		t.Fatalf("altered object: exit %d, %q; want refused naming the signature", code, errText)
+	}
+	if _, out, _ := client("pc-4", "status"); !strings.Contains(out, "Initial grace period (2)") {
+		t.Fatalf("pc-4 after the altered object: %s", out)
+	}
+	publish() // the administrator writes it again
+
+	// Wrong bind credentials: refused naming the bind, no activation.
+	client("pc-5", "install-key", gvlk, "--product", "contoso-desktop-11")
+	code, _, errText = client("pc-5", "activate", "--ldap", ld.URL, "--bind-dn", ld.AddMachine(t, "pc-5", "right"), "--password-file", writeFile(t, dir, "pc-5.pw", "wrong"))
+	if code != 1 || !strings.Contains(errText, "bind to directory "+ld.URL+" as cn=pc-5") || !strings.Contains(errText, "Invalid Credentials (LDAP result 49)") {
+		t.Fatalf("wrong password: exit %d, %q; want the bind failure named", code, errText)
+	}
+	if _, out, _ := client("pc-5", "status"); !strings.Contains(out, "Initial grace period (2)") {
+		t.Fatalf("pc-5 after a failed bind: %s", out)
+	}
+
+	// The object removed: pc-1's next renewal (7 days on) fails; it stays Licensed until 180
+	// days after its last contact, then enters the additional grace period.
+	if code, out, errText := Run(t, nil, append([]string{"directory", "remove", itoa(keyID)}, ldapFlags...)...); code != 0 || !strings.Contains(out, "removed activation object "+objectDN) {
+		t.Fatalf("directory remove: %d %s %s", code, out, errText)
+	}
+	_, st, _ := client("pc-1", "status", "--json")
+	lastContact := regexp.MustCompile(`"lastContact": "([^"]+)"`).FindStringSubmatch(st)[1]
+	day := func(days int) string { return shiftDays(t, lastContact, days) }
+	code, out, _ = client("pc-1", "daemon", "--once", "--now", day(8))
+	if code != 1 || !strings.Contains(out, "renew: Licensed") || !strings.Contains(out, "holds no activation object for product group") {
+		t.Fatalf("renewal after removal: exit %d, %s", code, out)
+	}
+	if _, out, _ := client("pc-1", "status", "--now", day(179)); !strings.Contains(out, "Licensed (1)") {
+		t.Fatalf("day 179 after the last contact: %s", out)
+	}
+	if _, out, _ := client("pc-1", "status", "--now", day(181)); !strings.Contains(out, "Additional grace period (3)") || !strings.Contains(out, "the directory activation ended") {
+		t.Fatalf("day 181 after the last contact: %s", out)
+	}
+
+	// With a KMS host, pc-2 (object removed) and pc-5 (cannot bind) fall back to it.
+	hostDir := filepath.Join(dir, "kms")
+	if code, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", hostKey, "--state-dir", hostDir); code != 0 {
+		t.Fatalf("kms activate: %s", errText)
+	}
+	url, _ := Listen(t, "kms", "serve", "--state-dir", hostDir, "--addr", "127.0.0.1:0", "--no-dns-publish", "--threshold", "client=1")
+	host := strings.TrimPrefix(url, "http://")
+	for _, m := range []string{"pc-2", "pc-5"} {
+		client(m, "set-host", host)
+		code, out, errText := client(m, "activate")
+		if code != 0 || !strings.Contains(out, "through KMS host "+host) {
+			t.Fatalf("%s fallback to KMS: exit %d, %s %s", m, code, out, errText)
+		}
+		if _, out, _ := client(m, "status"); !regexp.MustCompile(`Activated by:\s+KMS host`).MatchString(out) || !strings.Contains(out, "Directory error:") {
+			t.Fatalf("%s status after the fallback: %s", m, out)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// shiftDays returns the RFC 3339 time days after t.
+func shiftDays(t *testing.T, rfc string, days int) string {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, rfc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at.Add(time.Duration(days) * 24 * time.Hour).Format(time.RFC3339)
+}
