@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/licet/licet/internal/ldaptest"
 	"github.com/licet/licet/internal/server/servertest"
