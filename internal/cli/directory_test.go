@@ -185,6 +185,26 @@ func TestDirectoryActivation(t *testing.T) {
 			t.Fatalf("%s status after the fallback: %s", m, out)
 		}
 	}
+
+	// The directory and the host are 2 of the key's 6; four more hosts fill it; a 7th,
+	// directory or host, gets KMSHostLimitExceeded.
+	for i := 3; i <= 6; i++ {
+		if code, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", hostKey, "--state-dir", filepath.Join(dir, "kms-"+itoa(int64(i)))); code != 0 {
+			t.Fatalf("host %d: %s", i, errText)
+		}
+	}
+	code, _, errText = Run(t, nil, "--server", s.URL, "directory", "activate", "--key", hostKey, "--ldap", ld.URL, "--bind-dn", ldaptest.AdminDN,
+		"--password-file", adminPW, "--base", "ou=branch,"+ldaptest.Base, "--name", "branch.corp.example")
+	if code != 1 || !strings.Contains(errText, "[KMSHostLimitExceeded]") || !strings.Contains(errText, "6 of its 6 hosts and directories: directory branch.corp.example") {
+		t.Fatalf("7th (a directory): exit %d, %q; want KMSHostLimitExceeded", code, errText)
+	}
+	code, _, errText = Run(t, nil, "--server", s.URL, "kms", "activate", "--key", hostKey, "--state-dir", filepath.Join(dir, "kms-7"))
+	if code != 1 || !strings.Contains(errText, "[KMSHostLimitExceeded]") {
+		t.Fatalf("7th (a host): exit %d, %q; want KMSHostLimitExceeded", code, errText)
+	}
+	if code, out, errText := Run(t, nil, append([]string{"--server", s.URL, "directory", "activate", "--key", hostKey}, ldapFlags...)...); code != 0 || !strings.Contains(out, "re-activated") {
+		t.Fatalf("the same directory again: exit %d, %s %s; want a free re-activation", code, out, errText)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
