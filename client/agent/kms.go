@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type KMSState struct {
 	DNSServer   string `json:"dns_server,omitempty"`    // the DNS server asked; the system resolver when empty
 	NoHostCache bool   `json:"no_host_cache,omitempty"` // do not remember the host that answered
 	CachedHost  string `json:"cached_host,omitempty"`   // the host that answered last, asked first next time
+	// Unanswered are hosts that did not answer (a stale SRV record, a stopped host): asked
+	// after the others next time, until they answer again. At most maxUnanswered.
+	Unanswered []string `json:"unanswered,omitempty"`
 
 	Key          string    `json:"key,omitempty"`       // the key the fields below are about
 	LastHost     string    `json:"last_host,omitempty"` // host:port that answered (or refused) last
@@ -108,7 +112,7 @@ func (s *State) kms() *KMSState {
 	}
 	if s.KMS.Key != s.Key {
 		k := s.KMS
-		*k = KMSState{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, NoHostCache: k.NoHostCache, CachedHost: k.CachedHost, Key: s.Key}
+		*k = KMSState{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, NoHostCache: k.NoHostCache, CachedHost: k.CachedHost, Unanswered: k.Unanswered, Key: s.Key}
 	}
 	return s.KMS
 }
@@ -280,9 +284,13 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 	now, m, k := a.now(), a.machine(), s.kms()
 	req := kmsclient.Request{MachineID: m.ID, Product: s.Product, Key: s.Key, Virtual: m.Virtual, Hostname: m.Hostname, State: wireState(st.State)}
 	cfg := kmsclient.Config{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, CachedHost: k.CachedHost, NoHostCache: k.NoHostCache,
-		OperatorKey: op, Now: a.Now, Timeout: a.KMS.Timeout, Rand: a.KMS.Rand, HTTP: a.KMS.HTTP, Service: a.KMS.Service}
+		OperatorKey: op, Now: a.Now, Timeout: a.KMS.Timeout, Rand: a.KMS.Rand, HTTP: a.KMS.HTTP, Service: a.KMS.Service,
+		Unanswered: k.Unanswered, NoAnswer: k.noAnswer}
 	k.LastAttempt = now
 	resp, host, err := kmsclient.Activate(ctx, cfg, req)
+	if resp != nil {
+		k.Unanswered = slices.DeleteFunc(k.Unanswered, func(h string) bool { return h == host })
+	}
 	if err == nil && resp.Activated {
 		err = a.acceptKMSTicket(&s, resp, op, m.ID, now)
 	}
@@ -338,6 +346,17 @@ func (a *Agent) acceptKMSTicket(s *State, resp *kmsclient.Response, op ed25519.P
 	}
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = resp.Ticket, now, nil
 	return nil
+}
+
+// maxUnanswered bounds the hosts remembered as not answering.
+const maxUnanswered = 16
+
+// noAnswer remembers a host that did not answer, the latest last.
+func (k *KMSState) noAnswer(host string) {
+	k.Unanswered = append(slices.DeleteFunc(k.Unanswered, func(h string) bool { return h == host }), host)
+	if len(k.Unanswered) > maxUnanswered {
+		k.Unanswered = k.Unanswered[len(k.Unanswered)-maxUnanswered:]
+	}
 }
 
 // retry is the host's retry interval, or the default before any host told one.

@@ -34,6 +34,11 @@ type Config struct {
 	CachedHost string
 	// NoHostCache turns host caching off: every activation starts with discovery.
 	NoHostCache bool
+	// Unanswered are hosts (host:port) that did not answer last time: discovered hosts among
+	// them are tried after the others, so a stale record does not cost every attempt a timeout.
+	Unanswered []string
+	// NoAnswer, when set, is told each host that could not be reached or timed out.
+	NoAnswer func(host string)
 	// OperatorKey, when set, verifies the ticket of an activated answer (its chain to the
 	// operator, the machine, the product); a host whose ticket fails is skipped like a dead one.
 	OperatorKey ed25519.PublicKey
@@ -80,11 +85,20 @@ func Candidates(ctx context.Context, cfg Config) ([]string, error) {
 	if err != nil && len(out) == 0 {
 		return nil, err
 	}
+	var later []string
 	for _, h := range hosts {
-		if a := h.Addr(); !contains(out, a) {
+		switch a := h.Addr(); {
+		case contains(out, a) || contains(later, a):
+		case contains(cfg.Unanswered, a):
+			later = append(later, a)
+		default:
 			out = append(out, a)
 		}
 	}
+	if len(out) > 0 && !cfg.NoHostCache && cfg.CachedHost != "" && contains(cfg.Unanswered, out[0]) && len(out) > 1 {
+		out = append(out[1:], out[0]) // the cached host did not answer last time: it goes after the others
+	}
+	out = append(out, later...)
 	if len(out) == 0 {
 		domain := cfg.Domain
 		if domain == "" {
@@ -140,6 +154,9 @@ func Activate(ctx context.Context, cfg Config, req Request) (*Response, string, 
 		var he *HostError
 		if errors.As(err, &he) || ctx.Err() != nil {
 			return nil, host, err
+		}
+		if cfg.NoAnswer != nil {
+			cfg.NoAnswer(host)
 		}
 		failures = append(failures, fmt.Sprintf("%s (%v)", host, err))
 	}

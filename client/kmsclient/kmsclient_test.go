@@ -52,7 +52,7 @@ func TestDiscoveryAndFailover(t *testing.T) {
 		_, portText, _ := net.SplitHostPort(strings.TrimPrefix(ts.URL, "http://"))
 		port, _ := strconv.Atoi(portText)
 		p := &kms.DNSPublishing{Server: dnsSrv.Addr, Target: target, Port: uint16(port), Entries: []kms.SRVEntry{{Domain: "corp.example", Priority: uint16(10 * i)}}}
-		if err := p.Publish(ctx, p.Entries[0]); err != nil {
+		if _, err := p.Publish(ctx, p.Entries[0]); err != nil {
 			t.Fatalf("publish %s: %v", target, err)
 		}
 	}
@@ -103,7 +103,7 @@ func TestDiscoveryAndFailover(t *testing.T) {
 	}
 
 	// No record for Microsoft's service in this zone.
-	if got, err := kmsclient.Lookup(ctx, kmsclient.Resolver(dnsSrv.Addr), kmsclient.MicrosoftService, "corp.example"); err != nil || len(got) != 0 {
+	if got, err := kmsclient.Lookup(ctx, dnsSrv.Addr, kmsclient.MicrosoftService, "corp.example"); err != nil || len(got) != 0 {
 		t.Fatalf("_vlmcs lookup = %v, %v; want none", got, err)
 	}
 }

@@ -1,7 +1,6 @@
 package directory
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -279,12 +278,12 @@ func Discover(ctx context.Context, domain, dnsServer string, timeout time.Durati
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	hosts, err := kmsclient.Lookup(ctx, kmsclient.Resolver(dnsServer), "ldap", domain)
+	hosts, err := kmsclient.Lookup(ctx, dnsServer, "ldap", domain)
 	if err != nil {
 		return nil, licet.Errorf(CodeUnavailable, "no directory server found: %v", err)
 	}
 	if len(hosts) == 0 {
-		return nil, licet.Errorf(CodeUnavailable, "no directory server found: no _ldap._tcp SRV records in %s (asked of %s); give --ldap URL", domain, cmp.Or(dnsServer, "the system resolver"))
+		return nil, licet.Errorf(CodeUnavailable, "no directory server found: no _ldap._tcp SRV records in %s (asked %s); give --ldap URL", domain, kmsclient.AskedOf(dnsServer))
 	}
 	var urls []string
 	for _, h := range kmsclient.Order(hosts, nil) {

@@ -33,17 +33,32 @@ func TestDNSPublishing(t *testing.T) {
 			t.Fatalf("%s: %v", tt.name, srvRR)
 		}
 	}
-	// Re-registering with another port replaces this host's record instead of adding one.
-	p.Port = 9000
-	if err := p.Publish(ctx, p.Entries[0]); err != nil {
+	// Re-registering with another priority replaces this host's record (same target and
+	// port) instead of adding one; another port is another host's record and stays.
+	p.Entries[0].Priority = 5
+	if replaced, err := p.Publish(ctx, p.Entries[0]); err != nil || !replaced {
+		t.Fatalf("re-registration: replaced %v, %v", replaced, err)
+	}
+	if rrs := srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV); len(rrs) != 1 || rrs[0].(*dns.SRV).Priority != 5 {
+		t.Fatalf("after re-registration: %v, want one record of priority 5", rrs)
+	}
+	other := *p
+	other.Port = 9000
+	if _, err := other.Publish(ctx, p.Entries[0]); err != nil {
 		t.Fatal(err)
 	}
-	if rrs := srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV); len(rrs) != 1 || rrs[0].(*dns.SRV).Port != 9000 {
-		t.Fatalf("after re-registration: %v, want one record on port 9000", rrs)
+	if rrs := srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV); len(rrs) != 2 {
+		t.Fatalf("a second host on port 9000: %v, want both records", rrs)
+	}
+	if n, err := other.Unpublish(ctx, p.Entries[0]); err != nil || n != 1 {
+		t.Fatalf("unpublish: %d, %v", n, err)
+	}
+	if rrs := srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV); len(rrs) != 1 || rrs[0].(*dns.SRV).Port != 8471 {
+		t.Fatalf("after unpublishing port 9000: %v, want the record of port 8471 only", rrs)
 	}
 	// A refusing server: a clear error naming the way out.
 	srv.Refuse(true)
-	err := p.Publish(ctx, p.Entries[0])
+	_, err := p.Publish(ctx, p.Entries[0])
 	if err == nil || !strings.Contains(err.Error(), "REFUSED") || !strings.Contains(err.Error(), "--dns-tsig") || !strings.Contains(err.Error(), "keeps serving") {
 		t.Fatalf("refused update: %v", err)
 	}
@@ -53,11 +68,11 @@ func TestDNSPublishingTSIG(t *testing.T) {
 	secret := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	srv := dnstest.Start(t, map[string]string{"kms-update": secret})
 	p := &kms.DNSPublishing{Server: srv.Addr, Target: "kms1.corp.example", Port: 8471, Entries: []kms.SRVEntry{{Domain: "corp.example"}}}
-	if err := p.Publish(context.Background(), p.Entries[0]); err == nil || !strings.Contains(err.Error(), "NOTAUTH") {
+	if _, err := p.Publish(context.Background(), p.Entries[0]); err == nil || !strings.Contains(err.Error(), "NOTAUTH") {
 		t.Fatalf("unsigned update: %v, want NOTAUTH", err)
 	}
 	p.TSIG = &kms.TSIG{Name: "kms-update", Secret: secret}
-	if err := p.Publish(context.Background(), p.Entries[0]); err != nil {
+	if _, err := p.Publish(context.Background(), p.Entries[0]); err != nil {
 		t.Fatalf("signed update: %v", err)
 	}
 	if n := len(srv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV)); n != 1 {
