@@ -75,7 +75,9 @@ func TestKMSHostsShareDNS(t *testing.T) {
 		}
 		args := append([]string{"kms", "serve", "--state-dir", hostDir, "--addr", "127.0.0.1:" + strconv.Itoa(port)}, dnsFlags...)
 		if i == 0 {
-			go func() { doneA <- cli.Run(sigCtx, args, func(string) string { return "" }, strings.NewReader(""), &outA, &outA) }()
+			go func() {
+				doneA <- cli.Run(sigCtx, args, func(string) string { return "" }, strings.NewReader(""), &outA, &outA)
+			}()
 		} else {
 			Listen(t, args...)
 		}
