@@ -93,7 +93,11 @@ func Dial(ctx context.Context, c Config) (*Conn, error) {
 	}
 	d := &net.Dialer{Timeout: c.timeout()}
 	lc, err := ldap.DialURL(c.URL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(tc))
-	if err != nil {
+	var verr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &verr):
+		return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "directory server %s: its TLS certificate does not verify: %v. Way out: give the CA that issued it with --ca", c.URL, verr.Err)
+	case err != nil:
 		return nil, licet.Errorf(CodeUnavailable, "directory server %s does not answer: %v", c.URL, rootCause(err))
 	}
 	lc.SetTimeout(c.timeout())
@@ -101,7 +105,10 @@ func Dial(ctx context.Context, c Config) (*Conn, error) {
 	if c.StartTLS {
 		if err := lc.StartTLS(tc); err != nil {
 			lc.Close()
-			return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "StartTLS with directory server %s failed: %v. Way out: check --ca and that the server offers StartTLS", c.URL, rootCause(err))
+			if errors.As(err, &verr) {
+				err = verr.Err
+			}
+			return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "StartTLS with directory server %s failed: %v. Way out: give the CA that issued its certificate with --ca, and check that the server offers StartTLS", c.URL, rootCause(err))
 		}
 	}
 	if ctx.Err() != nil {

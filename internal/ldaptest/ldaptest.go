@@ -28,11 +28,16 @@ const (
 	Computers     = "ou=computers," + Base
 )
 
-// Server is a running slapd.
+// Server is a running slapd. It offers StartTLS on URL and LDAPS on TLSURL with a server
+// certificate for 127.0.0.1 issued by its own CA (CAFile), and maps a client certificate whose
+// subject is cn=NAME to the account cn=NAME,ou=computers (SASL EXTERNAL).
 type Server struct {
-	URL string // ldap://127.0.0.1:PORT
-	Dir string // its temporary directory
-	cmd *exec.Cmd
+	URL    string // ldap://127.0.0.1:PORT
+	TLSURL string // ldaps://127.0.0.1:PORT
+	CAFile string // PEM of the CA that issued the server's and clients' certificates
+	Dir    string // its temporary directory
+	ca     *certAuthority
+	cmd    *exec.Cmd
 }
 
 var (
@@ -86,7 +91,14 @@ func start() (*Server, error) {
 			return nil, err
 		}
 	}
-	config := fmt.Sprintf(configLDIF, dir, schema, Base, dir, AdminDN, AdminPassword, AdminDN)
+	if s.ca, err = newCA(dir); err != nil {
+		return nil, err
+	}
+	s.CAFile = filepath.Join(dir, "ca.pem")
+	if err := s.ca.issue(dir, "server", "127.0.0.1", true); err != nil {
+		return nil, err
+	}
+	config := fmt.Sprintf(configLDIF, dir, schema, Base, dir, AdminDN, AdminPassword, AdminDN, Computers)
 	if err := os.WriteFile(filepath.Join(dir, "config.ldif"), []byte(config), 0o600); err != nil {
 		return nil, err
 	}
@@ -97,9 +109,14 @@ func start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlsPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	s.URL = "ldap://127.0.0.1:" + strconv.Itoa(port)
+	s.TLSURL = "ldaps://127.0.0.1:" + strconv.Itoa(tlsPort)
 	var logs bytes.Buffer
-	s.cmd = exec.Command(slapd, "-d", "0", "-F", filepath.Join(dir, "slapd.d"), "-h", s.URL+"/")
+	s.cmd = exec.Command(slapd, "-d", "0", "-F", filepath.Join(dir, "slapd.d"), "-h", s.URL+"/ "+s.TLSURL+"/")
 	s.cmd.Stdout, s.cmd.Stderr = &logs, &logs
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -209,6 +226,11 @@ const configLDIF = `dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: %[1]s/slapd.pid
+olcTLSCACertificateFile: %[1]s/ca.pem
+olcTLSCertificateFile: %[1]s/server.pem
+olcTLSCertificateKeyFile: %[1]s/server.key
+olcTLSVerifyClient: try
+olcAuthzRegexp: "^cn=([^,]+)$" "cn=$1,%[8]s"
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -248,3 +270,14 @@ olcRootPW: %[6]s
 olcAccess: {0}to attrs=userPassword by anonymous auth by self read by * none
 olcAccess: {1}to * by dn.exact="%[7]s" write by users read by * none
 `
+
+// ClientCert issues a client certificate for cn=NAME (the account cn=NAME,ou=computers) and
+// returns the paths of its PEM certificate and key.
+func (s *Server) ClientCert(t testing.TB, name string) (certFile, keyFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := s.ca.issue(dir, name, "", false); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
+}
