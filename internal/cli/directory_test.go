@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/licet/licet/internal/dnstest"
 	"github.com/licet/licet/internal/ldaptest"
 	"github.com/licet/licet/internal/server/servertest"
 )
@@ -176,6 +179,9 @@ func TestDirectoryActivation(t *testing.T) {
 	_, st, _ := client("pc-1", "status", "--json")
 	lastContact := regexp.MustCompile(`"lastContact": "([^"]+)"`).FindStringSubmatch(st)[1]
 	day := func(days int) string { return shiftDays(t, lastContact, days) }
+	if code, out, _ := client("pc-1", "daemon", "--once", "--now", day(3)); code != 0 || !strings.Contains(out, "waiting: Licensed") {
+		t.Fatalf("daemon 3 days after the last contact: exit %d, %s; want waiting for the 7-day renewal", code, out)
+	}
 	code, out, _ = client("pc-1", "daemon", "--once", "--now", day(8))
 	if code != 1 || !strings.Contains(out, "renew: Licensed") || !strings.Contains(out, "holds no activation object for product group") {
 		t.Fatalf("renewal after removal: exit %d, %s", code, out)
@@ -187,17 +193,26 @@ func TestDirectoryActivation(t *testing.T) {
 		t.Fatalf("day 181 after the last contact: %s", out)
 	}
 
-	// With a KMS host, pc-2 (object removed) and pc-5 (cannot bind) fall back to it.
+	// With a KMS host published in DNS, pc-2 (object removed) and pc-5 (cannot bind) fall back
+	// to it.
 	hostDir := filepath.Join(dir, "kms")
 	if code, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", hostKey, "--state-dir", hostDir); code != 0 {
 		t.Fatalf("kms activate: %s", errText)
 	}
-	url, _ := Listen(t, "kms", "serve", "--state-dir", hostDir, "--addr", "127.0.0.1:0", "--no-dns-publish", "--threshold", "client=1")
-	host := strings.TrimPrefix(url, "http://")
+	dnsSrv := dnstest.Start(t, nil)
+	dnsSrv.Add(t, "kms.corp.example. 60 IN A 127.0.0.1")
+	port := strconv.Itoa(freePort(t))
+	Listen(t, "kms", "serve", "--state-dir", hostDir, "--addr", "127.0.0.1:"+port, "--threshold", "client=1",
+		"--dns-server", dnsSrv.Addr, "--dns-domain", "corp.example", "--dns-target", "kms.corp.example")
+	for deadline := time.Now().Add(20 * time.Second); len(dnsSrv.Records("_licet-kms._tcp.corp.example.", dns.TypeSRV)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the KMS host did not publish its SRV record")
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server, not waiting for time to pass
+	}
 	for _, m := range []string{"pc-2", "pc-5"} {
-		client(m, "set-host", host)
-		code, out, errText := client(m, "activate")
-		if code != 0 || !strings.Contains(out, "through KMS host "+host) {
+		code, out, errText := client(m, "activate", "--dns-domain", "corp.example", "--dns-server", dnsSrv.Addr)
+		if code != 0 || !strings.Contains(out, "through KMS host kms.corp.example:"+port) {
 			t.Fatalf("%s fallback to KMS: exit %d, %s %s", m, code, out, errText)
 		}
 		if _, out, _ := client(m, "status"); !regexp.MustCompile(`Activated by:\s+KMS host`).MatchString(out) || !strings.Contains(out, "Directory error:") {
