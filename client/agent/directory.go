@@ -321,7 +321,7 @@ func (a *Agent) contact(ctx context.Context, pin ed25519.PublicKey) (*Status, er
 		return nil, err
 	}
 	if kerr != nil {
-		return nil, fmt.Errorf("directory: %w; fallback to a KMS host failed too: %v", derr, kerr)
+		return nil, licet.Errorf(licet.ErrorCode(derr), "%s. Fallback to a KMS host failed too: %s", licet.ErrorMessage(derr), licet.ErrorMessage(kerr))
 	}
 	if st, err = a.Status(); err != nil {
 		return nil, err

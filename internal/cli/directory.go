@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/ed25519"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -259,7 +260,9 @@ func (a *app) directoryShowCommand() *cobra.Command {
 		verdict := "the signature verifies"
 		if err != nil || op == nil {
 			verdict = "no operator key to verify with: give --pubkey"
-		} else if _, err := ticket.Parse(op, o.Signed()); err != nil {
+		} else if _, err := ticket.Parse(op, o.Signed()); errors.Is(err, ticket.ErrSignature) {
+			verdict = "REJECTED: the signature (licetActivationSignature) does not verify against the operator key: the object was altered or signed by another key"
+		} else if err != nil {
 			verdict = "REJECTED: " + err.Error()
 		}
 		return a.output(map[string]any{"object": o, "verdict": verdict}, func() error {

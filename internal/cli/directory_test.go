@@ -164,7 +164,8 @@ func TestDirectoryActivation(t *testing.T) {
 	// Wrong bind credentials: refused naming the bind, no activation.
 	client("pc-5", "install-key", gvlk, "--product", "contoso-desktop-11")
 	code, _, errText = client("pc-5", "activate", "--ldap", ld.URL, "--bind-dn", ld.AddMachine(t, "pc-5", "right"), "--password-file", writeFile(t, dir, "pc-5.pw", "wrong"))
-	if code != 1 || !strings.Contains(errText, "bind to directory "+ld.URL+" as cn=pc-5") || !strings.Contains(errText, "Invalid Credentials (LDAP result 49)") {
+	if code != 1 || !strings.Contains(errText, "bind to directory "+ld.URL+" as cn=pc-5") || !strings.Contains(errText, "Invalid Credentials (LDAP result 49). Way out: check --bind-dn and --password-file") ||
+		!strings.Contains(errText, "Fallback to a KMS host failed too: ") {
 		t.Fatalf("wrong password: exit %d, %q; want the bind failure named", code, errText)
 	}
 	if _, out, _ := client("pc-5", "status"); !strings.Contains(out, "Initial grace period (2)") {

@@ -144,7 +144,9 @@ func ldapReason(err error) string {
 		name := ldap.LDAPResultCodeMap[le.ResultCode]
 		msg := ""
 		if le.Err != nil {
-			msg = ": " + strings.TrimPrefix(le.Err.Error(), "ldap: ")
+			if m := strings.TrimSpace(strings.TrimPrefix(le.Err.Error(), "ldap: ")); m != "" {
+				msg = ": " + m
+			}
 		}
 		return fmt.Sprintf("%s (LDAP result %d)%s", name, le.ResultCode, msg)
 	}
