@@ -113,7 +113,7 @@ func (a *app) installCertificate(cmd *cobra.Command, stateDir string, c licet.KM
 		fmt.Fprintf(a.stdout, "KMS host %s %s: product group %d, covers %v, %d products; certificate valid until %s\n",
 			t.Machine, verb, t.Group, t.Covers, len(c.Products), t.ExpiresAt.Format(time.DateOnly))
 		if c.HostLimit > 0 {
-			fmt.Fprintf(a.stdout, "the key has activated %d of its %d hosts\n", c.HostsUsed, c.HostLimit)
+			fmt.Fprintf(a.stdout, "the key has activated %d of its %d hosts and directories\n", c.HostsUsed, c.HostLimit)
 		}
 		_, err := fmt.Fprintf(a.stdout, "state in %s; start serving with: licet kms serve --state-dir %s\n", stateDir, stateDir)
 		return err
