@@ -119,3 +119,20 @@ func FuzzFromEntry(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckURL: a directory URL is ldap:// or ldaps:// with a host and no path, or refused
+// with EInvalid; nothing panics.
+func FuzzCheckURL(f *testing.F) {
+	for _, s := range []string{"ldap://dc1.corp.example", "ldaps://127.0.0.1:636", "ldap://", "http://x", "ldap://h/dc=x", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := CheckURL(s)
+		if err != nil && licet.ErrorCode(err) != licet.EInvalid {
+			t.Fatalf("CheckURL(%q): %v without EInvalid", s, err)
+		}
+		if l := strings.ToLower(s); err == nil && !strings.HasPrefix(l, "ldap://") && !strings.HasPrefix(l, "ldaps://") {
+			t.Fatalf("CheckURL(%q) accepted a URL of another scheme", s)
+		}
+	})
+}
