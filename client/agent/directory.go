@@ -121,8 +121,9 @@ func (a *Agent) ConfigureDirectory(c DirectorySettings) (*Status, error) {
 }
 
 // config is how to bind, with the password read from its file.
-func (d *DirectoryState) config(url string, timeout time.Duration) (directory.Config, error) {
-	c := directory.Config{URL: url, StartTLS: d.StartTLS, CAFile: d.CAFile, CertFile: d.CertFile, KeyFile: d.KeyFile, BindDN: d.BindDN, Timeout: timeout}
+func (d *DirectoryState) config(url, dnsServer string, timeout time.Duration) (directory.Config, error) {
+	c := directory.Config{URL: url, StartTLS: d.StartTLS, CAFile: d.CAFile, CertFile: d.CertFile, KeyFile: d.KeyFile, BindDN: d.BindDN,
+		Timeout: timeout, DNSServer: dnsServer}
 	if d.CertFile == "" {
 		b, err := os.ReadFile(d.PasswordFile)
 		if err != nil {
@@ -170,7 +171,7 @@ func (a *Agent) readDirectory(ctx context.Context, s *State, d *DirectoryState, 
 	}
 	var errs []error
 	for _, u := range urls {
-		cfg, err := d.config(u, a.KMS.Timeout)
+		cfg, err := d.config(u, k.DNSServer, a.KMS.Timeout)
 		if err != nil {
 			return err
 		}

@@ -124,6 +124,31 @@ func TestDirectoryActivation(t *testing.T) {
 		}
 	}
 
+	// Found through the _ldap._tcp SRV records of the domain, asked of --dns-server, which also
+	// resolves the server's name.
+	dnsSrv := dnstest.Start(t, nil)
+	ldapPort := ld.URL[strings.LastIndex(ld.URL, ":")+1:]
+	dnsSrv.Add(t, "_ldap._tcp.corp.example. 60 IN SRV 0 0 "+ldapPort+" dc1.corp.example.", "dc1.corp.example. 60 IN A 127.0.0.1")
+	client("pc-srv", "install-key", gvlk, "--product", "contoso-desktop-11")
+	srvJoin := join("pc-srv")[2:] // without --ldap
+	code, out, errText = client("pc-srv", append([]string{"activate", "--dns-domain", "corp.example", "--dns-server", dnsSrv.Addr}, srvJoin...)...)
+	if code != 0 || !strings.Contains(out, "through directory corp.example (ldap://dc1.corp.example:"+ldapPort) {
+		t.Fatalf("activation through _ldap._tcp: exit %d, %s %s", code, out, errText)
+	}
+
+	// Air-gapped: a request file, approved on a connected machine, then written to the directory.
+	reqFile, respFile := filepath.Join(dir, "dir.req"), filepath.Join(dir, "dir.resp")
+	if code, out, errText := Run(t, nil, "directory", "activate", "--key", hostKey, "--base", ldaptest.Base, "--request-file", reqFile); code != 0 || !strings.Contains(out, "licet kms approve") {
+		t.Fatalf("directory request file: exit %d, %s %s", code, out, errText)
+	}
+	if code, out, errText := Run(t, nil, "--server", s.URL, "--token", s.Token, "kms", "approve", reqFile, "--out", respFile); code != 0 || !strings.Contains(out, "approved directory corp.example") {
+		t.Fatalf("kms approve: exit %d, %s %s", code, out, errText)
+	}
+	code, out, errText = Run(t, nil, append([]string{"directory", "activate", "--response-file", respFile}, ldapFlags...)...)
+	if code != 0 || !strings.Contains(out, "re-activated: wrote activation object "+objectDN) {
+		t.Fatalf("directory response file: exit %d, %s %s", code, out, errText)
+	}
+
 	// A client certificate instead of a password: SASL EXTERNAL over LDAPS, and over StartTLS.
 	for i, tlsFlags := range [][]string{{"--ldap", ld.TLSURL}, {"--ldap", ld.URL, "--start-tls"}} {
 		m := "pc-cert-" + itoa(int64(i))
@@ -200,7 +225,6 @@ func TestDirectoryActivation(t *testing.T) {
 	if code, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", hostKey, "--state-dir", hostDir); code != 0 {
 		t.Fatalf("kms activate: %s", errText)
 	}
-	dnsSrv := dnstest.Start(t, nil)
 	dnsSrv.Add(t, "kms.corp.example. 60 IN A 127.0.0.1")
 	port := strconv.Itoa(freePort(t))
 	Listen(t, "kms", "serve", "--state-dir", hostDir, "--addr", "127.0.0.1:"+port, "--threshold", "client=1",

@@ -153,6 +153,11 @@ func (a *app) kmsApproveCommand() *cobra.Command {
 			return err
 		}
 		return a.output(cert, func() error {
+			if cert.Kind == licet.KMSKindDirectory {
+				_, err := fmt.Fprintf(a.stdout, "approved directory %s (%s; %d of %d hosts and directories of the key); wrote %s — beside the directory: licet directory activate --response-file %s --ldap URL --bind-dn DN --password-file F --base DN\n",
+					cert.Directory, cert.HostID, cert.HostsUsed, cert.HostLimit, out, out)
+				return err
+			}
 			_, err := fmt.Fprintf(a.stdout, "approved host %s (%d of %d hosts of the key); wrote %s — on the host: licet kms activate --response-file %s\n",
 				cert.HostID, cert.HostsUsed, cert.HostLimit, out, out)
 			return err

@@ -30,6 +30,8 @@ type Config struct {
 	BindDN            string
 	Password          string
 	Timeout           time.Duration // connect and per request; 10 s when zero
+	// DNSServer (host[:port]) resolves the server's name; the system resolver when empty.
+	DNSServer string
 }
 
 // Conn is a bound connection to a directory server.
@@ -91,7 +93,7 @@ func Dial(ctx context.Context, c Config) (*Conn, error) {
 	if c.CertFile != "" && u.Scheme != "ldaps" && !c.StartTLS {
 		return nil, licet.Errorf(licet.EInvalid, "a client certificate binds over TLS: use an ldaps:// URL or --start-tls")
 	}
-	d := &net.Dialer{Timeout: c.timeout()}
+	d := &net.Dialer{Timeout: c.timeout(), Resolver: kmsclient.Resolver(c.DNSServer)}
 	lc, err := ldap.DialURL(c.URL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(tc))
 	var verr *tls.CertificateVerificationError
 	switch {
