@@ -286,14 +286,9 @@ func (a *Agent) contact(ctx context.Context, pin ed25519.PublicKey) (*Status, er
 	if s, err = Load(a.Dir); err != nil {
 		return nil, err
 	}
-	op := pin
-	if s.OperatorKey != "" {
-		if op, err = client.ParsePublicKey(s.OperatorKey); err != nil {
-			return nil, corrupt(a.Dir, "the pinned operator key is malformed")
-		}
-		if pin != nil && !op.Equal(pin) {
-			return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
-		}
+	op, err := a.operatorKey(s, pin)
+	if err != nil {
+		return nil, err
 	}
 	now := a.now()
 	derr := a.contactDirectory(ctx, &s, op, now)

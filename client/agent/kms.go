@@ -270,16 +270,9 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 	if !s.isKMS() {
 		return nil, licet.Errorf(licet.CodeKeyTypeNotActivatable, "the installed key is a %s key, which activates online against the central service (`licet client activate --server URL`), not against a KMS host", s.KeyType)
 	}
-	op := pin
-	if s.OperatorKey != "" {
-		have, err := client.ParsePublicKey(s.OperatorKey)
-		if err != nil {
-			return nil, corrupt(a.Dir, "the pinned operator key is malformed")
-		}
-		if pin != nil && !have.Equal(pin) {
-			return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
-		}
-		op = have
+	op, err := a.operatorKey(s, pin)
+	if err != nil {
+		return nil, err
 	}
 	now, m, k := a.now(), a.machine(), s.kms()
 	req := kmsclient.Request{MachineID: m.ID, Product: s.Product, Key: s.Key, Virtual: m.Virtual, Hostname: m.Hostname, State: wireState(st.State)}
@@ -322,6 +315,22 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 		return nil, err
 	}
 	return a.Status()
+}
+
+// operatorKey is the key tickets and activation objects must verify with: the pinned one (which
+// pin, when given, must equal), else pin, else nil (trust on first use).
+func (a *Agent) operatorKey(s State, pin ed25519.PublicKey) (ed25519.PublicKey, error) {
+	if s.OperatorKey == "" {
+		return pin, nil
+	}
+	have, err := client.ParsePublicKey(s.OperatorKey)
+	if err != nil {
+		return nil, corrupt(a.Dir, "the pinned operator key is malformed")
+	}
+	if pin != nil && !have.Equal(pin) {
+		return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
+	}
+	return have, nil
 }
 
 // acceptKMSTicket verifies an activated answer's ticket offline and stores it in s, pinning the
