@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -125,11 +124,10 @@ func (d *DirectoryState) config(url, dnsServer string, timeout time.Duration) (d
 	c := directory.Config{URL: url, StartTLS: d.StartTLS, CAFile: d.CAFile, CertFile: d.CertFile, KeyFile: d.KeyFile, BindDN: d.BindDN,
 		Timeout: timeout, DNSServer: dnsServer}
 	if d.CertFile == "" {
-		b, err := os.ReadFile(d.PasswordFile)
-		if err != nil {
-			return c, licet.Errorf(licet.EInvalid, "cannot read the directory password file (--password-file): %v", err)
+		var err error
+		if c.Password, err = directory.ReadPassword(d.PasswordFile); err != nil {
+			return c, err
 		}
-		c.Password = strings.TrimRight(string(b), "\r\n")
 	}
 	return c, nil
 }

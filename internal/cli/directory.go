@@ -41,12 +41,11 @@ func (f *directoryFlags) dial(cmd *cobra.Command) (*directory.Conn, error) {
 	if f.url == "" || f.bindDN == "" || f.passwordFile == "" {
 		return nil, Usagef("--ldap, --bind-dn and --password-file are required")
 	}
-	pw, err := os.ReadFile(f.passwordFile)
+	pw, err := directory.ReadPassword(f.passwordFile)
 	if err != nil {
-		return nil, licet.Errorf(licet.EInvalid, "cannot read --password-file: %v", err)
+		return nil, err
 	}
-	return directory.Dial(cmd.Context(), directory.Config{URL: f.url, StartTLS: f.startTLS, CAFile: f.ca, BindDN: f.bindDN,
-		Password: strings.TrimRight(string(pw), "\r\n")})
+	return directory.Dial(cmd.Context(), directory.Config{URL: f.url, StartTLS: f.startTLS, CAFile: f.ca, BindDN: f.bindDN, Password: pw})
 }
 
 func (a *app) directoryCommand() *cobra.Command {
@@ -99,6 +98,18 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 				return Usagef("--operator-key must be the base64 Ed25519 key `licet pubkey` prints")
 			}
 			pin = b
+		}
+		// Bind first (and check the base exists), so that a wrong flag or password does not
+		// take one of the key's hosts for an object that cannot be written.
+		var conn *directory.Conn
+		if requestFile == "" {
+			if conn, err = df.dial(cmd); err != nil {
+				return err
+			}
+			defer conn.Close()
+			if err := conn.CheckBase(df.base); err != nil {
+				return err
+			}
 		}
 		var cert licet.KMSHostCertificate
 		switch {
@@ -159,11 +170,6 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 		if obj.Directory != name && responseFile == "" {
 			return licet.Errorf(licet.EInvalid, "the central service signed an object for directory %q, not %q", obj.Directory, name)
 		}
-		conn, err := df.dial(cmd)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
 		if err := conn.Publish(obj); err != nil {
 			return err
 		}

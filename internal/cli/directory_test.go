@@ -78,6 +78,21 @@ func TestDirectoryActivation(t *testing.T) {
 		}
 		return out
 	}
+	// A wrong password or a base that does not exist fails before the central service is asked:
+	// no host of the key is taken (the first activation below is the key's 1st).
+	wrongPW := writeFile(t, dir, "wrong.pw", "nope\n")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ldap", ld.URL, "--bind-dn", ldaptest.AdminDN, "--password-file", wrongPW, "--base", ldaptest.Base}, "Invalid Credentials (LDAP result 49)"},
+		{[]string{"--ldap", ld.URL, "--bind-dn", ldaptest.AdminDN, "--password-file", adminPW, "--base", "ou=missing," + ldaptest.Base}, "cannot read --base ou=missing"},
+	} {
+		code, _, errText := Run(t, nil, append([]string{"--server", s.URL, "directory", "activate", "--key", hostKey}, tt.args...)...)
+		if code != 1 || !strings.Contains(errText, tt.want) {
+			t.Fatalf("directory activate %v: exit %d, %q; want %q", tt.args, code, errText, tt.want)
+		}
+	}
 	out := publish()
 	objectDN := "cn=licet-activation-" + itoa(keyID) + "," + ldaptest.Base
 	for _, want := range []string{"directory corp.example", "activated: wrote activation object " + objectDN, "the key has activated 1 of its 6 hosts and directories"} {
@@ -252,6 +267,7 @@ func TestDirectoryActivation(t *testing.T) {
 			t.Fatalf("host %d: %s", i, errText)
 		}
 	}
+	ld.AddOU(t, "branch")
 	code, _, errText = Run(t, nil, "--server", s.URL, "directory", "activate", "--key", hostKey, "--ldap", ld.URL, "--bind-dn", ldaptest.AdminDN,
 		"--password-file", adminPW, "--base", "ou=branch,"+ldaptest.Base, "--name", "branch.corp.example")
 	if code != 1 || !strings.Contains(errText, "[KMSHostLimitExceeded]") || !strings.Contains(errText, "6 of its 6 hosts and directories: directory branch.corp.example") {

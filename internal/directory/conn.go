@@ -163,6 +163,29 @@ func rootCause(err error) error {
 	return err
 }
 
+// ReadPassword reads a bind password from a file (--password-file): the file's first line.
+func ReadPassword(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", licet.Errorf(licet.EInvalid, "cannot read the password file (--password-file): %v", err)
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	pw = strings.TrimRight(pw, "\r")
+	if pw == "" {
+		return "", licet.Errorf(licet.EInvalid, "the password file %s is empty (--password-file)", path)
+	}
+	return pw, nil
+}
+
+// CheckBase checks that the base DN exists and can be read.
+func (c *Conn) CheckBase(base string) error {
+	_, err := c.Search(ldap.NewSearchRequest(base, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false, "(objectClass=*)", []string{"1.1"}, nil))
+	if err != nil {
+		return c.failed("read --base "+base, err)
+	}
+	return nil
+}
+
 // Publish writes the object, replacing the object of the same key written before.
 func (c *Conn) Publish(o Object) error {
 	add := ldap.NewAddRequest(o.DN, nil)

@@ -200,6 +200,24 @@ func (s *Server) seed() error {
 	return nil
 }
 
+// AddOU adds the organizational unit ou=NAME under Base, if it is not there, and returns its DN.
+func (s *Server) AddOU(t testing.TB, name string) string {
+	t.Helper()
+	c, err := s.Admin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dn := "ou=" + ldap.EscapeDN(name) + "," + Base
+	r := ldap.NewAddRequest(dn, nil)
+	r.Attribute("objectClass", []string{"organizationalUnit"})
+	r.Attribute("ou", []string{name})
+	if err := c.Add(r); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
+		t.Fatal(err)
+	}
+	return dn
+}
+
 // AddMachine adds a computer account cn=NAME,ou=computers that binds with password, and returns
 // its DN. An existing account keeps its password.
 func (s *Server) AddMachine(t testing.TB, name, password string) string {
