@@ -161,3 +161,32 @@ func TestOrderRFC2782(t *testing.T) {
 		t.Errorf("rnd 0: first %s, want zero", o[0].Target)
 	}
 }
+
+// TestUnansweredHostAskedLast: a stale record whose address accepts connections but never
+// answers costs one --connect-timeout, is reported through NoAnswer, and, remembered in
+// Unanswered, is asked after the other hosts next time.
+func TestUnansweredHostAskedLast(t *testing.T) {
+	stale, err := net.Listen("tcp", "127.0.0.1:0") // accepts (the kernel's backlog), never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Close()
+	stalePort := strconv.Itoa(stale.Addr().(*net.TCPAddr).Port)
+	dnsSrv := dnstest.Start(t, nil)
+	dnsSrv.Add(t, "_licet-kms._tcp.corp.example. 60 IN SRV 0 0 "+stalePort+" stale.corp.example.",
+		"_licet-kms._tcp.corp.example. 60 IN SRV 10 0 8471 backup.corp.example.",
+		"stale.corp.example. 60 IN A 127.0.0.1")
+	var unanswered []string
+	cfg := kmsclient.Config{Domain: "corp.example", DNSServer: dnsSrv.Addr, Timeout: 200 * time.Millisecond,
+		NoAnswer: func(h string) { unanswered = append(unanswered, h) }}
+	staleAddr := "stale.corp.example:" + stalePort
+	_, _, err = kmsclient.Activate(context.Background(), cfg, kmsclient.Request{MachineID: "pc-1", Product: "desktop", Key: "BBBBB-BBBBB-BBBBB-BBBBB-BBBBB"})
+	if licet.ErrorCode(err) != licet.EUnavailable || len(unanswered) != 2 || unanswered[0] != staleAddr {
+		t.Fatalf("activate: %v, unanswered %v; want both hosts reported, %s first", err, unanswered, staleAddr)
+	}
+	cfg.Unanswered = []string{staleAddr}
+	got, err := kmsclient.Candidates(context.Background(), cfg)
+	if err != nil || strings.Join(got, " ") != "backup.corp.example:8471 "+staleAddr {
+		t.Fatalf("candidates after %s did not answer: %v, %v; want it last", staleAddr, got, err)
+	}
+}
