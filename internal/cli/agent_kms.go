@@ -45,19 +45,34 @@ func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	return kf
 }
 
-// directorySettings returns the directory settings given on the command line.
+// given reports whether a flag was given, on the command line or through its LICET_* variable.
+func (kf *kmsActivateFlags) given(name string) bool {
+	f := kf.cmd.Flags().Lookup(name)
+	return f.Changed || f.Value.String() != f.DefValue
+}
+
+// onCommandLine reports whether any of the flags was given on the command line.
+func (kf *kmsActivateFlags) onCommandLine(names ...string) bool {
+	for _, n := range names {
+		if kf.cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// directorySettings returns the directory settings given.
 func (kf *kmsActivateFlags) directorySettings() (agent.DirectorySettings, bool) {
 	var s agent.DirectorySettings
-	f := kf.cmd.Flags()
 	given := false
 	for name, dst := range map[string]**string{"ldap": &s.URL, "ldap-base": &s.Base, "bind-dn": &s.BindDN, "password-file": &s.PasswordFile,
 		"client-cert": &s.CertFile, "client-key": &s.KeyFile, "ca": &s.CAFile, "tenant": &s.Tenant} {
-		if f.Changed(name) {
-			v, _ := f.GetString(name)
+		if kf.given(name) {
+			v := kf.cmd.Flags().Lookup(name).Value.String()
 			*dst, given = &v, true
 		}
 	}
-	if f.Changed("start-tls") {
+	if kf.given("start-tls") {
 		s.StartTLS, given = &kf.startTLS, true
 	}
 	return s, given
@@ -66,14 +81,13 @@ func (kf *kmsActivateFlags) directorySettings() (agent.DirectorySettings, bool) 
 // settings returns the settings given on the command line.
 func (kf *kmsActivateFlags) settings() (agent.KMSSettings, bool) {
 	var s agent.KMSSettings
-	f := kf.cmd.Flags()
-	if f.Changed("dns-domain") {
+	if kf.given("dns-domain") {
 		s.Domain = &kf.domain
 	}
-	if f.Changed("dns-server") {
+	if kf.given("dns-server") {
 		s.DNSServer = &kf.dnsServer
 	}
-	if f.Changed("no-host-cache") {
+	if kf.given("no-host-cache") {
 		s.NoHostCache = &kf.noHostCache
 	}
 	return s, s.Domain != nil || s.DNSServer != nil || s.NoHostCache != nil
@@ -89,7 +103,9 @@ func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActi
 	settings, given := kf.settings()
 	dirSettings, dirGiven := kf.directorySettings()
 	if s.KeyType != "kms-client" {
-		if given || dirGiven {
+		// Only flags on the command line are a mistake here; LICET_* variables may be set for
+		// other commands.
+		if kf.onCommandLine(append([]string{"dns-domain", "dns-server", "no-host-cache"}, directoryFlagNames...)...) {
 			return true, Usagef("--dns-domain, --dns-server, --no-host-cache and the directory flags (--%s) apply to kms-client keys; the installed key is %s", strings.Join(directoryFlagNames, ", --"), dash(s.KeyType))
 		}
 		return false, nil
@@ -229,30 +245,9 @@ func kmsRows(st *agent.Status, verbose bool) [][]string {
 	if st.Method != "" {
 		rows = append(rows, []string{"Activated by:", map[string]string{agent.MethodDirectory: "directory", agent.MethodKMS: "KMS host"}[st.Method]})
 	}
-	if d := st.Directory; d != nil {
-		name := d.Directory
-		if d.Server != "" {
-			name = d.Server
-		}
-		if d.Name != "" {
-			name = d.Name + " at " + name
-		}
-		rows = append(rows, []string{"Directory:", name})
-		if d.ObjectDN != "" {
-			rows = append(rows, []string{"Object:", d.ObjectDN})
-		}
-		if d.ValidUntil != nil {
-			rows = append(rows, []string{"Valid until:", when(d.ValidUntil) + " (180 days after the last renewal)"})
-		}
-		if d.NextContact != nil {
-			rows = append(rows, []string{"Next renewal:", when(d.NextContact)})
-		}
-		if d.LastError != "" {
-			rows = append(rows, []string{"Directory error:", d.LastError})
-		}
-		if st.Method == agent.MethodDirectory {
-			return rows
-		}
+	rows = append(rows, directoryRows(st)...)
+	if st.Method == agent.MethodDirectory {
+		return rows
 	}
 	rows = append(rows, []string{"KMS host:", host})
 	if k.Threshold > 0 {
@@ -303,4 +298,33 @@ func kmsCount(count, threshold int) string {
 		return fmt.Sprintf("%d (threshold %d)", count, threshold)
 	}
 	return fmt.Sprintf("%d of %d", count, threshold)
+}
+
+// directoryRows are the status lines of directory-based activation, when a directory is set up.
+func directoryRows(st *agent.Status) [][]string {
+	d := st.Directory
+	if d == nil {
+		return nil
+	}
+	name := d.Directory
+	if d.Server != "" {
+		name = d.Server
+	}
+	if d.Name != "" {
+		name = d.Name + " at " + name
+	}
+	rows := [][]string{{"Directory:", name}}
+	if d.ObjectDN != "" {
+		rows = append(rows, []string{"Object:", d.ObjectDN})
+	}
+	if d.ValidUntil != nil {
+		rows = append(rows, []string{"Valid until:", when(d.ValidUntil) + " (180 days after the last renewal)"})
+	}
+	if d.NextContact != nil {
+		rows = append(rows, []string{"Next contact:", when(d.NextContact) + " (the directory first, then KMS)"})
+	}
+	if d.LastError != "" {
+		rows = append(rows, []string{"Directory error:", d.LastError})
+	}
+	return rows
 }

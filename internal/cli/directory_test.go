@@ -139,6 +139,15 @@ func TestDirectoryActivation(t *testing.T) {
 		}
 	}
 
+	// The environment works as the flags do (LICET_LDAP, LICET_BIND_DN, LICET_PASSWORD_FILE).
+	envJoin := join("pc-env")
+	client("pc-env", "install-key", gvlk, "--product", "contoso-desktop-11")
+	env := map[string]string{"LICET_LDAP": envJoin[1], "LICET_BIND_DN": envJoin[3], "LICET_PASSWORD_FILE": envJoin[5]}
+	code, out, errText = Run(t, env, "client", "--state-dir", filepath.Join(dir, "pc-env"), "--machine-id", "pc-env", "activate")
+	if code != 0 || !strings.Contains(out, "through directory corp.example") {
+		t.Fatalf("activate with LICET_* variables: exit %d, %s %s", code, out, errText)
+	}
+
 	// Found through the _ldap._tcp SRV records of the domain, asked of --dns-server, which also
 	// resolves the server's name.
 	dnsSrv := dnstest.Start(t, nil)
