@@ -37,7 +37,8 @@ type Question struct {
 	Org catalog.Org
 	// Owned are the organisation's active purchases; the purchase rules see them all.
 	Owned []catalog.Purchase
-	// Holds are the SKUs the user (or room) in question holds; empty means every owned SKU.
+	// Holds are the SKUs the user (or room) in question holds; empty means every owned SKU (an
+	// error when the catalog forbids one user to hold them all).
 	Holds []string
 	// Externals are the non-purchase alternatives already in place (catalog external ids).
 	Externals []string
@@ -64,6 +65,7 @@ type Step struct {
 	SKU   string   `json:"sku"`
 	Name  string   `json:"name"`
 	Kind  string   `json:"kind"`
+	Term  string   `json:"term,omitempty"`  // the commitment term to buy it on (the catalog's term rules)
 	Plans []string `json:"plans"`           // the missing service plans this purchase brings
 	After []string `json:"after,omitempty"` // earlier steps a purchase rule makes it wait for
 	Rule  string   `json:"rule,omitempty"`  // the prerequisite rule that orders it
@@ -174,12 +176,12 @@ func Advise(c *catalog.Catalog, q Question) (Answer, error) {
 		a.Holds = append(a.Holds, Ref{s.Part, s.Name})
 	}
 	for _, f := range feats {
-		if len(f.OrgTypes) > 0 && !contains(f.OrgTypes, orgType(q.Org)) {
-			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available to %s organisations (only %s)", f.Name, orgType(q.Org), strings.Join(f.OrgTypes, ", "))
+		if len(f.OrgTypes) > 0 && !contains(f.OrgTypes, q.Org.Type) {
+			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available to %s organisations (only %s)", f.Name, q.Org.Type, strings.Join(f.OrgTypes, ", "))
 			return a, nil
 		}
-		if len(f.Clouds) > 0 && !contains(f.Clouds, cloud(q.Org)) {
-			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available in the %s cloud (only %s)", f.Name, cloud(q.Org), strings.Join(f.Clouds, ", "))
+		if len(f.Clouds) > 0 && !contains(f.Clouds, q.Org.Cloud) {
+			a.Status, a.Reason = StatusUnavailable, fmt.Sprintf("%s is not available in the %s cloud (only %s)", f.Name, q.Org.Cloud, strings.Join(f.Clouds, ", "))
 			return a, nil
 		}
 	}
@@ -187,7 +189,7 @@ func Advise(c *catalog.Catalog, q Question) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	here := situation{owned: q.Owned, holds: q.Holds, ext: q.Externals, barCheck: true}
+	here := situation{owned: q.Owned, holds: q.Holds, ext: q.Externals, barCheck: true, kind: q.For, held: q.Holds}
 
 	var blocked []Block
 	for _, cb := range combos {
@@ -235,7 +237,8 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	if len(q.Features) == 0 {
 		return nil, licet.Errorf(licet.EInvalid, "name at least one feature; known features: %s", strings.Join(featureIDs(c), ", "))
 	}
-	if err := checkOrg(q.Org); err != nil {
+	q.Org = c.DefaultOrg(q.Org)
+	if err := checkOrg(c, q.Org); err != nil {
 		return nil, err
 	}
 	if q.For != "" && !contains(catalog.UserKinds, q.For) {
@@ -250,6 +253,18 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 		for _, p := range q.Owned {
 			if !contains(q.Holds, p.SKU) {
 				q.Holds = append(q.Holds, p.SKU)
+			}
+		}
+		for _, ex := range c.Rules().Exclusions {
+			var both []string
+			for _, h := range q.Holds {
+				if contains(ex.SKUs, h) {
+					both = append(both, h)
+				}
+			}
+			if len(both) > 1 {
+				return nil, licet.Errorf(licet.EInvalid, "the organisation owns %s, which no user may hold together (rule %s): say which one the user holds (--plan SKU or --user UPN)",
+					strings.Join(both, " and "), ex.ID).With("field", "holds")
 			}
 		}
 	}
@@ -287,13 +302,14 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	return feats, nil
 }
 
-// checkOrg validates the organisation's type, cloud and country.
-func checkOrg(o catalog.Org) error {
-	if o.Type != "" && !contains(catalog.OrgTypes, o.Type) {
-		return licet.Errorf(licet.EInvalid, "org type %q is not one of %s", o.Type, strings.Join(catalog.OrgTypes, ", ")).With("field", "org_type")
+// checkOrg validates the organisation's type and cloud against those the catalog declares (any,
+// when it declares none: no rule can name them), and its country.
+func checkOrg(c *catalog.Catalog, o catalog.Org) error {
+	if o.Type != "" && len(c.OrgTypes()) > 0 && !contains(c.OrgTypes(), o.Type) {
+		return licet.Errorf(licet.EInvalid, "org type %q is not one the catalog %s declares (%s)", o.Type, c.Name, strings.Join(c.OrgTypes(), ", ")).With("field", "org_type")
 	}
-	if o.Cloud != "" && !contains(catalog.Clouds, o.Cloud) {
-		return licet.Errorf(licet.EInvalid, "cloud %q is not one of %s", o.Cloud, strings.Join(catalog.Clouds, ", ")).With("field", "cloud")
+	if o.Cloud != "" && len(c.Clouds()) > 0 && !contains(c.Clouds(), o.Cloud) {
+		return licet.Errorf(licet.EInvalid, "cloud %q is not one the catalog %s declares (%s)", o.Cloud, c.Name, strings.Join(c.Clouds(), ", ")).With("field", "cloud")
 	}
 	if o.Country != "" {
 		return licet.CheckCountry("country", o.Country)
@@ -417,20 +433,6 @@ func compare(buy *Path, sw []Path) *Comparison {
 		return cmp
 	}
 	return nil
-}
-
-func orgType(o catalog.Org) string {
-	if o.Type == "" {
-		return "commercial"
-	}
-	return o.Type
-}
-
-func cloud(o catalog.Org) string {
-	if o.Cloud == "" {
-		return "global"
-	}
-	return o.Cloud
 }
 
 func contains(list []string, s string) bool {

@@ -11,11 +11,12 @@ const CodeNoSKU = "NoSKUCarriesPlan"
 
 // engine derives paths from one catalog for one organisation.
 type engine struct {
-	c     *catalog.Catalog
-	org   catalog.Org
-	rules catalog.Rules
-	bars  map[string]*catalog.AddOnBar
-	terms map[string]*catalog.TermRule
+	c       *catalog.Catalog
+	org     catalog.Org
+	rules   catalog.Rules
+	bars    map[string]*catalog.AddOnBar
+	terms   map[string]*catalog.TermRule
+	prereqs map[string]*catalog.Prerequisite
 }
 
 func newEngine(c *catalog.Catalog, org catalog.Org) *engine {
@@ -25,6 +26,10 @@ func newEngine(c *catalog.Catalog, org catalog.Org) *engine {
 	}
 	for i := range e.rules.Terms {
 		e.terms[e.rules.Terms[i].ID] = &e.rules.Terms[i]
+	}
+	e.prereqs = map[string]*catalog.Prerequisite{}
+	for i := range e.rules.Prerequisites {
+		e.prereqs[e.rules.Prerequisites[i].ID] = &e.rules.Prerequisites[i]
 	}
 	return e
 }
@@ -38,6 +43,18 @@ type situation struct {
 	holds    []string
 	ext      []string
 	barCheck bool
+	kind     string   // person or room
+	drop     []string // SKUs a switch takes from the user: never bought back on the same path
+	held     []string // what the user held before the path (before a switch)
+}
+
+// purchase is how the path buys part: on the first term the catalog's term rules allow.
+func (e *engine) purchase(part string) catalog.Purchase {
+	p := catalog.Purchase{SKU: part}
+	if ts := e.c.AllowedTerms(part); len(ts) > 0 {
+		p.Term = ts[0]
+	}
+	return p
 }
 
 func (e *engine) sku(part string) *catalog.SKU {
@@ -89,7 +106,7 @@ func (e *engine) evaluate(s situation, cb combo) Path {
 		avail := union(ownedPlans, e.plansOf(toBuy))
 		for _, part := range toBuy {
 			for _, pr := range e.rules.Prerequisites {
-				if contains(pr.SKUs, part) && !satisfied(pr.AnyOf, avail) {
+				if contains(pr.SKUs, part) && len(pr.AnyOf) > 0 && !satisfied(pr.AnyOf, avail) {
 					orgNeed = union(orgNeed, fewestMissing(pr.AnyOf, avail))
 					avail = union(avail, orgNeed)
 					changed = true
@@ -103,7 +120,7 @@ func (e *engine) evaluate(s situation, cb combo) Path {
 				if contains(want.have, p) || contains(e.plansOf(toBuy), p) || noSKU[p] {
 					continue
 				}
-				part := e.pick(p, append(append([]string(nil), s.holds...), toBuy...))
+				part := e.pick(p, append(append(append([]string(nil), s.holds...), toBuy...), s.drop...))
 				if part == "" {
 					noSKU[p] = true
 					blocks = append(blocks, Block{Code: CodeNoSKU, Message: fmt.Sprintf("no SKU of the catalog carries %s", e.planLabel(p)),
@@ -122,6 +139,9 @@ func (e *engine) evaluate(s situation, cb combo) Path {
 	p := Path{Options: cb.options, Uses: []string{}, Note: cb.note}
 	p.Steps, p.Blocked = e.order(s, toBuy, union(need, orgNeed))
 	p.Blocked = append(blocks, p.Blocked...)
+	for _, b := range e.assignBlocks(s, toBuy) {
+		p.Blocked = appendBlock(p.Blocked, b)
+	}
 	p.need = need
 	for _, h := range s.holds {
 		if anyIn(e.sku(h).Plans, need) {
@@ -212,7 +232,7 @@ func (e *engine) order(s situation, toBuy, want []string) ([]Step, []Block) {
 				others := append([]catalog.Purchase(nil), owned...)
 				for j, o := range remaining {
 					if j != i {
-						others = append(others, catalog.Purchase{SKU: o})
+						others = append(others, e.purchase(o))
 					}
 				}
 				for _, b := range e.purchaseBlocks(s, others, part) {
@@ -231,7 +251,7 @@ func (e *engine) order(s situation, toBuy, want []string) ([]Step, []Block) {
 		}
 		part := remaining[next]
 		steps = append(steps, e.step(s, part, owned, bought, want))
-		owned = append(owned, catalog.Purchase{SKU: part})
+		owned = append(owned, e.purchase(part))
 		bought = append(bought, part)
 		remaining = append(remaining[:next], remaining[next+1:]...)
 	}
@@ -241,7 +261,7 @@ func (e *engine) order(s situation, toBuy, want []string) ([]Step, []Block) {
 // purchaseBlocks are the rules that forbid buying part now.
 func (e *engine) purchaseBlocks(s situation, owned []catalog.Purchase, part string) []Block {
 	var out []Block
-	p := catalog.Purchase{SKU: part}
+	p := e.purchase(part)
 	for _, v := range e.c.CheckPurchase(e.org, owned, p) {
 		out = appendBlock(out, blockOf(v))
 	}
@@ -255,10 +275,50 @@ func (e *engine) purchaseBlocks(s situation, owned []catalog.Purchase, part stri
 	return out
 }
 
+// assignBlocks are the assignment rules that refuse the user's licenses once the path is
+// followed: what the user holds and what the path buys, as the assignment engine checks them
+// (exclusions of SKUs and plans, dependencies, rules scoped to the user). Availability is left to
+// the purchase rules, which read the organisation's country; the user's usage location is not
+// known here.
+func (e *engine) assignBlocks(s situation, toBuy []string) []Block {
+	var set []catalog.Assigned
+	purchased := parts(s.owned)
+	for _, part := range append(append([]string(nil), s.holds...), toBuy...) {
+		set = append(set, catalog.Assigned{SKU: part})
+		purchased = append(purchased, part)
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	user := catalog.User{UsageLocation: "ZZ", Kind: s.kind}
+	// What the user holds already breaks is not the path's doing (a question about every SKU the
+	// organisation owns may hold two that no user holds together): only new refusals count.
+	key := func(v catalog.Violation) string { return v.Code + "|" + v.Rule + "|" + v.SKU + "|" + v.Plan }
+	before := map[string]bool{}
+	if len(s.held) > 0 {
+		var held []catalog.Assigned
+		for _, h := range s.held {
+			held = append(held, catalog.Assigned{SKU: h})
+		}
+		_, vs := e.c.CheckAssignment(e.org, append(purchased, s.held...), user, nil, catalog.Change{Add: held})
+		for _, v := range vs {
+			before[key(v)] = true
+		}
+	}
+	_, vs := e.c.CheckAssignment(e.org, purchased, user, nil, catalog.Change{Add: set})
+	var out []Block
+	for _, v := range vs {
+		if v.Code != catalog.CodeProhibitedInUsage && !before[key(v)] {
+			out = appendBlock(out, blockOf(v))
+		}
+	}
+	return out
+}
+
 // step describes buying part after owned, of which bought were bought on this path.
 func (e *engine) step(s situation, part string, owned []catalog.Purchase, bought, want []string) Step {
 	sku := e.sku(part)
-	st := Step{SKU: part, Name: sku.Name, Kind: sku.Kind, Plans: []string{}}
+	st := Step{SKU: part, Name: sku.Name, Kind: sku.Kind, Term: e.purchase(part).Term, Plans: []string{}}
 	if sku.Price != nil {
 		st.Price = &Price{Amount: sku.Price.Amount, Currency: sku.Price.Currency}
 	}
@@ -317,7 +377,12 @@ func (e *engine) switches(here situation, combos []combo, options []Path, blocke
 				add(Switch{SKU: to, Name: e.sku(to).Name, Rule: bar.ID})
 			}
 		}
-		if tr, ok := e.terms[b.Rule]; ok {
+		if pr, ok := e.prereqs[b.Rule]; ok {
+			for _, to := range pr.Bases {
+				add(Switch{SKU: to, Name: e.sku(to).Name, Rule: pr.ID})
+			}
+		}
+		if tr, ok := e.terms[b.Rule]; ok && len(tr.BaseTerms) > 0 {
 			for _, hb := range heldBases {
 				add(Switch{SKU: hb.Part, Name: hb.Name, Term: tr.BaseTerms[0], Rule: tr.ID})
 			}
@@ -392,7 +457,7 @@ func (e *engine) evaluateSwitch(here situation, heldBases []*catalog.SKU, sw Swi
 			holds = append(holds, h)
 		}
 	}
-	s := situation{owned: owned, holds: holds, ext: here.ext, barCheck: here.barCheck}
+	s := situation{owned: owned, holds: holds, ext: here.ext, barCheck: here.barCheck, kind: here.kind, drop: drop, held: here.held}
 	var paths []Path
 	for _, cb := range combos {
 		if len(cb.external) > 0 {

@@ -15,6 +15,7 @@ import (
 const northwind = `
 name: northwind-cloud
 description: Northwind Cloud workspace, voice and meeting licensing (invented for tests).
+org_types: [business, edu]
 families:
   - id: starter
     name: Northwind Starter

@@ -46,7 +46,8 @@ type RoomOption struct {
 // order the purchase rules allow, and checked against the scenario's feature; the room holds
 // only its own licenses. Errors: UnknownFamily, invalid org.
 func Rooms(c *catalog.Catalog, org catalog.Org, which string) ([]RoomScenario, error) {
-	if err := checkOrg(org); err != nil {
+	org = c.DefaultOrg(org)
+	if err := checkOrg(c, org); err != nil {
 		return nil, err
 	}
 	family, start, err := roomFamily(c, which)

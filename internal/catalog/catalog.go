@@ -18,19 +18,13 @@ const (
 	KindAddOn = "addon"
 )
 
-// OrgTypes are the organisation types a catalog may restrict availability to.
-var OrgTypes = []string{"commercial", "gcc", "gov", "edu", "nonprofit"}
-
-// Clouds are the clouds a catalog may restrict availability to.
-var Clouds = []string{"global", "21vianet"}
-
 // Terms are the commitment terms of a purchase.
 var Terms = []string{"annual", "monthly"}
 
 // UserKinds are the kinds of user object a feature may be meant for.
 var UserKinds = []string{"person", "room"}
 
-// Plan is a service plan: one capability an SKU switches on for a user (e.g. MCOEV, Phone System).
+// Plan is a service plan: one capability an SKU switches on for a user.
 type Plan struct {
 	ID          string
 	Name        string
@@ -48,7 +42,7 @@ type Price struct {
 
 // SKU is a product that can be bought: a base plan or an add-on, with the service plans it includes.
 type SKU struct {
-	Part      string // part number, e.g. ENTERPRISEPACK
+	Part      string // part number, unique in the catalog
 	Name      string
 	Kind      string // KindBase or KindAddOn
 	Family    string // plan family id, e.g. "enterprise"; may be empty
@@ -139,22 +133,36 @@ type RuleInfo struct {
 	WayOut  string // optional; a way out is generated when empty
 }
 
+// Rule scopes: whom a purchase rule looks at.
+const (
+	// ScopeOrganisation: the rule is checked on the organisation's purchases only.
+	ScopeOrganisation = "organisation"
+	// ScopeUser: the rule is also checked, at assignment, on the licenses of the user who would
+	// hold the SKU.
+	ScopeUser = "user"
+)
+
 // Prerequisite: buying any of SKUs needs the organisation to own, among its purchases, all plans
-// of at least one set of AnyOf.
+// of at least one set of AnyOf (when given) and one of Bases (when given). With Scope ScopeUser
+// the user who is assigned one of SKUs must hold them too.
 type Prerequisite struct {
 	RuleInfo
 	SKUs  []string
 	AnyOf [][]string
+	Bases []string
+	Scope string // ScopeOrganisation or ScopeUser
 }
 
 // AddOnBar: an organisation whose bases are all among Bases (bought through ViaChannel, when set)
-// may not buy any of AddOns; SwitchTo lists the bases to move to.
+// may not buy any of AddOns; SwitchTo lists the bases to move to. With Scope ScopeUser a user
+// whose bases are all among Bases may not be assigned any of AddOns either.
 type AddOnBar struct {
 	RuleInfo
 	Bases      []string
 	ViaChannel string
 	AddOns     []string
 	SwitchTo   []string
+	Scope      string // ScopeOrganisation or ScopeUser
 }
 
 // ChannelRule: SKUs are not sold through any of NotThrough.
@@ -164,21 +172,27 @@ type ChannelRule struct {
 	NotThrough []string
 }
 
-// TermRule: buying any of SKUs needs the organisation to own a base bought on one of BaseTerms.
+// TermRule: buying any of SKUs needs the purchase itself on one of Terms (when given) and the
+// organisation to own a base bought on one of BaseTerms (when given).
 type TermRule struct {
 	RuleInfo
 	SKUs      []string
+	Terms     []string
 	BaseTerms []string
 }
 
-// Availability: SKUs are sold and assigned only where the lists allow (an empty list allows all).
+// Availability: SKUs are sold and assigned only where the lists allow: "only for" lists
+// (Countries, OrgTypes, Clouds; empty allows all) and "not for" lists (NotCountries, NotOrgTypes,
+// NotClouds). Org types and clouds are the ones the catalog declares.
 type Availability struct {
 	RuleInfo
 	SKUs         []string
 	Countries    []string
 	NotCountries []string
 	OrgTypes     []string
+	NotOrgTypes  []string
 	Clouds       []string
+	NotClouds    []string
 }
 
 // Dependency: each of Plans, when enabled on a user, needs all plans of one set of AnyOf enabled
@@ -189,16 +203,33 @@ type Dependency struct {
 	AnyOf [][]string
 }
 
-// Exclusion: at most one of Plans may be enabled on a user.
+// Exclusion: at most one of Plans may be enabled on a user, and at most one of SKUs assigned to
+// a user whatever plans of theirs are disabled. A rule gives Plans or SKUs.
 type Exclusion struct {
 	RuleInfo
 	Plans []string
+	SKUs  []string
 }
 
 // HybridRule: a user with on-premises PSTN connectivity may not have any of Plans.
 type HybridRule struct {
 	RuleInfo
 	Plans []string
+}
+
+// Telephony names the catalog objects the telephony services work with, so that no vendor's
+// part number or feature id is written in code. Empty fields switch the service off.
+type Telephony struct {
+	// NumberFeature: a user may hold a phone number from the tenant's inventory when their plans
+	// satisfy an option of this feature that needs no external alternative.
+	NumberFeature string
+	// ConferencingFeature: a user whose plans satisfy an option of this feature on their own uses
+	// the operator's conference bridge; an option that needs an external alternative says which
+	// plans a third-party provider needs.
+	ConferencingFeature string
+	// CreditsSKU: the SKU whose purchase rules decide who may sign up for communications
+	// credits; it is bought when the tenant signs up.
+	CreditsSKU string
 }
 
 // Rules are a catalog's rules, by kind.
@@ -225,6 +256,10 @@ type Catalog struct {
 	features      []*Feature
 	roomScenarios []*RoomScenario
 	rules         Rules
+	orgTypes      []string
+	clouds        []string
+	telephony     Telephony
+	source        []byte // the YAML it was loaded from
 
 	planByID     map[string]*Plan
 	skuByPart    map[string]*SKU
@@ -287,6 +322,31 @@ func (c *Catalog) RoomScenarios() []*RoomScenario { return c.roomScenarios }
 // Rules returns the catalog's rules.
 func (c *Catalog) Rules() Rules { return c.rules }
 
+// OrgTypes returns the organisation types the catalog declares, the default first; empty when
+// it declares none (then rules cannot name any).
+func (c *Catalog) OrgTypes() []string { return c.orgTypes }
+
+// Clouds returns the clouds the catalog declares, the default first; empty when it declares none.
+func (c *Catalog) Clouds() []string { return c.clouds }
+
+// Source returns the YAML document the catalog was loaded from.
+func (c *Catalog) Source() []byte { return c.source }
+
+// Telephony returns the catalog's telephony bindings.
+func (c *Catalog) Telephony() Telephony { return c.telephony }
+
+// DefaultOrg fills an organisation's empty type and cloud with the catalog's defaults (the first
+// declared).
+func (c *Catalog) DefaultOrg(o Org) Org {
+	if o.Type == "" && len(c.orgTypes) > 0 {
+		o.Type = c.orgTypes[0]
+	}
+	if o.Cloud == "" && len(c.clouds) > 0 {
+		o.Cloud = c.clouds[0]
+	}
+	return o
+}
+
 // PlanState is one service plan of an assigned SKU, as a plan-status listing shows it.
 type PlanState struct {
 	Plan     string
@@ -314,6 +374,52 @@ func (c *Catalog) SKUsWithPlan(plan string) []*SKU {
 	for _, s := range c.skus {
 		if s.HasPlan(plan) {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// AllowedTerms lists the terms the catalog's term rules allow a purchase of the SKU on, in the
+// order of Terms.
+func (c *Catalog) AllowedTerms(part string) []string {
+	var out []string
+	for _, t := range Terms {
+		ok := true
+		for _, tr := range c.rules.Terms {
+			if contains(tr.SKUs, part) && len(tr.Terms) > 0 && !contains(tr.Terms, t) {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// SKUsFor chooses SKUs that together carry every plan of plans: for each plan not yet carried,
+// an add-on before a base, then the SKU with the fewest plans, then the first part number. It
+// returns nil when no SKU carries one of the plans, and an empty list for no plans.
+func (c *Catalog) SKUsFor(plans []string) []string {
+	out := []string{}
+	carried := map[string]bool{}
+	for _, p := range plans {
+		if carried[p] {
+			continue
+		}
+		var best *SKU
+		for _, s := range c.SKUsWithPlan(p) {
+			if best == nil || (s.Kind == KindAddOn && best.Kind != KindAddOn) ||
+				(s.Kind == best.Kind && len(s.Plans) < len(best.Plans)) {
+				best = s
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		out = append(out, best.Part)
+		for _, q := range best.Plans {
+			carried[q] = true
 		}
 	}
 	return out

@@ -3,7 +3,9 @@ package catalog
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -35,6 +37,7 @@ func Load(name string, data []byte) (cat *Catalog, err error) {
 		})
 		return nil, errs
 	}
+	b.c.source = append([]byte(nil), data...)
 	return b.c, nil
 }
 
@@ -71,6 +74,8 @@ func (b *builder) build(r *rawCatalog) {
 		b.errorf(r.Pos, "missing field \"name\"")
 	}
 	c.Name, c.Description = r.Name.V, r.Description.V
+	c.orgTypes = b.declared("org_types", "org type", r.OrgTypes)
+	c.clouds = b.declared("clouds", "cloud", r.Clouds)
 
 	b.families = map[string]bool{}
 	for _, f := range r.Families {
@@ -136,6 +141,79 @@ func (b *builder) build(r *rawCatalog) {
 	for _, s := range r.RoomScenarios {
 		b.buildRoom(s)
 	}
+	if r.Telephony != nil {
+		b.buildTelephony(r.Telephony)
+	}
+}
+
+// declared checks a top-level list of ids the catalog declares (org types, clouds).
+func (b *builder) declared(field, what string, list []str) []string {
+	var out []string
+	for _, s := range list {
+		switch {
+		case s.V == "" || strings.ContainsAny(s.V, " \t\r\n"):
+			b.errorf(s.Pos, "%s: %s %q must be a non-empty id without spaces", field, what, s.V)
+		case contains(out, s.V):
+			b.errorf(s.Pos, "%s: %s %q listed twice", field, what, s.V)
+		default:
+			out = append(out, s.V)
+		}
+	}
+	return out
+}
+
+// buildTelephony checks the telephony bindings: features and an SKU of the catalog.
+func (b *builder) buildTelephony(t *rawTelephony) {
+	c := b.c
+	for _, f := range []str{t.Numbers, t.Conferencing} {
+		if f.V == "" {
+			continue
+		}
+		ft, ok := c.featureByID[f.V]
+		if !ok {
+			b.errorf(f.Pos, "telephony: unknown feature %q", f.V)
+			continue
+		}
+		if !slices.ContainsFunc(ft.SatisfiedBy, func(o Option) bool { return len(o.External) == 0 && len(o.Plans) > 0 }) {
+			b.errorf(f.Pos, "telephony: feature %q has no option of plans alone", f.V)
+		}
+	}
+	if t.Credits.V != "" {
+		if _, ok := c.skuByPart[t.Credits.V]; !ok {
+			b.errorf(t.Credits.Pos, "telephony: unknown SKU %q", t.Credits.V)
+		}
+	}
+	c.telephony = Telephony{NumberFeature: t.Numbers.V, ConferencingFeature: t.Conferencing.V, CreditsSKU: t.Credits.V}
+}
+
+// scope checks a purchase rule's scope; empty reads as organisation.
+func (b *builder) scope(rule string, s str) string {
+	switch s.V {
+	case "", ScopeOrganisation:
+		return ScopeOrganisation
+	case ScopeUser:
+		return ScopeUser
+	}
+	b.errorf(s.Pos, "rule %q: scope %q is neither organisation nor user", rule, s.V)
+	return ScopeOrganisation
+}
+
+// declaredRefs checks a rule's or feature's list of org types or clouds against what the catalog
+// declares under field.
+func (b *builder) declaredRefs(rule, what, field string, list []str, declared []string) []string {
+	if len(list) > 0 && len(declared) == 0 {
+		b.errorf(list[0].Pos, "%s: names %s %q but the catalog declares no %s (add a top-level %s list)", rule, what, list[0].V, field, field)
+		return nil
+	}
+	var out []string
+	for _, s := range list {
+		if !contains(declared, s.V) {
+			b.errorf(s.Pos, "%s: %s %q is not declared in %s (declared: %s)", rule, what, s.V, field, strings.Join(declared, ", "))
+			continue
+		}
+		out = append(out, s.V)
+	}
+	return out
 }
 
 func (b *builder) requireID(p Pos, what string, id str) bool {
@@ -327,8 +405,17 @@ func (b *builder) buildRules(r *rawRules) {
 		if !ok {
 			continue
 		}
-		c.rules.Prerequisites = append(c.rules.Prerequisites, Prerequisite{RuleInfo: ri,
-			SKUs: b.skuRefs(ri.ID, "skus", x.Pos, x.SKUs, true), AnyOf: b.anyOf(ri.ID, x.Pos, x.AnyOf)})
+		pr := Prerequisite{RuleInfo: ri, SKUs: b.skuRefs(ri.ID, "skus", x.Pos, x.SKUs, true),
+			Bases: b.skuRefs(ri.ID, "bases", x.Pos, x.Bases, false), Scope: b.scope(ri.ID, x.Scope)}
+		if len(x.AnyOf) > 0 || len(x.Bases) == 0 {
+			pr.AnyOf = b.anyOf(ri.ID, x.Pos, x.AnyOf)
+		}
+		for _, base := range x.Bases {
+			if s, ok := c.skuByPart[base.V]; ok && s.Kind != KindBase {
+				b.errorf(base.Pos, "rule %q: %q is not a base SKU", ri.ID, base.V)
+			}
+		}
+		c.rules.Prerequisites = append(c.rules.Prerequisites, pr)
 	}
 	for _, x := range r.AddOnBars {
 		ri, ok := b.info("addon_bar", x.Pos, x.rawRule)
@@ -336,9 +423,13 @@ func (b *builder) buildRules(r *rawRules) {
 			continue
 		}
 		bar := AddOnBar{RuleInfo: ri, Bases: b.skuRefs(ri.ID, "bases", x.Pos, x.Bases, true),
-			AddOns: b.skuRefs(ri.ID, "addons", x.Pos, x.AddOns, true), SwitchTo: b.skuRefs(ri.ID, "switch_to", x.Pos, x.SwitchTo, false)}
+			AddOns: b.skuRefs(ri.ID, "addons", x.Pos, x.AddOns, true), SwitchTo: b.skuRefs(ri.ID, "switch_to", x.Pos, x.SwitchTo, false),
+			Scope: b.scope(ri.ID, x.Scope)}
 		if x.ViaChannel.V != "" {
 			bar.ViaChannel = b.channelRef(ri.ID, x.ViaChannel)
+			if bar.Scope == ScopeUser {
+				b.errorf(x.Scope.Pos, "rule %q: a bar on a channel applies to the organisation's purchases: scope user does not go with via_channel", ri.ID)
+			}
 		}
 		for _, base := range x.Bases {
 			if s, ok := c.skuByPart[base.V]; ok && s.Kind != KindBase {
@@ -373,22 +464,26 @@ func (b *builder) buildRules(r *rawRules) {
 		if !ok {
 			continue
 		}
-		if len(x.BaseTerms) == 0 {
-			b.errorf(x.Pos, "rule %q: base_terms must list at least one term", ri.ID)
+		if len(x.BaseTerms)+len(x.Terms) == 0 {
+			b.errorf(x.Pos, "rule %q: give terms (of the SKU's own purchase) or base_terms (of the base's), at least one term", ri.ID)
 		}
 		c.rules.Terms = append(c.rules.Terms, TermRule{RuleInfo: ri, SKUs: b.skuRefs(ri.ID, "skus", x.Pos, x.SKUs, true),
-			BaseTerms: b.enumRefs(ri.ID, "term", x.BaseTerms, Terms)})
+			Terms: b.enumRefs(ri.ID, "term", x.Terms, Terms), BaseTerms: b.enumRefs(ri.ID, "term", x.BaseTerms, Terms)})
 	}
 	for _, x := range r.Availability {
 		ri, ok := b.info("availability", x.Pos, x.rawRule)
 		if !ok {
 			continue
 		}
+		what := "rule " + strconv.Quote(ri.ID)
 		a := Availability{RuleInfo: ri, SKUs: b.skuRefs(ri.ID, "skus", x.Pos, x.SKUs, true),
 			Countries: b.countryRefs(ri.ID, x.Countries), NotCountries: b.countryRefs(ri.ID, x.NotCountries),
-			OrgTypes: b.enumRefs(ri.ID, "org type", x.OrgTypes, OrgTypes), Clouds: b.enumRefs(ri.ID, "cloud", x.Clouds, Clouds)}
-		if len(x.Countries)+len(x.NotCountries)+len(x.OrgTypes)+len(x.Clouds) == 0 {
-			b.errorf(x.Pos, "rule %q: restricts nothing (give countries, not_countries, org_types or clouds)", ri.ID)
+			OrgTypes:    b.declaredRefs(what, "org type", "org_types", x.OrgTypes, c.orgTypes),
+			NotOrgTypes: b.declaredRefs(what, "org type", "org_types", x.NotOrgTypes, c.orgTypes),
+			Clouds:      b.declaredRefs(what, "cloud", "clouds", x.Clouds, c.clouds),
+			NotClouds:   b.declaredRefs(what, "cloud", "clouds", x.NotClouds, c.clouds)}
+		if len(x.Countries)+len(x.NotCountries)+len(x.OrgTypes)+len(x.NotOrgTypes)+len(x.Clouds)+len(x.NotClouds) == 0 {
+			b.errorf(x.Pos, "rule %q: restricts nothing (give countries, not_countries, org_types, not_org_types, clouds or not_clouds)", ri.ID)
 		}
 		c.rules.Availability = append(c.rules.Availability, a)
 	}
@@ -411,11 +506,22 @@ func (b *builder) buildRules(r *rawRules) {
 		if !ok {
 			continue
 		}
-		plans := b.planRefs(ri.ID, "plans", x.Pos, x.Plans, true)
-		if len(x.Plans) < 2 {
-			b.errorf(x.Pos, "rule %q: an exclusion needs at least two plans", ri.ID)
+		ex := Exclusion{RuleInfo: ri}
+		switch {
+		case len(x.Plans) > 0 && len(x.SKUs) > 0:
+			b.errorf(x.Pos, "rule %q: an exclusion gives plans or skus, not both (write two rules)", ri.ID)
+		case len(x.SKUs) > 0:
+			ex.SKUs = b.skuRefs(ri.ID, "skus", x.Pos, x.SKUs, true)
+			if len(x.SKUs) < 2 {
+				b.errorf(x.Pos, "rule %q: an exclusion needs at least two SKUs", ri.ID)
+			}
+		default:
+			ex.Plans = b.planRefs(ri.ID, "plans", x.Pos, x.Plans, true)
+			if len(x.Plans) < 2 {
+				b.errorf(x.Pos, "rule %q: an exclusion needs at least two plans", ri.ID)
+			}
 		}
-		c.rules.Exclusions = append(c.rules.Exclusions, Exclusion{RuleInfo: ri, Plans: plans})
+		c.rules.Exclusions = append(c.rules.Exclusions, ex)
 	}
 	for _, x := range r.Hybrid {
 		ri, ok := b.info("hybrid", x.Pos, x.rawRule)
@@ -513,8 +619,8 @@ func (b *builder) buildFeature(f rawFeature) {
 		b.errorf(f.Pos, "%s: missing field \"name\"", what)
 	}
 	ft := &Feature{ID: f.ID.V, Name: f.Name.V, Description: f.Description.V, Source: f.Source.V,
-		For: b.enumRefs(f.ID.V, "user kind", f.For, UserKinds), OrgTypes: b.enumRefs(f.ID.V, "org type", f.OrgTypes, OrgTypes),
-		Clouds: b.enumRefs(f.ID.V, "cloud", f.Clouds, Clouds)}
+		For: b.enumRefs(f.ID.V, "user kind", f.For, UserKinds), OrgTypes: b.declaredRefs(what, "org type", "org_types", f.OrgTypes, c.orgTypes),
+		Clouds: b.declaredRefs(what, "cloud", "clouds", f.Clouds, c.clouds)}
 	if len(ft.For) == 0 && len(f.For) == 0 {
 		ft.For = []string{"person"}
 	}

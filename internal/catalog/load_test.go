@@ -177,18 +177,54 @@ func TestLoadValidationErrors(t *testing.T) {
       skus: [ADD]
       not_countries: [us, USA, FR]
 `, []string{`20:23: rule "x": country "us" is not an ISO 3166 alpha-2 code`, `20:27: rule "x": country "USA"`}},
-		{"unknown org type", base + `rules:
+		{"undeclared org type", base + `org_types: [edu, gov]
+rules:
   availability:
     - id: x
       skus: [ADD]
       org_types: [edu, school]
-`, []string{`20:24: rule "x": unknown org type "school"`}},
-		{"unknown cloud", base + `rules:
+`, []string{`21:24: rule "x": org type "school" is not declared in org_types (declared: edu, gov)`}},
+		{"undeclared cloud", base + `clouds: [global]
+rules:
   availability:
     - id: x
       skus: [ADD]
-      clouds: [mooncake]
-`, []string{`20:16: rule "x": unknown cloud "mooncake"`}},
+      not_clouds: [mooncake]
+`, []string{`21:20: rule "x": cloud "mooncake" is not declared in clouds (declared: global)`}},
+		{"org types without a declaration", base + `rules:
+  availability:
+    - id: x
+      skus: [ADD]
+      not_org_types: [edu]
+`, []string{`20:23: rule "x": names org type "edu" but the catalog declares no org_types`}},
+		{"org type declared twice", base + "org_types: [edu, edu]\n", []string{`16:18: org_types: org type "edu" listed twice`}},
+		{"exclusion of plans and skus", base + `rules:
+  exclusions:
+    - id: x
+      plans: [A, B]
+      skus: [ADD, BASE]
+`, []string{`18:7: rule "x": an exclusion gives plans or skus, not both`}},
+		{"exclusion of one SKU", base + `rules:
+  exclusions:
+    - id: x
+      skus: [ADD]
+`, []string{`18:7: rule "x": an exclusion needs at least two SKUs`}},
+		{"term rule without terms", base + `rules:
+  terms:
+    - id: x
+      skus: [ADD]
+`, []string{`18:7: rule "x": give terms (of the SKU's own purchase) or base_terms`}},
+		{"bad scope", base + `rules:
+  prerequisites:
+    - id: x
+      skus: [ADD]
+      bases: [ADD]
+      scope: tenant
+`, []string{`20:15: rule "x": "ADD" is not a base SKU`, `21:14: rule "x": scope "tenant" is neither organisation nor user`}},
+		{"unknown telephony bindings", base + `telephony:
+  numbers: calls
+  credits: NOPE
+`, []string{`17:12: telephony: unknown feature "calls"`, `18:12: telephony: unknown SKU "NOPE"`}},
 		{"bad kind", strings.Replace(base, "kind: addon", "kind: plugin", 1),
 			[]string{`14:11: sku "ADD": kind "plugin" is neither base nor addon`}},
 		{"missing kind", strings.Replace(base, "    kind: addon\n", "", 1),
@@ -289,6 +325,11 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(base + "rules:\n  dependencies:\n    - id: d\n      plans: [B]\n      any_of: [[A]]\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("name: x\nskus: [{part: A, kind: base, monthly_price: {amount: 1, currency: EUR}}]\n"))
+	if vendor, err := os.ReadFile("testdata/larkspur.yaml"); err == nil {
+		f.Add(vendor)
+	}
+	f.Add([]byte(base + "org_types: [a, b]\ntelephony: {numbers: f, credits: ADD}\nrules:\n  exclusions:\n    - {id: x, skus: [BASE, ADD]}\n" +
+		"  prerequisites:\n    - {id: p, skus: [ADD], bases: [BASE], scope: user}\n  availability:\n    - {id: v, skus: [ADD], not_org_types: [b]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := catalog.Load("f.yaml", data)
 		if err != nil {
@@ -304,7 +345,9 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		// A loaded catalog must be usable without panicking.
+		c.SKUsFor([]string{"A", "B"})
 		for _, s := range c.SKUs() {
+			c.AllowedTerms(s.Part)
 			c.CheckPurchase(catalog.Org{Country: "US"}, nil, catalog.Purchase{SKU: s.Part})
 			c.CheckAssignment(catalog.Org{}, []string{s.Part}, catalog.User{UsageLocation: "US"}, nil,
 				catalog.Change{Add: []catalog.Assigned{{SKU: s.Part}}})

@@ -7,6 +7,9 @@ type rawCatalog struct {
 	Pos           Pos
 	Name          str               `yaml:"name"`
 	Description   str               `yaml:"description"`
+	OrgTypes      []str             `yaml:"org_types"`
+	Clouds        []str             `yaml:"clouds"`
+	Telephony     *rawTelephony     `yaml:"telephony"`
 	Families      []rawFamily       `yaml:"families"`
 	Plans         []rawPlan         `yaml:"plans"`
 	Externals     []rawExternal     `yaml:"externals"`
@@ -14,6 +17,13 @@ type rawCatalog struct {
 	Rules         *rawRules         `yaml:"rules"`
 	Features      []rawFeature      `yaml:"features"`
 	RoomScenarios []rawRoomScenario `yaml:"room_scenarios"`
+}
+
+type rawTelephony struct {
+	Pos          Pos
+	Numbers      str `yaml:"numbers"`
+	Conferencing str `yaml:"conferencing"`
+	Credits      str `yaml:"credits"`
 }
 
 type rawFamily struct {
@@ -81,6 +91,8 @@ type rawPrereq struct {
 	rawRule `yaml:",inline"`
 	SKUs    []str   `yaml:"skus"`
 	AnyOf   [][]str `yaml:"any_of"`
+	Bases   []str   `yaml:"bases"`
+	Scope   str     `yaml:"scope"`
 }
 
 type rawBar struct {
@@ -90,6 +102,7 @@ type rawBar struct {
 	ViaChannel str   `yaml:"via_channel"`
 	AddOns     []str `yaml:"addons"`
 	SwitchTo   []str `yaml:"switch_to"`
+	Scope      str   `yaml:"scope"`
 }
 
 type rawChannel struct {
@@ -103,6 +116,7 @@ type rawTerm struct {
 	Pos       Pos
 	rawRule   `yaml:",inline"`
 	SKUs      []str `yaml:"skus"`
+	Terms     []str `yaml:"terms"`
 	BaseTerms []str `yaml:"base_terms"`
 }
 
@@ -113,7 +127,9 @@ type rawAvail struct {
 	Countries    []str `yaml:"countries"`
 	NotCountries []str `yaml:"not_countries"`
 	OrgTypes     []str `yaml:"org_types"`
+	NotOrgTypes  []str `yaml:"not_org_types"`
 	Clouds       []str `yaml:"clouds"`
+	NotClouds    []str `yaml:"not_clouds"`
 }
 
 type rawDep struct {
@@ -127,6 +143,7 @@ type rawExcl struct {
 	Pos     Pos
 	rawRule `yaml:",inline"`
 	Plans   []str `yaml:"plans"`
+	SKUs    []str `yaml:"skus"`
 }
 
 type rawHybrid struct {

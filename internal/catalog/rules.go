@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,16 +27,13 @@ const (
 	CodeInvalidPurchase     = "InvalidPurchase"
 )
 
-// Org is a tenant as the rules see it. Empty Type reads as "commercial", empty Cloud as "global".
+// Org is a tenant as the rules see it. Empty Type and Cloud read as the first the catalog
+// declares (see Catalog.DefaultOrg).
 type Org struct {
-	Type    string // one of OrgTypes
-	Cloud   string // one of Clouds
+	Type    string // one of the catalog's OrgTypes
+	Cloud   string // one of the catalog's Clouds
 	Country string // ISO 3166 alpha-2 country of the tenant
 }
-
-func (o Org) orgType() string { return cmp.Or(o.Type, "commercial") }
-
-func (o Org) cloud() string { return cmp.Or(o.Cloud, "global") }
 
 // Purchase is a subscription to an SKU. Empty Term reads as "annual", empty Channel as "direct".
 type Purchase struct {
@@ -97,6 +95,7 @@ func violation(code string, ri RuleInfo, sku, plan, msg, way string) Violation {
 // ChannelRestriction, AddOnNotAllowedForBase, PrerequisiteMissing, TermRestriction.
 // Owned purchases of SKUs the catalog does not know are ignored.
 func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violation {
+	org = c.DefaultOrg(org)
 	sku, ok := c.skuByPart[p.SKU]
 	if !ok {
 		return []Violation{{Code: CodeUnknownSKU, SKU: p.SKU, Message: fmt.Sprintf("unknown SKU %q", p.SKU),
@@ -203,17 +202,26 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 	if len(bars) > 0 && okBases == 0 {
 		reportBars()
 	}
+	okBaseParts, allBaseParts := map[string]bool{}, map[string]bool{}
+	for j, o := range own {
+		if o.sku.Kind == KindBase {
+			allBaseParts[o.sku.Part] = true
+			if !barred[j] {
+				okBaseParts[o.sku.Part] = true
+			}
+		}
+	}
 	for _, pr := range c.rules.Prerequisites {
-		if !contains(pr.SKUs, sku.Part) || satisfiedBy(pr.AnyOf, okPlans) {
+		if !contains(pr.SKUs, sku.Part) || pr.met(okPlans, okBaseParts) {
 			continue
 		}
-		if len(bars) > 0 && satisfiedBy(pr.AnyOf, allPlans) {
+		if len(bars) > 0 && pr.met(allPlans, allBaseParts) {
 			reportBars()
 			continue
 		}
 		vs = append(vs, violation(CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
-			fmt.Sprintf("%s can only be bought by an organisation that owns %s", sku.Label(), c.setsText(pr.AnyOf)),
-			"buy "+c.providersText(pr.AnyOf)+" first"))
+			fmt.Sprintf("%s can only be bought by an organisation that owns %s", sku.Label(), c.prereqText(pr)),
+			"buy "+c.prereqWay(pr)+" first"))
 	}
 	if sku.Kind == KindAddOn && bases == 0 {
 		vs = append(vs, Violation{Code: CodePrerequisiteMissing, SKU: sku.Part,
@@ -221,7 +229,15 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			WayOut:  "buy a base plan first"})
 	}
 	for _, tr := range c.rules.Terms {
-		if !contains(tr.SKUs, sku.Part) || bases == 0 {
+		if !contains(tr.SKUs, sku.Part) {
+			continue
+		}
+		if len(tr.Terms) > 0 && !contains(tr.Terms, p.term()) {
+			vs = append(vs, violation(CodeTermRestriction, tr.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s is sold only with term %s, not %s", sku.Label(), strings.Join(tr.Terms, " or "), p.term()),
+				"buy it with term "+strings.Join(tr.Terms, " or ")+" (licet subscription buy "+sku.Part+" --term "+tr.Terms[0]+")"))
+		}
+		if len(tr.BaseTerms) == 0 || bases == 0 {
 			continue
 		}
 		found := false
@@ -257,15 +273,15 @@ func (c *Catalog) checkAvailability(code string, org Org, country, where string,
 				fmt.Sprintf("%s is not available in %s (%s)", sku.Label(), country, where),
 				"choose another SKU that is sold in "+country))
 		}
-		if len(a.OrgTypes) > 0 && !contains(a.OrgTypes, org.orgType()) {
+		if !allowed(a.OrgTypes, a.NotOrgTypes, org.Type) {
 			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
-				fmt.Sprintf("%s is not available to %s organisations", sku.Label(), org.orgType()),
-				"it is available to "+strings.Join(a.OrgTypes, ", ")+" organisations"))
+				fmt.Sprintf("%s is not available to %s organisations", sku.Label(), orUntyped(org.Type)),
+				"it is available to "+strings.Join(c.allowedList(c.orgTypes, a.OrgTypes, a.NotOrgTypes), ", ")+" organisations"))
 		}
-		if len(a.Clouds) > 0 && !contains(a.Clouds, org.cloud()) {
+		if !allowed(a.Clouds, a.NotClouds, org.Cloud) {
 			vs = append(vs, violation(code, a.RuleInfo, sku.Part, "",
-				fmt.Sprintf("%s is not available in the %s cloud", sku.Label(), org.cloud()),
-				"it is available in the "+strings.Join(a.Clouds, ", ")+" cloud"))
+				fmt.Sprintf("%s is not available in the %s cloud", sku.Label(), orUntyped(org.Cloud)),
+				"it is available in the "+strings.Join(c.allowedList(c.clouds, a.Clouds, a.NotClouds), ", ")+" cloud"))
 		}
 	}
 	return vs
@@ -276,6 +292,74 @@ func orNone(s string) string {
 		return "no country"
 	}
 	return s
+}
+
+// orUntyped names an organisation type or cloud that may be empty (a catalog declaring none).
+func orUntyped(s string) string {
+	if s == "" {
+		return "unspecified"
+	}
+	return s
+}
+
+// allowed applies an "only for" list and a "not for" list to v.
+func allowed(only, not []string, v string) bool {
+	return (len(only) == 0 || contains(only, v)) && !contains(not, v)
+}
+
+// allowedList is the declared values an "only for" and a "not for" list leave.
+func (c *Catalog) allowedList(declared, only, not []string) []string {
+	var out []string
+	for _, v := range declared {
+		if allowed(only, not, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// met reports whether plans and bases (owned or held) meet the prerequisite.
+func (pr *Prerequisite) met(plans, bases map[string]bool) bool {
+	if len(pr.AnyOf) > 0 && !satisfiedBy(pr.AnyOf, plans) {
+		return false
+	}
+	if len(pr.Bases) > 0 && !slices.ContainsFunc(pr.Bases, func(b string) bool { return bases[b] }) {
+		return false
+	}
+	return true
+}
+
+// prereqText says what a prerequisite asks for: plans, a base, or both.
+func (c *Catalog) prereqText(pr Prerequisite) string {
+	var parts []string
+	if len(pr.AnyOf) > 0 {
+		parts = append(parts, c.setsText(pr.AnyOf))
+	}
+	if len(pr.Bases) > 0 {
+		parts = append(parts, c.skusText(pr.Bases, " or "))
+	}
+	return strings.Join(parts, ", and ")
+}
+
+// prereqWay names what to buy or assign to meet a prerequisite.
+func (c *Catalog) prereqWay(pr Prerequisite) string {
+	var parts []string
+	if len(pr.Bases) > 0 {
+		parts = append(parts, c.skusText(pr.Bases, " or "))
+	}
+	if len(pr.AnyOf) > 0 {
+		parts = append(parts, c.providersText(pr.AnyOf))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// skusText labels SKUs joined by sep.
+func (c *Catalog) skusText(parts []string, sep string) string {
+	var ls []string
+	for _, p := range parts {
+		ls = append(ls, c.skuLabel(p))
+	}
+	return strings.Join(ls, sep)
 }
 
 func satisfiedBy(anyOf [][]string, have map[string]bool) bool {
@@ -337,6 +421,7 @@ func (c *Catalog) providersText(anyOf [][]string) string {
 // Adding an SKU the user already has updates its disabled plans; removing one the user does not
 // have is a no-op. A dependency is satisfied by an enabled plan of any license in the result.
 func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, current []Assigned, change Change) ([]Assigned, []Violation) {
+	org = c.DefaultOrg(org)
 	var vs []Violation
 
 	removed := map[string]bool{}
@@ -439,7 +524,7 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 				if sku, ok := enabled[p]; ok {
 					vs = append(vs, violation(CodeHybridCallingPlan, h.RuleInfo, sku, p,
 						fmt.Sprintf("the user has on-premises PSTN connectivity and must not get %s", c.planLabel(p)),
-						"assign Phone System only, without a Calling Plan"))
+						"remove or disable "+c.planLabel(p)+" on this user: a user with on-premises connectivity keeps only the other plans"))
 				}
 			}
 		}
@@ -464,6 +549,9 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 			strings.Join(labels, " and ")+" cannot be assigned to the same user",
 			"keep only one of them: remove or disable the others"))
 	}
+
+	vs = append(vs, c.checkSKUExclusions(result)...)
+	vs = append(vs, c.checkUserScoped(result)...)
 
 	// Dependencies, over the whole result.
 	var before map[string]bool
@@ -493,6 +581,76 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 		result = []Assigned{}
 	}
 	return result, nil
+}
+
+// checkSKUExclusions applies the SKU exclusions to a user's licenses: disabled plans do not
+// matter.
+func (c *Catalog) checkSKUExclusions(result []Assigned) []Violation {
+	var vs []Violation
+	for _, ex := range c.rules.Exclusions {
+		var found []string
+		for _, a := range result {
+			if contains(ex.SKUs, a.SKU) {
+				found = append(found, a.SKU)
+			}
+		}
+		if len(found) < 2 {
+			continue
+		}
+		last := found[len(found)-1]
+		vs = append(vs, violation(CodeMutuallyExclusive, ex.RuleInfo, last, "",
+			c.skusText(found, " and ")+" cannot be assigned to the same user, even with plans disabled",
+			"keep one of them: remove "+strings.Join(found[:len(found)-1], ",")+" in the same request (--remove), or do not add "+last))
+	}
+	return vs
+}
+
+// checkUserScoped applies the purchase rules of scope user to the licenses the user would hold.
+func (c *Catalog) checkUserScoped(result []Assigned) []Violation {
+	var vs []Violation
+	plans, bases := map[string]bool{}, map[string]bool{}
+	var userBases []string
+	for _, a := range result {
+		sku, ok := c.skuByPart[a.SKU]
+		if !ok {
+			continue
+		}
+		for _, p := range sku.Plans {
+			plans[p] = true
+		}
+		if sku.Kind == KindBase {
+			bases[sku.Part] = true
+			userBases = append(userBases, sku.Part)
+		}
+	}
+	for _, a := range result {
+		sku, ok := c.skuByPart[a.SKU]
+		if !ok {
+			continue
+		}
+		for _, pr := range c.rules.Prerequisites {
+			if pr.Scope != ScopeUser || !contains(pr.SKUs, sku.Part) || pr.met(plans, bases) {
+				continue
+			}
+			vs = append(vs, violation(CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s can only be assigned to a user who holds %s", sku.Label(), c.prereqText(pr)),
+				"assign "+c.prereqWay(pr)+" to the user first, or in the same request"))
+		}
+		for _, bar := range c.rules.AddOnBars {
+			if bar.Scope != ScopeUser || !contains(bar.AddOns, sku.Part) || len(userBases) == 0 ||
+				slices.ContainsFunc(userBases, func(b string) bool { return !contains(bar.Bases, b) }) {
+				continue
+			}
+			way := "assign it to a user of another base"
+			if len(bar.SwitchTo) > 0 {
+				way = "move the user to " + c.skusText(bar.SwitchTo, " or ") + " (--remove " + strings.Join(userBases, ",") +
+					" --add " + bar.SwitchTo[0] + "), then assign " + sku.Part
+			}
+			vs = append(vs, violation(CodeAddOnNotAllowed, bar.RuleInfo, sku.Part, "",
+				fmt.Sprintf("%s cannot be assigned to a user of %s", sku.Label(), c.skusText(userBases, ", ")), way))
+		}
+	}
+	return vs
 }
 
 func (c *Catalog) enabledPlans(set []Assigned) map[string]bool {

@@ -4,6 +4,8 @@ package catalog
 type View struct {
 	Name        string        `json:"name"`
 	Description string        `json:"description,omitempty"`
+	OrgTypes    []string      `json:"orgTypes"` // the organisation types tenants may have, the default first
+	Clouds      []string      `json:"clouds"`   // the clouds tenants may live in, the default first
 	SKUs        []SKUView     `json:"skus"`
 	Plans       []PlanView    `json:"service_plans"`
 	Features    []FeatureView `json:"features"`
@@ -43,7 +45,8 @@ type FeatureView struct {
 
 // View returns the published form of the catalog.
 func (c *Catalog) View() View {
-	v := View{Name: c.Name, Description: c.Description, SKUs: []SKUView{}, Plans: []PlanView{}, Features: []FeatureView{}}
+	v := View{Name: c.Name, Description: c.Description, OrgTypes: append([]string{}, c.orgTypes...), Clouds: append([]string{}, c.clouds...),
+		SKUs: []SKUView{}, Plans: []PlanView{}, Features: []FeatureView{}}
 	for _, s := range c.skus {
 		sv := SKUView{Part: s.Part, Name: s.Name, Kind: s.Kind, Family: s.Family, Unlimited: s.Unlimited, Plans: append([]string{}, s.Plans...), Note: s.Note}
 		if s.Price != nil {

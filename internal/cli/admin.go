@@ -34,8 +34,8 @@ func (a *app) tenantCommand() *cobra.Command {
 	}
 	f := create.Flags()
 	f.StringVar(&t.Name, "name", "", "the organisation's name")
-	f.StringVar(&t.OrgType, "org-type", "commercial", "organisation type: commercial, gcc, gov, edu, nonprofit")
-	f.StringVar(&t.Cloud, "cloud", "global", "cloud: global, 21vianet")
+	f.StringVar(&t.OrgType, "org-type", "", "organisation type: one of the server catalog's org_types (default: its first, commercial without a catalog)")
+	f.StringVar(&t.Cloud, "cloud", "", "cloud: one of the server catalog's clouds (default: its first, global without a catalog)")
 	f.StringVar(&t.UsageLocation, "usage-location", "", "default usage location of its users (ISO 3166 alpha-2, e.g. US)")
 	list := &cobra.Command{
 		Use:   "list",

@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/advisor"
@@ -27,10 +29,35 @@ type adviseFlags struct {
 	channel     string
 	externals   string
 	tenant      string
+	user        string
 }
 
 func (f *adviseFlags) org() catalog.Org {
 	return catalog.Org{Type: f.orgType, Cloud: f.cloud, Country: strings.ToUpper(f.country)}
+}
+
+// adviseCatalog is the catalog licet advise answers from: --catalog when given; with --tenant,
+// the server's (the rules it enforces); else the embedded m365-teams catalog.
+func (a *app) adviseCatalog(cmd *cobra.Command, f *adviseFlags) (*catalog.Catalog, error) {
+	if f.catalogFile != "" || f.tenant == "" {
+		return a.loadCatalog(f.catalogFile)
+	}
+	cl, err := a.client()
+	if err != nil {
+		return nil, err
+	}
+	var src struct {
+		Name    string `json:"name"`
+		Content string `json:"content"`
+	}
+	if err := cl.Do(cmd.Context(), "GET", "/v1/catalog/source", nil, &src); err != nil {
+		return nil, err
+	}
+	c, err := catalog.Load("server catalog "+src.Name, []byte(src.Content))
+	if err != nil {
+		return nil, fmt.Errorf("the server's catalog %s does not load in this licet (a newer format?): %w", src.Name, err)
+	}
+	return c, nil
 }
 
 // loadCatalog reads --catalog, or the embedded m365-teams catalog.
@@ -55,11 +82,12 @@ func (a *app) adviseCommand() *cobra.Command {
 		Short: "Which add-ons to buy, in which order, or which plan to switch to, for a feature",
 		Long: "Answers from the catalog's rules (no server needed): the add-ons to buy in order, or the plan to switch to,\n" +
 			"with the example monthly cost per user of the add-ons against the bundle, and the alternatives.\n" +
-			"Uses the embedded m365-teams catalog unless --catalog is given. With --tenant, the tenant's subscriptions\n" +
-			"are read from the server instead of --plan (add --plan to ask about a user on one of them).",
-		Example: "  licet advise --plan ENTERPRISEPACK --feature pstn-calling-domestic --country US\n" +
-			"  licet advise --plan ENTERPRISEPACK --feature phone-system,audio-conferencing\n" +
-			"  licet advise rooms --plan ENTERPRISEPACK\n  licet advise features",
+			"With --tenant, the catalog, the tenant's subscriptions and (with --user) the user's licenses are read from\n" +
+			"the server: the answer follows the rules the server enforces. Otherwise the embedded m365-teams catalog,\n" +
+			"or --catalog FILE, with --plan as the one subscription.",
+		Example: "  licet advise features                       # the features of the catalog\n" +
+			"  licet advise --plan SKU --feature FEATURE --country US\n  licet advise --tenant T --user UPN --feature F1,F2\n" +
+			"  licet advise rooms --plan SKU",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.features == "" {
@@ -68,7 +96,10 @@ func (a *app) adviseCommand() *cobra.Command {
 			if f.plan == "" && f.tenant == "" {
 				return Usagef("give --plan SKU (the plan the user has) or --tenant T (the tenant's subscriptions)")
 			}
-			c, err := a.loadCatalog(f.catalogFile)
+			if f.user != "" && (f.tenant == "" || f.plan != "") {
+				return Usagef("--user needs --tenant, and replaces --plan")
+			}
+			c, err := a.adviseCatalog(cmd, &f)
 			if err != nil {
 				return err
 			}
@@ -90,8 +121,8 @@ func (a *app) adviseCommand() *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.catalogFile, "catalog", "", "SKU catalog YAML file (default: the embedded m365-teams catalog)")
 	pf.StringVar(&f.country, "country", "", "the organisation's country, ISO 3166 alpha-2 (availability rules)")
-	pf.StringVar(&f.orgType, "org-type", "", "commercial, gcc, gov, edu or nonprofit (default commercial)")
-	pf.StringVar(&f.cloud, "cloud", "", "global or 21vianet (default global)")
+	pf.StringVar(&f.orgType, "org-type", "", "one of the catalog's org_types (default: its first; with --tenant, the tenant's)")
+	pf.StringVar(&f.cloud, "cloud", "", "one of the catalog's clouds (default: its first; with --tenant, the tenant's)")
 	pf.StringVar(&f.plan, "plan", "", "the plan SKU the user has (for rooms: an SKU or a plan family)")
 	fl := cmd.Flags()
 	fl.StringVar(&f.features, "feature", "", "feature id(s), comma-separated: what the user wants")
@@ -99,14 +130,15 @@ func (a *app) adviseCommand() *cobra.Command {
 	fl.StringVar(&f.term, "term", "", "commitment term of --plan: annual or monthly (default annual)")
 	fl.StringVar(&f.channel, "channel", "", "channel --plan was bought through: direct, partner or reseller:NAME (default direct)")
 	fl.StringVar(&f.externals, "have", "", "alternatives already in place, comma-separated (e.g. third-party-audio-conferencing)")
-	fl.StringVar(&f.tenant, "tenant", "", "read the purchases of this tenant from the server (GET /v1/tenants/{tenant}/subscriptions)")
+	pf.StringVar(&f.tenant, "tenant", "", "read the catalog and this tenant's purchases from the server")
+	fl.StringVar(&f.user, "user", "", "with --tenant: the UPN of the user asked about (their licenses are what they hold)")
 
 	rooms := &cobra.Command{
 		Use:   "rooms",
 		Short: "The room-system licensing scenarios, by plan family, checked against the catalog's rules",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.loadCatalog(f.catalogFile)
+			c, err := a.adviseCatalog(cmd, &f)
 			if err != nil {
 				return err
 			}
@@ -122,7 +154,7 @@ func (a *app) adviseCommand() *cobra.Command {
 		Short: "List the features the advisor can be asked about",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.loadCatalog(f.catalogFile)
+			c, err := a.adviseCatalog(cmd, &f)
 			if err != nil {
 				return err
 			}
@@ -187,8 +219,22 @@ func (a *app) tenantQuestion(cmd *cobra.Command, f *adviseFlags, q *advisor.Ques
 		return fmt.Errorf("tenant %s has no subscriptions; ask with --plan SKU instead", f.tenant)
 	}
 	q.Owned = owned
-	if f.plan != "" {
+	switch {
+	case f.plan != "":
 		q.Holds = []string{f.plan}
+	case f.user != "":
+		u, err := cl.User(cmd.Context(), f.tenant, f.user)
+		if err != nil {
+			return err
+		}
+		for _, l := range u.Licenses {
+			if l.State != licet.StateError && !slices.Contains(q.Holds, l.SKU) {
+				q.Holds = append(q.Holds, l.SKU)
+			}
+		}
+		if len(q.Holds) == 0 {
+			return fmt.Errorf("%s holds no license: ask with --plan SKU (the plan the user will have)", f.user)
+		}
 	}
 	return nil
 }

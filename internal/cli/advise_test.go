@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/advisor"
 )
 
@@ -160,10 +161,13 @@ features:
 	}
 }
 
-// TestAdviseTenant covers the --tenant hook: the tenant's org and subscriptions come from the
-// server; until the server has the subscriptions route, its error is shown.
+// TestAdviseTenant covers the --tenant hook: the catalog, the tenant's org and subscriptions
+// come from the server; a server error is shown as it is.
 func TestAdviseTenant(t *testing.T) {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/catalog/source", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"name": "m365-teams", "content": string(catalogs.M365Teams())})
+	})
 	mux.HandleFunc("GET /v1/tenants/contoso", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"slug":"contoso","org_type":"commercial","cloud":"global","usage_location":"US"}`))
 	})

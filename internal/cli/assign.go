@@ -50,7 +50,7 @@ func (a *app) assignCommand() *cobra.Command {
 	f.StringVar(&o.tenant, "tenant", "", "the tenant's slug (LICET_TENANT)")
 	f.StringVar(&o.file, "users", "", "file of users: a UPN per line, or CSV with a upn/UserPrincipalName column")
 	f.StringSliceVar(&o.users, "user", nil, "a user's UPN (repeatable), instead of --users")
-	f.StringSliceVar(&o.add, "add", nil, "SKUs to assign, comma-separated, e.g. ENTERPRISEPACK,MCOEV,MCOPSTN1")
+	f.StringSliceVar(&o.add, "add", nil, "SKUs to assign, comma-separated: part numbers of the catalog (licet skus --tenant T)")
 	f.StringSliceVar(&o.remove, "remove", nil, "SKUs to remove, comma-separated")
 	f.StringSliceVar(&o.disabled, "disabled-plans", nil, "service plans to disable: PLAN (in every added SKU that has it) or SKU:PLAN")
 	f.BoolVar(&o.dryRun, "dry-run", false, "decide and print every user's outcome and the seat change per SKU; change nothing")

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/seats"
 )
 
@@ -22,16 +24,17 @@ func (a *app) benchCommand() *cobra.Command {
 	return cmd
 }
 
-// benchSKUs are the SKUs licet bench assign buys and assigns: the seed's bulk script.
-var benchSKUs = []string{"ENTERPRISEPACK", "MCOEV", "MCOPSTN1"}
+// benchSKUs are the SKUs licet bench assign buys and assigns: the seed's bulk script, on the
+// demo catalog (a suite, Phone System and a Calling Plan).
+var benchSKUs = []string{catalogs.M365Demo.Suite, catalogs.M365Demo.PhoneSystem, catalogs.M365Demo.CallingPlan}
 
 func (a *app) benchAssignCommand() *cobra.Command {
 	var n, batch int
 	var tenant string
 	cmd := &cobra.Command{
 		Use:   "assign --users N",
-		Short: "Create N users in bulk and assign ENTERPRISEPACK, MCOEV and MCOPSTN1 to all of them the way licet assign does",
-		Long: "Creates a fresh tenant (operator token needed), buys N units of ENTERPRISEPACK, MCOEV and MCOPSTN1, imports N\n" +
+		Short: "Create N users in bulk and assign the demo catalog's suite, Phone System and Calling Plan to all of them the way licet assign does",
+		Long: "Creates a fresh tenant (operator token needed), buys N units of " + strings.Join(benchSKUs, ", ") + " (demo catalog), imports N\n" +
 			"users in bulk, writes their UPNs to a file, then times licet assign --users FILE --add the three SKUs: the\n" +
 			"same code path, from reading the file to the summary. Prints the time of each phase.",
 		Args: cobra.NoArgs,

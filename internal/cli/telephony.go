@@ -254,7 +254,7 @@ func (a *app) creditsCommand() *cobra.Command {
 		})
 		return sub
 	}
-	signup := account("signup --tenant T", "Sign up (needs Phone System with a Calling Plan, or Audio Conferencing)",
+	signup := account("signup --tenant T", "Sign up (the catalog's purchase rules for its credits SKU apply, e.g. a Calling Plan or Audio Conferencing)",
 		func(ctx context.Context, c *client.Client, tenant string) (*licet.CreditAccount, error) {
 			return c.SignUpCredits(ctx, tenant)
 		})

@@ -13,7 +13,8 @@ func init() {
 	})
 }
 
-// tenantsData is the tenants page.
+// tenantsData is the tenants page; the org types and clouds are the catalog's when it declares
+// them.
 type tenantsData struct {
 	Tenants  []tenantRow
 	OrgTypes []string
@@ -25,7 +26,16 @@ func loadTenants(s *Server, c *reqCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tenantsData{Tenants: rows, OrgTypes: licet.OrgTypes, Clouds: licet.Clouds}, nil
+	d := tenantsData{Tenants: rows, OrgTypes: licet.OrgTypes, Clouds: licet.Clouds}
+	if s.Catalog != nil {
+		if cat := s.Catalog(); cat != nil && len(cat.OrgTypes()) > 0 {
+			d.OrgTypes = cat.OrgTypes()
+		}
+		if cat := s.Catalog(); cat != nil && len(cat.Clouds()) > 0 {
+			d.Clouds = cat.Clouds()
+		}
+	}
+	return d, nil
 }
 
 func createTenant(s *Server, c *reqCtx) error {

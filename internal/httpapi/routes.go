@@ -30,6 +30,7 @@ func (s *Server) routes() []route {
 
 		{Method: "GET", Pattern: "/v1/audit", Handler: s.audit},
 		{Method: "GET", Pattern: "/v1/catalog", Handler: s.getCatalog},
+		{Method: "GET", Pattern: "/v1/catalog/source", Handler: s.getCatalogSource},
 
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.listSubscriptions()},
 		{Method: "POST", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.buySubscription()},

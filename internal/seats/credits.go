@@ -28,10 +28,13 @@ func (s *Service) SignUpCredits(ctx context.Context, tenant string) (*licet.Cred
 	if err != nil {
 		return nil, err
 	}
-	part := s.creditsSKU()
+	part := s.creditsSKU(cat)
+	if part == "" {
+		return nil, licet.Errorf(licet.EUnavailable, "the catalog %s names no communications credits SKU: declare telephony.credits in the catalog (docs/catalog.md)", cat.Name)
+	}
 	sku, ok := cat.SKU(part)
 	if !ok {
-		return nil, licet.Errorf(licet.EUnavailable, "the catalog %s has no Communications Credits SKU %s", cat.Name, part)
+		return nil, licet.Errorf(licet.EUnavailable, "the catalog %s has no communications credits SKU %s", cat.Name, part)
 	}
 	currency := "USD"
 	if sku.Price != nil && sku.Price.Currency != "" {

@@ -193,8 +193,8 @@ func (s *Service) AssignNumber(ctx context.Context, tenant, number, upn string) 
 			return licet.Errorf(licet.EConflict, "%s has the number %s already: take it back first (licet number unassign %s)", h.UPN, h.Number, h.Number)
 		case !CanHoldNumber(cat, h.Effective()):
 			return ViolationError([]catalog.Violation{{Code: licet.CodeNumberNeedsCallingPlan,
-				Message: fmt.Sprintf("%s has no Calling Plan: a phone number from the inventory needs %s", h.UPN, numberPlans(cat)),
-				WayOut:  "assign Phone System and a Calling Plan first (licet assign --tenant " + t.Slug + " --user " + h.UPN + " --add MCOEV,MCOPSTN1), then the number"}})
+				Message: fmt.Sprintf("%s cannot hold a phone number: a number from the inventory needs %s", h.UPN, numberPlans(cat)),
+				WayOut:  "assign them first (" + assignHint(cat, t.Slug, h.UPN, wayTo(cat, cat.Telephony().NumberFeature, h.Effective(), false)) + "), then the number"}})
 		}
 		if _, err := tx.Exec(ctx, `UPDATE phone_numbers SET user_id = ?, assigned_at = ? WHERE tenant_id = ? AND number = ? AND user_id IS NULL`, h.UserID, now, t.ID, p.Number); err != nil {
 			return err
@@ -211,14 +211,16 @@ func (s *Service) AssignNumber(ctx context.Context, tenant, number, upn string) 
 }
 
 // numberPlans describes the plans the catalog's number feature asks for.
-func numberPlans(cat *catalog.Catalog) string { return featurePlans(cat, NumberFeature, false) }
+func numberPlans(cat *catalog.Catalog) string {
+	return featurePlans(cat, cat.Telephony().NumberFeature, false)
+}
 
 // featurePlans describes the options of a catalog feature that need an external alternative
-// (external true) or none: "the plans MCOEV+MCOPSTN1 or MCOEV+MCOPSTN2".
+// (external true) or none: "the plans A+B or A+C".
 func featurePlans(cat *catalog.Catalog, feature string, external bool) string {
 	f, ok := cat.Feature(feature)
 	if !ok {
-		return "plans the catalog does not name (it has no feature " + feature + ")"
+		return "plans the catalog " + cat.Name + " does not name (it binds no feature to this service: see telephony in docs/catalog.md)"
 	}
 	var opts []string
 	for _, o := range f.SatisfiedBy {
@@ -278,15 +280,16 @@ func (s *Service) SetConferencingProvider(ctx context.Context, tenant, upn, prov
 		}
 		name = h.UPN
 		set := h.Effective()
+		conferencing := cat.Telephony().ConferencingFeature
 		switch {
 		case provider == licet.ProviderOperator && !HasBridge(cat, set):
 			return ViolationError([]catalog.Violation{{Code: licet.CodeProviderNeedsLicense,
-				Message: fmt.Sprintf("%s has no Audio Conferencing: the operator's bridge needs %s", h.UPN, featurePlans(cat, ConferencingFeature, false)),
-				WayOut:  "assign Audio Conferencing first (licet assign --tenant " + t.Slug + " --user " + h.UPN + " --add MCOMEETADV): the user then moves to the operator's bridge"}})
+				Message: fmt.Sprintf("%s lacks the operator's conference bridge: it needs %s", h.UPN, featurePlans(cat, conferencing, false)),
+				WayOut:  "assign them first (" + assignHint(cat, t.Slug, h.UPN, wayTo(cat, conferencing, set, false)) + "): the user then moves to the operator's bridge"}})
 		case provider != "" && provider != licet.ProviderOperator && !ThirdPartyAllowed(cat, set):
 			return ViolationError([]catalog.Violation{{Code: licet.CodeProviderNeedsLicense,
-				Message: fmt.Sprintf("%s lacks what a third-party audio conferencing provider needs: %s", h.UPN, featurePlans(cat, ConferencingFeature, true)),
-				WayOut:  "assign a license that includes those plans first (e.g. ENTERPRISEPACK)"}})
+				Message: fmt.Sprintf("%s lacks what a third-party conferencing provider needs: %s", h.UPN, featurePlans(cat, conferencing, true)),
+				WayOut:  "assign them first (" + assignHint(cat, t.Slug, h.UPN, wayTo(cat, conferencing, set, true)) + ")"}})
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET conferencing_provider = ? WHERE id = ?`, provider, h.UserID); err != nil {
 			return err

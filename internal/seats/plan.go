@@ -223,7 +223,8 @@ func (p *Planner) DecideGroup(h Holder, group int64, set []catalog.Assigned) Gro
 }
 
 // check applies the catalog's assignment rules to the move from before to after (both the
-// licenses that apply to h), and keeps a user's phone number covered by a Calling Plan.
+// licenses that apply to h), and keeps a user's phone number covered by the plans the catalog's
+// number feature asks for.
 func (p *Planner) check(h Holder, before, after []catalog.Assigned) []catalog.Violation {
 	ch := diff(before, after)
 	if len(ch.Add) == 0 && len(ch.Remove) == 0 {
@@ -232,8 +233,8 @@ func (p *Planner) check(h Holder, before, after []catalog.Assigned) []catalog.Vi
 	_, vs := p.Catalog.CheckAssignment(p.Org, p.Purchased, h.User, before, ch)
 	if len(vs) == 0 && h.Number != "" && CanHoldNumber(p.Catalog, before) && !CanHoldNumber(p.Catalog, after) {
 		vs = append(vs, catalog.Violation{Code: licet.CodeNumberNeedsCallingPlan,
-			Message: fmt.Sprintf("%s has the phone number %s and this change would leave it without a Calling Plan", orUser(h.UPN), h.Number),
-			WayOut:  fmt.Sprintf("take the number back first (licet number unassign %s --tenant %s), or keep a Calling Plan on the user", h.Number, p.Tenant)})
+			Message: fmt.Sprintf("%s has the phone number %s and this change would leave it without what a number needs (%s)", orUser(h.UPN), h.Number, numberPlans(p.Catalog)),
+			WayOut:  fmt.Sprintf("take the number back first (licet number unassign %s --tenant %s), or keep those plans on the user", h.Number, p.Tenant)})
 	}
 	return vs
 }

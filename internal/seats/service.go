@@ -19,7 +19,7 @@ type Service struct {
 	// ChunkSize is how many users one transaction of a batch handles; DefaultChunk when 0.
 	ChunkSize int
 	// CreditsSKU is the catalog SKU whose purchase rules decide who may sign up for
-	// Communications Credits; DefaultCreditsSKU when empty.
+	// communications credits; the catalog's telephony.credits when empty.
 	CreditsSKU string
 }
 
@@ -35,6 +35,14 @@ func (s *Service) catalog() (*catalog.Catalog, error) {
 		}
 	}
 	return nil, licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded: start the server with --catalog FILE or --demo")
+}
+
+// loaded is the catalog in force, nil when none is loaded.
+func (s *Service) loaded() *catalog.Catalog {
+	if s.Catalog == nil {
+		return nil
+	}
+	return s.Catalog()
 }
 
 func (s *Service) now() int64 { return s.Now().UnixMilli() }
@@ -96,12 +104,14 @@ func chunks[T any](list []T, n int, fn func(part []T) error) error {
 	return nil
 }
 
-// DefaultCreditsSKU is the catalog SKU of Communications Credits when Service.CreditsSKU is empty.
-const DefaultCreditsSKU = "MCOPSTNC"
-
-func (s *Service) creditsSKU() string {
+// creditsSKU is the SKU of communications credits: Service.CreditsSKU, or the one the catalog
+// names; "" without either.
+func (s *Service) creditsSKU(cat *catalog.Catalog) string {
 	if s.CreditsSKU != "" {
 		return s.CreditsSKU
 	}
-	return DefaultCreditsSKU
+	if cat == nil {
+		return ""
+	}
+	return cat.Telephony().CreditsSKU
 }

@@ -2,37 +2,66 @@ package seats
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/licet/licet/internal/catalog"
 )
 
-// The catalog features the telephony rules read, so that the plans they need come from the
-// catalog rather than from code.
-const (
-	// NumberFeature: a user may hold a phone number from the tenant's inventory when its plans
-	// satisfy an option of this feature that needs no external alternative (Phone System with a
-	// Calling Plan, in m365-teams).
-	NumberFeature = "pstn-calling-domestic"
-	// ConferencingFeature: a user whose plans satisfy an option of this feature on their own
-	// (Audio Conferencing, in m365-teams) uses the operator's bridge; an option that needs an
-	// external alternative (a third-party provider) says which plans a third party needs.
-	ConferencingFeature = "audio-conferencing"
-)
-
-// CanHoldNumber reports whether a user with these licenses may hold a phone number.
+// CanHoldNumber reports whether a user with these licenses may hold a phone number: their plans
+// satisfy an option of the catalog's number feature that needs no external alternative.
 func CanHoldNumber(cat *catalog.Catalog, set []catalog.Assigned) bool {
-	return satisfied(cat, NumberFeature, cat.EnabledPlans(set), false)
+	return satisfied(cat, cat.Telephony().NumberFeature, cat.EnabledPlans(set), false)
 }
 
 // HasBridge reports whether a user with these licenses gets the operator's conference bridge.
 func HasBridge(cat *catalog.Catalog, set []catalog.Assigned) bool {
-	return satisfied(cat, ConferencingFeature, cat.EnabledPlans(set), false)
+	return satisfied(cat, cat.Telephony().ConferencingFeature, cat.EnabledPlans(set), false)
 }
 
 // ThirdPartyAllowed reports whether a user with these licenses may use a third-party audio
 // conferencing provider.
 func ThirdPartyAllowed(cat *catalog.Catalog, set []catalog.Assigned) bool {
-	return satisfied(cat, ConferencingFeature, cat.EnabledPlans(set), true)
+	return satisfied(cat, cat.Telephony().ConferencingFeature, cat.EnabledPlans(set), true)
+}
+
+// wayTo returns the SKUs to assign a user holding set so that their plans satisfy an option of
+// the feature (among the options that need an external alternative when external is true): the
+// option that needs the fewest SKUs. nil when the catalog has no such option.
+func wayTo(cat *catalog.Catalog, feature string, set []catalog.Assigned, external bool) []string {
+	f, ok := cat.Feature(feature)
+	if !ok {
+		return nil
+	}
+	have := cat.EnabledPlans(set)
+	var best []string
+	found := false
+	for _, o := range f.SatisfiedBy {
+		if (len(o.External) > 0) != external || len(o.Plans) == 0 {
+			continue
+		}
+		var missing []string
+		for _, p := range o.Plans {
+			if !slices.Contains(have, p) {
+				missing = append(missing, p)
+			}
+		}
+		skus := cat.SKUsFor(missing)
+		if skus == nil {
+			continue
+		}
+		if !found || len(skus) < len(best) {
+			best, found = skus, true
+		}
+	}
+	return best
+}
+
+// assignHint is the command that assigns skus to a user, or what the catalog lacks.
+func assignHint(cat *catalog.Catalog, tenant, upn string, skus []string) string {
+	if len(skus) == 0 {
+		return "the catalog " + cat.Name + " has no SKUs for it"
+	}
+	return "licet assign --tenant " + tenant + " --user " + upn + " --add " + strings.Join(skus, ",")
 }
 
 // satisfied reports whether plans cover the plans of an option of the feature: among the options

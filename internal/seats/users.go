@@ -289,7 +289,7 @@ func (s *Service) User(ctx context.Context, tenant, upn string) (*licet.User, er
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MIN(number), '') FROM phone_numbers WHERE user_id = ?`, u.ID).Scan(&u.PhoneNumber); err != nil {
 			return err
 		}
-		if active[s.creditsSKU()] {
+		if part := s.creditsSKU(s.loaded()); part != "" && active[part] {
 			var out int
 			err := tx.QueryRow(ctx, `SELECT out_of_funds FROM credit_accounts WHERE tenant_id = ?`, t.ID).Scan(&out)
 			switch {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/store"
@@ -20,13 +21,14 @@ func demoSeats(ctx context.Context, db *store.DB, cat *catalog.Catalog, now func
 		return nil
 	}
 	svc := &seats.Service{DB: db, Catalog: func() *catalog.Catalog { return cat }, Now: now}
+	d := catalogs.M365Demo
 	subs, err := svc.Subscriptions(ctx, "contoso")
 	if err != nil || len(subs) > 0 {
 		return err
 	}
 	for _, s := range []licet.Subscription{
-		{SKU: "ENTERPRISEPACK", Quantity: 25}, {SKU: "MCOEV", Quantity: 10}, {SKU: "MCOPSTN1", Quantity: 5},
-		{SKU: "MCOMEETADV", Quantity: 10}, {SKU: "MCOPSTNC"},
+		{SKU: d.Suite, Quantity: 25}, {SKU: d.PhoneSystem, Quantity: 10}, {SKU: d.CallingPlan, Quantity: 5},
+		{SKU: d.Conferencing, Quantity: 10}, {SKU: d.Credits},
 	} {
 		if _, err := svc.BuySubscription(ctx, "contoso", s); err != nil {
 			return fmt.Errorf("buy %s: %w", s.SKU, err)
@@ -57,10 +59,10 @@ func demoSeats(ctx context.Context, db *store.DB, cat *catalog.Catalog, now func
 		return out
 	}
 	for _, b := range []licet.BatchAssignment{
-		{Users: upns(users), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPACK"}}}},
-		{Users: upns(users[:4]), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "MCOEV"}, {SKU: "MCOPSTN1"}, {SKU: "MCOPSTNC"}}}},
-		{Users: []string{users[11].UPN, users[12].UPN}, LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "MCOEV"}}}},
-		{Users: upns(users[4:9]), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "MCOMEETADV"}}}},
+		{Users: upns(users), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: d.Suite}}}},
+		{Users: upns(users[:4]), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: d.PhoneSystem}, {SKU: d.CallingPlan}, {SKU: d.Credits}}}},
+		{Users: []string{users[11].UPN, users[12].UPN}, LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: d.PhoneSystem}}}},
+		{Users: upns(users[4:9]), LicenseChange: licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: d.Conferencing}}}},
 	} {
 		res, err := svc.AssignBatch(ctx, "contoso", b)
 		if err != nil {
@@ -85,6 +87,7 @@ func demoTelephony(ctx context.Context, db *store.DB, cat *catalog.Catalog, now 
 		return nil
 	}
 	svc := &seats.Service{DB: db, Catalog: func() *catalog.Catalog { return cat }, Now: now}
+	d := catalogs.M365Demo
 	if _, err := svc.Credits(ctx, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
 		return err
 	}
@@ -100,7 +103,7 @@ func demoTelephony(ctx context.Context, db *store.DB, cat *catalog.Catalog, now 
 	if _, err := svc.AddMembers(ctx, "contoso", "Meeting hosts", hosts); err != nil {
 		return err
 	}
-	res, err := svc.AssignGroupLicense(ctx, "contoso", "Meeting hosts", licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOMEETADV"}}})
+	res, err := svc.AssignGroupLicense(ctx, "contoso", "Meeting hosts", licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: d.Suite}, {SKU: d.Conferencing}}})
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,12 @@ func (a *App) prepare(ctx context.Context) error {
 	if err := a.loadSigningKey(ctx); err != nil {
 		return err
 	}
-	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now}
+	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now, Kinds: func() ([]string, []string) {
+		if a.Catalog == nil {
+			return nil, nil
+		}
+		return a.Catalog.OrgTypes(), a.Catalog.Clouds()
+	}}
 	secret, err := tenants.Bootstrap(ctx)
 	if err != nil {
 		return err

@@ -25,6 +25,9 @@ import (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+	// Kinds returns the organisation types and clouds a tenant may have, the default first (the
+	// catalog's declarations); nil, or empty lists, mean licet.OrgTypes and licet.Clouds.
+	Kinds func() (orgTypes, clouds []string)
 }
 
 var (
@@ -42,11 +45,12 @@ func CheckSlug(s string) error {
 	return nil
 }
 
-// CreateTenant creates a tenant; defaults: org type commercial, cloud global.
+// CreateTenant creates a tenant; defaults: the first org type and cloud of Kinds (commercial,
+// global without a catalog).
 func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tenant, error) {
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	err := s.DB.Write(ctx, func(tx *store.Tx) (err error) {
-		t, err = Insert(ctx, tx, t, now)
+		t, err = insert(ctx, tx, t, now, s.kinds())
 		return err
 	})
 	if err != nil {
@@ -58,15 +62,37 @@ func (s *Service) CreateTenant(ctx context.Context, t licet.Tenant) (*licet.Tena
 // Insert creates a tenant inside tx (checked and audited as CreateTenant does), for services
 // that create a tenant as part of a larger change.
 func Insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time) (licet.Tenant, error) {
+	return insert(ctx, tx, t, now, kinds{licet.OrgTypes, licet.Clouds})
+}
+
+// kinds are the organisation types and clouds a tenant may have, the default first.
+type kinds struct{ orgTypes, clouds []string }
+
+func (s *Service) kinds() kinds {
+	k := kinds{licet.OrgTypes, licet.Clouds}
+	if s.Kinds != nil {
+		if o, c := s.Kinds(); len(o) > 0 || len(c) > 0 {
+			if len(o) > 0 {
+				k.orgTypes = o
+			}
+			if len(c) > 0 {
+				k.clouds = c
+			}
+		}
+	}
+	return k
+}
+
+func insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time, k kinds) (licet.Tenant, error) {
 	if !licet.ActorFrom(ctx).IsOperator() {
 		return t, licet.Errorf(licet.EForbidden, "only the operator may create tenants")
 	}
 	t.Name = strings.TrimSpace(t.Name)
 	if t.OrgType == "" {
-		t.OrgType = "commercial"
+		t.OrgType = k.orgTypes[0]
 	}
 	if t.Cloud == "" {
-		t.Cloud = "global"
+		t.Cloud = k.clouds[0]
 	}
 	if err := CheckSlug(t.Slug); err != nil {
 		return t, err
@@ -74,11 +100,11 @@ func Insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time) (l
 	if t.Name == "" || len(t.Name) > 200 {
 		return t, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
 	}
-	if !slices.Contains(licet.OrgTypes, t.OrgType) {
-		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(licet.OrgTypes, ", ")).With("field", "org_type")
+	if !slices.Contains(k.orgTypes, t.OrgType) {
+		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(k.orgTypes, ", ")).With("field", "org_type")
 	}
-	if !slices.Contains(licet.Clouds, t.Cloud) {
-		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(licet.Clouds, ", ")).With("field", "cloud")
+	if !slices.Contains(k.clouds, t.Cloud) {
+		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(k.clouds, ", ")).With("field", "cloud")
 	}
 	if t.UsageLocation != "" {
 		if err := licet.CheckCountry("usage location", t.UsageLocation); err != nil {

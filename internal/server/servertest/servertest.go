@@ -28,11 +28,13 @@ type Server struct {
 
 // Options adjust the service; the zero value gives a SQLite service with the demo data.
 type Options struct {
-	Postgres bool             // use a fresh PostgreSQL schema instead of SQLite
-	DSN      string           // use this database (several servers on one database)
-	DataDir  string           // share a data directory (and so a signing key) between servers
-	NoDemo   bool             // start without the demo catalog and data
-	Now      func() time.Time // the clock; time.Now when nil
+	Postgres bool   // use a fresh PostgreSQL schema instead of SQLite
+	DSN      string // use this database (several servers on one database)
+	DataDir  string // share a data directory (and so a signing key) between servers
+	NoDemo   bool   // start without the demo catalog and data
+	// CatalogFile starts the service with this catalog instead of the demo (no demo data).
+	CatalogFile string
+	Now         func() time.Time // the clock; time.Now when nil
 }
 
 // Start starts a service and stops it when t ends.
@@ -51,7 +53,7 @@ func Start(t testing.TB, o Options) *Server {
 		dsn = filepath.Join(dir, "licet.db")
 	}
 	ctx := context.Background()
-	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo, Now: o.Now})
+	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo && o.CatalogFile == "", CatalogFile: o.CatalogFile, Now: o.Now})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
