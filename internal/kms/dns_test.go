@@ -3,8 +3,12 @@ package kms_test
 import (
 	"context"
 	"encoding/base64"
+	"io"
+	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -102,6 +106,30 @@ func TestParseSRVEntryAndTSIG(t *testing.T) {
 	for _, in := range []string{"key", "key:!!!", "key:c2VjcmV0:md5", ":c2VjcmV0"} {
 		if _, err := kms.ParseTSIG(in); err == nil {
 			t.Errorf("ParseTSIG(%q) accepted", in)
+		}
+	}
+}
+
+// TestDNSRecordRemovedOnShutdown: when Run's context ends the host's record is removed before
+// Run returns, unless Keep (--keep-dns-record).
+func TestDNSRecordRemovedOnShutdown(t *testing.T) {
+	srv := dnstest.Start(t, nil)
+	const name = "_licet-kms._tcp.corp.example."
+	for _, keep := range []bool{true, false} {
+		p := &kms.DNSPublishing{Server: srv.Addr, Target: "kms1.corp.example", Port: 8471, Keep: keep, Entries: []kms.SRVEntry{{Domain: "corp.example"}}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		updates := srv.Updates()
+		go func() { defer close(done); p.Run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+		for deadline := time.Now().Add(10 * time.Second); srv.Updates() == updates; runtime.Gosched() { // until the first registration
+			if time.Now().After(deadline) {
+				t.Fatal("the host did not register within 10 s")
+			}
+		}
+		cancel()
+		<-done
+		if n := len(srv.Records(name, dns.TypeSRV)); (n == 1) != keep {
+			t.Fatalf("keep %v: %d records after shutdown", keep, n)
 		}
 	}
 }
