@@ -81,8 +81,13 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 	f.StringVar(&responseFile, "response-file", "", "write the object `licet kms approve` answered")
 	f.StringVar(&operatorKey, "operator-key", "", "the operator's public key (base64, from `licet pubkey`) the object must verify with")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if df.base == "" {
+		switch {
+		case df.base == "":
 			return Usagef("--base is required: the DN under which the activation object is written")
+		case responseFile != "" && (key != "" || requestFile != ""):
+			return Usagef("--response-file goes without --key and --request-file: the key was named in the request")
+		case responseFile == "" && key == "":
+			return Usagef("--key is required (or --response-file)")
 		}
 		id, err := directory.ID(df.base)
 		if err != nil {
@@ -114,9 +119,6 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 		var cert licet.KMSHostCertificate
 		switch {
 		case responseFile != "":
-			if key != "" || requestFile != "" {
-				return Usagef("--response-file goes without --key and --request-file: the key was named in the request")
-			}
 			fh, err := os.Open(responseFile)
 			if err != nil {
 				return licet.Errorf(licet.EInvalid, "cannot read --response-file: %v", err)
@@ -127,8 +129,9 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 				return err
 			}
 			cert = rf.Certificate
-		case key == "":
-			return Usagef("--key is required (or --response-file)")
+			if cert.HostID != id {
+				return licet.Errorf(licet.EInvalid, "the response file is for directory %s (%s), not for --base %s (%s): give the base the request was made for", cert.Directory, cert.HostID, df.base, id)
+			}
 		default:
 			k, err := keys.Parse(key)
 			if err != nil {
