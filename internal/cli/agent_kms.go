@@ -159,9 +159,11 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 	var once bool
 	daemon := &cobra.Command{
 		Use:   "daemon [--once]",
-		Short: "Renew and retry KMS activation on the schedule the host gives, until stopped",
+		Short: "Renew and retry directory and KMS activation on schedule, until stopped",
 		Long: "Runs until interrupted: activates a kms-client key, renews after the host's renewal interval (7 days by\n" +
 			"default) and retries after its retry interval (2 hours) while not activated or when no host answers.\n" +
+			"With a directory set up (licet client activate --ldap …) it renews through the directory every 7 days,\n" +
+			"falling back to a KMS host when the directory fails.\n" +
 			"One line per contact. --once does what is due and exits (for a cron job or a systemd timer).",
 		Args: cobra.NoArgs,
 		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {

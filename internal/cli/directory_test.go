@@ -111,6 +111,16 @@ func TestDirectoryActivation(t *testing.T) {
 			t.Fatalf("ldapsearch output lacks %q:\n%s", want, search)
 		}
 	}
+	// list (every naming context when no --base) and show.
+	adminFlags := ldapFlags[:6]
+	if code, out, errText := Run(t, nil, append([]string{"directory", "list"}, adminFlags...)...); code != 0 ||
+		!regexp.MustCompile(regexp.QuoteMeta(objectDN)+`\s+corp\.example\s+contoso\s+\d+(,\d+)*\s+`+itoa(keyID)).MatchString(out) {
+		t.Fatalf("directory list: exit %d, %s %s", code, out, errText)
+	}
+	if code, out, errText := Run(t, nil, append([]string{"directory", "show", itoa(keyID)}, ldapFlags...)...); code != 0 || !strings.Contains(out, "signature: the signature verifies") {
+		t.Fatalf("directory show: exit %d, %s %s", code, out, errText)
+	}
+
 	// The central service lists the directory with the key's hosts.
 	code, out, errText := Run(t, nil, "--server", s.URL, "--token", s.Token, "key", "activations", itoa(keyID))
 	if code != 0 || !regexp.MustCompile(`dir-[0-9a-f]+\s+corp\.example\s+directory\s+online`).MatchString(out) {
