@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/licet/licet/internal/testproc"
 )
 
 // Server is a running named.
@@ -69,6 +71,7 @@ zone "%[5]s" { type primary; file "%[1]s/zone.db"; allow-update { key "%[3]s"; }
 	var logs bytes.Buffer
 	cmd := exec.Command(named, "-g", "-c", filepath.Join(dir, "named.conf"))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/licet/licet/internal/directory"
+	"github.com/licet/licet/internal/testproc"
 )
 
 // The directory's layout.
@@ -118,6 +119,7 @@ func start() (*Server, error) {
 	var logs bytes.Buffer
 	s.cmd = exec.Command(slapd, "-d", "0", "-F", filepath.Join(dir, "slapd.d"), "-h", s.URL+"/ "+s.TLSURL+"/")
 	s.cmd.Stdout, s.cmd.Stderr = &logs, &logs
+	testproc.DieWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
