@@ -69,7 +69,11 @@ zone "%[5]s" { type primary; file "%[1]s/zone.db"; allow-update { key "%[3]s"; }
 		}
 	}
 	var logs bytes.Buffer
-	cmd := exec.Command(named, "-g", "-c", filepath.Join(dir, "named.conf"))
+	program, err := testproc.Unconfined(named, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(program, "-g", "-c", filepath.Join(dir, "named.conf"))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {

@@ -117,7 +117,11 @@ func start() (*Server, error) {
 	s.URL = "ldap://127.0.0.1:" + strconv.Itoa(port)
 	s.TLSURL = "ldaps://127.0.0.1:" + strconv.Itoa(tlsPort)
 	var logs bytes.Buffer
-	s.cmd = exec.Command(slapd, "-d", "0", "-F", filepath.Join(dir, "slapd.d"), "-h", s.URL+"/ "+s.TLSURL+"/")
+	program, err := testproc.Unconfined(slapd, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.cmd = exec.Command(program, "-d", "0", "-F", filepath.Join(dir, "slapd.d"), "-h", s.URL+"/ "+s.TLSURL+"/")
 	s.cmd.Stdout, s.cmd.Stderr = &logs, &logs
 	testproc.DieWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
