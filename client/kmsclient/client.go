@@ -179,6 +179,11 @@ func try(ctx context.Context, hc *http.Client, cfg Config, host string, body []b
 	}
 	hr.Header.Set("Content-Type", ContentType)
 	resp, err := hc.Do(hr)
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && cfg.HTTP == nil {
+		// Its Server is the system resolver's even when cfg.DNSServer was asked.
+		return nil, fmt.Errorf("cannot resolve %s %s: %s", dnsErr.Name, AskedOf(cfg.DNSServer), dnsErr.Err)
+	}
 	if err != nil {
 		return nil, rootCause(err)
 	}

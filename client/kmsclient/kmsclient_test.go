@@ -190,3 +190,14 @@ func TestUnansweredHostAskedLast(t *testing.T) {
 		t.Fatalf("candidates after %s did not answer: %v, %v; want it last", staleAddr, got, err)
 	}
 }
+
+// TestResolveErrorNamesTheServerAsked: a host name the DNS server cannot resolve is reported
+// with that server, not the system resolver.
+func TestResolveErrorNamesTheServerAsked(t *testing.T) {
+	dnsSrv := dnstest.Start(t, nil)
+	cfg := kmsclient.Config{Host: "gone.corp.example:8471", DNSServer: dnsSrv.Addr, Timeout: time.Second}
+	_, _, err := kmsclient.Activate(context.Background(), cfg, kmsclient.Request{MachineID: "pc-1", Product: "desktop", Key: "BBBBB-BBBBB-BBBBB-BBBBB-BBBBB"})
+	if err == nil || !strings.Contains(err.Error(), "cannot resolve gone.corp.example at DNS server "+dnsSrv.Addr) {
+		t.Fatalf("unresolvable host: %v; want the DNS server asked named", err)
+	}
+}
