@@ -96,7 +96,10 @@ func Dial(ctx context.Context, c Config) (*Conn, error) {
 	d := &net.Dialer{Timeout: c.timeout(), Resolver: kmsclient.Resolver(c.DNSServer)}
 	lc, err := ldap.DialURL(c.URL, ldap.DialWithDialer(d), ldap.DialWithTLSConfig(tc))
 	var verr *tls.CertificateVerificationError
+	var dnsErr *net.DNSError
 	switch {
+	case errors.As(err, &dnsErr):
+		return nil, licet.Errorf(CodeUnavailable, "directory server %s: cannot resolve %s %s: %s", c.URL, dnsErr.Name, kmsclient.AskedOf(c.DNSServer), dnsErr.Err)
 	case errors.As(err, &verr):
 		return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "directory server %s: its TLS certificate does not verify: %v. Way out: give the CA that issued it with --ca", c.URL, verr.Err)
 	case err != nil:
