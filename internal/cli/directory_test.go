@@ -170,6 +170,13 @@ func TestDirectoryActivation(t *testing.T) {
 		t.Fatalf("activation through _ldap._tcp: exit %d, %s %s", code, out, errText)
 	}
 
+	// A directory server whose name does not resolve: the DNS server asked is named.
+	client("pc-gone", "install-key", gvlk, "--product", "contoso-desktop-11")
+	code, _, errText = client("pc-gone", append([]string{"activate", "--ldap", "ldap://gone.corp.example", "--dns-domain", "corp.example", "--dns-server", dnsSrv.Addr}, srvJoin...)...)
+	if code != 1 || !strings.Contains(errText, "cannot resolve gone.corp.example at DNS server "+dnsSrv.Addr) || !strings.Contains(errText, "[DirectoryUnavailable]") {
+		t.Fatalf("unresolvable directory server: exit %d, %q", code, errText)
+	}
+
 	// Air-gapped: a request file, approved on a connected machine, then written to the directory.
 	reqFile, respFile := filepath.Join(dir, "dir.req"), filepath.Join(dir, "dir.resp")
 	if code, out, errText := Run(t, nil, "directory", "activate", "--key", hostKey, "--base", ldaptest.Base, "--request-file", reqFile); code != 0 || !strings.Contains(out, "licet kms approve") {
