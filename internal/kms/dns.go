@@ -120,17 +120,6 @@ func (p *DNSPublishing) Unpublish(ctx context.Context, e SRVEntry) (int, error) 
 	return len(rrs) - 1, p.exchange(ctx, c, m, "removal", p.Name(e.Domain), e.Domain, "")
 }
 
-// UnpublishAll removes the host's records from every domain and returns each failure.
-func (p *DNSPublishing) UnpublishAll(ctx context.Context) []error {
-	var errs []error
-	for _, e := range p.Entries {
-		if _, err := p.Unpublish(ctx, e); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
-}
-
 // update starts a dynamic update of the entry's zone, TSIG-signed when a key is given.
 func (p *DNSPublishing) update(e SRVEntry) *dns.Msg {
 	m := new(dns.Msg)
