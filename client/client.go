@@ -5,12 +5,15 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -62,6 +65,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if advice := tlsAdvice(err); advice != "" {
+			return licet.Errorf(licet.EUnavailable, "TLS error talking to the licet server at %s: %v (%s)", c.BaseURL, rootCause(err), advice)
+		}
 		return licet.Errorf(licet.EUnavailable, "cannot reach the licet server at %s: %v (is `licet serve` running? set --server or LICET_SERVER)", c.BaseURL, rootCause(err))
 	}
 	defer resp.Body.Close()
@@ -78,6 +84,51 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	return nil
 }
 
+// tlsAdvice returns the way out of a TLS failure, or "" when err is not one.
+func tlsAdvice(err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var header tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknownCA):
+		return "the server's certificate is signed by an authority this machine does not trust: give its CA certificate with --ca FILE or LICET_CA"
+	case errors.As(err, &host):
+		return "the server's certificate is not valid for this address: use the name the certificate names in --server"
+	case errors.As(err, &invalid):
+		return "the server's certificate is expired or not valid yet, or not meant for a server: renew it"
+	case errors.As(err, &verify):
+		return "the server's certificate cannot be verified: give its CA certificate with --ca FILE or LICET_CA"
+	case errors.As(err, &header):
+		return "the server does not answer TLS: use http:// in --server, or start licet serve with --tls-cert and --tls-key"
+	}
+	return ""
+}
+
+// TrustCA makes the client trust the certificate authorities in the PEM file caFile besides the
+// system's, for a server whose certificate a private CA signed.
+func (c *Client) TrustCA(caFile string) error {
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		return licet.Errorf(licet.EInvalid, "cannot read the CA file: %v", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return licet.Errorf(licet.EInvalid, "the CA file %s holds no PEM certificate", caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: 60 * time.Second}
+	}
+	c.HTTP.Transport = tr
+	return nil
+}
+
 func rootCause(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -90,6 +141,9 @@ func decodeError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var body struct {
 		Error *licet.Error `json:"error"`
+	}
+	if resp.StatusCode == http.StatusBadRequest && bytes.Contains(data, []byte("HTTP request to an HTTPS server")) {
+		return licet.Errorf(licet.EUnavailable, "TLS error: the server at %s answers only HTTPS: use https:// in --server", resp.Request.URL.Host)
 	}
 	if err := json.Unmarshal(data, &body); err != nil || body.Error == nil || body.Error.Code == "" {
 		return licet.Errorf(licet.EInternal, "the server answered %s without a licet error body", resp.Status)

@@ -24,7 +24,7 @@ type DirectoryState struct {
 	PasswordFile string `json:"passwordFile,omitempty"`
 	CertFile     string `json:"clientCert,omitempty"`
 	KeyFile      string `json:"clientKey,omitempty"`
-	CAFile       string `json:"ca,omitempty"`
+	CAFile       string `json:"ldapCa,omitempty"`
 	StartTLS     bool   `json:"startTls,omitempty"`
 	Tenant       string `json:"tenant,omitempty"` // the tenant the object must name; any when empty
 

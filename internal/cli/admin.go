@@ -145,7 +145,7 @@ func (a *app) tokenCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(create, list, revoke)
+	cmd.AddCommand(create, list, revoke, a.tokenRecoverCommand())
 	return cmd
 }
 

@@ -134,7 +134,11 @@ func (a *app) clientCommand() *cobra.Command {
 			if done, err := a.activateKMSClient(cmd, ag, kf, pin); done {
 				return err
 			}
-			st, err := ag.Activate(cmd.Context(), client.New(a.server, ""), pin)
+			c, err := a.newClient("")
+			if err != nil {
+				return err
+			}
+			st, err := ag.Activate(cmd.Context(), c, pin)
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ type kmsActivateFlags struct {
 }
 
 // directoryFlagNames are the flags of `licet client activate` about the directory.
-var directoryFlagNames = []string{"ldap", "ldap-base", "bind-dn", "password-file", "client-cert", "client-key", "ca", "start-tls", "tenant"}
+var directoryFlagNames = []string{"ldap", "ldap-base", "bind-dn", "password-file", "client-cert", "client-key", "ldap-ca", "start-tls", "tenant"}
 
 func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	kf := &kmsActivateFlags{cmd: cmd}
@@ -39,7 +39,7 @@ func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	f.StringVar(&kf.passwordFile, "password-file", "", "kms-client key: file holding the machine account's password (the path is remembered, read at each contact)")
 	f.StringVar(&kf.clientCert, "client-cert", "", "kms-client key: bind to the directory with this client certificate (PEM) over LDAPS or StartTLS (remembered)")
 	f.StringVar(&kf.clientKey, "client-key", "", "kms-client key: the client certificate's private key (PEM; remembered)")
-	f.StringVar(&kf.ca, "ca", "", "kms-client key: PEM CA certificates that verify the directory server (remembered; default: the system's)")
+	f.StringVar(&kf.ca, "ldap-ca", "", "kms-client key: PEM CA certificates that verify the directory server (remembered; default: the system's)")
 	f.BoolVar(&kf.startTLS, "start-tls", false, "kms-client key: upgrade ldap:// with StartTLS (remembered)")
 	f.StringVar(&kf.tenant, "tenant", "", "kms-client key: the tenant the directory's activation object must name (remembered; any when empty)")
 	return kf
@@ -66,7 +66,7 @@ func (kf *kmsActivateFlags) directorySettings() (agent.DirectorySettings, bool) 
 	var s agent.DirectorySettings
 	given := false
 	for name, dst := range map[string]**string{"ldap": &s.URL, "ldap-base": &s.Base, "bind-dn": &s.BindDN, "password-file": &s.PasswordFile,
-		"client-cert": &s.CertFile, "client-key": &s.KeyFile, "ca": &s.CAFile, "tenant": &s.Tenant} {
+		"client-cert": &s.CertFile, "client-key": &s.KeyFile, "ldap-ca": &s.CAFile, "tenant": &s.Tenant} {
 		if kf.given(name) {
 			v := kf.cmd.Flags().Lookup(name).Value.String()
 			*dst, given = &v, true

@@ -48,6 +48,7 @@ type app struct {
 	server    string
 	token     string
 	tokenFile string
+	ca        string
 	json      bool
 }
 
@@ -108,8 +109,9 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "http://127.0.0.1:8470", "address of the licet server")
-	pf.StringVar(&a.token, "token", "", "API token (default: --token-file, or ./licet.db.token when present)")
+	pf.StringVar(&a.token, "token", "", "API token (default: --token-file, or ./licet.db.token or ./licet.token when present)")
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the API token")
+	pf.StringVar(&a.ca, "ca", "", "PEM file of the CA that signed the server's TLS certificate (besides the system's)")
 	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables")
 	root.AddCommand(
 		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.versionCommand(),
@@ -120,6 +122,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(),
 		a.numberCommand(), a.creditsCommand(),
 		a.activateOfflineCommand(), a.proxyActivateCommand(), a.makRequestCommand(),
+		a.backupCommand(), a.restoreCommand(), a.healthCommand(),
 	)
 	for _, c := range root.Commands() {
 		setUsageArgs(c)
@@ -168,9 +171,7 @@ func (a *app) client() (*client.Client, error) {
 	if tok == "" {
 		file := a.tokenFile
 		if file == "" {
-			if _, err := os.Stat("licet.db.token"); err == nil {
-				file = "licet.db.token"
-			}
+			file = defaultTokenFile()
 		}
 		if file != "" {
 			b, err := os.ReadFile(file)
@@ -180,7 +181,32 @@ func (a *app) client() (*client.Client, error) {
 			tok = strings.TrimSpace(string(b))
 		}
 	}
-	return client.New(a.server, tok), nil
+	return a.newClient(tok)
+}
+
+// newClient returns an SDK client for --server with the token, trusting --ca when given.
+func (a *app) newClient(token string) (*client.Client, error) {
+	c := client.New(a.server, token)
+	if a.ca != "" {
+		if err := c.TrustCA(a.ca); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// defaultTokenFiles are the token files `licet serve` writes, looked for in the current directory:
+// beside a SQLite database named licet.db, and in the data directory with PostgreSQL.
+var defaultTokenFiles = []string{"licet.db.token", "licet.token"}
+
+// defaultTokenFile returns the first default token file present, or "".
+func defaultTokenFile() string {
+	for _, f := range defaultTokenFiles {
+		if _, err := os.Stat(f); err == nil {
+			return f
+		}
+	}
+	return ""
 }
 
 // printJSON writes v as indented JSON.

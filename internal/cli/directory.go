@@ -32,7 +32,7 @@ func (f *directoryFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.bindDN, "bind-dn", "", "the account that writes activation objects (e.g. cn=admin,dc=corp,dc=example)")
 	fl.StringVar(&f.passwordFile, "password-file", "", "file holding the account's password (never on the command line)")
 	fl.StringVar(&f.base, "base", "", "the DN under which activation objects live (e.g. dc=corp,dc=example)")
-	fl.StringVar(&f.ca, "ca", "", "PEM CA certificates that verify an ldaps:// or StartTLS server (default: the system's)")
+	fl.StringVar(&f.ca, "ldap-ca", "", "PEM CA certificates that verify an ldaps:// or StartTLS server (default: the system's)")
 	fl.BoolVar(&f.startTLS, "start-tls", false, "upgrade an ldap:// connection with StartTLS")
 }
 

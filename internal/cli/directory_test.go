@@ -196,17 +196,17 @@ func TestDirectoryActivation(t *testing.T) {
 		ld.AddMachine(t, m, "unused")
 		cert, key := ld.ClientCert(t, m)
 		client(m, "install-key", gvlk, "--product", "contoso-desktop-11")
-		code, out, errText := client(m, append([]string{"activate", "--client-cert", cert, "--client-key", key, "--ca", ld.CAFile}, tlsFlags...)...)
+		code, out, errText := client(m, append([]string{"activate", "--client-cert", cert, "--client-key", key, "--ldap-ca", ld.CAFile}, tlsFlags...)...)
 		if code != 0 || !strings.Contains(out, "through directory corp.example") {
 			t.Fatalf("%s activate with a client certificate %v: exit %d, %s %s", m, tlsFlags, code, out, errText)
 		}
 	}
-	// Without --ca the server's certificate (issued by the test CA) does not verify: named, with the way out.
+	// Without --ldap-ca the server's certificate (issued by the test CA) does not verify: named, with the way out.
 	client("pc-cert-x", "install-key", gvlk, "--product", "contoso-desktop-11")
 	cert, key := ld.ClientCert(t, "pc-cert-x")
 	code, _, errText = client("pc-cert-x", "activate", "--ldap", ld.TLSURL, "--client-cert", cert, "--client-key", key)
-	if code != 1 || !strings.Contains(errText, "its TLS certificate does not verify") || !strings.Contains(errText, "--ca") || !strings.Contains(errText, "[DirectoryBindFailed]") {
-		t.Fatalf("LDAPS without --ca: exit %d, %q; want the server's certificate refused", code, errText)
+	if code != 1 || !strings.Contains(errText, "its TLS certificate does not verify") || !strings.Contains(errText, "--ldap-ca") || !strings.Contains(errText, "[DirectoryBindFailed]") {
+		t.Fatalf("LDAPS without --ldap-ca: exit %d, %q; want the server's certificate refused", code, errText)
 	}
 
 	// One byte of the signature changed with ldapmodify: refused, naming the signature.

@@ -32,7 +32,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+var listenRE = regexp.MustCompile(`listening on (https?://127\.0\.0\.1:\d+)`)
 
 // Serve runs `licet serve` with args on 127.0.0.1:0 in the background, as the real binary
 // would, and returns its URL; the server stops when the test ends.

@@ -18,7 +18,7 @@ import (
 
 func (a *app) kmsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "kms", Short: "Run a KMS host: activate it, serve clients, show its statistics"}
-	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsUnpublishCommand())
+	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsBackupCommand(), a.kmsUnpublishCommand())
 	return cmd
 }
 

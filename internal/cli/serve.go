@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,6 +62,10 @@ func (a *app) serveCommand() *cobra.Command {
 			return Usagef("--tls-cert and --tls-key go together")
 		}
 		cfg.Logger, cfg.Stdout, cfg.Now = log, a.stdout, time.Now
+		reload := make(chan os.Signal, 1)
+		signal.Notify(reload, syscall.SIGHUP)
+		defer signal.Stop(reload)
+		cfg.Reload = reload
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
 			return err
@@ -122,22 +128,6 @@ func (a *app) pubkeyCommand() *cobra.Command {
 				_, err := fmt.Fprintln(a.stdout, k.PublicKey)
 				return err
 			})
-		},
-	}
-}
-
-func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print licet's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v := "devel"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				v = bi.Main.Version
-			}
-			_, err := fmt.Fprintf(a.stdout, "licet %s\n", v)
-			return err
 		},
 	}
 }

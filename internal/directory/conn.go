@@ -61,11 +61,11 @@ func (c Config) tlsConfig(host string) (*tls.Config, error) {
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
-			return nil, licet.Errorf(licet.EInvalid, "--ca: %v", err)
+			return nil, licet.Errorf(licet.EInvalid, "--ldap-ca: %v", err)
 		}
 		tc.RootCAs = x509.NewCertPool()
 		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, licet.Errorf(licet.EInvalid, "--ca %s holds no PEM certificate", c.CAFile)
+			return nil, licet.Errorf(licet.EInvalid, "--ldap-ca %s holds no PEM certificate", c.CAFile)
 		}
 	}
 	if c.CertFile != "" {
@@ -101,7 +101,7 @@ func Dial(ctx context.Context, c Config) (*Conn, error) {
 	case errors.As(err, &dnsErr):
 		return nil, licet.Errorf(CodeUnavailable, "directory server %s: cannot resolve %s %s: %s", c.URL, dnsErr.Name, kmsclient.AskedOf(c.DNSServer), dnsErr.Err)
 	case errors.As(err, &verr):
-		return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "directory server %s: its TLS certificate does not verify: %v. Way out: give the CA that issued it with --ca", c.URL, verr.Err)
+		return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "directory server %s: its TLS certificate does not verify: %v. Way out: give the CA that issued it with --ldap-ca", c.URL, verr.Err)
 	case err != nil:
 		return nil, licet.Errorf(CodeUnavailable, "directory server %s does not answer: %v", c.URL, rootCause(err))
 	}
@@ -113,7 +113,7 @@ func Dial(ctx context.Context, c Config) (*Conn, error) {
 			if errors.As(err, &verr) {
 				err = verr.Err
 			}
-			return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "StartTLS with directory server %s failed: %v. Way out: give the CA that issued its certificate with --ca, and check that the server offers StartTLS", c.URL, rootCause(err))
+			return nil, licet.Errorf(licet.CodeDirectoryBindFailed, "StartTLS with directory server %s failed: %v. Way out: give the CA that issued its certificate with --ldap-ca, and check that the server offers StartTLS", c.URL, rootCause(err))
 		}
 	}
 	if ctx.Err() != nil {

@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/privatefile"
 	"github.com/licet/licet/internal/signing"
 )
 
@@ -61,6 +62,9 @@ func openState(ctx context.Context, dir string) (*state, error) {
 		return nil, licet.Errorf(licet.EInvalid, "cannot create the state directory %s: %v", dir, err)
 	}
 	path := filepath.Join(dir, StateFile)
+	if err := privatefile.SQLite(path); err != nil {
+		return nil, licet.Errorf(licet.EInvalid, "cannot create the host state %s: %v", path, err)
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)

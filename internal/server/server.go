@@ -19,12 +19,16 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/backup"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/console"
+	"github.com/licet/licet/internal/filelock"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/ratelimit"
@@ -32,6 +36,7 @@ import (
 	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
+	"github.com/licet/licet/internal/tlsreload"
 )
 
 // Config is everything `licet serve` takes; main fills it from flags and the environment.
@@ -48,6 +53,9 @@ type Config struct {
 	Now         func() time.Time
 	Logger      *slog.Logger
 	Stdout      io.Writer // where the listen address and the first token are printed
+	// Reload, when set, forces a reload of the TLS certificate and key on each value (the
+	// command line sends SIGHUP here); changed files are picked up without it too.
+	Reload <-chan os.Signal
 	// OnListen, when set, is called with the bound address once the server accepts connections.
 	OnListen func(addr net.Addr)
 
@@ -66,6 +74,9 @@ type App struct {
 	Catalog *catalog.Catalog
 	// Volume is the volume activation service; its worker stops with Stop.
 	Volume *activation.Service
+	lock   *filelock.Lock // held (shared) on a SQLite database's lock file
+	// registry holds the metrics /metrics serves; Serve adds the TLS certificate's expiry.
+	registry *prometheus.Registry
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
@@ -116,13 +127,32 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{cfg: cfg, DB: db}
+	var lock *filelock.Lock
+	if !store.IsPostgres(cfg.DB) {
+		// A shared lock beside the SQLite file: `licet restore` takes it exclusively, so it
+		// cannot replace the database under a running server.
+		if lock, err = filelock.TryShared(backup.LockFile(cfg.DB)); err != nil {
+			db.Close()
+			if errors.Is(err, filelock.ErrLocked) {
+				return nil, licet.Errorf(licet.CodeDatabaseInUse, "%s is being restored (licet restore holds %s): start the server when the restore has finished", cfg.DB, backup.LockFile(cfg.DB))
+			}
+			return nil, licet.Errorf(licet.EInvalid, "cannot lock database %s: %v", cfg.DB, err)
+		}
+	}
+	app := &App{cfg: cfg, DB: db, lock: lock}
 	if err := app.prepare(ctx); err != nil {
 		app.Stop()
-		db.Close()
+		app.Close()
 		return nil, err
 	}
 	return app, nil
+}
+
+// Close closes the database and releases the database's lock file; Serve calls it on return.
+func (a *App) Close() error {
+	err := a.DB.Close()
+	a.lock.Unlock()
+	return err
 }
 
 func (a *App) prepare(ctx context.Context) error {
@@ -202,6 +232,8 @@ func (a *App) prepare(ctx context.Context) error {
 	if api.Console, err = a.console(tenants); err != nil {
 		return err
 	}
+	a.registry = prometheus.NewRegistry()
+	api.Registry = a.registry
 	a.Handler = api.Handler()
 	return nil
 }
@@ -300,7 +332,7 @@ func writeTokenFile(path, secret string) error {
 // Serve listens and serves until ctx ends, then shuts down: HTTP first (in-flight requests
 // finish), then background workers, then the database.
 func (a *App) Serve(ctx context.Context) error {
-	defer a.DB.Close()
+	defer a.Close()
 	defer a.Stop()
 	cfg := a.cfg
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -317,14 +349,22 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	scheme := "http"
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		cert, err := tlsreload.Load(cfg.TLSCert, cfg.TLSKey, cfg.Logger)
 		if err != nil {
 			ln.Close()
 			return licet.Errorf(licet.EInvalid, "cannot load TLS certificate and key: %v", err)
 		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = cert.Config()
+		if a.registry != nil {
+			a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "licet_tls_certificate_expiry_timestamp_seconds",
+				Help: "When the TLS certificate in service expires (it is reloaded when its file changes).",
+			}, func() float64 { return float64(cert.Expires().Unix()) }))
+		}
+		srv.Handler = hsts(srv.Handler)
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
+		go reloadOnSignal(ctx, cfg.Reload, cert, cfg.Logger)
 	}
 	fmt.Fprintf(cfg.Stdout, "licet: listening on %s://%s (database %s)\n", scheme, ln.Addr(), a.DB.Source)
 	cfg.Logger.Info("listening", "addr", ln.Addr().String(), "database", a.DB.Source, "dialect", a.DB.Dialect)
@@ -342,4 +382,29 @@ func (a *App) Serve(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// hsts tells browsers to come back over HTTPS only, for a year: set when licet serves TLS itself
+// (behind a TLS-terminating proxy, the proxy sets it).
+func hsts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reloadOnSignal reloads the TLS pair on each signal until ctx ends.
+func reloadOnSignal(ctx context.Context, signals <-chan os.Signal, cert *tlsreload.Certificate, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-signals:
+			if err := cert.Reload(); err != nil {
+				log.Warn("TLS reload on signal failed; serving the previous certificate", "err", err)
+			} else {
+				log.Info("TLS certificate reloaded on signal", "expires", cert.Expires())
+			}
+		}
+	}
 }

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/privatefile"
 )
 
 // Dialect names the SQL database behind a DB.
@@ -94,6 +95,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, licet.Errorf(licet.EInvalid, "cannot open database %s: directory %s does not exist", path, dir)
 		}
+	}
+	if err := privatefile.SQLite(path); err != nil {
+		return nil, licet.Errorf(licet.EInvalid, "cannot open database %s: %v", path, err)
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"

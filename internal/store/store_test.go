@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -194,4 +195,31 @@ func TestCollect(t *testing.T) {
 			t.Fatalf("Collect = %v, %v; want v-a,v-b,v-c", got, err)
 		}
 	})
+}
+
+// TestSQLiteFilesPrivate: a new SQLite database and its -wal and -shm files are readable by their
+// owner only, whatever the process's umask.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes on Windows")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "licet.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx, func() int64 { return 1 }); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s: %v (WAL mode keeps -wal and -shm while the database is open)", filepath.Base(p), err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("mode of %s = %v, want 0600", filepath.Base(p), st.Mode().Perm())
+		}
+	}
 }

@@ -333,11 +333,54 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 		if revoked.Valid {
 			return nil
 		}
+		if err := keepOneOperator(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)})
 	})
+}
+
+// keepOneOperator refuses to revoke token id when it is the last active operator token: nobody
+// could then use the API, and a restart does not create a new one.
+func keepOneOperator(ctx context.Context, tx *store.Tx, id int64) error {
+	// Lock the active operator tokens, so that two revocations at once cannot both pass.
+	active, err := store.Collect(ctx, tx, func(r store.Scanner) (id int64, err error) { return id, r.Scan(&id) },
+		`SELECT id FROM tokens WHERE role = 'operator' AND revoked_at IS NULL`+tx.ForUpdate())
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(active, id) || len(active) > 1 {
+		return nil
+	}
+	return licet.Errorf(licet.CodeLastOperatorToken,
+		"token %d is the last active operator token: revoking it would lock every operator out; create another first (licet token create --operator), then revoke this one (a lost token: licet token recover --db PATH on the server's machine)", id).
+		With("tokenId", id)
+}
+
+// Recover creates a new operator token without any other token, for an operator locked out; the
+// caller has the database itself (the file, or the PostgreSQL DSN). The audit log records it as
+// token.recover by the system.
+func (s *Service) Recover(ctx context.Context, label string) (*licet.Token, error) {
+	if label == "" {
+		label = "created by licet token recover"
+	}
+	t := licet.Token{Role: licet.RoleOperator, Label: label, Secret: NewSecret()}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	t.CreatedAt = now
+	ctx = licet.WithActor(ctx, licet.System)
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := s.insertToken(ctx, tx, licet.System, &t, now); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "token.recover", Object: fmt.Sprintf("token:%d", t.ID), After: string(t.Role)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 // Authenticate returns the actor of a token secret, or EUnauthorized for an unknown or revoked one.

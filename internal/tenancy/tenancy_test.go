@@ -2,6 +2,8 @@ package tenancy_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,8 +132,19 @@ func TestTokenLifecycle(t *testing.T) {
 			t.Fatalf("Authenticate(first) = %+v, %v", actor, err)
 		}
 		op := licet.WithActor(ctx, actor)
-		if err := s.RevokeToken(op, actor.TokenID); err != nil {
+		err = s.RevokeToken(op, actor.TokenID)
+		if licet.ErrorCode(err) != licet.CodeLastOperatorToken || !strings.Contains(err.Error(), "licet token recover") {
+			t.Fatalf("revoking the last operator token = %v, want %s naming the way out", err, licet.CodeLastOperatorToken)
+		}
+		second, err := s.CreateToken(op, licet.Token{Role: licet.RoleOperator})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if err := s.RevokeToken(op, actor.TokenID); err != nil {
+			t.Fatalf("revoking an operator token while another is active: %v", err)
+		}
+		if err := s.RevokeToken(op, second.ID); licet.ErrorCode(err) != licet.CodeLastOperatorToken {
+			t.Fatalf("revoking the second, now last, operator token = %v, want %s", err, licet.CodeLastOperatorToken)
 		}
 		for _, secret := range []string{first, "licet_wrong", "", "Bearer x"} {
 			if _, err := s.Authenticate(ctx, secret); licet.ErrorCode(err) != licet.EUnauthorized {
@@ -139,8 +152,39 @@ func TestTokenLifecycle(t *testing.T) {
 			}
 		}
 		ts, err := s.Tokens(op)
-		if err != nil || len(ts) != 1 || ts[0].RevokedAt == nil || ts[0].Secret != "" {
-			t.Fatalf("Tokens = %+v, %v; want one revoked token without secret", ts, err)
+		if err != nil || len(ts) != 2 || ts[0].RevokedAt == nil || ts[1].RevokedAt != nil || ts[0].Secret != "" {
+			t.Fatalf("Tokens = %+v, %v; want the first revoked, the second active, no secrets", ts, err)
+		}
+	})
+}
+
+// TestRecover: an operator locked out (every operator token revoked) gets a working operator
+// token from the database, and the audit log says so.
+func TestRecover(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := &tenancy.Service{DB: db, Now: fixedNow}
+		ctx := context.Background()
+		if _, err := s.Bootstrap(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Lock out the way an older licet allowed: revoke every token in the database.
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = 1`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.Recover(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor, err := s.Authenticate(ctx, tok.Secret)
+		if err != nil || actor.Role != licet.RoleOperator || actor.TokenID != tok.ID {
+			t.Fatalf("Authenticate(recovered) = %+v, %v; want operator token %d", actor, err, tok.ID)
+		}
+		entries, err := (&audit.Service{DB: db}).Audit(licet.WithActor(ctx, actor), licet.AuditFilter{Action: "token.recover"})
+		if err != nil || len(entries) != 1 || entries[0].Object != fmt.Sprintf("token:%d", tok.ID) {
+			t.Fatalf("audit of token.recover = %+v, %v; want one entry for token %d", entries, err, tok.ID)
 		}
 	})
 }

@@ -61,7 +61,7 @@ func Start(t testing.TB, o Options) *Server {
 	t.Cleanup(func() {
 		ts.Close()
 		app.Stop()
-		app.DB.Close()
+		app.Close()
 	})
 	tokenFile := filepath.Join(dir, "licet.token")
 	if !store.IsPostgres(dsn) {

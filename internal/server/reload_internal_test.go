@@ -1,0 +1,43 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/licet/licet/internal/tlsreload"
+	"github.com/licet/licet/internal/tlsreload/tlstest"
+)
+
+// TestReloadOnSignal: a signal (SIGHUP from the command line) loads the certificate files again
+// without waiting for a handshake to notice the change.
+func TestReloadOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	first := tlstest.Write(t, dir, "server", 1)
+	renewed := tlstest.Write(t, t.TempDir(), "renewed", 2)
+	cert, err := tlsreload.Load(first.CertFile, first.KeyFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal)
+	done := make(chan struct{})
+	go func() {
+		reloadOnSignal(ctx, signals, cert, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
+	tlstest.Install(t, renewed, first.CertFile, first.KeyFile)
+	if !cert.Expires().Equal(first.Cert.NotAfter) {
+		t.Fatalf("the certificate changed before any signal or handshake")
+	}
+	signals <- syscall.SIGHUP
+	signals <- syscall.SIGHUP // the first has been handled once the second is received
+	if got := cert.Expires(); !got.Equal(renewed.Cert.NotAfter) {
+		t.Errorf("after SIGHUP the certificate expires %v, want the renewed one's %v", got, renewed.Cert.NotAfter)
+	}
+	cancel()
+	<-done
+}
