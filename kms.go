@@ -11,6 +11,9 @@ const (
 	CodeKMSHostLimit = "KMSHostLimitExceeded"
 	// CodeKeyBlocked: the product key was blocked by the operator.
 	CodeKeyBlocked = "KeyBlocked"
+	// CodeKMSCertificateExpired: the host certificate has expired; the host re-activates with
+	// its kms-host key.
+	CodeKMSCertificateExpired = "KMSHostCertificateExpired"
 )
 
 // DefaultKMSHostLimit is how many distinct hosts one kms-host key activates unless the operator
@@ -76,6 +79,31 @@ type KMSHostCertificate struct {
 	// activation object (a ticket of kind directory-activation) to write into the directory.
 	Kind      string `json:"kind,omitempty"`
 	Directory string `json:"directory,omitempty"` // the directory's name, for a directory
+	// SigningKey is the id of the operator key that signed the certificate; KeySet is the
+	// operator's key set, signed by that key, from which the host (and its clients, to which it
+	// passes it on) learns keys made after the one it trusts.
+	SigningKey uint32 `json:"signingKey,omitempty"`
+	KeySet     string `json:"keySet,omitempty"`
+}
+
+// KMSHostRenewalWindow is how long before its certificate expires a KMS host renews it.
+const KMSHostRenewalWindow = 30 * 24 * time.Hour
+
+// KMSHostRenewal asks for a new certificate for a host that holds a valid one: the host signs
+// it with its own key (the one its certificate certifies), so no kms-host key is needed.
+type KMSHostRenewal struct {
+	HostID      string    `json:"hostId"`
+	Certificate string    `json:"certificate"` // the host's current certificate
+	At          time.Time `json:"at"`          // the host's clock when it signed; within 10 minutes of the service's
+	Signature   []byte    `json:"signature"`   // the host key's Ed25519 signature of Message (base64 in JSON)
+}
+
+// kmsRenewalDomain separates renewal signatures from every other use of a host's key.
+const kmsRenewalDomain = "licet-kms-renewal-v1\x00"
+
+// Message returns the bytes a renewal's signature covers.
+func (r KMSHostRenewal) Message() []byte {
+	return []byte(kmsRenewalDomain + r.HostID + "\x00" + r.Certificate + "\x00" + r.At.UTC().Format(time.RFC3339Nano))
 }
 
 // KMSHostService certifies KMS hosts against their kms-host keys.
@@ -92,4 +120,10 @@ type KMSHostService interface {
 	// SetHostLimit sets how many distinct hosts a kms-host key may activate (1 to 1000).
 	// Operator only. Errors: EInvalid, ENotFound, EForbidden.
 	SetHostLimit(ctx context.Context, keyID int64, limit int) error
+	// RenewHost gives a host holding a valid certificate a new one, signed by the active
+	// operator key, on the host's own signature: no token, no kms-host key. Errors: EInvalid
+	// (malformed, bad signature, clock too far off), ENotFound (host not recorded),
+	// CodeKeyBlocked, CodeSigningKeyRetired (the certificate's key is retired),
+	// CodeKMSCertificateExpired, ERateLimited.
+	RenewHost(ctx context.Context, r KMSHostRenewal) (*KMSHostCertificate, error)
 }

@@ -114,11 +114,8 @@ func (c *Client) Activate(ctx context.Context, r licet.ActivationRequest) (*lice
 // SigningKey fetches the operator's public key from the server. Pin it: fetching it over an
 // untrusted network on every use would let a man in the middle sign its own tickets.
 func (c *Client) SigningKey(ctx context.Context) (ed25519.PublicKey, error) {
-	var k struct {
-		Algorithm string `json:"algorithm"`
-		PublicKey string `json:"public_key"`
-	}
-	if err := c.Do(ctx, "GET", Path("signing-key"), nil, &k); err != nil {
+	k, err := c.PublishedKeys(ctx)
+	if err != nil {
 		return nil, err
 	}
 	return ParsePublicKey(k.PublicKey)

@@ -29,17 +29,21 @@ const (
 
 // Ticket is what a signature binds. Fields that do not apply are left empty.
 type Ticket struct {
-	Version  int    `json:"v"`
-	Kind     string `json:"kind"`
-	Serial   string `json:"serial,omitempty"`  // unique id of this ticket
-	Product  string `json:"product,omitempty"` // product slug
-	Group    uint16 `json:"group,omitempty"`   // product group id
-	KeyID    int64  `json:"key_id,omitempty"`  // the key's id, never the key
-	Machine  string `json:"machine"`           // machine id (or host id for a host certificate)
-	Hardware string `json:"hw,omitempty"`      // hardware hash at activation
-	Method   string `json:"method,omitempty"`  // online, proxy, offline, kms
-	Issuer   string `json:"iss,omitempty"`     // "operator" or the KMS host's id
-	Tenant   string `json:"tenant,omitempty"`  // tenant slug
+	Version int    `json:"v"`
+	Kind    string `json:"kind"`
+	Serial  string `json:"serial,omitempty"`  // unique id of this ticket
+	Product string `json:"product,omitempty"` // product slug
+	Group   uint16 `json:"group,omitempty"`   // product group id
+	KeyID   int64  `json:"key_id,omitempty"`  // the product key's id, never the key
+	// SigningKey is the id of the operator signing key that signed the ticket (tickets of the
+	// operator: activations and host certificates); 0 in tickets made before key rotation
+	// existed, which were all signed by key 1.
+	SigningKey uint32 `json:"kid,omitempty"`
+	Machine    string `json:"machine"`          // machine id (or host id for a host certificate)
+	Hardware   string `json:"hw,omitempty"`     // hardware hash at activation
+	Method     string `json:"method,omitempty"` // online, proxy, offline, kms
+	Issuer     string `json:"iss,omitempty"`    // "operator" or the KMS host's id
+	Tenant     string `json:"tenant,omitempty"` // tenant slug
 	// Directory is the directory's name, in a directory activation object.
 	Directory string `json:"directory,omitempty"`
 
@@ -61,6 +65,11 @@ var (
 	ErrExpired   = errors.New("ticket has expired")
 	ErrMachine   = errors.New("ticket was issued to another machine")
 	ErrChain     = errors.New("ticket's KMS host certificate is invalid")
+	// ErrRetired: the ticket was signed by an operator key the operator has retired. The error
+	// returned wraps it in a *RetiredError naming the key and the date.
+	ErrRetired = errors.New("ticket was signed by a retired operator key")
+	// ErrUnknownKey: the ticket names an operator key id the verifier does not know yet.
+	ErrUnknownKey = errors.New("ticket was signed by an operator key this machine does not know")
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -77,7 +86,29 @@ func Sign(priv ed25519.PrivateKey, t Ticket) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return b64.EncodeToString(payload) + "." + b64.EncodeToString(ed25519.Sign(priv, payload)), nil
+	return seal(priv, payload), nil
+}
+
+// seal joins a payload and its signature as base64url(payload) "." base64url(signature).
+func seal(priv ed25519.PrivateKey, payload []byte) string {
+	return b64.EncodeToString(payload) + "." + b64.EncodeToString(ed25519.Sign(priv, payload))
+}
+
+// open splits a signed text into its payload and signature, without verifying.
+func open(signed string) (payload, sig []byte, err error) {
+	if len(signed) > 64<<10 {
+		return nil, nil, fmt.Errorf("%w: longer than 64 KiB", ErrMalformed)
+	}
+	p, s, ok := strings.Cut(strings.TrimSpace(signed), ".")
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: no signature part", ErrMalformed)
+	}
+	payload, err1 := b64.DecodeString(p)
+	sig, err2 := b64.DecodeString(s)
+	if err1 != nil || err2 != nil || len(sig) != ed25519.SignatureSize {
+		return nil, nil, fmt.Errorf("%w: bad encoding", ErrMalformed)
+	}
+	return payload, sig, nil
 }
 
 // Parse decodes a signed ticket after checking its signature against pub. It does not check
@@ -87,21 +118,18 @@ func Parse(pub ed25519.PublicKey, signed string) (Ticket, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return t, errors.New("ticket: public key has the wrong size")
 	}
-	if len(signed) > 64<<10 {
-		return t, fmt.Errorf("%w: longer than 64 KiB", ErrMalformed)
-	}
-	p, s, ok := strings.Cut(strings.TrimSpace(signed), ".")
-	if !ok {
-		return t, fmt.Errorf("%w: no signature part", ErrMalformed)
-	}
-	payload, err1 := b64.DecodeString(p)
-	sig, err2 := b64.DecodeString(s)
-	if err1 != nil || err2 != nil || len(sig) != ed25519.SignatureSize {
-		return t, fmt.Errorf("%w: bad encoding", ErrMalformed)
+	payload, sig, err := open(signed)
+	if err != nil {
+		return t, err
 	}
 	if !ed25519.Verify(pub, payload, sig) {
 		return t, ErrSignature
 	}
+	return decode(payload)
+}
+
+func decode(payload []byte) (Ticket, error) {
+	var t Ticket
 	if err := json.Unmarshal(payload, &t); err != nil {
 		return t, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
@@ -111,21 +139,56 @@ func Parse(pub ed25519.PublicKey, signed string) (Ticket, error) {
 	return t, nil
 }
 
-// Check verifies a signed ticket for a machine at a time: the signature (through the host
-// certificate for KMS tickets), that it was issued to machine, and that it has not expired.
-func Check(operator ed25519.PublicKey, signed, machine string, now time.Time) (Ticket, error) {
-	t, err := Parse(operator, signed)
-	if err != nil && !errors.Is(err, ErrSignature) {
-		return t, err
+// ParseWith decodes a ticket signed by one of the operator's keys: the key its kid names in
+// keys (key 1 when it names none). A key the set marks retired gives ErrRetired; a kid the set
+// does not hold, ErrUnknownKey. With an error, the ticket returned is unverified: only for
+// messages.
+func ParseWith(keys KeySet, signed string) (Ticket, error) {
+	payload, _, err := open(signed)
+	if err != nil {
+		return Ticket{}, err
 	}
-	if errors.Is(err, ErrSignature) {
-		// Maybe a KMS ticket: signed by a host whose certificate the operator signed.
-		t, err = checkChained(operator, signed, now)
-		if err != nil {
-			return t, err
+	unverified, err := decode(payload)
+	if err != nil {
+		return unverified, err
+	}
+	pub, err := keys.Lookup(unverified.SigningKey)
+	if err != nil {
+		return unverified, err
+	}
+	return Parse(pub, signed)
+}
+
+// Check verifies a signed ticket for a machine at a time against one operator key: see
+// CheckWith.
+func Check(operator ed25519.PublicKey, signed, machine string, now time.Time) (Ticket, error) {
+	return CheckWith(Pinned(operator), signed, machine, now)
+}
+
+// CheckWith verifies a signed ticket for a machine at a time against the operator's keys: the
+// signature (through the host certificate for KMS tickets) by a key of the set that is not
+// retired, that it was issued to machine, and that it has not expired.
+func CheckWith(keys KeySet, signed, machine string, now time.Time) (Ticket, error) {
+	payload, _, err := open(signed)
+	if err != nil {
+		return Ticket{}, err
+	}
+	unverified, err := decode(payload)
+	if err != nil {
+		return unverified, err
+	}
+	var t Ticket
+	if unverified.Chain != "" || unverified.Kind == KindKMSActivation {
+		// A KMS ticket: signed by a host whose certificate the operator signed.
+		if unverified.Kind != KindKMSActivation || unverified.Chain == "" {
+			return unverified, fmt.Errorf("%w: a KMS activation must be signed by its host", ErrChain)
 		}
-	} else if t.Kind == KindKMSActivation {
-		return t, fmt.Errorf("%w: a KMS activation must be signed by its host", ErrChain)
+		t, err = checkChained(keys, signed, unverified.Chain, now)
+	} else {
+		t, err = ParseWith(keys, signed)
+	}
+	if err != nil {
+		return t, err
 	}
 	if t.Machine != machine {
 		return t, ErrMachine
@@ -136,21 +199,18 @@ func Check(operator ed25519.PublicKey, signed, machine string, now time.Time) (T
 	return t, nil
 }
 
-// checkChained verifies a ticket signed by a KMS host: the host certificate in Chain must be
-// signed by the operator, unexpired, and cover the ticket's product group.
-func checkChained(operator ed25519.PublicKey, signed string, now time.Time) (Ticket, error) {
-	p, _, _ := strings.Cut(strings.TrimSpace(signed), ".")
-	payload, err := b64.DecodeString(p)
-	var unverified Ticket
-	if err != nil || json.Unmarshal(payload, &unverified) != nil || unverified.Chain == "" {
-		return unverified, ErrSignature
+// checkChained verifies a ticket signed by a KMS host: the host certificate in chain must be
+// signed by an operator key that is not retired, unexpired, and cover the ticket's product group.
+func checkChained(keys KeySet, signed, chain string, now time.Time) (Ticket, error) {
+	cert, err := ParseWith(keys, chain)
+	if errors.Is(err, ErrRetired) {
+		return cert, fmt.Errorf("%w: %w", ErrChain, err)
 	}
-	cert, err := Parse(operator, unverified.Chain)
 	if err != nil || cert.Kind != KindHostCertificate || len(cert.HostKey) != ed25519.PublicKeySize {
-		return unverified, ErrChain
+		return cert, ErrChain
 	}
 	if cert.ExpiresAt != nil && !now.Before(*cert.ExpiresAt) {
-		return unverified, fmt.Errorf("%w: the host certificate has expired", ErrChain)
+		return cert, fmt.Errorf("%w: the host certificate has expired", ErrChain)
 	}
 	t, err := Parse(ed25519.PublicKey(cert.HostKey), signed)
 	if err != nil {

@@ -27,7 +27,7 @@ const (
 	Unlicensed      LicenseState = 0 // no key installed
 	Licensed        LicenseState = 1 // a valid ticket for this machine and its hardware
 	InitialGrace    LicenseState = 2 // a key installed, not activated yet, for 30 days
-	AdditionalGrace LicenseState = 3 // the activation expired or the hardware is out of tolerance, for 30 days
+	AdditionalGrace LicenseState = 3 // the activation expired, the hardware is out of tolerance, or the key that signed it was retired, for 30 days
 	Notification    LicenseState = 5 // a grace period ended without activation
 )
 
@@ -60,6 +60,17 @@ type Agent struct {
 	Machine licet.Machine
 	// KMS tunes how KMS hosts are asked (kms.go); the zero value is fine.
 	KMS KMSOptions
+	// Central makes the client the daemon asks the central service with (the server the
+	// machine activated against); client.New when nil.
+	Central func(server string) (*client.Client, error)
+}
+
+// central returns the client for the central service at server.
+func (a *Agent) central(server string) (*client.Client, error) {
+	if a.Central != nil {
+		return a.Central(server)
+	}
+	return client.New(server, ""), nil
 }
 
 func (a *Agent) now() time.Time {
@@ -90,9 +101,14 @@ type Status struct {
 	// Reason says why the machine is in grace or notification.
 	Reason string `json:"reason,omitempty"`
 
-	Machine         string         `json:"machine"`
-	Server          string         `json:"server,omitempty"`
-	OperatorKey     string         `json:"operator_key,omitempty"`
+	Machine     string `json:"machine"`
+	Server      string `json:"server,omitempty"`
+	OperatorKey string `json:"operator_key,omitempty"`
+	// OperatorKeys are the operator keys the agent trusts, from the pinned key and the key set.
+	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
+	// SigningKey is the operator key under which the machine is activated: the key that signed
+	// its ticket or confirmation ID, or its KMS host's certificate.
+	SigningKey      uint32         `json:"signingKey,omitempty"`
 	InstalledAt     time.Time      `json:"installed_at,omitzero"`
 	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
 	TicketError     string         `json:"ticket_error,omitempty"` // why a ticket was rejected
@@ -175,7 +191,15 @@ func (a *Agent) Activate(ctx context.Context, c *client.Client, pin ed25519.Publ
 	if s.KeyType == string(keys.KMSClient) {
 		return nil, licet.Errorf(licet.CodeKeyTypeNotActivatable, "the installed key is a kms-client key (GVLK): it activates against a KMS host on your network, not online; install a MAK or retail key to activate online")
 	}
-	pub, err := a.pinned(ctx, &s, c, pin)
+	if _, err := a.pinned(ctx, &s, c, pin); err != nil {
+		return nil, err
+	}
+	if pk, err := c.PublishedKeys(ctx); err == nil {
+		if err := learnKeySet(&s, pk.KeySet); err != nil {
+			return nil, licet.Errorf(licet.EInvalid, "the server's %v; if the operator really changed its key without rotation, uninstall the key and start again with the new --pubkey", err)
+		}
+	}
+	keys, err := trust(s)
 	if err != nil {
 		return nil, err
 	}
@@ -185,12 +209,12 @@ func (a *Agent) Activate(ctx context.Context, c *client.Client, pin ed25519.Publ
 		return nil, err
 	}
 	now := a.now()
-	t, err := ticket.Check(pub, act.Ticket, m.ID, now)
+	t, err := ticket.CheckWith(keys, act.Ticket, m.ID, now)
 	if err == nil {
 		err = a.matches(s, t)
 	}
 	if err != nil {
-		return nil, licet.Errorf(licet.EInvalid, "the server's ticket was rejected: %v; if the operator changed its signing key, activate again with --pubkey (from `licet pubkey`)", err)
+		return nil, licet.Errorf(licet.EInvalid, "the server's ticket was rejected: %v", err)
 	}
 	s.Server, s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = c.BaseURL, act.Ticket, now, nil
 	s.Offline = nil
@@ -240,6 +264,9 @@ func (a *Agent) Status() (*Status, error) {
 	m := a.machine()
 	st := &Status{At: now, Product: s.Product, KeyType: s.KeyType, Group: s.KeyGroup, Machine: m.ID, Server: s.Server, OperatorKey: s.OperatorKey, InstalledAt: s.InstalledAt}
 	st.KMS, st.Directory = kmsStatus(s), directoryView(s)
+	if keys, err := trust(s); err == nil {
+		st.OperatorKeys = keys.Keys
+	}
 	if s.Key == "" {
 		return st.set(Unlicensed, nil, "no product key is installed"), nil
 	}
@@ -254,11 +281,19 @@ func (a *Agent) Status() (*Status, error) {
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "not activated yet"), nil
 	}
 	t, err := a.verify(s, m, now)
+	var retired *ticket.RetiredError
+	if errors.As(err, &retired) {
+		// The operator retired the key: 30 days of additional grace from the retirement to
+		// activate again (the daemon does it before, at the rotation).
+		st.TicketError = err.Error()
+		return st.grace(AdditionalGrace, retired.RetiredAt, now, "the stored ticket was rejected: "+err.Error()), nil
+	}
 	if err != nil && !errors.Is(err, ticket.ErrExpired) {
 		st.TicketError = err.Error()
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "the stored ticket was rejected: "+err.Error()), nil
 	}
 	st.Ticket = &t
+	st.SigningKey = signingKeyOf(t)
 	if err != nil {
 		return st.grace(AdditionalGrace, *t.ExpiresAt, now, "the activation expired"), nil
 	}
@@ -286,11 +321,11 @@ func (a *Agent) verify(s State, m licet.Machine, now time.Time) (ticket.Ticket, 
 	if s.Offline != nil {
 		return a.verifyOffline(s, m)
 	}
-	pub, err := client.ParsePublicKey(s.OperatorKey)
+	keys, err := trust(s)
 	if err != nil {
-		return ticket.Ticket{}, errors.New("no valid operator key is pinned")
+		return ticket.Ticket{}, err
 	}
-	t, err := ticket.Check(pub, s.Ticket, m.ID, now)
+	t, err := ticket.CheckWith(keys, s.Ticket, m.ID, now)
 	if err != nil {
 		return t, err
 	}

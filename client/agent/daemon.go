@@ -2,9 +2,12 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
+	"github.com/licet/licet/ticket"
 )
 
 // Tick actions.
@@ -14,7 +17,16 @@ const (
 	TickActivate = "activate" // first contact with a KMS host
 	TickRenew    = "renew"    // renewal of an activated machine
 	TickRetry    = "retry"    // retry of a machine not activated (or after a failed attempt)
+	TickKeys     = "keys"     // a machine activated online asked its server for the operator's key set
+	// TickReactivate: a machine activated online whose ticket was signed by a key other than
+	// the active one (a rotation) activated again, for a ticket under the active key; that
+	// uses no more of its key's activations.
+	TickReactivate = "reactivate"
 )
+
+// KeysCheckEvery is how often the daemon of a machine activated online asks its server for the
+// operator's key set, so that rotations and retirements reach it.
+const KeysCheckEvery = 24 * time.Hour
 
 // TickResult says what a Tick did and when the next one is due.
 type TickResult struct {
@@ -26,13 +38,17 @@ type TickResult struct {
 
 // Tick does what is due at now: for a kms-client key, the first activation, a renewal when the
 // host's renewal interval has passed, or a retry when its retry interval has (or the default 2
-// hours after an attempt no host answered). Other keys need nothing. It returns what it did and
+// hours after an attempt no host answered). A machine activated online asks its server for the
+// operator's key set once a day (rotations and retirements reach it so). Other keys need nothing. It returns what it did and
 // when the next tick is due; err is the failed contact's error (the retry is scheduled anyway).
 func (a *Agent) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 	at := a.at(now)
 	s, err := Load(a.Dir)
 	if err != nil {
 		return TickResult{}, err
+	}
+	if s.Key != "" && !s.isKMS() && s.Server != "" && s.Ticket != "" && s.OperatorKey != "" {
+		return at.tickKeys(ctx, s, now)
 	}
 	if s.Key == "" || !s.isKMS() {
 		st, err := at.Status()
@@ -69,6 +85,63 @@ func (a *Agent) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 		}
 	}
 	return res, cerr
+}
+
+// tickKeys asks the server of a machine activated online for the key set, once a day, and
+// activates again when the machine's ticket is not under the active key, so that retiring the
+// old key later costs the machine nothing.
+func (a *Agent) tickKeys(ctx context.Context, s State, now time.Time) (TickResult, error) {
+	next := s.KeysCheckedAt.Add(KeysCheckEvery)
+	if now.Before(next) {
+		st, err := a.Status()
+		return TickResult{Action: TickWaiting, Status: st, Next: next}, err
+	}
+	res := TickResult{Action: TickKeys, Next: now.Add(KeysCheckEvery)}
+	c, cerr := a.central(s.Server)
+	var pk *client.PublishedKeys
+	if cerr == nil {
+		pk, cerr = c.PublishedKeys(ctx)
+	}
+	if cerr == nil {
+		if cerr = learnKeySet(&s, pk.KeySet); cerr != nil {
+			cerr = licet.Errorf(licet.EInvalid, "the server's %v", cerr)
+		}
+	}
+	s.KeysCheckedAt = now
+	if err := Save(a.Dir, s); err != nil {
+		return res, err
+	}
+	if cerr == nil && a.underOldKey(s, now) {
+		res.Action = TickReactivate
+		_, cerr = a.Activate(ctx, c, nil)
+	}
+	st, err := a.Status()
+	res.Status = st
+	if err != nil {
+		return res, err
+	}
+	if cerr != nil {
+		res.Error = cerr.Error()
+	}
+	return res, cerr
+}
+
+// underOldKey reports whether the machine's ticket was signed by a key other than the active one
+// of its key set (or by a retired one).
+func (a *Agent) underOldKey(s State, now time.Time) bool {
+	keys, err := trust(s)
+	if err != nil {
+		return false
+	}
+	active, ok := keys.Active()
+	if !ok || active.ID == 0 { // only a pinned key, no key set: nothing to compare with
+		return false
+	}
+	t, err := a.verify(s, a.machine(), now)
+	if errors.Is(err, ticket.ErrRetired) {
+		return true
+	}
+	return err == nil && max(t.SigningKey, 1) != active.ID
 }
 
 // Daemon calls Tick on schedule until its context ends (`licet client daemon`).

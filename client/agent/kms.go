@@ -279,6 +279,11 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 	cfg := kmsclient.Config{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, CachedHost: k.CachedHost, NoHostCache: k.NoHostCache,
 		OperatorKey: op, Now: a.Now, Timeout: a.KMS.Timeout, Rand: a.KMS.Rand, HTTP: a.KMS.HTTP, Service: a.KMS.Service,
 		Unanswered: k.Unanswered, NoAnswer: k.noAnswer}
+	if s.OperatorKey != "" {
+		if cfg.Keys, err = trust(s); err != nil {
+			return nil, corrupt(a.Dir, err.Error())
+		}
+	}
 	k.LastAttempt = now
 	resp, host, err := kmsclient.Activate(ctx, cfg, req)
 	if resp != nil {
@@ -343,16 +348,25 @@ func (a *Agent) acceptKMSTicket(s *State, resp *kmsclient.Response, op ed25519.P
 		}
 		op = b
 	}
-	t, err := ticket.Check(op, resp.Ticket, machine, now)
+	learned := *s
+	if learned.OperatorKey == "" {
+		learned.OperatorKey = base64.StdEncoding.EncodeToString(op)
+	}
+	if err := learnKeySet(&learned, resp.KeySet); err != nil {
+		return licet.Errorf(licet.EInvalid, "the KMS host %s passed on an operator key set that was rejected: %v", resp.HostID, err)
+	}
+	keys, err := trust(learned)
+	if err != nil {
+		return err
+	}
+	t, err := ticket.CheckWith(keys, resp.Ticket, machine, now)
 	if err == nil {
 		err = a.matches(*s, t)
 	}
 	if err != nil {
-		return licet.Errorf(licet.EInvalid, "the KMS host %s's ticket was rejected: %v; if the operator changed its signing key, activate again with --pubkey (from `licet pubkey`)", resp.HostID, err)
+		return licet.Errorf(licet.EInvalid, "the KMS host %s's ticket was rejected: %v", resp.HostID, err)
 	}
-	if s.OperatorKey == "" {
-		s.OperatorKey = base64.StdEncoding.EncodeToString(op)
-	}
+	s.OperatorKey, s.KeySet = learned.OperatorKey, learned.KeySet
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = resp.Ticket, now, nil
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/keys"
 	"github.com/licet/licet/ticket"
 )
@@ -80,7 +79,10 @@ func (a *Agent) Confirm(cid string, pin ed25519.PublicKey, method string) (*Stat
 	if s.OperatorKey == "" && pin == nil {
 		return nil, licet.Errorf(licet.EInvalid, "no operator key is pinned on this machine: give the operator's public key with --pubkey (`licet pubkey` prints it on a connected machine)").With("field", "pubkey")
 	}
-	pub, err := a.pinned(context.Background(), &s, nil, pin)
+	if _, err := a.pinned(context.Background(), &s, nil, pin); err != nil {
+		return nil, err
+	}
+	pub, err := confirmationKey(s, c)
 	if err != nil {
 		return nil, err
 	}
@@ -101,21 +103,38 @@ func (a *Agent) Confirm(cid string, pin ed25519.PublicKey, method string) (*Stat
 // installation ID now (another machine, key or product gives another), and describes it as a
 // ticket that does not expire.
 func (a *Agent) verifyOffline(s State, m licet.Machine) (ticket.Ticket, error) {
-	pub, err := client.ParsePublicKey(s.OperatorKey)
-	if err != nil {
-		return ticket.Ticket{}, errors.New("no valid operator key is pinned")
-	}
 	iid, err := installationID(s, m)
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
-	c, err := keys.ParseConfirmationID(s.Offline.ConfirmationID)
+	c, err := keys.ParseStoredConfirmationID(s.Offline.ConfirmationID)
 	if err != nil {
 		return ticket.Ticket{}, fmt.Errorf("the stored confirmation ID is malformed: %v", err)
+	}
+	pub, err := confirmationKey(s, c)
+	if err != nil {
+		return ticket.Ticket{}, err
 	}
 	if err := c.Verify(pub, iid); err != nil {
 		return ticket.Ticket{}, errors.New("the confirmation ID does not belong to this machine's installation ID")
 	}
-	return ticket.Ticket{Version: ticket.Version, Kind: ticket.KindActivation, Serial: strconv.FormatUint(uint64(c.Serial), 10), Product: s.Product,
+	return ticket.Ticket{Version: ticket.Version, Kind: ticket.KindActivation, SigningKey: uint32(c.SigningKey), Serial: strconv.FormatUint(uint64(c.Serial), 10), Product: s.Product,
 		Group: s.KeyGroup, Machine: m.ID, Hardware: s.Offline.Hardware, Method: s.Offline.Method, Issuer: "operator", IssuedAt: c.Issued()}, nil
+}
+
+// confirmationKey returns the trusted operator key that signed a confirmation ID (the key id
+// it carries), or why none may verify it: a retired key, or one the machine does not know yet.
+func confirmationKey(s State, c keys.ConfirmationID) (ed25519.PublicKey, error) {
+	trusted, err := trust(s)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := trusted.Lookup(uint32(c.SigningKey))
+	if errors.Is(err, ticket.ErrUnknownKey) {
+		return nil, licet.Errorf(licet.CodeForeignConfirmation, "this confirmation ID was signed by operator key %d, which this machine does not know yet: give it the operator's key set (`licet client refresh-keys`, or on an air-gapped machine `licet client refresh-keys --key-set-file FILE` with the answer of the service's GET /v1/signing-key) and confirm again", c.SigningKey)
+	}
+	if err != nil {
+		return nil, licet.Errorf(licet.CodeSigningKeyRetired, "this confirmation ID was %v", err)
+	}
+	return pub, nil
 }

@@ -33,7 +33,7 @@ func sign(t *testing.T, priv ed25519.PrivateKey, iid string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys.SignConfirmation(priv, id, start, 7).String()
+	return keys.SignConfirmation(priv, 1, id, start, 7).String()
 }
 
 func TestConfirmOffline(t *testing.T) {

@@ -41,6 +41,12 @@ type State struct {
 	Server string `json:"server,omitempty"`
 	// OperatorKey is the pinned public key (base64) that verifies tickets.
 	OperatorKey string `json:"operator_key,omitempty"`
+	// KeySet is the operator's signed key set last learned (from the server or a KMS host): the
+	// keys made after the pinned one, endorsed in a chain from it, and the keys retired.
+	KeySet string `json:"keySet,omitempty"`
+	// KeysCheckedAt is when the daemon last asked the server for the key set (machines
+	// activated online; KMS clients get it from their host).
+	KeysCheckedAt time.Time `json:"keysCheckedAt,omitzero"`
 
 	Product  string `json:"product,omitempty"`
 	Key      string `json:"key,omitempty"` // the installed product key

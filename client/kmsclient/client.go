@@ -42,6 +42,9 @@ type Config struct {
 	// OperatorKey, when set, verifies the ticket of an activated answer (its chain to the
 	// operator, the machine, the product); a host whose ticket fails is skipped like a dead one.
 	OperatorKey ed25519.PublicKey
+	// Keys, when it holds keys, verifies instead of OperatorKey: the operator keys the client
+	// trusts. Either way a key set in the answer that chains to them adds the keys it lists.
+	Keys ticket.KeySet
 	// Timeout bounds each host attempt and each DNS lookup; 10 s when zero.
 	Timeout time.Duration
 	// Rand returns a number in [0, n), for the weighted choice; math/rand/v2 when nil.
@@ -193,6 +196,13 @@ func try(ctx context.Context, hc *http.Client, cfg Config, host string, body []b
 		return nil, err
 	}
 	if resp.StatusCode >= 500 {
+		// Failover to the next host; the host's own reason (e.g. its certificate expired) is kept.
+		var eb struct {
+			Error *licet.Error `json:"error"`
+		}
+		if json.Unmarshal(data, &eb) == nil && eb.Error != nil && eb.Error.Message != "" {
+			return nil, fmt.Errorf("answered %s: %s", resp.Status, eb.Error.Message)
+		}
 		return nil, fmt.Errorf("answered %s", resp.Status)
 	}
 	if resp.StatusCode >= 400 {
@@ -208,12 +218,21 @@ func try(ctx context.Context, hc *http.Client, cfg Config, host string, body []b
 	if err := json.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("answer is not a KMS response: %v", err)
 	}
-	if out.Activated && cfg.OperatorKey != nil {
+	keys := cfg.Keys
+	if len(keys.Keys) == 0 && cfg.OperatorKey != nil {
+		keys = ticket.Pinned(cfg.OperatorKey)
+	}
+	if out.Activated && len(keys.Keys) > 0 {
 		now := time.Now()
 		if cfg.Now != nil {
 			now = cfg.Now()
 		}
-		t, err := ticket.Check(cfg.OperatorKey, out.Ticket, req.MachineID, now)
+		if out.KeySet != "" {
+			if learned, _, err := ticket.VerifyKeySet(keys, out.KeySet); err == nil {
+				keys = learned
+			}
+		}
+		t, err := ticket.CheckWith(keys, out.Ticket, req.MachineID, now)
 		if err != nil {
 			return nil, fmt.Errorf("its ticket does not verify: %v", err)
 		}

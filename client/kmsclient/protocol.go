@@ -92,6 +92,10 @@ type Response struct {
 	// OperatorKey is the operator's public key (base64) the host's certificate verifies with:
 	// a client with no key pinned pins it on first use, as the agent does with a server's.
 	OperatorKey string `json:"operator_key,omitempty"`
+	// KeySet is the operator's key set the host learned from the central service, signed by
+	// the operator (ticket.VerifyKeySet): a client that trusts an earlier operator key learns
+	// the key of the host's certificate from it, with no re-pinning.
+	KeySet string `json:"keySet,omitempty"`
 }
 
 // RenewInterval returns the host's renewal interval.

@@ -117,13 +117,17 @@ func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*lic
 		return nil, licet.Errorf(licet.CodeProductMismatch, "this key belongs to product group %d, but product %s is in group %d: use a key issued for %s", k.Group, p.Slug, p.Group, p.GroupSlug).
 			With("key_group", k.Group).With("product_group", p.Group)
 	}
+	key, err := s.signer.Active(ctx) // before counting: nothing may fail after
+	if err != nil {
+		return nil, err
+	}
 	j := &job{hash: k.Hash(), product: p, machine: r.Machine, res: make(chan result, 1)}
 	res, err := s.submit(ctx, j)
 	if err != nil {
 		return nil, err
 	}
 	now := s.nowTime()
-	signed, err := ticket.Sign(s.signer, ticket.Ticket{
+	signed, err := key.SignTicket(ticket.Ticket{
 		Kind: ticket.KindActivation, Serial: serial(), Product: p.Slug, Group: p.Group, KeyID: res.keyID,
 		Machine: r.Machine.ID, Hardware: r.Machine.Hardware, Method: "online", Issuer: "operator", Tenant: res.tenant,
 		IssuedAt: now,

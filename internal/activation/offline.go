@@ -130,6 +130,10 @@ type confirmed struct {
 // confirm gives every activated installation ID its confirmation serial (the one it had, for a
 // replay) and signs its confirmation ID; it returns the activations remaining on the key.
 func (s *Service) confirm(ctx context.Context, method string, now time.Time, keyID int64, cs []*confirmed) (remaining int64, err error) {
+	key, err := s.signer.Active(ctx)
+	if err != nil {
+		return 0, err
+	}
 	ms := store.Millis(now)
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		for _, c := range cs {
@@ -148,7 +152,11 @@ func (s *Service) confirm(ctx context.Context, method string, now time.Time, key
 		return 0, err
 	}
 	for _, c := range cs {
-		c.cid = keys.SignConfirmation(s.signer, c.iid, now, c.serial).String()
+		cid, err := key.SignConfirmation(c.iid, now, c.serial)
+		if err != nil {
+			return 0, err
+		}
+		c.cid = cid.String()
 	}
 	return remaining, nil
 }

@@ -1,17 +1,11 @@
 package activation
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ed25519"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"errors"
 
 	"github.com/licet/licet/internal/keys"
+	"github.com/licet/licet/internal/signing"
 )
 
 // KeyFingerprint returns how an installation ID names a key in the database: the key's
@@ -28,50 +22,10 @@ func KeyTail(k keys.Key) string {
 const sealInfo = "licet product keys"
 
 // Sealer encrypts product keys for storage with AES-256-GCM under a key derived (HKDF-SHA256)
-// from the operator's Ed25519 seed, so that a database dump alone reveals no key.
-type Sealer struct {
-	aead cipher.AEAD
-}
+// from the operator's signing key file, so that a database dump alone reveals no key.
+type Sealer = signing.Sealer
 
-// NewSealer derives the storage key from the operator's signing key.
+// NewSealer derives the storage key of product keys from the signing key file's key.
 func NewSealer(signer ed25519.PrivateKey) (*Sealer, error) {
-	if len(signer) != ed25519.PrivateKeySize {
-		return nil, errors.New("activation: the signing key has the wrong size")
-	}
-	k, err := hkdf.Key(sha256.New, signer.Seed(), nil, sealInfo, 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
-}
-
-// Seal returns base64(nonce || ciphertext) of the key text.
-func (s *Sealer) Seal(plain string) string {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return base64.StdEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(plain), nil))
-}
-
-// Open decrypts what Seal returned.
-func (s *Sealer) Open(sealed string) (string, error) {
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(b) < s.aead.NonceSize() {
-		return "", errors.New("activation: sealed key is malformed")
-	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, b[:n], b[n:], nil)
-	if err != nil {
-		return "", errors.New("activation: sealed key does not open with this signing key")
-	}
-	return string(plain), nil
+	return signing.NewSealer(signer, sealInfo)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/signing"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -19,7 +20,7 @@ import (
 type Service struct {
 	db     *store.DB
 	now    func() time.Time
-	signer ed25519.PrivateKey
+	signer signing.Source
 	sealer *Sealer
 	// products caches products by slug: they never change once created.
 	products sync.Map
@@ -42,6 +43,9 @@ var (
 type Options struct {
 	// BatchMax bounds how many activations are committed in one transaction (default 256).
 	BatchMax int
+	// Signer gives the operator key that signs tickets and confirmation IDs (the central
+	// service's keyring); the key passed to New, as key 1, when nil.
+	Signer signing.Source
 }
 
 // New returns a service over db that signs tickets with the operator's key and encrypts
@@ -54,11 +58,14 @@ func New(db *store.DB, now func() time.Time, signer ed25519.PrivateKey, o Option
 	if err != nil {
 		return nil, err
 	}
+	if o.Signer == nil {
+		o.Signer = signing.Fixed{ID: 1, Private: signer}
+	}
 	if o.BatchMax <= 0 {
 		o.BatchMax = 256
 	}
 	s := &Service{
-		db: db, now: now, signer: signer, sealer: sealer,
+		db: db, now: now, signer: o.Signer, sealer: sealer,
 		batchMax: o.BatchMax,
 		jobs:     make(chan *job, 4*o.BatchMax),
 		stop:     make(chan struct{}),

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,7 +81,8 @@ func (a *app) clientCommand() *cobra.Command {
 		Short: "The client agent (like slmgr): install a key, activate this machine, show the license state",
 		Long: "The client agent keeps its license in a state directory (--state-dir, default " + agent.DefaultDir() + ").\n" +
 			"On first activation it pins the operator's public key: the one given with --pubkey, or the server's\n" +
-			"(GET /v1/signing-key, trust on first use). Tickets are verified offline against the pinned key.",
+			"(GET /v1/signing-key, trust on first use). Tickets are verified offline against the pinned key and\n" +
+			"the keys a key set from the server or a KMS host chains to it (after the operator rotates its key).",
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.stateDir, "state-dir", "", "state directory (default "+agent.DefaultDir()+")")
@@ -90,6 +92,7 @@ func (a *app) clientCommand() *cobra.Command {
 	_ = pf.MarkHidden("now")
 	_ = pf.MarkHidden("machine-id")
 	cmd.AddCommand(a.clientKMSCommands(&f)...)
+	cmd.AddCommand(a.clientRefreshKeysCommand(&f))
 
 	var product string
 	install := &cobra.Command{
@@ -206,13 +209,20 @@ func (a *app) statusText(st *agent.Status, verbose bool) error {
 			[]string{"Server:", dash(st.Server)},
 			[]string{"Operator key:", dash(st.OperatorKey)},
 		)
+		if len(st.OperatorKeys) > 1 {
+			var known []string
+			for _, k := range st.OperatorKeys {
+				known = append(known, fmt.Sprintf("%d %s", k.ID, k.State))
+			}
+			rows = append(rows, []string{"Operator keys:", strings.Join(known, ", ") + " (from the key set)"})
+		}
 		if !st.InstalledAt.IsZero() {
 			rows = append(rows, []string{"Key installed:", st.InstalledAt.Format(time.RFC3339)})
 		}
 		if t := st.Ticket; t != nil {
 			rows = append(rows,
 				[]string{"Ticket serial:", t.Serial},
-				[]string{"Activated:", t.IssuedAt.Format(time.RFC3339) + " (" + t.Method + ", key id " + fmt.Sprint(t.KeyID) + ", tenant " + dash(t.Tenant) + ")"},
+				[]string{"Activated:", t.IssuedAt.Format(time.RFC3339) + " (" + t.Method + ", key id " + fmt.Sprint(t.KeyID) + ", tenant " + dash(t.Tenant) + ", operator key " + fmt.Sprint(st.SigningKey) + ")"},
 			)
 		}
 		if st.TicketError != "" {

@@ -170,6 +170,7 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 			if f.now != "" && !once {
 				return Usagef("--now works with --once only: the daemon runs on the real clock")
 			}
+			ag.Central = a.centralFor
 			d := &agent.Daemon{Agent: ag, Report: a.reportTick}
 			if once {
 				_, err := d.Once(cmd.Context())

@@ -114,7 +114,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.ca, "ca", "", "PEM file of the CA that signed the server's TLS certificate (besides the system's)")
 	pf.BoolVar(&a.json, "json", false, "print JSON instead of tables")
 	root.AddCommand(
-		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.versionCommand(),
+		a.serveCommand(), a.migrateCommand(), a.pubkeyCommand(), a.signingKeyCommand(), a.versionCommand(),
 		a.tenantCommand(), a.tokenCommand(), a.auditCommand(), a.catalogCommand(),
 		a.adviseCommand(),
 		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
@@ -187,6 +187,18 @@ func (a *app) client() (*client.Client, error) {
 // newClient returns an SDK client for --server with the token, trusting --ca when given.
 func (a *app) newClient(token string) (*client.Client, error) {
 	c := client.New(a.server, token)
+	if a.ca != "" {
+		if err := c.TrustCA(a.ca); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// centralFor returns an SDK client without a token for server (not --server: the one a machine
+// or KMS host activated against), trusting --ca when given.
+func (a *app) centralFor(server string) (*client.Client, error) {
+	c := client.New(server, "")
 	if a.ca != "" {
 		if err := c.TrustCA(a.ca); err != nil {
 			return nil, err

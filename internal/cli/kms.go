@@ -67,7 +67,11 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.installCertificate(cmd, stateDir, rf.Certificate, pinned)
+			if err := a.installCertificate(cmd, stateDir, rf.Certificate, pinned); err != nil {
+				return err
+			}
+			// Activated by file: the host cannot reach the central service to renew.
+			return kms.SetRenewalServer(ctx, stateDir, "")
 		}
 		if key == "" {
 			return Usagef("--key is required (or --response-file)")
@@ -95,7 +99,11 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.installCertificate(cmd, stateDir, *cert, pinned)
+		if err := a.installCertificate(cmd, stateDir, *cert, pinned); err != nil {
+			return err
+		}
+		// The host renews its certificate against the same service.
+		return kms.SetRenewalServer(ctx, stateDir, c.BaseURL)
 	}
 	return cmd
 }
@@ -229,7 +237,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	var renew, retry, logFormat string
 	var thresholds []string
 	var df dnsFlags
-	var noDNS, keep bool
+	var noDNS, keep, noRenew bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Answer activation requests of machines holding a kms-client key",
@@ -245,6 +253,7 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	df.add(cmd, "publish")
 	f.BoolVar(&noDNS, "no-dns-publish", false, "do not publish the SRV record")
 	f.BoolVar(&keep, "keep-dns-record", false, "keep the SRV record when the host stops (by default a clean shutdown removes it)")
+	f.BoolVar(&noRenew, "no-renew", false, "do not renew the host certificate against the central service it was activated with")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(logFormat)
@@ -278,6 +287,11 @@ func (a *app) kmsServeCommand() *cobra.Command {
 			return licet.Errorf(kms.CodeNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
 		}
 		o.Stdout = a.stdout
+		if server := h.RenewalServer(cmd.Context()); server != "" && !noRenew {
+			if o.Central, err = a.centralFor(server); err != nil {
+				return err
+			}
+		}
 		return h.Serve(cmd.Context(), o)
 	}
 	return cmd
@@ -447,10 +461,18 @@ func (a *app) kmsStatusCommand() *cobra.Command {
 func (a *app) printKMSStatus(st *kms.Status) error {
 	w := a.stdout
 	fmt.Fprintf(w, "host:          %s\n", st.HostID)
-	if !st.Activated {
+	switch {
+	case !st.Activated && st.CertificateError != "":
+		fmt.Fprintf(w, "certificate:   REFUSED: %s\n", st.CertificateError)
+	case !st.Activated:
 		fmt.Fprintln(w, "certificate:   none: run licet kms activate")
-	} else {
-		fmt.Fprintf(w, "certificate:   group %d, covers %v, tenant %s, expires %s\n", st.Group, st.Covers, dash(st.Tenant), st.ExpiresAt.Format(time.DateOnly))
+	case st.CertificateExpired:
+		fmt.Fprintf(w, "certificate:   EXPIRED on %s: %s\n", st.ExpiresAt.Format(time.DateOnly), st.CertificateError)
+	default:
+		fmt.Fprintf(w, "certificate:   group %d, covers %v, tenant %s, expires %s, signed by operator key %d\n", st.Group, st.Covers, dash(st.Tenant), st.ExpiresAt.Format(time.DateOnly), st.SigningKey)
+	}
+	if st.Activated {
+		fmt.Fprintf(w, "renewal:       %s\n", renewalLine(st.Renewal))
 	}
 	fmt.Fprintf(w, "intervals:     renewal %s, retry %s, activation valid %s (sliding)\n", dash(st.Config.RenewInterval), dash(st.Config.RetryInterval), kms.FormatDuration(kms.Validity))
 	fmt.Fprintf(w, "requests:      %d total, %d failed\n", st.Requests.Total, st.Requests.Failed)
@@ -536,4 +558,22 @@ func (a *app) discoverCommand() *cobra.Command {
 		})
 	}
 	return cmd
+}
+
+// renewalLine describes a host's certificate renewal for `kms status`.
+func renewalLine(r *kms.Renewal) string {
+	if r == nil || r.Server == "" {
+		return "by hand (activated by request file): re-activate before the certificate expires"
+	}
+	line := fmt.Sprintf("automatic against %s, %s before expiry", r.Server, kms.FormatDuration(kms.RenewalWindow))
+	if !r.LastRenewed.IsZero() {
+		line += ", last renewed " + r.LastRenewed.Format(time.DateOnly)
+	}
+	if r.LastError != "" {
+		line += fmt.Sprintf("; %d failed attempts, last: %s", r.Failures, r.LastError)
+	}
+	if !r.NextAttempt.IsZero() {
+		line += ", next check " + r.NextAttempt.Format(time.RFC3339)
+	}
+	return line
 }

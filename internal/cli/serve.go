@@ -46,8 +46,8 @@ func (a *app) serveCommand() *cobra.Command {
 	logFormat := a.serveFlags(cmd, &cfg)
 	f := cmd.Flags()
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:8470", "listen address")
-	f.StringVar(&cfg.CatalogFile, "catalog", "", "SKU catalog YAML file (default with --demo: the embedded m365-teams catalog)")
-	f.BoolVar(&cfg.Demo, "demo", false, "load the demo catalog and the demo tenant contoso")
+	f.StringVar(&cfg.CatalogFile, "catalog", "", "SKU catalog YAML file, applied as a new catalog version at start when it differs from the newest (a new database otherwise starts with the embedded m365-teams catalog)")
+	f.BoolVar(&cfg.Demo, "demo", false, "seed the demo tenant contoso (only on an empty database or one holding just the demo)")
 	f.BoolVar(&cfg.Migrate, "migrate", false, "apply missing database migrations on start")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
@@ -107,18 +107,17 @@ func (a *app) migrateCommand() *cobra.Command {
 func (a *app) pubkeyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "pubkey",
-		Short: "Print the operator's public signing key (base64 Ed25519) that verifies tickets",
-		Args:  cobra.NoArgs,
+		Short: "Print the operator's active public signing key (base64 Ed25519) that verifies tickets",
+		Long: "Prints the active key. --json adds its id and the signed key set, which an air-gapped machine\n" +
+			"learns with `licet client refresh-keys --key-set-file FILE`.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			var k struct {
-				Algorithm string `json:"algorithm"`
-				PublicKey string `json:"public_key"`
-			}
-			if err := c.Do(cmd.Context(), "GET", "/v1/signing-key", nil, &k); err != nil {
+			k, err := c.PublishedKeys(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if raw, err := base64.StdEncoding.DecodeString(k.PublicKey); err != nil || len(raw) != ed25519.PublicKeySize {

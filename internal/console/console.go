@@ -24,7 +24,9 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/httpapi"
+	"github.com/licet/licet/internal/store"
 )
 
 //go:embed templates static
@@ -56,6 +58,13 @@ type Server struct {
 	Activity licet.KeyActivityService
 	// Catalog returns the SKU catalog in force, or nil when none is loaded.
 	Catalog func() *catalog.Catalog
+	// Catalogs lists the catalog's versions and CatalogVersion names the one served, for the
+	// catalog page; nil leaves the history out.
+	Catalogs       *catalogstore.Store
+	CatalogVersion func() *licet.CatalogVersion
+	// DB keeps the uploaded bulk-assignment lists, so that any replica can run their dry run
+	// and apply.
+	DB *store.DB
 	// SigningKey is the operator's signing key; the session key is derived from it.
 	SigningKey ed25519.PrivateKey
 	Now        func() time.Time
@@ -83,7 +92,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	s.keys = k
 	s.cop = http.NewCrossOriginProtection()
-	s.bulk = newJobStore(s.Now)
+	s.bulk = newJobStore(s.DB, s.Now)
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}

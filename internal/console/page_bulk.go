@@ -1,6 +1,8 @@
 package console
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -90,7 +92,7 @@ func loadBulk(s *Server, c *reqCtx) (any, error) {
 		id = c.r.URL.Query().Get("job")
 	}
 	if id != "" {
-		j, err := s.bulk.get(id, c.sess.ID, c.tenant.Slug)
+		j, err := s.bulk.get(c.ctx(), id, c.sess.ID, c.tenant.Slug)
 		if err != nil {
 			return nil, err
 		}
@@ -104,8 +106,6 @@ func bulkHref(t *licet.Tenant) string { return "/tenants/" + url.PathEscape(t.Sl
 
 // view takes a snapshot of the job.
 func (j *bulkJob) view(base string) *jobView {
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	v := &jobView{ID: j.ID, FileName: j.FileName, Href: base + "?job=" + j.ID, Users: len(j.list.Entries), Duplicates: j.list.Duplicates,
 		Report: j.dry, Total: len(j.list.Entries), Chunk: bulkChunk, Stopped: j.stopped}
 	for _, a := range j.change.AddLicenses {
@@ -201,7 +201,9 @@ func uploadList(s *Server, c *reqCtx) error {
 	dry := seats.NewReport(list, true)
 	dry.Add(list.Entries, res)
 	j := &bulkJob{Session: c.sess.ID, Tenant: c.tenant.Slug, FileName: name, list: list, change: change, dry: dry}
-	s.bulk.put(j)
+	if err := s.bulk.put(c.ctx(), j, data); err != nil {
+		return err
+	}
 	return c.redirect(bulkHref(c.tenant)+"?job="+j.ID, "")
 }
 
@@ -246,7 +248,7 @@ func notAList(name string, l *seats.List) *problem {
 
 // job returns the job of the URL for this session and tenant.
 func (c *reqCtx) job() (*bulkJob, error) {
-	return c.s.bulk.get(c.r.PathValue("job"), c.sess.ID, c.tenant.Slug)
+	return c.s.bulk.get(c.ctx(), c.r.PathValue("job"), c.sess.ID, c.tenant.Slug)
 }
 
 // applyList starts the apply. With htmx the page then runs one chunk per request, showing the
@@ -256,13 +258,16 @@ func applyList(s *Server, c *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	j.mu.Lock()
 	if j.applied == nil {
-		j.applied = seats.NewReport(j.list, false)
+		if err := s.bulk.startApply(c.ctx(), j); err != nil {
+			return err
+		}
 	}
-	j.mu.Unlock()
 	if c.r.Header.Get("HX-Request") == "" {
 		for {
+			if j, err = c.job(); err != nil {
+				return err
+			}
 			more, err := j.step(c, -1)
 			if err != nil {
 				return err
@@ -293,10 +298,9 @@ func applyStep(s *Server, c *reqCtx) error {
 }
 
 // step applies the next chunk when it starts at from (any chunk when from < 0), and reports
-// whether users remain. A batch refused as a whole stops the apply with its reason.
+// whether this request may go on with the next one: users remain and no other request is
+// applying a chunk of the job. A batch refused as a whole stops the apply with its reason.
 func (j *bulkJob) step(c *reqCtx, from int) (bool, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	total := len(j.list.Entries)
 	if j.applied == nil || j.next == total || (from >= 0 && from != j.next) {
 		return j.applied != nil && j.next < total, nil
@@ -304,6 +308,10 @@ func (j *bulkJob) step(c *reqCtx, from int) (bool, error) {
 	svc, err := c.seats()
 	if err != nil {
 		return false, err
+	}
+	claimed, err := c.s.bulk.claim(c.ctx(), j.ID, j.next)
+	if err != nil || !claimed {
+		return false, err // another request applies this chunk; the page shows its progress
 	}
 	end := min(j.next+bulkChunk, total)
 	entries := j.list.Entries[j.next:end]
@@ -314,13 +322,16 @@ func (j *bulkJob) step(c *reqCtx, from int) (bool, error) {
 	res, err := svc.AssignBatch(c.ctx(), j.Tenant, licet.BatchAssignment{Users: upns, LicenseChange: j.change})
 	if err != nil {
 		if e := licet.AsError(err); e.Code == licet.EInternal || e.Code == licet.EUnavailable {
-			return false, err
+			return false, errors.Join(err, c.s.bulk.release(context.WithoutCancel(c.ctx()), j.ID))
 		}
 		j.stopped = fmt.Sprintf("stopped after %d of %d users: %s", j.next, total, licet.ErrorMessage(err))
-		return false, nil
+		return false, c.s.bulk.finishStep(context.WithoutCancel(c.ctx()), j)
 	}
 	j.applied.Add(entries, res)
 	j.next, j.stopped = end, ""
+	if err := c.s.bulk.finishStep(context.WithoutCancel(c.ctx()), j); err != nil {
+		return false, err
+	}
 	return j.next < total, nil
 }
 
@@ -331,12 +342,10 @@ func bulkReport(s *Server, c *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	j.mu.Lock()
-	rep, kind := *j.dry, "dry-run" // a copy: results are only appended, so it stays whole after the lock
+	rep, kind := j.dry, "dry-run"
 	if j.applied != nil {
-		rep, kind = *j.applied, "applied"
+		rep, kind = j.applied, "applied"
 	}
-	j.mu.Unlock()
 	ext := path.Ext(c.r.URL.Path)
 	name := fmt.Sprintf("licet-assign-%s-%s%s", c.tenant.Slug, kind, ext)
 	h := c.w.Header()

@@ -5,7 +5,8 @@ import (
 	"github.com/licet/licet/internal/catalog"
 )
 
-// Catalog: the SKUs of the catalog in force with their service plans and example prices.
+// Catalog: the SKUs of the catalog in force with their service plans and example prices, the
+// version served and the history of versions.
 
 func init() {
 	register(&page{ID: "catalog", Title: "Catalog", Path: "/catalog", Nav: 50, Load: loadCatalog})
@@ -15,7 +16,13 @@ func init() {
 type catalogData struct {
 	View     catalog.View
 	Sections []skuSection
+	Version  *licet.CatalogVersion  // the version served, nil when unknown
+	History  []licet.CatalogVersion // newest first, at most catalogHistoryShown
+	More     int                    // older versions not shown
 }
+
+// catalogHistoryShown bounds the versions listed on the page; licet catalog history has them all.
+const catalogHistoryShown = 20
 
 // skuSection is one table of SKUs: the bases or the add-ons.
 type skuSection struct {
@@ -26,7 +33,7 @@ type skuSection struct {
 
 func loadCatalog(s *Server, c *reqCtx) (any, error) {
 	if s.Catalog == nil || s.Catalog() == nil {
-		return nil, licet.Errorf(licet.ENotFound, "no catalog is loaded: start licet serve with --catalog FILE or --demo")
+		return nil, licet.Errorf(licet.ENotFound, "no catalog version is stored: apply one with licet catalog apply FILE")
 	}
 	v := s.Catalog().View()
 	plans := map[string]string{}
@@ -42,5 +49,17 @@ func loadCatalog(s *Server, c *reqCtx) (any, error) {
 			bases.SKUs = append(bases.SKUs, sku)
 		}
 	}
-	return catalogData{View: v, Sections: []skuSection{bases, addOns}}, nil
+	d := catalogData{View: v, Sections: []skuSection{bases, addOns}}
+	if s.CatalogVersion != nil {
+		d.Version = s.CatalogVersion()
+	}
+	if s.Catalogs != nil {
+		h, err := s.Catalogs.CatalogVersions(c.ctx())
+		if err != nil {
+			return nil, err
+		}
+		d.History = h[:min(len(h), catalogHistoryShown)]
+		d.More = len(h) - len(d.History)
+	}
+	return d, nil
 }

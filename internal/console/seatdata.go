@@ -25,7 +25,7 @@ func (c *reqCtx) catalog() (*catalog.Catalog, error) {
 			return cat, nil
 		}
 	}
-	return nil, licet.Errorf(licet.ENotFound, "no catalog is loaded: start licet serve with --catalog FILE or --demo")
+	return nil, licet.Errorf(licet.ENotFound, "no catalog version is stored: apply one with licet catalog apply FILE")
 }
 
 // subscribedSKUs returns the tenant's SKUs with their units, once per request.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/store"
 )
@@ -51,9 +52,15 @@ type Server struct {
 	MAKRequests licet.MAKRequestService
 	// Catalog returns the SKU catalog in force.
 	Catalog func() *catalog.Catalog
+	// Catalogs stores the catalog's versions; CatalogVersion returns the version this replica
+	// serves (nil when none).
+	Catalogs       *catalogstore.Store
+	CatalogVersion func() *licet.CatalogVersion
 	// SigningKey is the operator's public key, published for offline ticket verification.
 	SigningKey ed25519.PublicKey
-	Logger     *slog.Logger
+	// SigningKeys is the operator's keyring: the published key set, rotation and retirement.
+	SigningKeys Keys
+	Logger      *slog.Logger
 	// KMS certifies KMS hosts; KMSLimiter rate-limits its public route per source address.
 	KMS        licet.KMSHostService
 	KMSLimiter *ratelimit.Limiter
@@ -189,16 +196,20 @@ func (s *Server) authenticate(r *http.Request) (licet.Actor, error) {
 // (CountViolation, DependencyViolation, ActivationLimitExceeded, …) answer 422: the request was
 // understood and refused by a rule.
 var statusOf = map[string]int{
-	licet.EInvalid:      http.StatusBadRequest,
-	licet.ENotFound:     http.StatusNotFound,
-	licet.EConflict:     http.StatusConflict,
-	licet.EUnauthorized: http.StatusUnauthorized,
-	licet.EForbidden:    http.StatusForbidden,
-	licet.ETooLarge:     http.StatusRequestEntityTooLarge,
-	licet.ERateLimited:  http.StatusTooManyRequests,
-	licet.EUnavailable:  http.StatusServiceUnavailable,
-	licet.EStaleSchema:  http.StatusServiceUnavailable,
-	licet.EInternal:     http.StatusInternalServerError,
+	licet.CodeSigningKeyActive:      http.StatusConflict,
+	licet.CodeSigningKeyInUse:       http.StatusConflict,
+	licet.CodeSigningKeyRetired:     http.StatusConflict,
+	licet.CodeKMSCertificateExpired: http.StatusConflict,
+	licet.EInvalid:                  http.StatusBadRequest,
+	licet.ENotFound:                 http.StatusNotFound,
+	licet.EConflict:                 http.StatusConflict,
+	licet.EUnauthorized:             http.StatusUnauthorized,
+	licet.EForbidden:                http.StatusForbidden,
+	licet.ETooLarge:                 http.StatusRequestEntityTooLarge,
+	licet.ERateLimited:              http.StatusTooManyRequests,
+	licet.EUnavailable:              http.StatusServiceUnavailable,
+	licet.EStaleSchema:              http.StatusServiceUnavailable,
+	licet.EInternal:                 http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status for an error code.

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"math"
-	"net"
 	"net/http"
 
 	"github.com/licet/licet"
@@ -12,21 +10,17 @@ import (
 // kmsHostBody bounds a host activation request: a key, an id, a public key and a hostname.
 const kmsHostBody = 4 << 10
 
+// kmsRenewalBody bounds a certificate renewal: the certificate (at most 16 KiB) and a signature.
+const kmsRenewalBody = 24 << 10
+
 // activateKMSHost certifies a KMS host; the kms-host key in the body is the credential, so the
 // route is public and rate limited per source address.
 func (s *Server) activateKMSHost(w http.ResponseWriter, r *http.Request) error {
 	if s.KMS == nil {
 		return licet.Errorf(licet.EUnavailable, "KMS host activation is not configured")
 	}
-	if s.KMSLimiter != nil {
-		source, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			source = r.RemoteAddr
-		}
-		if allowed, wait := s.KMSLimiter.Allow(source); !allowed {
-			secs := int(math.Ceil(wait.Seconds()))
-			return licet.Errorf(licet.ERateLimited, "too many KMS host activations from %s: retry in %d s", source, secs).With("retry_after_seconds", secs)
-		}
+	if err := s.limitKMS(r); err != nil {
+		return err
 	}
 	var req licet.KMSHostRequest
 	if err := decode(r, &req); err != nil {

@@ -18,6 +18,9 @@ func (s *Server) routes() []route {
 		{Method: "GET", Pattern: "/healthz", Public: true, Handler: s.healthz},
 		{Method: "GET", Pattern: "/readyz", Public: true, Handler: s.readyz},
 		{Method: "GET", Pattern: "/v1/signing-key", Public: true, Handler: s.signingKey},
+		{Method: "GET", Pattern: "/v1/signing-keys", Handler: s.listSigningKeys},
+		{Method: "POST", Pattern: "/v1/signing-keys", Handler: s.rotateSigningKey},
+		{Method: "POST", Pattern: "/v1/signing-keys/{id}/retire", Handler: s.retireSigningKey},
 		{Method: "GET", Pattern: "/v1/whoami", Handler: s.whoami},
 
 		{Method: "GET", Pattern: "/v1/tenants", Handler: s.listTenants},
@@ -30,6 +33,10 @@ func (s *Server) routes() []route {
 
 		{Method: "GET", Pattern: "/v1/audit", Handler: s.audit},
 		{Method: "GET", Pattern: "/v1/catalog", Handler: s.getCatalog},
+		{Method: "GET", Pattern: "/v1/catalog/versions", Handler: s.listCatalogVersions},
+		{Method: "POST", Pattern: "/v1/catalog/versions", MaxBody: catalogBody, Handler: s.applyCatalog},
+		{Method: "GET", Pattern: "/v1/catalog/versions/{version}", Handler: s.getCatalogVersion},
+		{Method: "GET", Pattern: "/v1/catalog/diff", Handler: s.diffCatalogs},
 		{Method: "GET", Pattern: "/v1/catalog/source", Handler: s.getCatalogSource},
 
 		{Method: "GET", Pattern: "/v1/tenants/{tenant}/subscriptions", Handler: s.listSubscriptions()},
@@ -49,6 +56,7 @@ func (s *Server) routes() []route {
 		{Method: "DELETE", Pattern: "/v1/tenants/{tenant}/groups/{group}/members/{upn}", Handler: s.removeMember()},
 
 		{Method: "POST", Pattern: "/v1/kms/hosts", Public: true, MaxBody: kmsHostBody, Handler: s.activateKMSHost},
+		{Method: "POST", Pattern: "/v1/kms/renewals", Public: true, MaxBody: kmsRenewalBody, Handler: s.renewKMSHost},
 		{Method: "POST", Pattern: "/v1/kms/approvals", MaxBody: kmsHostBody, Handler: s.approveKMSHost},
 		{Method: "PUT", Pattern: "/v1/kms/keys/{id}/host-limit", Handler: s.setKMSHostLimit},
 

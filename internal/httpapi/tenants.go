@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/ed25519"
-	"encoding/base64"
 	"net/http"
 	"strconv"
 
@@ -25,19 +23,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return ok(w, map[string]any{"status": "ready", "schema": s.DB.LatestVersion(), "database": string(s.DB.Dialect)})
-}
-
-// SigningKey is the published form of the operator's public key.
-type SigningKey struct {
-	Algorithm string `json:"algorithm"`
-	PublicKey string `json:"public_key"` // standard base64 of the 32-byte Ed25519 key
-}
-
-func (s *Server) signingKey(w http.ResponseWriter, r *http.Request) error {
-	if len(s.SigningKey) != ed25519.PublicKeySize {
-		return licet.Errorf(licet.EUnavailable, "no signing key is configured")
-	}
-	return ok(w, SigningKey{Algorithm: "Ed25519", PublicKey: base64.StdEncoding.EncodeToString(s.SigningKey)})
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
@@ -118,7 +103,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
 	if s.Catalog == nil || s.Catalog() == nil {
-		return licet.Errorf(licet.ENotFound, "no catalog is loaded: start the server with --catalog FILE or --demo")
+		return licet.Errorf(licet.ENotFound, "no catalog version is stored: apply one with licet catalog apply FILE")
 	}
 	return ok(w, s.Catalog().View())
 }

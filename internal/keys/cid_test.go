@@ -11,7 +11,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-var cidShape = regexp.MustCompile(`^[0-9]{6}(-[0-9]{6}){33}$`)
+var cidShape = regexp.MustCompile(`^[0-9]{6}(-[0-9]{6}){34}$`)
 
 func testSigner(seed byte) (ed25519.PublicKey, ed25519.PrivateKey) {
 	s := make([]byte, ed25519.SeedSize)
@@ -28,13 +28,13 @@ func TestConfirmationIDRoundTrip(t *testing.T) {
 		iid := drawIID(t)
 		day := rapid.IntRange(0, 65535).Draw(t, "day")
 		serial := rapid.Uint32().Draw(t, "serial")
-		c := SignConfirmation(priv, iid, confirmationEpoch.AddDate(0, 0, day).Add(23*time.Hour), serial)
+		c := SignConfirmation(priv, 1, iid, confirmationEpoch.AddDate(0, 0, day).Add(23*time.Hour), serial)
 		if int(c.IssuedDay) != day || c.Serial != serial || c.Version != ConfirmationIDVersion {
 			t.Fatalf("SignConfirmation = %+v, want day %d serial %d", c, day, serial)
 		}
 		s := c.String()
 		if !cidShape.MatchString(s) {
-			t.Fatalf("String() = %q, not 34 groups of 6 digits", s)
+			t.Fatalf("String() = %q, not 35 groups of 6 digits", s)
 		}
 		for _, v := range []string{s, strings.ReplaceAll(s, "-", " "), strings.ReplaceAll(s, "-", "")} {
 			got, err := ParseConfirmationID(v)
@@ -55,7 +55,7 @@ func TestConfirmationIDIsBoundToInstallationID(t *testing.T) {
 	pub, priv := testSigner(1)
 	otherPub, _ := testSigner(2)
 	iid := testIIDs(3)[2]
-	c := SignConfirmation(priv, iid, testIssued, 4711)
+	c := SignConfirmation(priv, 1, iid, testIssued, 4711)
 	if err := c.Verify(pub, iid); err != nil {
 		t.Fatalf("Verify for its own IID: %v", err)
 	}
@@ -105,7 +105,7 @@ func TestConfirmationIDIsBoundToInstallationID(t *testing.T) {
 func TestConfirmationIDDetectsMistypedGroups(t *testing.T) {
 	pub, priv := testSigner(1)
 	for i, iid := range testIIDs(20) {
-		c := SignConfirmation(priv, iid, testIssued, uint32(i))
+		c := SignConfirmation(priv, 1, iid, testIssued, uint32(i))
 		checkGroupErrors(t, c.String(), 6, func(s string) error {
 			got, err := ParseConfirmationID(s)
 			if err == nil && got.Verify(pub, iid) == nil {
@@ -119,7 +119,7 @@ func TestConfirmationIDDetectsMistypedGroups(t *testing.T) {
 func TestConfirmationIDSwappedGroupsFail(t *testing.T) {
 	pub, priv := testSigner(1)
 	iid := testIIDs(1)[0]
-	c := SignConfirmation(priv, iid, testIssued, 99)
+	c := SignConfirmation(priv, 1, iid, testIssued, 99)
 	eachGroupSwap(c.String(), func(i, j int, swapped string) {
 		got, err := ParseConfirmationID(swapped)
 		if err == nil {
@@ -147,7 +147,7 @@ func TestConfirmationIDIssued(t *testing.T) {
 		{time.Date(2300, time.January, 1, 0, 0, 0, 0, time.UTC), confirmationEpoch.AddDate(0, 0, 65535)},
 	}
 	for _, tt := range tests {
-		c := SignConfirmation(priv, iid, tt.issued, 1)
+		c := SignConfirmation(priv, 1, iid, tt.issued, 1)
 		if got := c.Issued(); !got.Equal(tt.want) {
 			t.Errorf("issued %v: Issued() = %v, want %v", tt.issued, got, tt.want)
 		}
@@ -156,17 +156,57 @@ func TestConfirmationIDIssued(t *testing.T) {
 
 func TestParseConfirmationIDErrors(t *testing.T) {
 	_, priv := testSigner(1)
-	valid := SignConfirmation(priv, testIIDs(1)[0], testIssued, 7).String()
+	valid := SignConfirmation(priv, 1, testIIDs(1)[0], testIssued, 7).String()
 	groups := strings.Split(valid, "-")
 	checkParseErrors(t, "ParseConfirmationID", ParseConfirmationID, []parseErrorCase{
-		{"empty", "  ", ErrLength, "confirmation ID: found 0 digits, want 204 (34 groups of 6)"},
-		{"33 groups", strings.Join(groups[1:], "-"), ErrLength, "confirmation ID: found 33 groups, want 34"},
-		{"installation ID instead", testIIDs(1)[0].String(), ErrLength, "confirmation ID: found 9 groups, want 34"},
+		{"empty", "  ", ErrLength, "confirmation ID: found 0 digits, want 210 (35 groups of 6)"},
+		{"33 groups", strings.Join(groups[2:], "-"), ErrLength, "confirmation ID: found 33 groups, want 35"},
+		{"34 groups", strings.Join(groups[1:], "-"), ErrLength, "confirmation ID: found 34 groups, want 35: is a group missing? (34 groups is the format from before key rotation, no longer issued: ask for a new confirmation ID)"},
+		{"last group missing", strings.Join(groups[:34], "-"), ErrLength, "confirmation ID: found 34 groups, want 35: is a group missing? (34 groups is the format from before key rotation, no longer issued: ask for a new confirmation ID)"},
+		{"installation ID instead", testIIDs(1)[0].String(), ErrLength, "confirmation ID: found 9 groups, want 35"},
 		{"long group", strings.Replace(valid, "-", "0-", 1), ErrLength, "confirmation ID: group 1 has 7 digits, want 6"},
 		{"letter", "123456 12345x", ErrCharacter, "confirmation ID: character 'x' at position 13 is not a digit"},
-		{"group 34 mistyped", strings.Join(append(groups[:33:33], bump(groups[33], 0)), "-"), ErrMistyped,
-			"group 34 of the confirmation ID is mistyped (check digit does not match)"},
+		{"group 35 mistyped", strings.Join(append(groups[:34:34], bump(groups[34], 0)), "-"), ErrMistyped,
+			"group 35 of the confirmation ID is mistyped (check digit does not match)"},
 		{"unknown version", ConfirmationID{Version: 9}.String(), ErrVersion, "confirmation ID: unknown confirmation ID format version 9"},
-		{"out of range", groupedWithChecks(cidFormat, strings.Repeat("9", 170)), ErrMalformed, "confirmation ID: not a valid confirmation ID"},
+		{"out of range", groupedWithChecks(cidFormat, strings.Repeat("9", 175)), ErrMalformed, "confirmation ID: not a valid confirmation ID"},
 	})
+}
+
+// TestConfirmationIDVersion1 reads and verifies an ID of the format before key ids (34 groups,
+// signed by key 1), and keeps its mistyped-group detection.
+func TestConfirmationIDVersion1(t *testing.T) {
+	pub, priv := testSigner(1)
+	iid := testIIDs(1)[0]
+	c := ConfirmationID{Version: 1, IssuedDay: issuedDay(testIssued), Serial: 42}
+	copy(c.Signature[:], ed25519.Sign(priv, c.message(iid)))
+	s := c.String()
+	if n := len(strings.Split(s, "-")); n != 34 {
+		t.Fatalf("version 1 has %d groups, want 34", n)
+	}
+	got, err := ParseStoredConfirmationID(s)
+	if err != nil || got != c {
+		t.Fatalf("ParseStoredConfirmationID = %+v, %v; want %+v", got, err, c)
+	}
+	if err := got.Verify(pub, iid); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if _, err := ParseConfirmationID(s); !errors.Is(err, ErrLength) {
+		t.Fatalf("a version 1 ID typed in: %v, want a length error", err)
+	}
+	groups := strings.Split(s, "-")
+	groups[33] = bump(groups[33], 0)
+	var ge *GroupError
+	if _, err := ParseStoredConfirmationID(strings.Join(groups, "-")); !errors.As(err, &ge) || ge.Group != 34 {
+		t.Fatalf("a mistyped version 1 ID: %v", err)
+	}
+	v2 := SignConfirmation(priv, 3, iid, testIssued, 42)
+	if got, err := ParseStoredConfirmationID(v2.String()); err != nil || got != v2 {
+		t.Fatalf("a version 2 ID as stored: %+v, %v", got, err)
+	}
+	// The key id is signed: changing it breaks the signature.
+	v2.SigningKey = 4
+	if err := v2.Verify(pub, iid); err == nil {
+		t.Fatal("an altered key id verified")
+	}
 }

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"strings"
 	"testing"
@@ -90,13 +91,13 @@ func FuzzParseInstallationID(f *testing.F) {
 func FuzzParseConfirmationID(f *testing.F) {
 	_, priv := testSigner(1)
 	for i, id := range testIIDs(3) {
-		s := SignConfirmation(priv, id, testIssued, uint32(i)).String()
+		s := SignConfirmation(priv, 1, id, testIssued, uint32(i)).String()
 		f.Add(s)
 		f.Add(strings.ReplaceAll(s, "-", " "))
 		f.Add(s[:100])
 	}
 	f.Add("")
-	f.Add(groupedWithChecks(cidFormat, strings.Repeat("9", 170)))
+	f.Add(groupedWithChecks(cidFormat, strings.Repeat("9", 175)))
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseConfirmationID(s)
 		if err != nil {
@@ -110,6 +111,26 @@ func FuzzParseConfirmationID(f *testing.F) {
 		}
 		if c2 != c || c2.String() != out {
 			t.Fatalf("canonical form %q of %+v parses to %+v", out, c, c2)
+		}
+	})
+}
+
+func FuzzParseStoredConfirmationID(f *testing.F) {
+	_, priv := testSigner(1)
+	id := testIIDs(1)[0]
+	v1 := ConfirmationID{Version: 1, IssuedDay: 2000, Serial: 9}
+	copy(v1.Signature[:], ed25519.Sign(priv, v1.message(id)))
+	f.Add(v1.String())
+	f.Add(SignConfirmation(priv, 2, id, testIssued, 1).String())
+	f.Add(groupedWithChecks(cidFormatV1, strings.Repeat("9", 170)))
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseStoredConfirmationID(s)
+		if err != nil {
+			checkParseError(t, s, err)
+			return
+		}
+		if c2, err := ParseStoredConfirmationID(c.String()); err != nil || c2 != c {
+			t.Fatalf("canonical form of %+v parses to %+v, %v", c, c2, err)
 		}
 	})
 }

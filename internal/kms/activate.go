@@ -151,15 +151,21 @@ func WriteJSONFile(path string, v any) error {
 	return f.Close()
 }
 
-// Install checks a certificate against this host and stores it: it must verify with the operator
-// key it names — and with pinned, when given, or else with the key of the certificate installed
-// before — and be issued to this host's id and public key.
+// Install checks a certificate against this host and stores it: it must verify with an
+// operator key this host trusts — pinned when given, else the key it trusted before, else (on
+// first activation) the key the certificate names — or with a key the certificate's key set
+// chains to from it, and be issued to this host's id and public key. The key set is kept: the
+// host passes it on to its clients, so that they learn a rotated key without re-pinning.
 func Install(ctx context.Context, stateDir string, c licet.KMSHostCertificate, pinned ed25519.PublicKey, now time.Time) (ticket.Ticket, error) {
 	st, err := openState(ctx, stateDir)
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
 	defer st.close()
+	return st.install(ctx, c, pinned, now)
+}
+
+func (st *state) install(ctx context.Context, c licet.KMSHostCertificate, pinned ed25519.PublicKey, now time.Time) (ticket.Ticket, error) {
 	id, key, err := st.identity(ctx)
 	if err != nil {
 		return ticket.Ticket{}, err
@@ -168,16 +174,32 @@ func Install(ctx context.Context, stateDir string, c licet.KMSHostCertificate, p
 	if len(op) != ed25519.PublicKeySize {
 		return ticket.Ticket{}, licet.Errorf(licet.EInvalid, "the certificate's operator key is malformed")
 	}
+	trusted, root := ticket.Pinned(pinned), pinned
 	if pinned == nil {
-		if prev, _ := st.get(ctx, "operator_key"); prev != "" {
-			pinned, _ = base64.StdEncoding.DecodeString(prev)
+		if trusted, err = st.trust(ctx); err != nil {
+			return ticket.Ticket{}, err
+		}
+		root, _ = st.root(ctx)
+	}
+	if root == nil { // first activation: trust on first use
+		trusted, root = ticket.Pinned(op), op
+	}
+	keySet := ""
+	if pinned == nil {
+		if keySet, err = st.get(ctx, "key_set"); err != nil {
+			return ticket.Ticket{}, err
 		}
 	}
-	if pinned != nil && !op.Equal(pinned) {
-		return ticket.Ticket{}, licet.Errorf(licet.EInvalid, "foreign certificate: it is signed by operator key %s, not by %s which this host trusts. Way out: check --server; to move the host to another operator, pass that operator's key with --operator-key",
-			base64.StdEncoding.EncodeToString(op), base64.StdEncoding.EncodeToString(pinned))
+	if c.KeySet != "" {
+		if learned, _, err := ticket.VerifyKeySet(trusted, c.KeySet); err == nil {
+			trusted, keySet = learned, c.KeySet
+		}
 	}
-	t, err := verifyCertificate(op, c.Certificate, id, key, now)
+	if !trusted.Has(op) {
+		return ticket.Ticket{}, licet.Errorf(licet.EInvalid, "foreign certificate: it is signed by operator key %s, which does not chain to %s, the key this host trusts. Way out: check --server; to move the host to another operator, pass that operator's key with --operator-key",
+			base64.StdEncoding.EncodeToString(op), base64.StdEncoding.EncodeToString(root))
+	}
+	t, err := verifyCertificate(trusted, c.Certificate, id, key, now)
 	if err != nil {
 		return t, err
 	}
@@ -185,12 +207,62 @@ func Install(ctx context.Context, stateDir string, c licet.KMSHostCertificate, p
 	if err != nil {
 		return t, err
 	}
-	return t, st.set(ctx, "certificate", c.Certificate, "operator_key", base64.StdEncoding.EncodeToString(op), "products", string(products))
+	return t, st.set(ctx, "certificate", c.Certificate, "operator_key", base64.StdEncoding.EncodeToString(root), "key_set", keySet, "products", string(products))
+}
+
+// root returns the operator key the host pinned, nil when none.
+func (st *state) root(ctx context.Context) (ed25519.PublicKey, error) {
+	b64, err := st.get(ctx, "operator_key")
+	if err != nil || b64 == "" {
+		return nil, err
+	}
+	op, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(op) != ed25519.PublicKeySize {
+		return nil, errors.New("the stored operator key is malformed")
+	}
+	return op, nil
+}
+
+// trust returns the operator keys the host trusts: the pinned key and those of the stored key
+// set, which chains to it (ticket.Trusted). Empty before the first activation.
+func (st *state) trust(ctx context.Context) (ticket.KeySet, error) {
+	root, err := st.root(ctx)
+	if err != nil || root == nil {
+		return ticket.KeySet{}, err
+	}
+	stored, err := st.get(ctx, "key_set")
+	if err != nil {
+		return ticket.KeySet{}, err
+	}
+	return ticket.Trusted(root, stored)
+}
+
+// learnKeySet stores a key set from the central service as ticket.Learn decides, and returns
+// the keys trusted then.
+func (st *state) learnKeySet(ctx context.Context, signed string) (ticket.KeySet, error) {
+	root, err := st.root(ctx)
+	if err != nil || root == nil {
+		return ticket.KeySet{}, err
+	}
+	stored, err := st.get(ctx, "key_set")
+	if err != nil {
+		return ticket.KeySet{}, err
+	}
+	next, err := ticket.Learn(root, stored, signed)
+	if err != nil {
+		return ticket.KeySet{}, fmt.Errorf("the central service's key set was refused: %w", err)
+	}
+	if next != stored {
+		if err := st.set(ctx, "key_set", next); err != nil {
+			return ticket.KeySet{}, err
+		}
+	}
+	return ticket.Trusted(root, next)
 }
 
 // verifyCertificate checks a signed certificate: operator's signature, kind, issued to this host.
-func verifyCertificate(op ed25519.PublicKey, signed, hostID string, key ed25519.PrivateKey, now time.Time) (ticket.Ticket, error) {
-	t, err := ticket.Parse(op, signed)
+func verifyCertificate(op ticket.KeySet, signed, hostID string, key ed25519.PrivateKey, now time.Time) (ticket.Ticket, error) {
+	t, err := ticket.ParseWith(op, signed)
 	if err != nil {
 		return t, licet.Errorf(licet.EInvalid, "the host certificate does not verify: %v", err)
 	}
@@ -219,13 +291,21 @@ func (s *state) loadCertificate(ctx context.Context, hostID string, key ed25519.
 	if err != nil {
 		return nil, err
 	}
-	op, err := base64.StdEncoding.DecodeString(opB64)
-	if err != nil || len(op) != ed25519.PublicKeySize {
-		return nil, errors.New("the stored operator key is malformed")
+	trusted, err := s.trust(ctx)
+	if err != nil {
+		return nil, err
 	}
-	t, err := ticket.Parse(ed25519.PublicKey(op), signed)
+	keySet, err := s.get(ctx, "key_set")
+	if err != nil {
+		return nil, err
+	}
+	t, err := ticket.ParseWith(trusted, signed)
 	if err != nil || t.Kind != ticket.KindHostCertificate || t.Machine != hostID || !ed25519.PublicKey(t.HostKey).Equal(key.Public()) || t.ExpiresAt == nil {
-		return nil, licet.Errorf(licet.EInvalid, "the stored host certificate does not belong to this host or does not verify: activate again")
+		why := "it does not belong to this host or does not verify"
+		if err != nil {
+			why = err.Error()
+		}
+		return nil, licet.Errorf(licet.EInvalid, "the stored host certificate is refused (%s): activate again", why)
 	}
 	var products []licet.KMSProduct
 	raw, err := s.get(ctx, "products")
@@ -237,7 +317,7 @@ func (s *state) loadCertificate(ctx context.Context, hostID string, key ed25519.
 			return nil, fmt.Errorf("stored product list: %w", err)
 		}
 	}
-	c := &certificate{signed: signed, operator: opB64, t: t, products: make(map[string]licet.KMSProduct, len(products))}
+	c := &certificate{signed: signed, operator: opB64, keySet: keySet, t: t, products: make(map[string]licet.KMSProduct, len(products))}
 	for _, p := range products {
 		c.products[p.Slug] = p
 	}

@@ -45,7 +45,7 @@ const (
 // Error codes of the host.
 const (
 	CodeNotActivated       = "KMSHostNotActivated"
-	CodeCertificateExpired = "KMSHostCertificateExpired"
+	CodeCertificateExpired = licet.CodeKMSCertificateExpired
 	CodeUnknownProduct     = "UnknownProduct"
 	CodeNotCovered         = "ProductNotCovered"
 )
@@ -147,7 +147,8 @@ func (c *Config) check() error {
 // certificate is the installed host certificate and what goes with it.
 type certificate struct {
 	signed   string
-	operator string // the operator's public key, base64
+	operator string // the operator's public key the host pinned, base64
+	keySet   string // the operator's key set, passed on to clients
 	t        ticket.Ticket
 	products map[string]licet.KMSProduct
 }
@@ -249,7 +250,9 @@ func (h *Host) ReloadCertificate(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if cur := h.cert.Load(); cur != nil && cur.signed == signed {
-		return true, nil
+		if ks, _ := h.st.get(ctx, "key_set"); ks == cur.keySet {
+			return true, nil
+		}
 	}
 	c, err := h.st.loadCertificate(ctx, h.id, h.key)
 	if err != nil {
@@ -343,7 +346,7 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	h.stats.observe(state)
 
 	resp := &kmsclient.Response{
-		Count: count, Threshold: threshold, Pool: poolName, Product: p.Slug, HostID: h.id, OperatorKey: c.operator,
+		Count: count, Threshold: threshold, Pool: poolName, Product: p.Slug, HostID: h.id, OperatorKey: c.operator, KeySet: c.keySet,
 		RenewSeconds: int64(h.cfg.RenewInterval / time.Second), RetrySeconds: int64(h.cfg.RetryInterval / time.Second),
 	}
 	if count >= threshold {

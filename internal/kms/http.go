@@ -28,7 +28,7 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("POST "+kmsclient.ActivatePath, h.serveActivate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, activated := h.Certificate()
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "host_id": h.id, "activated": activated})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "host_id": h.id, "activated": activated, "certificateExpired": h.CertificateExpired()})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +100,9 @@ type ServeOptions struct {
 	DNS      *DNSPublishing // nil: no DNS publishing
 	OnListen func(net.Addr) // called once the host accepts connections
 	Stdout   io.Writer
+	// Central, when set, is the central service the host renews its certificate against
+	// (MaintainCertificate, checked every minute, acting when due).
+	Central Central
 }
 
 // Serve listens and answers until ctx ends. It publishes the SRV records on start and every
@@ -125,6 +128,12 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 		}
 		fmt.Fprintf(o.Stdout, "licet kms: host %s listening on http://%s (%s)\n", h.id, ln.Addr(), state)
 	}
+	if cert, ok := h.Certificate(); ok && h.CertificateExpired() {
+		log.Error("KMS host certificate expired: the host refuses every client", "expired", cert.ExpiresAt, "way_out", "licet kms activate --key KMS-HOST-KEY")
+		if o.Stdout != nil {
+			fmt.Fprintf(o.Stdout, "licet kms: the host certificate EXPIRED on %s: clients are refused until you re-activate (licet kms activate --key KMS-HOST-KEY)\n", cert.ExpiresAt.Format(time.DateOnly))
+		}
+	}
 	if o.OnListen != nil {
 		o.OnListen(ln.Addr())
 	}
@@ -136,7 +145,12 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	} else {
 		close(dnsDone)
 	}
-	go h.reloadLoop(bg)
+	if o.Central != nil {
+		if err := h.checkAtStart(ctx); err != nil {
+			log.Warn("cannot read the renewal record", "err", err)
+		}
+	}
+	go h.reloadLoop(bg, o.Central)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -151,10 +165,15 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	return err
 }
 
-func (h *Host) reloadLoop(ctx context.Context) {
+// reloadLoop re-reads the certificate every minute and, with a central service, renews it when
+// due (MaintainCertificate logs its own failures).
+func (h *Host) reloadLoop(ctx context.Context, central Central) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
+		if central != nil {
+			_, _ = h.MaintainCertificate(ctx, central)
+		}
 		select {
 		case <-ctx.Done():
 			return

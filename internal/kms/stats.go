@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"context"
 	"slices"
 	"sync/atomic"
 
@@ -51,10 +52,12 @@ var (
 	descByState   = prometheus.NewDesc("licet_kms_requests_by_state_total", "Valid requests by the client's license state.", []string{"state"}, nil)
 	descGranted   = prometheus.NewDesc("licet_kms_activations_total", "Requests answered with a ticket (activations and renewals), since start.", nil, nil)
 	descCertExp   = prometheus.NewDesc("licet_kms_certificate_expiry_timestamp_seconds", "When the host certificate expires.", nil, nil)
+	descExpired   = prometheus.NewDesc("licet_kms_certificate_expired", "1 when the host certificate has expired (the host refuses every client; re-activate it), else 0.", nil, nil)
+	descRenewFail = prometheus.NewDesc("licet_kms_certificate_renewal_failures", "Failed certificate renewal attempts in a row.", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCount, descThreshold, descTotal, descFailed, descByState, descGranted, descCertExp} {
+	for _, d := range []*prometheus.Desc{descCount, descThreshold, descTotal, descFailed, descByState, descGranted, descCertExp, descExpired, descRenewFail} {
 		ch <- d
 	}
 }
@@ -76,6 +79,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descGranted, prometheus.CounterValue, float64(h.stats.activations.Load()))
 	if cert, ok := h.Certificate(); ok && cert.ExpiresAt != nil {
 		ch <- prometheus.MustNewConstMetric(descCertExp, prometheus.GaugeValue, float64(cert.ExpiresAt.Unix()))
+		expired := 0.0
+		if h.CertificateExpired() {
+			expired = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descExpired, prometheus.GaugeValue, expired)
+	}
+	if r, err := h.st.renewal(context.Background()); err == nil && r != nil {
+		ch <- prometheus.MustNewConstMetric(descRenewFail, prometheus.GaugeValue, float64(r.Failures))
 	}
 }
 

@@ -2,9 +2,8 @@ package kms
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,18 +16,27 @@ import (
 // Status is what `licet kms status` shows: the host, its certificate, the count of each pool
 // against the thresholds, the request counters and the clients seen most recently.
 type Status struct {
-	HostID      string             `json:"host_id"`
-	Activated   bool               `json:"activated"`
-	Tenant      string             `json:"tenant,omitempty"`
-	Group       uint16             `json:"group,omitempty"`
-	Covers      []uint16           `json:"covers,omitempty"`
-	ExpiresAt   *time.Time         `json:"certificate_expires_at,omitempty"`
-	Products    []licet.KMSProduct `json:"products"`
-	Config      StatusConfig       `json:"config"`
-	Pools       []PoolStatus       `json:"pools"`
-	Requests    RequestCounts      `json:"requests"`
-	Clients     []ClientStatus     `json:"clients"`
-	ClientTotal int                `json:"client_rows"` // rows in the client table
+	HostID    string     `json:"host_id"`
+	Activated bool       `json:"activated"`
+	Tenant    string     `json:"tenant,omitempty"`
+	Group     uint16     `json:"group,omitempty"`
+	Covers    []uint16   `json:"covers,omitempty"`
+	ExpiresAt *time.Time `json:"certificate_expires_at,omitempty"`
+	// SigningKey is the id of the operator key that signed the certificate.
+	SigningKey uint32 `json:"signingKey,omitempty"`
+	// CertificateExpired is true once the certificate has expired; CertificateError says why
+	// the host cannot serve with its certificate (expired, or refused).
+	CertificateExpired bool   `json:"certificateExpired"`
+	CertificateError   string `json:"certificateError,omitempty"`
+	// OperatorKeys are the operator keys the host trusts; Renewal is its certificate renewal.
+	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
+	Renewal      *Renewal             `json:"renewal,omitempty"`
+	Products     []licet.KMSProduct   `json:"products"`
+	Config       StatusConfig         `json:"config"`
+	Pools        []PoolStatus         `json:"pools"`
+	Requests     RequestCounts        `json:"requests"`
+	Clients      []ClientStatus       `json:"clients"`
+	ClientTotal  int                  `json:"client_rows"` // rows in the client table
 }
 
 // StatusConfig is the configuration the host last started with.
@@ -88,11 +96,25 @@ func ReadStatus(ctx context.Context, stateDir string, now time.Time, limit int) 
 		s.Config.Thresholds = DefaultThresholds
 	}
 	if signed, _ := st.get(ctx, "certificate"); signed != "" {
-		opB64, _ := st.get(ctx, "operator_key")
-		op, _ := base64.StdEncoding.DecodeString(opB64)
-		if t, err := ticket.Parse(ed25519.PublicKey(op), signed); err == nil {
-			s.Activated, s.Tenant, s.Group, s.Covers, s.ExpiresAt = true, t.Tenant, t.Group, t.Covers, t.ExpiresAt
+		trusted, err := st.trust(ctx)
+		if err != nil {
+			s.CertificateError = err.Error()
 		}
+		t, err := ticket.ParseWith(trusted, signed)
+		switch {
+		case err == nil:
+			s.Activated, s.Tenant, s.Group, s.Covers, s.ExpiresAt, s.SigningKey = true, t.Tenant, t.Group, t.Covers, t.ExpiresAt, max(t.SigningKey, 1)
+			if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+				s.CertificateExpired = true
+				s.CertificateError = fmt.Sprintf("the host certificate expired on %s: the host refuses every client; re-activate it with licet kms activate --key KMS-HOST-KEY (free for the same host)", t.ExpiresAt.Format(time.DateOnly))
+			}
+		case s.CertificateError == "":
+			s.CertificateError = "the installed certificate is refused: " + err.Error()
+		}
+		if keys, err := st.trust(ctx); err == nil {
+			s.OperatorKeys = keys.Keys
+		}
+		s.Renewal, _ = st.renewal(ctx)
 		if raw, _ := st.get(ctx, "products"); raw != "" {
 			_ = json.Unmarshal([]byte(raw), &s.Products)
 		}

@@ -174,7 +174,7 @@ func (s *Service) AddMembers(ctx context.Context, tenant, group string, upns []s
 			return err
 		}
 		if cat == nil {
-			return licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded to apply the group's licenses: start the server with --catalog FILE or --demo")
+			return licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded to apply the group's licenses: apply one with licet catalog apply FILE")
 		}
 		members, err := holdersByID(ctx, tx, ids)
 		if err != nil {
@@ -214,7 +214,7 @@ func (s *Service) RemoveMember(ctx context.Context, tenant, group, upn string) e
 		}
 		if len(members[0].Inherited) > 0 && slices.ContainsFunc(members[0].Inherited, func(in Inherited) bool { return in.Group == gt.g.ID }) {
 			if cat == nil {
-				return licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded to remove the group's licenses: start the server with --catalog FILE or --demo")
+				return licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded to remove the group's licenses: apply one with licet catalog apply FILE")
 			}
 			gt.set = nil // the member leaves: the group gives it nothing
 			if _, err := gt.apply(ctx, members, "group.license", ""); err != nil {

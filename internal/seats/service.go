@@ -34,7 +34,7 @@ func (s *Service) catalog() (*catalog.Catalog, error) {
 			return c, nil
 		}
 	}
-	return nil, licet.Errorf(licet.EUnavailable, "no SKU catalog is loaded: start the server with --catalog FILE or --demo")
+	return nil, licet.Errorf(licet.EUnavailable, "no SKU catalog version is stored: apply one with licet catalog apply FILE")
 }
 
 // loaded is the catalog in force, nil when none is loaded.

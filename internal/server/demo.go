@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/licet/licet"
@@ -66,4 +67,28 @@ func demoVolume(ctx context.Context, svc *activation.Service) error {
 		}
 	}
 	return nil
+}
+
+// demoAllowed refuses --demo on a database that holds a tenant other than the demo's: the demo
+// data goes only into an empty installation or one that holds nothing but the demo.
+func demoAllowed(ctx context.Context, db *store.DB) error {
+	var others []string
+	if err := db.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		others, err = store.Collect(ctx, tx, func(r store.Scanner) (string, error) {
+			var s string
+			return s, r.Scan(&s)
+		}, `SELECT slug FROM tenants WHERE slug <> 'contoso' ORDER BY slug LIMIT 6`)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	names := strings.Join(others[:min(len(others), 5)], ", ")
+	if len(others) > 5 {
+		names += ", …"
+	}
+	return licet.Errorf(licet.EInvalid, "--demo adds the demo tenant contoso and its data, which it does only on an empty database or one holding just the demo, but %s holds other tenants (%s): start without --demo, or give --db a new database to try the demo", db.Source, names)
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/licet/licet/internal/activation"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/backup"
-	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/console"
 	"github.com/licet/licet/internal/filelock"
 	"github.com/licet/licet/internal/httpapi"
@@ -34,6 +34,7 @@ import (
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/signing"
+	"github.com/licet/licet/internal/signing/keyring"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 	"github.com/licet/licet/internal/tlsreload"
@@ -45,9 +46,12 @@ type Config struct {
 	DB          string // SQLite path or postgres:// URL
 	DataDir     string // where the signing key and token file go; default: beside the SQLite file
 	SigningKey  string // path of the signing key file; default DataDir/signing.key
-	CatalogFile string // a catalog YAML file; the embedded demo catalog with Demo
-	Demo        bool   // load the demo catalog and data
-	Migrate     bool   // apply missing migrations instead of refusing an old schema
+	CatalogFile string // a catalog YAML file, applied as a new version at start when it differs from the newest
+	Demo        bool   // seed the demo tenant contoso (only into an empty database or one holding just the demo)
+	// CatalogPoll is how often the newest catalog version is looked for; catalogstore.DefaultPoll
+	// when 0.
+	CatalogPoll time.Duration
+	Migrate     bool // apply missing migrations instead of refusing an old schema
 	TLSCert     string
 	TLSKey      string
 	Now         func() time.Time
@@ -67,20 +71,31 @@ type Config struct {
 
 // App is an assembled service, ready to serve.
 type App struct {
-	cfg     Config
-	DB      *store.DB
+	cfg Config
+	DB  *store.DB
+	// Key is the signing key file's key: key 1, and the root that seals every signing key in
+	// the database. Keys signs with the active key.
 	Key     ed25519.PrivateKey
+	Keys    *keyring.Keyring
 	Handler http.Handler
-	Catalog *catalog.Catalog
+	// Catalogs stores the catalog versions; Catalog serves the newest to the services.
+	Catalogs *catalogstore.Store
+	Catalog  *catalogstore.Provider
 	// Volume is the volume activation service; its worker stops with Stop.
 	Volume *activation.Service
 	lock   *filelock.Lock // held (shared) on a SQLite database's lock file
 	// registry holds the metrics /metrics serves; Serve adds the TLS certificate's expiry.
 	registry *prometheus.Registry
+
+	stopPoll func() // ends the catalog poll and waits for it
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
 func (a *App) Stop() {
+	if a.stopPoll != nil {
+		a.stopPoll()
+		a.stopPoll = nil
+	}
 	if a.Volume != nil {
 		a.Volume.Stop()
 	}
@@ -173,14 +188,23 @@ func (a *App) prepare(ctx context.Context) error {
 	} else if err := a.DB.CheckSchema(ctx); err != nil {
 		return err
 	}
+	if cfg.Demo {
+		if err := demoAllowed(ctx, a.DB); err != nil {
+			return err
+		}
+	}
 	if err := a.loadSigningKey(ctx); err != nil {
 		return err
 	}
+	if a.Keys, err = keyring.OpenKeyring(ctx, a.DB, a.Key, cfg.Now); err != nil {
+		return err
+	}
 	tenants := &tenancy.Service{DB: a.DB, Now: cfg.Now, Kinds: func() ([]string, []string) {
-		if a.Catalog == nil {
+		if a.Catalog == nil || a.Catalog.Catalog() == nil {
 			return nil, nil
 		}
-		return a.Catalog.OrgTypes(), a.Catalog.Clouds()
+		c := a.Catalog.Catalog()
+		return c.OrgTypes(), c.Clouds()
 	}}
 	secret, err := tenants.Bootstrap(ctx)
 	if err != nil {
@@ -192,42 +216,43 @@ func (a *App) prepare(ctx context.Context) error {
 		}
 		fmt.Fprintf(cfg.Stdout, "licet: first start: operator token (shown once, also written to %s):\n  %s\n", cfg.tokenFile(), secret)
 	}
-	if err := a.loadCatalog(); err != nil {
+	if err := a.loadCatalog(ctx); err != nil {
 		return err
 	}
-	if a.Volume, err = activation.New(a.DB, cfg.Now, a.Key, activation.Options{}); err != nil {
+	if a.Volume, err = activation.New(a.DB, cfg.Now, a.Key, activation.Options{Signer: a.Keys}); err != nil {
 		return err
 	}
 	if cfg.Demo {
 		if err := Demo(licet.WithActor(ctx, licet.System), a.DB, cfg.Now); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		if err := demoSeats(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
+		if err := demoSeats(licet.WithActor(ctx, licet.System), a.DB, a.Catalog.Catalog(), cfg.Now); err != nil {
 			return fmt.Errorf("demo seats: %w", err)
 		}
 		if err := demoVolume(licet.WithActor(ctx, licet.System), a.Volume); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		if err := demoTelephony(licet.WithActor(ctx, licet.System), a.DB, a.Catalog, cfg.Now); err != nil {
+		if err := demoTelephony(licet.WithActor(ctx, licet.System), a.DB, a.Catalog.Catalog(), cfg.Now); err != nil {
 			return fmt.Errorf("demo telephony: %w", err)
 		}
 	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
-		Catalog:    func() *catalog.Catalog { return a.Catalog },
-		Seats:      &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
-		Numbers:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
-		Credits:    &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: cfg.Now},
-		SigningKey: a.Key.Public().(ed25519.PublicKey),
-		Logger:     cfg.Logger,
-		Products:   a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
+		Catalog:  a.Catalog.Catalog,
+		Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
+		Seats:      &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
+		Numbers:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
+		Credits:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
+		SigningKey: a.Key.Public().(ed25519.PublicKey), SigningKeys: a.Keys,
+		Logger:   cfg.Logger,
+		Products: a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
 		ActivationLimiter: activation.Limits{
 			PerAddress: &ratelimit.Limiter{Rate: cfg.ActivationRatePerAddress, Now: cfg.Now},
 			PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
 		},
 	}
 	api.Offline, api.MAKRequests = a.Volume, a.Volume
-	api.KMS = &kmscentral.Service{DB: a.DB, Key: a.Key, Now: cfg.Now}
+	api.KMS = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	if api.Console, err = a.console(tenants); err != nil {
 		return err
@@ -242,28 +267,86 @@ func (a *App) prepare(ctx context.Context) error {
 func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 	c := &console.Server{
 		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
-		Catalog:    func() *catalog.Catalog { return a.Catalog },
-		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger,
+		Catalog: a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
+		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, DB: a.DB,
 	}
-	c.Seats = &seats.Service{DB: a.DB, Catalog: func() *catalog.Catalog { return a.Catalog }, Now: a.cfg.Now}
+	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
 	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume
 	return c.Handler()
 }
 
-func (a *App) loadCatalog() error {
-	switch {
-	case a.cfg.CatalogFile != "":
-		c, err := catalog.LoadFile(a.cfg.CatalogFile)
-		if err != nil {
-			return err
+// loadCatalog stores the first catalog version on a database that has none (the --catalog file,
+// else the embedded default), applies the --catalog file when it differs from the newest version,
+// serves the newest version, and starts polling for newer ones.
+func (a *App) loadCatalog(ctx context.Context) error {
+	a.Catalogs = &catalogstore.Store{DB: a.DB, Now: a.cfg.Now}
+	a.Catalog = &catalogstore.Provider{Store: a.Catalogs, Logger: a.cfg.Logger}
+	a.Catalogs.Applied = func(ctx context.Context) {
+		if err := a.Catalog.Refresh(ctx); err != nil {
+			a.cfg.Logger.Warn("catalog refresh failed", "err", err)
 		}
-		a.Catalog = c
-	case a.cfg.Demo:
-		c, err := catalog.Load("catalogs/m365-teams.yaml", catalogs.M365Teams())
+	}
+	name, content := DefaultCatalogFile, catalogs.M365Teams()
+	if a.cfg.CatalogFile != "" {
+		data, err := os.ReadFile(a.cfg.CatalogFile)
 		if err != nil {
-			return err
+			return licet.Errorf(licet.EInvalid, "cannot read the catalog: %v", err)
 		}
-		a.Catalog = c
+		name, content = a.cfg.CatalogFile, data
+	}
+	first, err := a.Catalogs.EnsureInitial(ctx, filepath.Base(name), content)
+	if licet.ErrorCode(err) == licet.CodeCatalogInUse && a.cfg.CatalogFile == "" {
+		return licet.Errorf(licet.CodeCatalogInUse, "this database has no catalog version yet, and the default catalog %s lacks what it holds: start licet serve once with --catalog FILE, the catalog this database was used with\n%s", name, licet.ErrorMessage(err))
+	}
+	if err != nil {
+		return fmt.Errorf("catalog %s: %w", name, err)
+	}
+	if first {
+		a.cfg.Logger.Info("stored the first catalog version", "file", name)
+	}
+	if a.cfg.CatalogFile != "" && !first {
+		v, applied, err := a.Catalogs.ApplyCatalog(licet.WithActor(ctx, licet.System), licet.CatalogUpload{FileName: filepath.Base(name), Content: string(content)})
+		if err != nil {
+			return fmt.Errorf("--catalog %s: %w", name, err)
+		}
+		if applied {
+			a.cfg.Logger.Info("applied the catalog as a new version", "file", name, "version", v.Version)
+		}
+	}
+	if err := a.Catalog.Refresh(ctx); err != nil {
+		return err
+	}
+	cur := a.Catalog.Current()
+	if cur == nil {
+		return licet.Errorf(licet.EUnavailable, "the newest catalog version does not load with this licet (see the log): upgrade licet, or apply a catalog it reads with licet catalog apply")
+	}
+	a.cfg.Logger.Info("serving catalog", "version", cur.Version.Version, "name", cur.Version.Name, "hash", cur.Version.Hash)
+	interval := a.cfg.CatalogPoll
+	if interval <= 0 {
+		interval = catalogstore.DefaultPoll
+	}
+	pollCtx, cancel := context.WithCancel(context.Background())
+	ticker := time.NewTicker(interval)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Catalog.Run(pollCtx, ticker.C)
+	}()
+	a.stopPoll = func() {
+		cancel()
+		ticker.Stop()
+		<-done
+	}
+	return nil
+}
+
+// DefaultCatalogFile is the embedded catalog a new database starts with.
+const DefaultCatalogFile = "catalogs/" + catalogs.M365TeamsFile
+
+// currentVersion is the catalog version this replica serves.
+func (a *App) currentVersion() *licet.CatalogVersion {
+	if c := a.Catalog.Current(); c != nil {
+		return &c.Version
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ type Spec struct {
 	Products []licet.KMSProduct
 	Now      time.Time
 	Validity time.Duration // licet.KMSHostCertificateValidity when zero
+	// SigningKey is the operator key id stamped in the certificate (0: none, meaning key 1).
+	SigningKey uint32
 }
 
 // Certify makes a throwaway operator key, signs a host certificate for the host of stateDir and
@@ -64,7 +66,7 @@ func Certificate(ctx context.Context, stateDir string, op ed25519.PrivateKey, s 
 	}
 	exp := s.Now.Add(s.Validity)
 	covers := append([]uint16{s.Group}, s.Covers...)
-	signed, err := ticket.Sign(op, ticket.Ticket{Kind: ticket.KindHostCertificate, Group: s.Group, KeyID: 1, Machine: id.HostID,
+	signed, err := ticket.Sign(op, ticket.Ticket{Kind: ticket.KindHostCertificate, Group: s.Group, KeyID: 1, SigningKey: s.SigningKey, Machine: id.HostID,
 		Issuer: "operator", Tenant: "test", IssuedAt: s.Now, ExpiresAt: &exp, HostKey: id.HostKey, Covers: covers})
 	if err != nil {
 		return licet.KMSHostCertificate{}, err

@@ -31,10 +31,13 @@ type Options struct {
 	Postgres bool   // use a fresh PostgreSQL schema instead of SQLite
 	DSN      string // use this database (several servers on one database)
 	DataDir  string // share a data directory (and so a signing key) between servers
-	NoDemo   bool   // start without the demo catalog and data
-	// CatalogFile starts the service with this catalog instead of the demo (no demo data).
+	NoDemo   bool   // start without the demo tenant and its data
+	// CatalogFile starts the service with this catalog (applied as a catalog version) instead of
+	// the demo (no demo data).
 	CatalogFile string
 	Now         func() time.Time // the clock; time.Now when nil
+	// CatalogPoll is how often the server looks for a newer catalog version (the default when 0).
+	CatalogPoll time.Duration
 }
 
 // Start starts a service and stops it when t ends.
@@ -53,7 +56,7 @@ func Start(t testing.TB, o Options) *Server {
 		dsn = filepath.Join(dir, "licet.db")
 	}
 	ctx := context.Background()
-	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo && o.CatalogFile == "", CatalogFile: o.CatalogFile, Now: o.Now})
+	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo && o.CatalogFile == "", CatalogFile: o.CatalogFile, Now: o.Now, CatalogPoll: o.CatalogPoll})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
