@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/directory"
+	"github.com/licet/licet/ticket"
 )
 
 // DirectoryState is what the agent keeps about directory-based activation, under "directory" in
@@ -209,13 +209,25 @@ func (a *Agent) readObject(c *directory.Conn, s *State, d *DirectoryState, op ed
 			errs = append(errs, licet.Errorf(licet.CodeActivationObjectInvalid, "activation object %s names no operator key: pin it with --pubkey (from `licet pubkey`)", o.DN))
 			continue
 		}
-		if _, err := o.Verify(directory.Check{Operator: key, Group: s.KeyGroup, Tenant: d.Tenant, Now: now}); err != nil {
+		// The keys this machine trusts: the pinned one, those it learnt, and those the object's
+		// key set (signed, chained to the pinned key) adds, as a KMS host passes them on.
+		trial := *s
+		if trial.OperatorKey == "" {
+			trial.OperatorKey = base64.StdEncoding.EncodeToString(key)
+		}
+		if err := learnKeySet(&trial, o.KeySet); err != nil {
+			errs = append(errs, licet.Errorf(licet.CodeActivationObjectInvalid, "activation object %s: its key set (licetKeySet) does not chain to the pinned operator key: %v", o.DN, err))
+			continue
+		}
+		keys, err := trust(trial)
+		if err == nil {
+			_, err = o.Verify(directory.Check{Keys: keys, Group: s.KeyGroup, Tenant: d.Tenant, Now: now})
+		}
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if s.OperatorKey == "" {
-			s.OperatorKey = base64.StdEncoding.EncodeToString(key)
-		}
+		s.OperatorKey, s.KeySet = trial.OperatorKey, trial.KeySet
 		d.Server, d.ObjectDN, d.Object = c.URL, o.DN, o.Signed()
 		return nil
 	}
@@ -228,13 +240,20 @@ func (a *Agent) readObject(c *directory.Conn, s *State, d *DirectoryState, op ed
 func (a *Agent) directoryStatus(st *Status, s State, now time.Time) *Status {
 	d := s.Directory
 	st.Method = MethodDirectory
-	op, err := client.ParsePublicKey(s.OperatorKey)
+	keys, err := trust(s)
 	if err != nil {
-		return st.grace(InitialGrace, s.FirstInstalledAt, now, "no valid operator key is pinned")
+		return st.grace(InitialGrace, s.FirstInstalledAt, now, err.Error())
 	}
 	data, sig, _ := strings.Cut(d.Object, ".")
 	o := directory.Object{DN: d.ObjectDN, Data: data, Signature: sig}
-	t, err := o.Verify(directory.Check{Operator: op, Group: s.KeyGroup, Tenant: d.Tenant, Now: d.LastContact})
+	t, err := o.Verify(directory.Check{Keys: keys, Group: s.KeyGroup, Tenant: d.Tenant, Now: d.LastContact})
+	var retired *ticket.RetiredError
+	if _, perr := ticket.ParseWith(keys, d.Object); errors.As(perr, &retired) {
+		// As a ticket of a retired key: 30 days of additional grace from the retirement, for the
+		// directory's administrator to write the object again (the next renewal reads it).
+		st.TicketError = err.Error()
+		return st.grace(AdditionalGrace, retired.RetiredAt, now, "the stored directory activation was rejected: "+err.Error())
+	}
 	if err != nil {
 		st.TicketError = err.Error()
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "the stored directory activation was rejected: "+err.Error())

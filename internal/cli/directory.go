@@ -166,7 +166,7 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 		} else if !pin.Equal(ed25519.PublicKey(cert.OperatorKey)) {
 			return licet.Errorf(licet.EInvalid, "the central service signs with another key than --operator-key: check `licet pubkey`")
 		}
-		obj, err := directory.NewObject(df.base, cert.Certificate, pin)
+		obj, err := directory.NewObject(df.base, cert.Certificate, cert.KeySet, pin)
 		if err != nil {
 			return err
 		}

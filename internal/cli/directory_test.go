@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,7 +66,8 @@ func kmsKeys(t *testing.T, s *servertest.Server, product string) (hostKey, gvlk 
 // a machine that cannot bind is refused naming the bind and falls back to KMS.
 func TestDirectoryActivation(t *testing.T) {
 	ld := ldaptest.Shared(t)
-	s := servertest.Start(t, servertest.Options{})
+	var ahead atomic.Int64 // the service's clock runs this far ahead: a minute refills its KMS rate limit
+	s := servertest.Start(t, servertest.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	hostKey, gvlk, keyID := kmsKeys(t, s, "contoso-desktop-11")
 	dir := t.TempDir()
 	adminPW := writeFile(t, dir, "admin.pw", ldaptest.AdminPassword+"\n")
@@ -305,6 +307,30 @@ func TestDirectoryActivation(t *testing.T) {
 	}
 	if code, out, errText := Run(t, nil, append([]string{"--server", s.URL, "directory", "activate", "--key", hostKey}, ldapFlags...)...); code != 0 || !strings.Contains(out, "re-activated") {
 		t.Fatalf("the same directory again: exit %d, %s %s; want a free re-activation", code, out, errText)
+	}
+
+	// After a rotation of the operator's signing key, the object written again is signed by key 2
+	// and carries the key set: pc-3, which pinned key 1, learns key 2 from it and renews.
+	ahead.Store(int64(time.Minute))
+	if code, out, errText := Run(t, nil, "--server", s.URL, "--token", s.Token, "signing-key", "rotate"); code != 0 || !strings.Contains(out, "signing key 2 is now active") {
+		t.Fatalf("rotate: exit %d, %s %s", code, out, errText)
+	}
+	if code, out, errText := Run(t, nil, append([]string{"--server", s.URL, "directory", "activate", "--key", hostKey}, ldapFlags...)...); code != 0 {
+		t.Fatalf("directory activate after the rotation: exit %d, %s %s", code, out, errText)
+	}
+	rotated, err := exec.Command("ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H", ld.URL, "-D", ldaptest.AdminDN, "-w", ldaptest.AdminPassword,
+		"-b", objectDN, "-s", "base", "licetKeySet", "licetActivationData").CombinedOutput()
+	if err != nil || !strings.Contains(string(rotated), "licetKeySet: ") {
+		t.Fatalf("the object after the rotation lacks its key set: %v\n%s", err, rotated)
+	}
+	_, st3, _ := client("pc-3", "status", "--json")
+	pc3Contact := regexp.MustCompile(`"lastContact": "([^"]+)"`).FindStringSubmatch(st3)[1]
+	code, out, _ = client("pc-3", "daemon", "--once", "--now", shiftDays(t, pc3Contact, 8))
+	if code != 0 || !strings.Contains(out, "renew: Licensed") || strings.Contains(out, "failed") {
+		t.Fatalf("pc-3 renewal after the rotation: exit %d, %s", code, out)
+	}
+	if _, st3, _ = client("pc-3", "status", "--json", "--now", shiftDays(t, pc3Contact, 8)); !strings.Contains(st3, `"kid": 2`) {
+		t.Fatalf("pc-3 after the renewal: %s; want the object of key 2", st3)
 	}
 }
 

@@ -36,9 +36,10 @@ const (
 	attrKeyID     = "licetKeyID"
 	attrExpires   = "licetExpiresAt"
 	attrOperator  = "licetOperatorKey"
+	attrKeySet    = "licetKeySet"
 )
 
-var objectAttrs = []string{"cn", attrData, attrSignature, attrName, attrTenant, attrGroup, attrKeyID, attrExpires, attrOperator}
+var objectAttrs = []string{"cn", attrData, attrSignature, attrName, attrTenant, attrGroup, attrKeyID, attrExpires, attrOperator, attrKeySet}
 
 // Validity is how long a directory activation lasts after the machine's last successful contact
 // with the directory, and RenewEvery how often the machine renews: as KMS activation.
@@ -56,7 +57,10 @@ type Object struct {
 	Groups      []uint16  `json:"productGroups"`
 	KeyID       int64     `json:"keyId"`
 	ExpiresAt   time.Time `json:"expiresAt"`
-	OperatorKey string    `json:"operatorKey,omitempty"` // base64 Ed25519 public key
+	OperatorKey string    `json:"operatorKey,omitempty"` // base64 Ed25519 public key of the key that signed it
+	// KeySet is the operator's key set, signed (as the central service gave it): machines learn
+	// from it keys made after the one they pinned, as a KMS host's clients do.
+	KeySet string `json:"-"`
 	Data        string    `json:"-"`                     // the signed ticket's payload
 	Signature   string    `json:"-"`                     // and its signature
 }
@@ -71,8 +75,8 @@ func ObjectDN(base string, keyID int64) string {
 
 // NewObject builds the object to write under base from the activation object the central
 // service signed (a ticket of kind directory-activation), after verifying it with the operator
-// key.
-func NewObject(base, signed string, operator ed25519.PublicKey) (Object, error) {
+// key that signed it, and the operator's signed key set.
+func NewObject(base, signed, keySet string, operator ed25519.PublicKey) (Object, error) {
 	t, err := ticket.Parse(operator, signed)
 	if err == nil && t.Kind != ticket.KindDirectory {
 		err = fmt.Errorf("it is a %s ticket, not a directory activation object", t.Kind)
@@ -86,7 +90,7 @@ func NewObject(base, signed string, operator ed25519.PublicKey) (Object, error) 
 	data, sig, _ := strings.Cut(strings.TrimSpace(signed), ".")
 	return Object{DN: ObjectDN(base, t.KeyID), Name: ObjectName(t.KeyID), Directory: t.Directory, Tenant: t.Tenant,
 		Groups: t.Covers, KeyID: t.KeyID, ExpiresAt: t.ExpiresAt.UTC(),
-		OperatorKey: base64.StdEncoding.EncodeToString(operator), Data: data, Signature: sig}, nil
+		OperatorKey: base64.StdEncoding.EncodeToString(operator), KeySet: keySet, Data: data, Signature: sig}, nil
 }
 
 // Signed is the object's signed ticket text.
@@ -111,6 +115,9 @@ func (o Object) attributes() []ldap.Attribute {
 	if o.Tenant != "" {
 		attrs = append(attrs, ldap.Attribute{Type: attrTenant, Vals: []string{o.Tenant}})
 	}
+	if o.KeySet != "" {
+		attrs = append(attrs, ldap.Attribute{Type: attrKeySet, Vals: []string{o.KeySet}})
+	}
 	return attrs
 }
 
@@ -122,7 +129,8 @@ const maxAttr = 16 << 10
 func FromEntry(e *ldap.Entry) (Object, error) {
 	o := Object{DN: e.DN, Name: e.GetAttributeValue("cn"), Directory: e.GetAttributeValue(attrName),
 		Tenant: e.GetAttributeValue(attrTenant), Data: e.GetAttributeValue(attrData),
-		Signature: e.GetAttributeValue(attrSignature), OperatorKey: e.GetAttributeValue(attrOperator)}
+		Signature: e.GetAttributeValue(attrSignature), OperatorKey: e.GetAttributeValue(attrOperator),
+		KeySet: e.GetAttributeValue(attrKeySet)}
 	bad := func(format string, args ...any) (Object, error) {
 		return Object{}, licet.Errorf(licet.CodeActivationObjectInvalid, "activation object %s: "+format, append([]any{e.DN}, args...)...)
 	}
@@ -162,7 +170,7 @@ func FromEntry(e *ldap.Entry) (Object, error) {
 
 // Check is what a machine expects of an activation object.
 type Check struct {
-	Operator ed25519.PublicKey // the pinned operator key
+	Keys     ticket.KeySet // the operator keys the machine trusts (its pinned key and those it learnt)
 	Group    uint16            // the installed key's product group
 	Tenant   string            // the expected tenant; any when empty
 	Now      time.Time
@@ -178,10 +186,12 @@ func (o Object) Verify(c Check) (ticket.Ticket, error) {
 	if sig, err := base64.RawURLEncoding.Strict().DecodeString(o.Signature); err != nil || len(sig) != ed25519.SignatureSize {
 		return bad("its signature (%s) is not a base64url Ed25519 signature: the object was altered. Way out: the directory's administrator writes it again with `licet directory activate`", attrSignature)
 	}
-	t, err := ticket.Parse(c.Operator, o.Signed())
+	t, err := ticket.ParseWith(c.Keys, o.Signed())
 	switch {
 	case errors.Is(err, ticket.ErrSignature):
 		return bad("its signature (%s) does not verify against the operator key: the object was altered or signed by another key. Way out: the directory's administrator writes it again with `licet directory activate`", attrSignature)
+	case errors.Is(err, ticket.ErrRetired):
+		return bad("%v. Way out: the directory's administrator writes it again with `licet directory activate` (signed by the active key)", err)
 	case err != nil:
 		return bad("%v", err)
 	case t.Kind != ticket.KindDirectory:

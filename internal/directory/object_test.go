@@ -29,7 +29,7 @@ func signed(t testing.TB) (ed25519.PublicKey, Object) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := NewObject("dc=corp,dc=example", text, pub)
+	o, err := NewObject("dc=corp,dc=example", text, "", pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestObjectRoundTripAndVerify(t *testing.T) {
 	if err != nil || back.Signed() != o.Signed() || !back.ExpiresAt.Equal(o.ExpiresAt) || back.KeyID != 7 {
 		t.Fatalf("FromEntry: %v, %+v", err, back)
 	}
-	ok := Check{Operator: pub, Group: 10, Tenant: "Contoso", Now: at}
+	ok := Check{Keys: ticket.Pinned(pub), Group: 10, Tenant: "Contoso", Now: at}
 	if _, err := back.Verify(ok); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -65,11 +65,11 @@ func TestObjectRoundTripAndVerify(t *testing.T) {
 		want string
 	}{
 		{"signature altered", tampered, ok, "its signature (licetActivationSignature) does not verify"},
-		{"another operator", back, Check{Operator: other, Group: 10, Now: at}, "does not verify"},
-		{"another group", back, Check{Operator: pub, Group: 12, Now: at}, "not the installed key's group 12"},
-		{"another tenant", back, Check{Operator: pub, Group: 11, Tenant: "fabrikam", Now: at}, `not "fabrikam"`},
+		{"another operator", back, Check{Keys: ticket.Pinned(other), Group: 10, Now: at}, "does not verify"},
+		{"another group", back, Check{Keys: ticket.Pinned(pub), Group: 12, Now: at}, "not the installed key's group 12"},
+		{"another tenant", back, Check{Keys: ticket.Pinned(pub), Group: 11, Tenant: "fabrikam", Now: at}, `not "fabrikam"`},
 		{"attributes disagree", wrongAttr, ok, "disagree with its signed data"},
-		{"expired", back, Check{Operator: pub, Group: 11, Now: at.Add(366 * 24 * time.Hour)}, "expired on"},
+		{"expired", back, Check{Keys: ticket.Pinned(pub), Group: 11, Now: at.Add(366 * 24 * time.Hour)}, "expired on"},
 		{"signature not base64", Object{DN: o.DN, Data: o.Data, Signature: "!!"}, ok, "not a base64url Ed25519 signature"},
 	} {
 		_, err := tt.o.Verify(tt.c)
@@ -113,7 +113,7 @@ func FuzzFromEntry(f *testing.F) {
 			}
 			return
 		}
-		_, err = got.Verify(Check{Operator: pub, Group: 11, Now: at})
+		_, err = got.Verify(Check{Keys: ticket.Pinned(pub), Group: 11, Now: at})
 		if err == nil && (data != o.Data || sig != o.Signature) {
 			t.Fatalf("an object that is not the signed one verified: %q.%q", data, sig)
 		}
