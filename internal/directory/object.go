@@ -60,9 +60,9 @@ type Object struct {
 	OperatorKey string    `json:"operatorKey,omitempty"` // base64 Ed25519 public key of the key that signed it
 	// KeySet is the operator's key set, signed (as the central service gave it): machines learn
 	// from it keys made after the one they pinned, as a KMS host's clients do.
-	KeySet string `json:"-"`
-	Data        string    `json:"-"`                     // the signed ticket's payload
-	Signature   string    `json:"-"`                     // and its signature
+	KeySet    string `json:"-"`
+	Data      string `json:"-"` // the signed ticket's payload
+	Signature string `json:"-"` // and its signature
 }
 
 // ObjectName is the cn of the activation object of a kms-host key.
@@ -170,10 +170,10 @@ func FromEntry(e *ldap.Entry) (Object, error) {
 
 // Check is what a machine expects of an activation object.
 type Check struct {
-	Keys     ticket.KeySet // the operator keys the machine trusts (its pinned key and those it learnt)
-	Group    uint16            // the installed key's product group
-	Tenant   string            // the expected tenant; any when empty
-	Now      time.Time
+	Keys   ticket.KeySet // the operator keys the machine trusts (its pinned key and those it learnt)
+	Group  uint16        // the installed key's product group
+	Tenant string        // the expected tenant; any when empty
+	Now    time.Time
 }
 
 // Verify checks the object offline: the operator's signature over its data, that it is a
