@@ -20,8 +20,8 @@ type KeyActivation struct {
 	// Machine is the directory's id and Hostname its name).
 	Kind        string    `json:"kind,omitempty"`
 	Virtual     bool      `json:"virtual,omitempty"`
-	ActivatedAt time.Time `json:"activated_at"` // the first activation, the one that counted
-	LastSeenAt  time.Time `json:"last_seen_at"` // the latest activation or re-activation
+	ActivatedAt time.Time `json:"activatedAt"` // the first activation, the one that counted
+	LastSeenAt  time.Time `json:"lastSeenAt"`  // the latest activation or re-activation
 }
 
 // DayCount is a count for one UTC day (Day is its midnight).

@@ -15,11 +15,11 @@ const (
 
 // Actor is who makes a request: the role and scope of the token presented.
 type Actor struct {
-	TokenID  int64  `json:"token_id"`
+	TokenID  int64  `json:"tokenId"`
 	Role     Role   `json:"role"`
-	TenantID int64  `json:"tenant_id,omitempty"` // set for RoleTenant
-	Tenant   string `json:"tenant,omitempty"`    // the tenant's slug, for RoleTenant
-	Partner  string `json:"partner,omitempty"`   // set for RolePartner
+	TenantID int64  `json:"tenantId,omitempty"` // set for RoleTenant
+	Tenant   string `json:"tenant,omitempty"`   // the tenant's slug, for RoleTenant
+	Partner  string `json:"partner,omitempty"`  // set for RolePartner
 }
 
 // IsOperator reports whether the actor is the operator.

@@ -7,18 +7,19 @@ import (
 	"fmt"
 )
 
-// Generic error codes. Domain rules add their own codes (see the Code* constants of each area).
+// Generic error codes. Domain rules add their own codes (see the Code* constants of each area);
+// every code, generic or not, is registered once in codes.go.
 const (
-	EInvalid      = "invalid"        // the request is malformed or a field is out of range
-	ENotFound     = "not_found"      // the object does not exist or is not visible to the caller
-	EConflict     = "conflict"       // the object already exists or its state forbids the change
-	EUnauthorized = "unauthorized"   // no token, or a wrong or revoked token
-	EForbidden    = "forbidden"      // the token is valid but may not do this
-	ETooLarge     = "too_large"      // the request body is over the limit
-	ERateLimited  = "rate_limited"   // too many attempts; retry later
-	EUnavailable  = "unavailable"    // the service cannot answer now (database down, shutting down)
-	EInternal     = "internal"       // a bug or an unexpected failure; details are logged, not shown
-	EStaleSchema  = "schema_too_old" // the database schema is older than the binary
+	EInvalid      = "Invalid"      // the request is malformed or a field is out of range
+	ENotFound     = "NotFound"     // the object does not exist or is not visible to the caller
+	EConflict     = "Conflict"     // the object already exists or its state forbids the change
+	EUnauthorized = "Unauthorized" // no token, or a wrong or revoked token
+	EForbidden    = "Forbidden"    // the token is valid but may not do this
+	ETooLarge     = "TooLarge"     // the request body is over the limit
+	ERateLimited  = "RateLimited"  // too many attempts; retry later
+	EUnavailable  = "Unavailable"  // the service cannot answer now (database down, shutting down)
+	EInternal     = "Internal"     // a bug or an unexpected failure; details are logged, not shown
+	EStaleSchema  = "SchemaTooOld" // the database schema is older than the binary
 )
 
 // Error is the one error type of licet: a stable code for programs, a message for people, and

@@ -13,6 +13,9 @@ const (
 	// CodeInstallationKeyMismatch: a proxy request holds an installation ID made for another
 	// product key than the request's.
 	CodeInstallationKeyMismatch = "InstallationKeyMismatch"
+	// CodeProxyIncomplete: `licet proxy-activate` activated some machines of the request, not all
+	// (the CLI's exit code 1; never answered by the API).
+	CodeProxyIncomplete = "ProxyIncomplete"
 )
 
 // MaxProxyMachines bounds the machines of one proxy activation request.
@@ -20,26 +23,26 @@ const MaxProxyMachines = 1000
 
 // OfflineRequest asks for the confirmation ID of an installation ID (phone activation).
 type OfflineRequest struct {
-	InstallationID string `json:"installation_id"`
+	InstallationID string `json:"installationId"`
 }
 
 // Confirmation is the answer to an installation ID: the confirmation ID the machine installs.
 // Consumed is false when the machine was activated before (a replayed installation ID).
 type Confirmation struct {
-	InstallationID string    `json:"installation_id"`
-	ConfirmationID string    `json:"confirmation_id"`
+	InstallationID string    `json:"installationId"`
+	ConfirmationID string    `json:"confirmationId"`
 	Product        string    `json:"product"`
-	KeyID          int64     `json:"key_id"`
+	KeyID          int64     `json:"keyId"`
 	Tenant         string    `json:"tenant,omitempty"`
 	Serial         uint32    `json:"serial"`
 	Consumed       bool      `json:"consumed"`
-	IssuedAt       time.Time `json:"issued_at"`
+	IssuedAt       time.Time `json:"issuedAt"`
 }
 
 // ProxyMachine is one machine of a proxy activation: its installation ID, as `licet client
 // installation-id --json` writes it, with the machine id and host name for the report.
 type ProxyMachine struct {
-	InstallationID string `json:"installation_id"`
+	InstallationID string `json:"installationId"`
 	Machine        string `json:"machine,omitempty"`
 	Hostname       string `json:"hostname,omitempty"`
 	Product        string `json:"product,omitempty"`
@@ -56,7 +59,7 @@ type ProxyRequest struct {
 // ProxyResult is the outcome for one machine: a confirmation ID or an error.
 type ProxyResult struct {
 	ProxyMachine
-	ConfirmationID string `json:"confirmation_id,omitempty"`
+	ConfirmationID string `json:"confirmationId,omitempty"`
 	Consumed       bool   `json:"consumed,omitempty"`
 	Error          *Error `json:"error,omitempty"`
 }
@@ -64,12 +67,12 @@ type ProxyResult struct {
 // ProxyActivation is the answer to a proxy request: one result per machine, in the request's
 // order, and the key's count after it.
 type ProxyActivation struct {
-	KeyID     int64         `json:"key_id"`
+	KeyID     int64         `json:"keyId"`
 	Product   string        `json:"product,omitempty"`
 	Activated int           `json:"activated"`
 	Failed    int           `json:"failed"`
 	Remaining int64         `json:"remaining"`
-	IssuedAt  time.Time     `json:"issued_at"`
+	IssuedAt  time.Time     `json:"issuedAt"`
 	Results   []ProxyResult `json:"results"`
 }
 
@@ -93,11 +96,14 @@ type OfflineActivationService interface {
 	ActivateProxy(ctx context.Context, r ProxyRequest) (*ProxyActivation, error)
 }
 
-// MAK request states.
+// MAKRequestStatus is where a promotional MAK request stands.
+type MAKRequestStatus string
+
+// MAK request statuses.
 const (
-	MAKRequestPending  = "pending"
-	MAKRequestApproved = "approved"
-	MAKRequestRejected = "rejected"
+	MAKRequestPending  MAKRequestStatus = "pending"
+	MAKRequestApproved MAKRequestStatus = "approved"
+	MAKRequestRejected MAKRequestStatus = "rejected"
 )
 
 // MAKRequest is a promotional MAK request: a partner (the OEM that sold the systems) asks for a
@@ -106,23 +112,23 @@ type MAKRequest struct {
 	ID             int64  `json:"id"`
 	Partner        string `json:"partner"`
 	Company        string `json:"company"`
-	ContactName    string `json:"contact_name"`
-	ContactEmail   string `json:"contact_email"`
-	ContactPhone   string `json:"contact_phone"`
+	ContactName    string `json:"contactName"`
+	ContactEmail   string `json:"contactEmail"`
+	ContactPhone   string `json:"contactPhone"`
 	Systems        int64  `json:"systems"`
-	DeploymentDate string `json:"deployment_date"` // YYYY-MM-DD
-	TAMName        string `json:"tam_name,omitempty"`
-	TAMEmail       string `json:"tam_email,omitempty"`
+	DeploymentDate string `json:"deploymentDate"` // YYYY-MM-DD
+	TAMName        string `json:"tamName,omitempty"`
+	TAMEmail       string `json:"tamEmail,omitempty"`
 	// Group is the product group the MAK is for (id or slug); the operator may set it on approval.
 	Group string `json:"group,omitempty"`
 
-	Status    string     `json:"status"`
-	Tenant    string     `json:"tenant,omitempty"` // set on approval
-	KeyID     int64      `json:"key_id,omitempty"` // set on approval
-	Key       string     `json:"key,omitempty"`    // the MAK, shown to the operator and the request's partner
-	Reason    string     `json:"reason,omitempty"` // why it was rejected
-	CreatedAt time.Time  `json:"created_at"`
-	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	Status    MAKRequestStatus `json:"status"`
+	Tenant    string           `json:"tenant,omitempty"` // set on approval
+	KeyID     int64            `json:"keyId,omitempty"`  // set on approval
+	Key       string           `json:"key,omitempty"`    // the MAK, shown to the operator and the request's partner
+	Reason    string           `json:"reason,omitempty"` // why it was rejected
+	CreatedAt time.Time        `json:"createdAt"`
+	DecidedAt *time.Time       `json:"decidedAt,omitempty"`
 }
 
 // MAKApproval is the operator's approval of a request.

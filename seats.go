@@ -8,35 +8,28 @@ import (
 // CodeCountViolation is Graph's error for an assignment when the SKU has no units left.
 const CodeCountViolation = "CountViolation"
 
-// Subscription statuses: what the units of a subscription count as (Graph's prepaidUnits).
-const (
-	SubscriptionEnabled   = "enabled"
-	SubscriptionWarning   = "warning"
-	SubscriptionSuspended = "suspended"
-	SubscriptionLockedOut = "lockedout"
-)
-
-// SubscriptionStatuses lists the statuses a subscription may have.
-var SubscriptionStatuses = []string{SubscriptionEnabled, SubscriptionWarning, SubscriptionSuspended, SubscriptionLockedOut}
+// CodeNotAUserList: an uploaded list of users has lines that name no user (the console's bulk
+// page refuses the file whole).
+const CodeNotAUserList = "NotAUserList"
 
 // Subscription is a tenant's purchase of a catalog SKU: a number of prepaid units, a term and a
 // channel.
 type Subscription struct {
-	ID        int64     `json:"id"`
-	Tenant    string    `json:"tenant,omitempty"`
-	SKU       string    `json:"sku"`
-	Quantity  int       `json:"quantity"`
-	Status    string    `json:"status"`  // one of SubscriptionStatuses; enabled when bought
-	Term      string    `json:"term"`    // annual | monthly; annual when empty
-	Channel   string    `json:"channel"` // direct | partner | reseller:NAME; direct when empty
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64              `json:"id"`
+	Tenant    string             `json:"tenant,omitempty"`
+	SKU       string             `json:"skuPartNumber"`
+	Quantity  int                `json:"quantity"`
+	Status    SubscriptionStatus `json:"status"`  // enabled when bought
+	Term      string             `json:"term"`    // annual | monthly; annual when empty
+	Channel   string             `json:"channel"` // direct | partner | reseller:NAME; direct when empty
+	CreatedAt time.Time          `json:"createdAt"`
+	UpdatedAt time.Time          `json:"updatedAt"`
 }
 
 // SubscriptionUpdate changes a subscription: its quantity, its status, or both.
 type SubscriptionUpdate struct {
-	Quantity *int   `json:"quantity,omitempty"`
-	Status   string `json:"status,omitempty"`
+	Quantity *int               `json:"quantity,omitempty"`
+	Status   SubscriptionStatus `json:"status,omitempty"`
 }
 
 // PrepaidUnits are an SKU's units by the status of the subscriptions that hold them.
@@ -60,20 +53,14 @@ type SubscribedSKU struct {
 	ServicePlans     []string     `json:"servicePlans"`
 }
 
-// User kinds.
-const (
-	UserPerson = "person"
-	UserRoom   = "room" // a room system: licensed as a user object
-)
-
 // User is a person or room of a tenant that licenses are assigned to.
 type User struct {
 	ID             int64     `json:"id"`
 	UPN            string    `json:"userPrincipalName"`
 	DisplayName    string    `json:"displayName,omitempty"`
 	UsageLocation  string    `json:"usageLocation,omitempty"` // ISO 3166 alpha-2; the tenant's when empty at creation
-	Kind           string    `json:"kind"`                    // person | room
-	OnPremisesPSTN bool      `json:"onPremisesPstn"`          // hybrid user with on-premises PSTN connectivity
+	Kind           UserKind  `json:"kind"`
+	OnPremisesPSTN bool      `json:"onPremisesPstn"` // hybrid user with on-premises PSTN connectivity
 	CreatedAt      time.Time `json:"createdAt"`
 	Licenses       []License `json:"licenses,omitempty"` // only in answers about one user
 	Groups         []string  `json:"groups,omitempty"`   // only in answers about one user
@@ -87,13 +74,16 @@ type User struct {
 	PaidCallingBlocked bool `json:"paidCallingBlocked,omitempty"`
 }
 
-// License states, as Graph's licenseAssignmentStates name them.
+// LicenseState is the state of a license on a user, as Graph's licenseAssignmentStates name it.
+type LicenseState string
+
+// License states.
 const (
-	StateActive = "Active" // the license applies
+	StateActive LicenseState = "Active" // the license applies
 	// StateActiveWithError: this source (a group) failed for the user, but the SKU applies
 	// through another source (directly or through another group).
-	StateActiveWithError = "ActiveWithError"
-	StateError           = "Error" // the group's licenses could not be applied to this member
+	StateActiveWithError LicenseState = "ActiveWithError"
+	StateError           LicenseState = "Error" // the group's licenses could not be applied to this member
 )
 
 // License is one SKU on a user from one source (directly, or through a group), as Graph's
@@ -102,8 +92,8 @@ type License struct {
 	SKU             string       `json:"skuPartNumber"`
 	DisabledPlans   []string     `json:"disabledPlans"`
 	AssignedByGroup string       `json:"assignedByGroup,omitempty"` // empty: assigned directly
-	State           string       `json:"state"`                     // Active, ActiveWithError or Error
-	Error           *Error       `json:"error,omitempty"`           // why a group's license failed: Graph's code
+	State           LicenseState `json:"state"`
+	Error           *Error       `json:"error,omitempty"` // why a group's license failed: Graph's code
 	ServicePlans    []PlanStatus `json:"servicePlans"`
 }
 
@@ -116,7 +106,7 @@ type PlanStatus struct {
 
 // LicenseAdd is one license to add (or whose disabled plans to change).
 type LicenseAdd struct {
-	SKU           string   `json:"sku"`
+	SKU           string   `json:"skuPartNumber"`
 	DisabledPlans []string `json:"disabledPlans"`
 }
 
@@ -134,18 +124,21 @@ type BatchAssignment struct {
 	DryRun bool `json:"dryRun,omitempty"` // decide every user's outcome, change nothing
 }
 
+// Outcome is what became of one user of a batch (an assignment or an import).
+type Outcome string
+
 // Outcomes of one user in a batch.
 const (
-	OutcomeAssigned        = "assigned"         // licenses were added or their disabled plans changed
-	OutcomeRemoved         = "removed"          // licenses were removed only
-	OutcomeAlreadyAssigned = "already_assigned" // the user already had exactly this; nothing changed
-	OutcomeFailed          = "failed"           // a rule refused the change; the user kept what it had
+	OutcomeAssigned        Outcome = "assigned"         // licenses were added or their disabled plans changed
+	OutcomeRemoved         Outcome = "removed"          // licenses were removed only
+	OutcomeAlreadyAssigned Outcome = "already_assigned" // the user already had exactly this; nothing changed
+	OutcomeFailed          Outcome = "failed"           // a rule refused the change; the user kept what it had
 )
 
 // AssignResult is one user's outcome in a batch.
 type AssignResult struct {
-	UPN     string   `json:"upn"`
-	Outcome string   `json:"outcome"`
+	UPN     string   `json:"userPrincipalName"`
+	Outcome Outcome  `json:"outcome"`
 	Added   []string `json:"added,omitempty"`
 	Updated []string `json:"updated,omitempty"`
 	Removed []string `json:"removed,omitempty"`
@@ -154,7 +147,7 @@ type AssignResult struct {
 
 // SeatChange is what a batch did to one SKU's consumed units.
 type SeatChange struct {
-	SKU       string `json:"sku"`
+	SKU       string `json:"skuPartNumber"`
 	Delta     int    `json:"delta"`
 	Consumed  int    `json:"consumed"` // after the batch (as it would be, on a dry run)
 	Enabled   int    `json:"enabled"`
@@ -171,15 +164,15 @@ type BatchResult struct {
 
 // Outcomes of one user in an import.
 const (
-	OutcomeCreated = "created"
-	OutcomeExists  = "exists"
+	OutcomeCreated Outcome = "created"
+	OutcomeExists  Outcome = "exists"
 )
 
 // ImportResult is one user's outcome in a bulk import: created, exists or failed.
 type ImportResult struct {
-	UPN     string `json:"upn"`
-	Outcome string `json:"outcome"`
-	Error   *Error `json:"error,omitempty"`
+	UPN     string  `json:"userPrincipalName"`
+	Outcome Outcome `json:"outcome"`
+	Error   *Error  `json:"error,omitempty"`
 }
 
 // UserFilter pages through users by UPN.
@@ -197,19 +190,19 @@ type Group struct {
 	Description  string        `json:"description,omitempty"`
 	Members      int           `json:"members"`
 	CreatedAt    time.Time     `json:"createdAt"`
-	MemberUPNs   []string      `json:"memberUpns,omitempty"`   // only in answers about one group
-	Licenses     []LicenseAdd  `json:"licenses,omitempty"`     // the SKUs assigned to the group
-	MemberErrors int           `json:"memberErrors"`           // members whose group licenses are in Error
-	MemberStates []MemberState `json:"memberStates,omitempty"` // only in answers about one group
+	MemberUPNs   []string      `json:"memberUserPrincipalNames,omitempty"` // only in answers about one group
+	Licenses     []LicenseAdd  `json:"licenses,omitempty"`                 // the SKUs assigned to the group
+	MemberErrors int           `json:"memberErrors"`                       // members whose group licenses are in Error
+	MemberStates []MemberState `json:"memberStates,omitempty"`             // only in answers about one group
 }
 
 // MemberState is how a group's licenses stand on one member: Active, or Error with Graph's code
 // (none of the group's SKUs apply to that member then). State is empty when the group has no
 // licenses.
 type MemberState struct {
-	UPN   string `json:"upn"`
-	State string `json:"state,omitempty"`
-	Error *Error `json:"error,omitempty"`
+	UPN   string       `json:"userPrincipalName"`
+	State LicenseState `json:"state,omitempty"`
+	Error *Error       `json:"error,omitempty"`
 }
 
 // GroupLicenseResult is the outcome of a change to a group's licenses or of a reprocess: the

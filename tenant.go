@@ -16,10 +16,10 @@ type Tenant struct {
 	ID            int64     `json:"id"`
 	Slug          string    `json:"slug"`
 	Name          string    `json:"name"`
-	OrgType       string    `json:"org_type"`
+	OrgType       string    `json:"orgType"`
 	Cloud         string    `json:"cloud"`
-	UsageLocation string    `json:"usage_location,omitempty"` // ISO 3166 alpha-2; users default to it
-	CreatedAt     time.Time `json:"created_at"`
+	UsageLocation string    `json:"usageLocation,omitempty"` // ISO 3166 alpha-2; users default to it
+	CreatedAt     time.Time `json:"createdAt"`
 }
 
 // TenantService creates and reads tenants.
@@ -40,8 +40,8 @@ type Token struct {
 	Tenant    string     `json:"tenant,omitempty"`
 	Partner   string     `json:"partner,omitempty"`
 	Label     string     `json:"label,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 	Secret    string     `json:"secret,omitempty"` // set only in the answer that creates it
 }
 

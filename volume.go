@@ -20,8 +20,12 @@ const (
 	CodeProductMismatch = "ProductMismatch"
 )
 
-// Product kinds; a KMS host's thresholds depend on them.
-var ProductKinds = []string{"client", "server", "application"}
+// MaxAgreementQuantity is the most licenses one agreement may count.
+const MaxAgreementQuantity = 10_000_000
+
+// MaxKeyLimit is the largest activation limit a key may have; extending a key refuses to go past
+// it (CodeExtensionLimitExceeded).
+const MaxKeyLimit = 100_000_000
 
 // Product pools: volume keys are issued per agreement per pool.
 var ProductPools = []string{"systems", "servers", "applications"}
@@ -40,33 +44,33 @@ type ProductGroup struct {
 	Slug      string    `json:"slug"`
 	Name      string    `json:"name"`
 	Covers    []uint16  `json:"covers"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // Product is something a vendor licenses. GVLK is its public kms-client key.
 type Product struct {
-	ID        int64     `json:"id"`
-	Slug      string    `json:"slug"`
-	Name      string    `json:"name"`
-	Version   string    `json:"version,omitempty"`
-	Kind      string    `json:"kind"`  // client | server | application
-	Group     uint16    `json:"group"` // product group id
-	GroupSlug string    `json:"group_slug,omitempty"`
-	Pool      string    `json:"pool"` // systems | servers | applications; default from the kind
-	GVLK      string    `json:"gvlk,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        int64       `json:"id"`
+	Slug      string      `json:"slug"`
+	Name      string      `json:"name"`
+	Version   string      `json:"version,omitempty"`
+	Kind      ProductKind `json:"kind"`
+	Group     uint16      `json:"group"` // product group id
+	GroupSlug string      `json:"groupSlug,omitempty"`
+	Pool      string      `json:"pool"` // systems | servers | applications; default from the kind
+	GVLK      string      `json:"gvlk,omitempty"`
+	CreatedAt time.Time   `json:"createdAt"`
 }
 
 // Agreement is a tenant's volume agreement, named by its licensing ID.
 type Agreement struct {
 	ID          int64     `json:"id"`
 	Tenant      string    `json:"tenant"`
-	LicensingID string    `json:"licensing_id"` // generated when empty
+	LicensingID string    `json:"licensingId"` // generated when empty
 	Program     string    `json:"program"`
 	Level       string    `json:"level,omitempty"`  // pricing level A–D
 	Quantity    int64     `json:"quantity"`         // licenses purchased
 	Parent      string    `json:"parent,omitempty"` // licensing ID of the parent agreement (affiliates)
-	CreatedAt   time.Time `json:"created_at"`
+	CreatedAt   time.Time `json:"createdAt"`
 }
 
 // KeyRequest asks for a product key to be issued.
@@ -84,14 +88,14 @@ type ProductKey struct {
 	Key       string    `json:"key"`
 	Type      string    `json:"type"`
 	Group     uint16    `json:"group"`
-	GroupSlug string    `json:"group_slug"`
+	GroupSlug string    `json:"groupSlug"`
 	Tenant    string    `json:"tenant,omitempty"`
 	Agreement string    `json:"agreement,omitempty"`
 	Limit     int64     `json:"limit"`
 	Used      int64     `json:"used"`
 	Remaining int64     `json:"remaining"`
 	Blocked   bool      `json:"blocked"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // GVLK is a product's public kms-client key.
@@ -122,10 +126,10 @@ type ActivationRequest struct {
 type Activation struct {
 	Ticket   string    `json:"ticket"`
 	Product  string    `json:"product"`
-	KeyID    int64     `json:"key_id"`
+	KeyID    int64     `json:"keyId"`
 	Machine  string    `json:"machine"`
 	Consumed bool      `json:"consumed"`
-	IssuedAt time.Time `json:"issued_at"`
+	IssuedAt time.Time `json:"issuedAt"`
 }
 
 // ProductService manages product groups and products.

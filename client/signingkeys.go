@@ -13,9 +13,9 @@ var _ licet.SigningKeyService = (*Client)(nil)
 // it, from which machines that trust an earlier key learn this one (ticket.VerifyKeySet).
 type PublishedKeys struct {
 	Algorithm string `json:"algorithm"`
-	PublicKey string `json:"public_key"` // the active key, standard base64
-	KeyID     uint32 `json:"keyId"`      // its id
-	KeySet    string `json:"keySet"`     // the signed key set
+	PublicKey string `json:"publicKey"` // the active key, standard base64
+	KeyID     uint32 `json:"keyId"`     // its id
+	KeySet    string `json:"keySet"`    // the signed key set
 }
 
 // PublishedKeys fetches the active key and the signed key set.

@@ -91,28 +91,28 @@ func (a *Agent) machine() licet.Machine {
 type Status struct {
 	At         time.Time    `json:"at"` // the agent's clock when the status was computed
 	State      LicenseState `json:"state"`
-	StateText  string       `json:"state_text"`
+	StateText  string       `json:"stateText"`
 	Product    string       `json:"product,omitempty"`
-	KeyType    string       `json:"key_type,omitempty"`
-	PartialKey string       `json:"partial_key,omitempty"` // the key's last 5 characters
+	KeyType    string       `json:"keyType,omitempty"`
+	PartialKey string       `json:"partialKey,omitempty"` // the key's last 5 characters
 	Group      uint16       `json:"group,omitempty"`
 	// GraceEnds is when a grace period ends (states 2 and 3).
-	GraceEnds *time.Time `json:"grace_ends,omitempty"`
+	GraceEnds *time.Time `json:"graceEnds,omitempty"`
 	// Reason says why the machine is in grace or notification.
 	Reason string `json:"reason,omitempty"`
 
 	Machine     string `json:"machine"`
 	Server      string `json:"server,omitempty"`
-	OperatorKey string `json:"operator_key,omitempty"`
+	OperatorKey string `json:"operatorKey,omitempty"`
 	// OperatorKeys are the operator keys the agent trusts, from the pinned key and the key set.
 	OperatorKeys []ticket.OperatorKey `json:"operatorKeys,omitempty"`
 	// SigningKey is the operator key under which the machine is activated: the key that signed
 	// its ticket or confirmation ID, or its KMS host's certificate.
 	SigningKey      uint32         `json:"signingKey,omitempty"`
-	InstalledAt     time.Time      `json:"installed_at,omitzero"`
-	Ticket          *ticket.Ticket `json:"ticket,omitempty"`       // the verified ticket
-	TicketError     string         `json:"ticket_error,omitempty"` // why a ticket was rejected
-	HardwareChanged []string       `json:"hardware_changed,omitempty"`
+	InstalledAt     time.Time      `json:"installedAt,omitzero"`
+	Ticket          *ticket.Ticket `json:"ticket,omitempty"`      // the verified ticket
+	TicketError     string         `json:"ticketError,omitempty"` // why a ticket was rejected
+	HardwareChanged []string       `json:"hardwareChanged,omitempty"`
 	KMS             *KMSStatus     `json:"kms,omitempty"` // for a kms-client key: the host and its answer
 	// Method is how a kms-client key's machine is activated: MethodDirectory or MethodKMS.
 	Method    string           `json:"method,omitempty"`

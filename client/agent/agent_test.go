@@ -225,8 +225,8 @@ func TestStateDirectoryErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(corruptDir, "state.json"), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newAgent(corruptDir, "pc-1", c).Status(); licet.ErrorCode(err) != agent.CodeStateCorrupt {
-		t.Fatalf("corrupt state: %v, want %s", err, agent.CodeStateCorrupt)
+	if _, err := newAgent(corruptDir, "pc-1", c).Status(); licet.ErrorCode(err) != licet.CodeStateCorrupt {
+		t.Fatalf("corrupt state: %v, want %s", err, licet.CodeStateCorrupt)
 	}
 	// A state directory under a regular file cannot be created, even by root.
 	file := filepath.Join(t.TempDir(), "file")
@@ -234,8 +234,8 @@ func TestStateDirectoryErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := newAgent(filepath.Join(file, "state"), "pc-1", c).InstallKey(validMAK(t), product)
-	if licet.ErrorCode(err) != agent.CodeStateUnwritable {
-		t.Fatalf("unwritable state directory: %v, want %s", err, agent.CodeStateUnwritable)
+	if licet.ErrorCode(err) != licet.CodeStateUnwritable {
+		t.Fatalf("unwritable state directory: %v, want %s", err, licet.CodeStateUnwritable)
 	}
 }
 
@@ -253,8 +253,8 @@ func FuzzDecodeState(f *testing.F) {
 		if err == nil && s.Version != agent.StateVersion {
 			t.Fatalf("accepted state version %d", s.Version)
 		}
-		if err != nil && licet.ErrorCode(err) != agent.CodeStateCorrupt {
-			t.Fatalf("error code %q, want %s", licet.ErrorCode(err), agent.CodeStateCorrupt)
+		if err != nil && licet.ErrorCode(err) != licet.CodeStateCorrupt {
+			t.Fatalf("error code %q, want %s", licet.ErrorCode(err), licet.CodeStateCorrupt)
 		}
 	})
 }

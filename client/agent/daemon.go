@@ -174,7 +174,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		res, err := d.Once(ctx)
 		if err != nil && res.Status == nil && res.Next.IsZero() {
-			if code := licet.ErrorCode(err); code == CodeStateCorrupt || code == CodeStateUnreadable {
+			if code := licet.ErrorCode(err); code == licet.CodeStateCorrupt || code == licet.CodeStateUnreadable {
 				return err
 			}
 		}

@@ -77,20 +77,20 @@ type KMSSettings struct {
 
 // KMSStatus is what `licet client status` shows about KMS activation.
 type KMSStatus struct {
-	Discovery   string     `json:"discovery"`             // how hosts are found
-	HostCaching bool       `json:"host_caching"`          //
-	CachedHost  string     `json:"cached_host,omitempty"` //
-	Host        string     `json:"host,omitempty"`        // the host that answered last
-	HostID      string     `json:"host_id,omitempty"`     //
-	Count       int        `json:"count,omitempty"`       // the count it reported
-	Threshold   int        `json:"threshold,omitempty"`   //
-	Pool        string     `json:"pool,omitempty"`        //
-	Activated   bool       `json:"activated"`             // its last answer activated the machine
-	LastContact *time.Time `json:"last_contact,omitempty"`
-	NextRenewal *time.Time `json:"next_renewal,omitempty"`
-	NextRetry   *time.Time `json:"next_retry,omitempty"`
+	Discovery   string     `json:"discovery"`            // how hosts are found
+	HostCaching bool       `json:"hostCaching"`          //
+	CachedHost  string     `json:"cachedHost,omitempty"` //
+	Host        string     `json:"host,omitempty"`       // the host that answered last
+	HostID      string     `json:"hostId,omitempty"`     //
+	Count       int        `json:"count,omitempty"`      // the count it reported
+	Threshold   int        `json:"threshold,omitempty"`  //
+	Pool        string     `json:"pool,omitempty"`       //
+	Activated   bool       `json:"activated"`            // its last answer activated the machine
+	LastContact *time.Time `json:"lastContact,omitempty"`
+	NextRenewal *time.Time `json:"nextRenewal,omitempty"`
+	NextRetry   *time.Time `json:"nextRetry,omitempty"`
 	Message     string     `json:"message,omitempty"`
-	LastError   string     `json:"last_error,omitempty"`
+	LastError   string     `json:"lastError,omitempty"`
 }
 
 // isKMS reports whether the installed key activates against a KMS host.

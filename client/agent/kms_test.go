@@ -432,8 +432,8 @@ func TestKMSRefusals(t *testing.T) {
 	// The studio product's group is not covered by the demo's host key (server-2026).
 	a := site.agent(t, "pc-1", "contoso-studio-2026", h)
 	_, err := a.ActivateKMS(context.Background(), nil)
-	if licet.ErrorCode(err) != kms.CodeUnknownProduct || !strings.Contains(err.Error(), h.addr()) {
-		t.Fatalf("uncovered product: %v, want %s naming the host", err, kms.CodeUnknownProduct)
+	if licet.ErrorCode(err) != licet.CodeUnknownProduct || !strings.Contains(err.Error(), h.addr()) {
+		t.Fatalf("uncovered product: %v, want %s naming the host", err, licet.CodeUnknownProduct)
 	}
 	st := status(t, a)
 	if st.State != agent.InitialGrace || st.KMS.LastError == "" || st.KMS.NextRetry == nil || st.KMS.Host != h.addr() {

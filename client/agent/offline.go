@@ -70,11 +70,11 @@ func (a *Agent) Confirm(cid string, pin ed25519.PublicKey, method string) (*Stat
 		return nil, err
 	}
 	if len(cid) > 512 {
-		return nil, licet.Errorf(licet.EInvalid, "confirmation ID: longer than 512 characters").With("field", "confirmation_id")
+		return nil, licet.Errorf(licet.EInvalid, "confirmation ID: longer than 512 characters").With("field", "confirmationId")
 	}
 	c, err := keys.ParseConfirmationID(cid)
 	if err != nil {
-		return nil, keys.Problem("confirmation_id", err)
+		return nil, keys.Problem("confirmationId", err)
 	}
 	if s.OperatorKey == "" && pin == nil {
 		return nil, licet.Errorf(licet.EInvalid, "no operator key is pinned on this machine: give the operator's public key with --pubkey (`licet pubkey` prints it on a connected machine)").With("field", "pubkey")
@@ -88,7 +88,7 @@ func (a *Agent) Confirm(cid string, pin ed25519.PublicKey, method string) (*Stat
 	}
 	if err := c.Verify(pub, iid); err != nil {
 		return nil, licet.Errorf(licet.CodeForeignConfirmation, "this confirmation ID was not issued for this machine's installation ID %s (another machine's or another key's, or signed by another operator key): ask for a confirmation ID for this installation ID", iid).
-			With("installation_id", iid.String())
+			With("installationId", iid.String())
 	}
 	now := a.now()
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = "", now, nil

@@ -157,9 +157,9 @@ func TestParseMachines(t *testing.T) {
 		errSubstr string
 	}{
 		{"json lines, a bare ID, comments and blanks",
-			fmt.Sprintf("# collected 2026-11-22\n{\"installation_id\":%q,\"machine\":\"pc-0\",\"hostname\":\"pc0\"}\n\n%s\n  %s  \n", ids[0], ids[1], strings.ReplaceAll(ids[2], "-", " ")), 3, nil, ""},
+			fmt.Sprintf("# collected 2026-11-22\n{\"installationId\":%q,\"machine\":\"pc-0\",\"hostname\":\"pc0\"}\n\n%s\n  %s  \n", ids[0], ids[1], strings.ReplaceAll(ids[2], "-", " ")), 3, nil, ""},
 		{"garbage lines with their numbers",
-			fmt.Sprintf("%s\nhello\n{\"installation_id\":%q}\n{\"nope\":1}\n%s\n", ids[0], string(typo), ids[2]), 0, []int{2, 3, 4}, "line 3: group 3 of the installation ID is mistyped"},
+			fmt.Sprintf("%s\nhello\n{\"installationId\":%q}\n{\"nope\":1}\n%s\n", ids[0], string(typo), ids[2]), 0, []int{2, 3, 4}, "line 3: group 3 of the installation ID is mistyped"},
 		{"empty", "\n# nothing\n", 0, nil, "no installation ID"},
 		{"a line too long", strings.Repeat("1", 10000), 0, nil, "longer than"},
 	}
@@ -215,7 +215,7 @@ func TestConfirmFromResults(t *testing.T) {
 	}
 	stranger, _ := offlineAgent(t, "pc-3", c)
 	if _, err := stranger.ConfirmFrom(parsed, pub); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("machine without a line: %v; want not_found", err)
+		t.Errorf("machine without a line: %v; want NotFound", err)
 	}
 	if _, err := agent.ParseResults(strings.NewReader(file.String() + "oops\n")); licet.ErrorCode(err) != licet.EInvalid || !strings.Contains(err.Error(), "[3]") {
 		t.Errorf("results file with a garbage line 3: %v; want invalid naming line 3", err)
@@ -224,8 +224,8 @@ func TestConfirmFromResults(t *testing.T) {
 
 func FuzzParseMachines(f *testing.F) {
 	f.Add("1234567-1234567-1234567-1234567-1234567-1234567-1234567-1234567-1234567\n")
-	f.Add(`{"installation_id":"2453379-8572750-7386325-9302157-3332247-5738000-1922052-5677243-9942417","machine":"m"}` + "\n# c\n\nx\n")
-	f.Add("{\"installation_id\":1}\n{}\n{\"line\":-1}")
+	f.Add(`{"installationId":"2453379-8572750-7386325-9302157-3332247-5738000-1922052-5677243-9942417","machine":"m"}` + "\n# c\n\nx\n")
+	f.Add("{\"installationId\":1}\n{}\n{\"line\":-1}")
 	f.Fuzz(func(t *testing.T, s string) {
 		ms, err := agent.ParseMachines(strings.NewReader(s))
 		if err != nil {
@@ -243,7 +243,7 @@ func FuzzParseMachines(f *testing.F) {
 }
 
 func FuzzParseResults(f *testing.F) {
-	f.Add(`{"installation_id":"1","confirmation_id":"2","line":3}` + "\n")
+	f.Add(`{"installationId":"1","confirmationId":"2","line":3}` + "\n")
 	f.Add(`{"error":{"code":"x","message":"y"}}` + "\nnope")
 	f.Fuzz(func(t *testing.T, s string) {
 		if _, err := agent.ParseResults(strings.NewReader(s)); err != nil && licet.ErrorCode(err) != licet.EInvalid {

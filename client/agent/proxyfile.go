@@ -78,7 +78,7 @@ func parseMachineLine(line string) (licet.ProxyMachine, error) {
 		if m.InstallationID == line && !looksLikeID(line) {
 			return m, errors.New("not an installation ID or a JSON line of `licet client installation-id --json`")
 		}
-		return m, keys.Problem("installation_id", err)
+		return m, keys.Problem("installationId", err)
 	}
 	m.InstallationID = iid.String()
 	return m, nil
@@ -164,7 +164,7 @@ func (a *Agent) PickResult(results []licet.ProxyResult) (licet.ProxyResult, erro
 		}
 	}
 	return licet.ProxyResult{}, licet.Errorf(licet.ENotFound, "the results file has no line for this machine (installation ID %s): add its installation ID to the machines file and run `licet proxy-activate` again", own.InstallationID).
-		With("installation_id", own.InstallationID)
+		With("installationId", own.InstallationID)
 }
 
 // ConfirmFrom applies this machine's line of a results file: its confirmation ID, or the error

@@ -15,16 +15,6 @@ import (
 	"github.com/licet/licet"
 )
 
-// Error codes of the state directory.
-const (
-	// CodeStateCorrupt: the state file cannot be read as agent state.
-	CodeStateCorrupt = "StateCorrupt"
-	// CodeStateUnreadable: the state file exists but cannot be read (permissions).
-	CodeStateUnreadable = "StateUnreadable"
-	// CodeStateUnwritable: the state directory cannot be created or written.
-	CodeStateUnwritable = "StateUnwritable"
-)
-
 // StateVersion is the version of the state file format.
 const StateVersion = 1
 
@@ -107,7 +97,7 @@ func Load(dir string) (State, error) {
 		return State{Version: StateVersion}, nil
 	}
 	if err != nil {
-		return State{}, licet.Errorf(CodeStateUnreadable, "cannot read the agent state: %v; check the permissions of the state directory or choose another with --state-dir", err).With("path", path)
+		return State{}, licet.Errorf(licet.CodeStateUnreadable, "cannot read the agent state: %v; check the permissions of the state directory or choose another with --state-dir", err).With("path", path)
 	}
 	return DecodeState(path, data)
 }
@@ -133,7 +123,7 @@ func DecodeState(path string, data []byte) (State, error) {
 }
 
 func corrupt(path, why string) error {
-	return licet.Errorf(CodeStateCorrupt, "the agent state %s is corrupt: %s; move it away and install the key again (`licet client install-key`)", path, why).
+	return licet.Errorf(licet.CodeStateCorrupt, "the agent state %s is corrupt: %s; move it away and install the key again (`licet client install-key`)", path, why).
 		With("path", path)
 }
 
@@ -146,7 +136,7 @@ func Save(dir string, s State) error {
 		return err
 	}
 	unwritable := func(err error) error {
-		return licet.Errorf(CodeStateUnwritable, "cannot write the agent state in %s: %v; choose another directory with --state-dir or fix its permissions", dir, err).
+		return licet.Errorf(licet.CodeStateUnwritable, "cannot write the agent state in %s: %v; choose another directory with --state-dir or fix its permissions", dir, err).
 			With("path", dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/licet/licet/client/kmsclient"
 	"github.com/licet/licet/internal/dnstest"
 	"github.com/licet/licet/internal/kms"
-	"github.com/licet/licet/internal/kms/kmstest"
 )
 
 var now = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -24,15 +23,15 @@ func TestDiscoveryAndFailover(t *testing.T) {
 	ctx := context.Background()
 	dnsSrv := dnstest.Start(t, nil)
 	dnsSrv.Add(t, "kms1.corp.example. 60 IN A 127.0.0.1", "kms2.corp.example. 60 IN A 127.0.0.1")
-	products := kmstest.Products(7)
+	products := kms.SelfProducts(7)
 
 	// Two hosts certified by one operator; kms1 is preferred (priority 0), kms2 the backup (10).
 	dirs := []string{t.TempDir(), t.TempDir()}
-	op, opPriv, err := kmstest.Certify(ctx, dirs[0], kmstest.Spec{Group: 7, Products: products, Now: now})
+	op, opPriv, err := kms.SelfCertify(ctx, dirs[0], kms.SelfSpec{Group: 7, Products: products, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := kmstest.Certificate(ctx, dirs[1], opPriv, kmstest.Spec{Group: 7, Products: products, Now: now})
+	c2, err := kms.SelfCertificate(ctx, dirs[1], opPriv, kms.SelfSpec{Group: 7, Products: products, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +97,8 @@ func TestDiscoveryAndFailover(t *testing.T) {
 	cfg.Host = kms2
 	_, _, err = kmsclient.Activate(ctx, cfg, kmsclient.Request{MachineID: "pc-1", Product: "nope", Key: products[0].GVLK})
 	var he *kmsclient.HostError
-	if !errors.As(err, &he) || he.Err.Code != kms.CodeUnknownProduct {
-		t.Fatalf("unknown product: %v, want a HostError %s", err, kms.CodeUnknownProduct)
+	if !errors.As(err, &he) || he.Err.Code != licet.CodeUnknownProduct {
+		t.Fatalf("unknown product: %v, want a HostError %s", err, licet.CodeUnknownProduct)
 	}
 
 	// No record for Microsoft's service in this zone.

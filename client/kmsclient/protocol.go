@@ -28,25 +28,16 @@ const (
 	ContentType      = "application/json" //
 )
 
-// Product kinds. Clients and servers share one count on a host; applications have their own.
-const (
-	KindClient      = "client"
-	KindServer      = "server"
-	KindApplication = "application"
-)
-
-// Kinds lists the product kinds.
-var Kinds = []string{KindClient, KindServer, KindApplication}
-
 // Count pools of a host.
 const (
 	PoolSystems      = "systems"      // client and server products
 	PoolApplications = "applications" // application products
 )
 
-// PoolOf returns the count pool of a product kind.
-func PoolOf(kind string) string {
-	if kind == KindApplication {
+// PoolOf returns the count pool of a product kind: clients and servers share one count on a
+// host; applications have their own.
+func PoolOf(kind licet.ProductKind) string {
+	if kind == licet.ProductApplication {
 		return PoolApplications
 	}
 	return PoolSystems
@@ -66,13 +57,13 @@ var States = []string{StateUnlicensed, StateLicensed, StateInitialGrace, StateAd
 
 // Request is what a client sends to a host.
 type Request struct {
-	MachineID string `json:"machine_id"`              // the client's stable machine id
-	Product   string `json:"product"`                 // product slug
-	Key       string `json:"key"`                     // the product's kms-client key (GVLK)
-	Kind      string `json:"kind,omitempty"`          // client, server or application; checked against the product
-	Virtual   bool   `json:"virtual,omitempty"`       // a virtual machine (counts like a physical one)
-	Hostname  string `json:"hostname,omitempty"`      // for the host's statistics
-	State     string `json:"license_state,omitempty"` // the client's current license state; unlicensed when empty
+	MachineID string            `json:"machineId"`              // the client's stable machine id
+	Product   string            `json:"product"`                // product slug
+	Key       string            `json:"key"`                    // the product's kms-client key (GVLK)
+	Kind      licet.ProductKind `json:"kind,omitempty"`         // checked against the product
+	Virtual   bool              `json:"virtual,omitempty"`      // a virtual machine (counts like a physical one)
+	Hostname  string            `json:"hostname,omitempty"`     // for the host's statistics
+	State     string            `json:"licenseState,omitempty"` // the client's current license state; unlicensed when empty
 }
 
 // Response is a host's answer. It always carries the pool's current count and the threshold.
@@ -82,16 +73,16 @@ type Response struct {
 	Threshold     int        `json:"threshold"` // the count at which this product activates
 	Pool          string     `json:"pool"`      // systems or applications
 	Product       string     `json:"product"`
-	Ticket        string     `json:"ticket,omitempty"`     // kms-activation ticket, when activated
-	ExpiresAt     *time.Time `json:"expires_at,omitempty"` // the ticket's expiry (sliding)
-	RenewSeconds  int64      `json:"renew_interval_seconds"`
-	RetrySeconds  int64      `json:"retry_interval_seconds"`
-	NextContactAt time.Time  `json:"next_contact_at"` // renewal when activated, retry when not
-	HostID        string     `json:"host_id"`
+	Ticket        string     `json:"ticket,omitempty"`    // kms-activation ticket, when activated
+	ExpiresAt     *time.Time `json:"expiresAt,omitempty"` // the ticket's expiry (sliding)
+	RenewSeconds  int64      `json:"renewIntervalSeconds"`
+	RetrySeconds  int64      `json:"retryIntervalSeconds"`
+	NextContactAt time.Time  `json:"nextContactAt"` // renewal when activated, retry when not
+	HostID        string     `json:"hostId"`
 	Message       string     `json:"message"`
 	// OperatorKey is the operator's public key (base64) the host's certificate verifies with:
 	// a client with no key pinned pins it on first use, as the agent does with a server's.
-	OperatorKey string `json:"operator_key,omitempty"`
+	OperatorKey string `json:"operatorKey,omitempty"`
 	// KeySet is the operator's key set the host learned from the central service, signed by
 	// the operator (ticket.VerifyKeySet): a client that trusts an earlier operator key learns
 	// the key of the host's certificate from it, with no re-pinning.
@@ -113,15 +104,15 @@ var (
 func (r Request) Check() error {
 	switch {
 	case !machineRE.MatchString(r.MachineID):
-		return licet.Errorf(licet.EInvalid, "machine_id %q is invalid: 1 to 128 letters, digits, dots, colons, dashes, underscores", r.MachineID).With("field", "machine_id")
+		return licet.Errorf(licet.EInvalid, "machineId %q is invalid: 1 to 128 letters, digits, dots, colons, dashes, underscores", r.MachineID).With("field", "machineId")
 	case !slugRE.MatchString(r.Product):
 		return licet.Errorf(licet.EInvalid, "product %q is not a product slug", r.Product).With("field", "product")
 	case r.Key == "" || len(r.Key) > 64:
 		return licet.Errorf(licet.EInvalid, "key is required: the product's kms-client key").With("field", "key")
-	case r.Kind != "" && !slices.Contains(Kinds, r.Kind):
-		return licet.Errorf(licet.EInvalid, "kind %q is unknown: use %s", r.Kind, strings.Join(Kinds, ", ")).With("field", "kind")
+	case r.Kind.Check() != nil:
+		return r.Kind.Check()
 	case r.State != "" && !slices.Contains(States, r.State):
-		return licet.Errorf(licet.EInvalid, "license_state %q is unknown: use %s", r.State, strings.Join(States, ", ")).With("field", "license_state")
+		return licet.Errorf(licet.EInvalid, "licenseState %q is unknown: use %s", r.State, strings.Join(States, ", ")).With("field", "licenseState")
 	case len(r.Hostname) > 253 || strings.IndexFunc(r.Hostname, func(c rune) bool { return !unicode.IsPrint(c) || c == ' ' }) >= 0:
 		return licet.Errorf(licet.EInvalid, "hostname must be at most 253 printable characters without spaces").With("field", "hostname")
 	}

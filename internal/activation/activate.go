@@ -115,7 +115,7 @@ func (s *Service) Activate(ctx context.Context, r licet.ActivationRequest) (*lic
 	}
 	if p.Group != k.Group {
 		return nil, licet.Errorf(licet.CodeProductMismatch, "this key belongs to product group %d, but product %s is in group %d: use a key issued for %s", k.Group, p.Slug, p.Group, p.GroupSlug).
-			With("key_group", k.Group).With("product_group", p.Group)
+			With("keyGroup", k.Group).With("productGroup", p.Group)
 	}
 	key, err := s.signer.Active(ctx) // before counting: nothing may fail after
 	if err != nil {
@@ -287,7 +287,7 @@ func (s *Service) run(batch []*job) ([]result, error) {
 				return results[i].err
 			}
 		}
-		return nil
+		return recordBatch(ctx, tx, b.now, batch, results)
 	})
 	return results, err
 }

@@ -64,7 +64,7 @@ func setup(t testing.TB, db *store.DB, limit int64) *fixture {
 	noErr(t)(svc.CreateProduct(ctx, licet.Product{Slug: "desktop-11", Name: "Contoso Desktop 11", Kind: "client", Group: 111}))
 	noErr(t)(svc.CreateProduct(ctx, licet.Product{Slug: "desktop-10", Name: "Contoso Desktop 10", Kind: "client", Group: 110}))
 	noErr(t)(svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", LicensingID: "C-1", Program: "open-license", Quantity: 25}))
-	noErr(t)(svc.CreateAgreement(ctx, licet.Agreement{Tenant: "fabrikam", LicensingID: "F-1", Program: "enterprise", Level: "B"}))
+	noErr(t)(svc.CreateAgreement(ctx, licet.Agreement{Tenant: "fabrikam", LicensingID: "F-1", Program: "enterprise", Level: "B", Quantity: 10}))
 	mak, err := svc.IssueKey(ctx, licet.KeyRequest{Agreement: "C-1", Group: "desktop-11", Type: "mak", Limit: limit})
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestIssueAndShowKeys(t *testing.T) {
 			"another's agreement":   second(f.svc.Agreement(contoso, "F-1")),
 		} {
 			if licet.ErrorCode(err) != licet.ENotFound {
-				t.Errorf("%s: %v, want not_found", name, err)
+				t.Errorf("%s: %v, want NotFound", name, err)
 			}
 		}
 		if _, err := f.svc.IssueKey(contoso, licet.KeyRequest{Agreement: "C-1", Group: "111", Type: "mak"}); licet.ErrorCode(err) != licet.EForbidden {
@@ -249,19 +249,19 @@ func TestCatalogValidation(t *testing.T) {
 			{"bad pool", second(f.svc.CreateProduct(ctx, licet.Product{Slug: "p", Name: "p", Kind: "client", Pool: "x", Group: 110})), licet.EInvalid},
 			{"no group", second(f.svc.CreateProduct(ctx, licet.Product{Slug: "p", Name: "p", Kind: "client"})), licet.EInvalid},
 			{"product taken", second(f.svc.CreateProduct(ctx, licet.Product{Slug: "desktop-11", Name: "p", Kind: "client", Group: 110})), licet.EConflict},
-			{"bad program", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "gold"})), licet.EInvalid},
-			{"level needed", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "select"})), licet.EInvalid},
-			{"bad level", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "select", Level: "E"})), licet.EInvalid},
-			{"unknown tenant", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "nobody", Program: "open-value"})), licet.ENotFound},
-			{"unknown parent", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "open-value", Parent: "nope"})), licet.ENotFound},
-			{"licensing id taken", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", LicensingID: "C-1", Program: "open-value"})), licet.EConflict},
+			{"bad program", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "gold", Quantity: 10})), licet.EInvalid},
+			{"level needed", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "select", Quantity: 10})), licet.EInvalid},
+			{"bad level", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "select", Level: "E", Quantity: 10})), licet.EInvalid},
+			{"unknown tenant", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "nobody", Program: "open-value", Quantity: 10})), licet.ENotFound},
+			{"unknown parent", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "open-value", Parent: "nope", Quantity: 10})), licet.ENotFound},
+			{"licensing id taken", second(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", LicensingID: "C-1", Program: "open-value", Quantity: 10})), licet.EConflict},
 		}
 		for _, tt := range tests {
 			if licet.ErrorCode(tt.err) != tt.want {
 				t.Errorf("%s: %v, want %s", tt.name, tt.err, tt.want)
 			}
 		}
-		child := must[*licet.Agreement](t)(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "open-value", Parent: "F-1"}))
+		child := must[*licet.Agreement](t)(f.svc.CreateAgreement(ctx, licet.Agreement{Tenant: "contoso", Program: "open-value", Parent: "F-1", Quantity: 10}))
 		if child.Parent != "F-1" || len(child.LicensingID) != 8 {
 			t.Fatalf("affiliate agreement = %+v, want parent F-1 and a generated 8-digit licensing ID", child)
 		}

@@ -12,14 +12,11 @@ import (
 
 var _ licet.KeyActivityService = (*Service)(nil)
 
-// MaxActivationsListed bounds the activations KeyActivations returns at once.
-const MaxActivationsListed = 1000
-
 // KeyActivations lists the machines a key activated; a kms-host key's are the hosts and
 // directories it activated (table kms_hosts).
 func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([]licet.KeyActivation, int, error) {
-	if limit < 1 || limit > MaxActivationsListed {
-		return nil, 0, licet.Errorf(licet.EInvalid, "limit must be from 1 to %d", MaxActivationsListed).With("field", "limit")
+	if limit < 1 || limit > licet.MaxActivationsLimit {
+		return nil, 0, licet.Errorf(licet.EInvalid, "limit must be from 1 to %d", licet.MaxActivationsLimit).With("field", "limit")
 	}
 	var out []licet.KeyActivation
 	total := 0

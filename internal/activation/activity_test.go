@@ -57,7 +57,7 @@ func TestKeyActivationsAndPerDay(t *testing.T) {
 		}{
 			"another tenant's key": {tenantAdmin("fabrikam", 2), 10, licet.ENotFound},
 			"limit 0":              {operator(), 0, licet.EInvalid},
-			"limit over the bound": {operator(), activation.MaxActivationsListed + 1, licet.EInvalid},
+			"limit over the bound": {operator(), licet.MaxActivationsLimit + 1, licet.EInvalid},
 		} {
 			if _, _, err := f.svc.KeyActivations(c.ctx, f.mak.ID, c.limit); licet.ErrorCode(err) != c.code {
 				t.Errorf("%s: error %v; want %s", name, err, c.code)

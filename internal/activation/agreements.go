@@ -44,14 +44,14 @@ func (s *Service) CreateAgreement(ctx context.Context, a licet.Agreement) (*lice
 			return nil, err
 		}
 	}
-	if a.Quantity < 0 || a.Quantity > 10_000_000 {
-		return nil, licet.Errorf(licet.EInvalid, "quantity must be from 0 to 10,000,000 licenses").With("field", "quantity")
+	if a.Quantity < 1 || a.Quantity > licet.MaxAgreementQuantity {
+		return nil, licet.Errorf(licet.EInvalid, "quantity must be from 1 to %d licenses", licet.MaxAgreementQuantity).With("field", "quantity")
 	}
 	if a.LicensingID == "" {
 		a.LicensingID = newLicensingID()
 	}
 	if !licensingIDRE.MatchString(a.LicensingID) {
-		return nil, licet.Errorf(licet.EInvalid, "licensing ID %q is invalid: use 1 to 40 letters, digits and dashes", a.LicensingID).With("field", "licensing_id")
+		return nil, licet.Errorf(licet.EInvalid, "licensing ID %q is invalid: use 1 to 40 letters, digits and dashes", a.LicensingID).With("field", "licensingId")
 	}
 	now := s.nowTime()
 	a.CreatedAt = now

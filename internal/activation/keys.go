@@ -27,8 +27,8 @@ func (s *Service) IssueKey(ctx context.Context, r licet.KeyRequest) (*licet.Prod
 		}
 		return nil, err
 	}
-	if r.Limit < 0 || r.Limit > MaxLimit {
-		return nil, licet.Errorf(licet.EInvalid, "limit must be from 1 to %d (0: the default of the agreement)", MaxLimit).With("field", "limit")
+	if r.Limit < 0 || r.Limit > licet.MaxKeyLimit {
+		return nil, licet.Errorf(licet.EInvalid, "limit must be from 1 to %d (0: the default of the agreement)", licet.MaxKeyLimit).With("field", "limit")
 	}
 	typ := keys.Type(r.Type)
 	now := s.nowTime()
@@ -159,14 +159,14 @@ func (s *Service) ExtendKey(ctx context.Context, id int64, n int64) (*licet.Prod
 	if err := operatorOnly(ctx, "raise a key's limit"); err != nil {
 		return nil, err
 	}
-	if n < 1 || n > MaxLimit {
-		return nil, licet.Errorf(licet.EInvalid, "extend by 1 to %d activations", MaxLimit).With("field", "by")
+	if n < 1 || n > licet.MaxKeyLimit {
+		return nil, licet.Errorf(licet.EInvalid, "extend by 1 to %d activations", licet.MaxKeyLimit).With("field", "by")
 	}
 	return s.changeKey(ctx, id, "key.extend", func(ctx context.Context, tx *store.Tx, k *keyRow) (string, string, error) {
 		if k.Type == string(keys.Setup) {
 			return "", "", licet.Errorf(licet.EInvalid, "a setup key activates nothing; its limit cannot be raised")
 		}
-		max := int64(MaxLimit)
+		max := int64(licet.MaxKeyLimit)
 		if k.Type == string(keys.KMSHost) {
 			max = licet.MaxKMSHostLimit
 		}

@@ -46,5 +46,5 @@ func (l Limits) Check(addr, key string) error {
 		by = "product key"
 	}
 	return licet.Errorf(licet.ERateLimited, "too many activation attempts from this %s; retry in %d s", by, secs).
-		With("retry_after_seconds", secs).With("limited_by", by)
+		With("retryAfterSeconds", secs).With("limitedBy", by)
 }

@@ -38,8 +38,8 @@ func TestLimitsCheck(t *testing.T) {
 			// The same key spelled differently is the same bucket.
 			err := l.Check("127.0.0.1", " "+k.String()[:5]+k.String()[6:])
 			e := licet.AsError(err)
-			if e.Code != licet.ERateLimited || e.Details["retry_after_seconds"] != int64(10) || e.Details["limited_by"] != tt.limitedBy {
-				t.Fatalf("second request: %v %v, want rate_limited by %s retry after 10 s", err, e.Details, tt.limitedBy)
+			if e.Code != licet.ERateLimited || e.Details["retryAfterSeconds"] != int64(10) || e.Details["limitedBy"] != tt.limitedBy {
+				t.Fatalf("second request: %v %v, want RateLimited by %s retry after 10 s", err, e.Details, tt.limitedBy)
 			}
 		})
 	}

@@ -5,10 +5,6 @@ import (
 	"github.com/licet/licet/internal/keys"
 )
 
-// MaxLimit is the largest activation limit a key may have; ExtendKey refuses to go past it
-// (CodeExtensionLimitExceeded).
-const MaxLimit = 100_000_000
-
 // KMSHostLimit is how many KMS hosts one host key activates unless the operator raises it.
 const KMSHostLimit = licet.DefaultKMSHostLimit
 
@@ -35,7 +31,7 @@ func DefaultMAKLimit(program, level string, quantity int64) int64 {
 		n = 50
 	}
 	n = (n + 49) / 50 * 50
-	return min(n, MaxLimit)
+	return min(n, licet.MaxKeyLimit)
 }
 
 // defaultLimit returns the limit a key of type t gets when none is asked for.

@@ -31,24 +31,24 @@ func CheckMAKRequest(r *licet.MAKRequest) error {
 		v     *string
 		max   int
 	}{
-		{"company", &r.Company, 200}, {"contact_name", &r.ContactName, 200}, {"tam_name", &r.TAMName, 200},
+		{"company", &r.Company, 200}, {"contactName", &r.ContactName, 200}, {"tamName", &r.TAMName, 200},
 	} {
 		*f.v = strings.TrimSpace(*f.v)
 		if err := printable(f.field, *f.v, f.max, false); err != nil {
 			return err
 		}
-		if *f.v == "" && f.field != "tam_name" {
+		if *f.v == "" && f.field != "tamName" {
 			return licet.Errorf(licet.EInvalid, "%s is required", f.field).With("field", f.field)
 		}
 	}
-	if err := checkEmail("contact_email", &r.ContactEmail, true); err != nil {
+	if err := checkEmail("contactEmail", &r.ContactEmail, true); err != nil {
 		return err
 	}
-	if err := checkEmail("tam_email", &r.TAMEmail, false); err != nil {
+	if err := checkEmail("tamEmail", &r.TAMEmail, false); err != nil {
 		return err
 	}
 	if (r.TAMName == "") != (r.TAMEmail == "") {
-		return licet.Errorf(licet.EInvalid, "give both the technical account manager's name and email, or neither").With("field", "tam_email")
+		return licet.Errorf(licet.EInvalid, "give both the technical account manager's name and email, or neither").With("field", "tamEmail")
 	}
 	phone, err := normalisePhone(r.ContactPhone)
 	if err != nil {
@@ -60,7 +60,7 @@ func CheckMAKRequest(r *licet.MAKRequest) error {
 	}
 	d, err := time.Parse(time.DateOnly, r.DeploymentDate)
 	if err != nil || d.Year() < 2000 || d.Year() > 2199 {
-		return licet.Errorf(licet.EInvalid, "deployment_date %q is not a date: use YYYY-MM-DD (2000 to 2199)", r.DeploymentDate).With("field", "deployment_date")
+		return licet.Errorf(licet.EInvalid, "deploymentDate %q is not a date: use YYYY-MM-DD (2000 to 2199)", r.DeploymentDate).With("field", "deploymentDate")
 	}
 	if len(r.Group) > 63 {
 		return licet.Errorf(licet.EInvalid, "group is longer than 63 characters").With("field", "group")
@@ -92,7 +92,7 @@ var phoneSeparators = regexp.MustCompile(`[ .\-()/]`)
 // normalisePhone accepts an international number: "+", the country code and the number, with
 // spaces, dots, dashes, slashes or parentheses between digits; 8 to 15 digits in all (E.164).
 func normalisePhone(v string) (string, error) {
-	bad := licet.Errorf(licet.EInvalid, "contact_phone %q is not an international phone number: write + and the country code, e.g. +44 20 7946 0958 (8 to 15 digits)", v).With("field", "contact_phone")
+	bad := licet.Errorf(licet.EInvalid, "contactPhone %q is not an international phone number: write + and the country code, e.g. +44 20 7946 0958 (8 to 15 digits)", v).With("field", "contactPhone")
 	v = strings.TrimSpace(v)
 	if len(v) > 32 || !strings.HasPrefix(v, "+") {
 		return "", bad
@@ -209,7 +209,7 @@ func (s *Service) MAKRequests(ctx context.Context, status string) ([]licet.MAKRe
 	}
 	q, args := ` WHERE 1 = 1`, []any{}
 	if status != "" {
-		if err := oneOf("status", status, []string{licet.MAKRequestPending, licet.MAKRequestApproved, licet.MAKRequestRejected}); err != nil {
+		if err := oneOf("status", status, []string{string(licet.MAKRequestPending), string(licet.MAKRequestApproved), string(licet.MAKRequestRejected)}); err != nil {
 			return nil, err
 		}
 		q, args = q+` AND r.status = ?`, append(args, status)
@@ -332,7 +332,7 @@ func (s *Service) ApproveMAKRequest(ctx context.Context, id int64, a licet.MAKAp
 			return err
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: t.ID, Action: "makrequest.approve", Object: fmt.Sprintf("makrequest:%d", r.ID),
-			Before: r.Status, After: licet.MAKRequestApproved, Details: fmt.Sprintf("key:%d limit %d, partner %s", key.ID, r.Systems, r.Partner)})
+			Before: string(r.Status), After: string(licet.MAKRequestApproved), Details: fmt.Sprintf("key:%d limit %d, partner %s", key.ID, r.Systems, r.Partner)})
 	})
 	if err != nil {
 		return nil, err
@@ -359,7 +359,7 @@ func (s *Service) RejectMAKRequest(ctx context.Context, id int64, reason string)
 			return err
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "makrequest.reject", Object: fmt.Sprintf("makrequest:%d", r.ID),
-			Before: r.Status, After: licet.MAKRequestRejected, Details: reason})
+			Before: string(r.Status), After: string(licet.MAKRequestRejected), Details: reason})
 	})
 	if err != nil {
 		return nil, err

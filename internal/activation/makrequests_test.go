@@ -30,24 +30,24 @@ func TestCheckMAKRequest(t *testing.T) {
 		{"company missing", func(r *licet.MAKRequest) { r.Company = "  " }, "company"},
 		{"company with a control character", func(r *licet.MAKRequest) { r.Company = "North\x00wind" }, "company"},
 		{"company too long", func(r *licet.MAKRequest) { r.Company = strings.Repeat("x", 201) }, "company"},
-		{"contact name missing", func(r *licet.MAKRequest) { r.ContactName = "" }, "contact_name"},
-		{"email missing", func(r *licet.MAKRequest) { r.ContactEmail = "" }, "contact_email"},
-		{"email without domain dot", func(r *licet.MAKRequest) { r.ContactEmail = "ana@localhost" }, "contact_email"},
-		{"email with a display name", func(r *licet.MAKRequest) { r.ContactEmail = "Ana <ana@northwind.example>" }, "contact_email"},
-		{"email not an address", func(r *licet.MAKRequest) { r.ContactEmail = "ana at northwind" }, "contact_email"},
-		{"phone without country code", func(r *licet.MAKRequest) { r.ContactPhone = "020 7946 0958" }, "contact_phone"},
-		{"phone too short", func(r *licet.MAKRequest) { r.ContactPhone = "+44 123" }, "contact_phone"},
-		{"phone too long", func(r *licet.MAKRequest) { r.ContactPhone = "+44 1234 5678 9012 34" }, "contact_phone"},
-		{"phone with letters", func(r *licet.MAKRequest) { r.ContactPhone = "+44 20 CALL NOW" }, "contact_phone"},
+		{"contact name missing", func(r *licet.MAKRequest) { r.ContactName = "" }, "contactName"},
+		{"email missing", func(r *licet.MAKRequest) { r.ContactEmail = "" }, "contactEmail"},
+		{"email without domain dot", func(r *licet.MAKRequest) { r.ContactEmail = "ana@localhost" }, "contactEmail"},
+		{"email with a display name", func(r *licet.MAKRequest) { r.ContactEmail = "Ana <ana@northwind.example>" }, "contactEmail"},
+		{"email not an address", func(r *licet.MAKRequest) { r.ContactEmail = "ana at northwind" }, "contactEmail"},
+		{"phone without country code", func(r *licet.MAKRequest) { r.ContactPhone = "020 7946 0958" }, "contactPhone"},
+		{"phone too short", func(r *licet.MAKRequest) { r.ContactPhone = "+44 123" }, "contactPhone"},
+		{"phone too long", func(r *licet.MAKRequest) { r.ContactPhone = "+44 1234 5678 9012 34" }, "contactPhone"},
+		{"phone with letters", func(r *licet.MAKRequest) { r.ContactPhone = "+44 20 CALL NOW" }, "contactPhone"},
 		{"zero systems", func(r *licet.MAKRequest) { r.Systems = 0 }, "systems"},
 		{"negative systems", func(r *licet.MAKRequest) { r.Systems = -3 }, "systems"},
 		{"too many systems", func(r *licet.MAKRequest) { r.Systems = activation.MaxPromotionalSystems + 1 }, "systems"},
-		{"date in another format", func(r *licet.MAKRequest) { r.DeploymentDate = "01/12/2026" }, "deployment_date"},
-		{"date that does not exist", func(r *licet.MAKRequest) { r.DeploymentDate = "2026-02-30" }, "deployment_date"},
-		{"date missing", func(r *licet.MAKRequest) { r.DeploymentDate = "" }, "deployment_date"},
-		{"TAM name without email", func(r *licet.MAKRequest) { r.TAMName = "Tom" }, "tam_email"},
-		{"TAM email without name", func(r *licet.MAKRequest) { r.TAMEmail = "tom@example.com" }, "tam_email"},
-		{"TAM email invalid", func(r *licet.MAKRequest) { r.TAMName, r.TAMEmail = "Tom", "tom" }, "tam_email"},
+		{"date in another format", func(r *licet.MAKRequest) { r.DeploymentDate = "01/12/2026" }, "deploymentDate"},
+		{"date that does not exist", func(r *licet.MAKRequest) { r.DeploymentDate = "2026-02-30" }, "deploymentDate"},
+		{"date missing", func(r *licet.MAKRequest) { r.DeploymentDate = "" }, "deploymentDate"},
+		{"TAM name without email", func(r *licet.MAKRequest) { r.TAMName = "Tom" }, "tamEmail"},
+		{"TAM email without name", func(r *licet.MAKRequest) { r.TAMEmail = "tom@example.com" }, "tamEmail"},
+		{"TAM email invalid", func(r *licet.MAKRequest) { r.TAMName, r.TAMEmail = "Tom", "tom" }, "tamEmail"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestMAKRequests(t *testing.T) {
 
 		// A partner sees its own requests only.
 		if _, err := f.svc.MAKRequest(other, r.ID); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("another partner reading the request: %v; want not_found", err)
+			t.Errorf("another partner reading the request: %v; want NotFound", err)
 		}
 		list := must[[]licet.MAKRequest](t)(f.svc.MAKRequests(other, ""))
 		if len(list) != 1 || list[0].ID != mine.ID {
@@ -112,7 +112,7 @@ func TestMAKRequests(t *testing.T) {
 		if _, err := f.svc.SubmitMAKRequest(oem, licet.MAKRequest{Partner: "oem-b"}); licet.ErrorCode(err) != licet.EForbidden {
 			t.Errorf("partner submitting for another partner: %v; want forbidden", err)
 		}
-		if all := must[[]licet.MAKRequest](t)(f.svc.MAKRequests(operator(), licet.MAKRequestPending)); len(all) != 2 {
+		if all := must[[]licet.MAKRequest](t)(f.svc.MAKRequests(operator(), string(licet.MAKRequestPending))); len(all) != 2 {
 			t.Errorf("operator lists %d pending requests; want 2", len(all))
 		}
 
@@ -175,7 +175,7 @@ func TestApproveWithoutGroup(t *testing.T) {
 		}
 		// Nothing was half-applied: no tenant, still pending.
 		if _, err := f.svc.Agreements(operator(), "northwind-traders"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("tenant after a failed approval: %v; want not_found", err)
+			t.Errorf("tenant after a failed approval: %v; want NotFound", err)
 		}
 		if got := must[*licet.MAKRequest](t)(f.svc.MAKRequest(operator(), r.ID)); got.Status != licet.MAKRequestPending {
 			t.Errorf("status %q after a failed approval; want pending", got.Status)

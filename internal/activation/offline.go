@@ -21,11 +21,11 @@ const maxIDText = 256
 // name the mistyped group.
 func ParseInstallationID(s string) (keys.InstallationID, error) {
 	if len(s) > maxIDText {
-		return keys.InstallationID{}, licet.Errorf(licet.EInvalid, "installation ID: longer than %d characters", maxIDText).With("field", "installation_id")
+		return keys.InstallationID{}, licet.Errorf(licet.EInvalid, "installation ID: longer than %d characters", maxIDText).With("field", "installationId")
 	}
 	iid, err := keys.ParseInstallationID(s)
 	if err != nil {
-		return iid, keys.Problem("installation_id", err)
+		return iid, keys.Problem("installationId", err)
 	}
 	return iid, nil
 }
@@ -55,7 +55,7 @@ func (k offlineKey) product(iid keys.InstallationID) (licet.Product, error) {
 		}
 	}
 	return licet.Product{}, licet.Errorf(licet.ENotFound, "the installation ID names product number %d, which is not a product of the key's group: check that the machine installed the key for the right product (`licet product list`)", iid.ProductID).
-		With("product_number", iid.ProductID)
+		With("productNumber", iid.ProductID)
 }
 
 // readOfflineKey reads a MAK or retail key by a condition on k and the products of its group;
@@ -163,15 +163,15 @@ func (s *Service) confirm(ctx context.Context, method string, now time.Time, key
 
 // ActivateProxy activates many machines with one MAK, in the request's order.
 func (s *Service) ActivateProxy(ctx context.Context, r licet.ProxyRequest) (*licet.ProxyActivation, error) {
+	if len(r.Machines) == 0 || len(r.Machines) > licet.MaxProxyMachines {
+		return nil, licet.Errorf(licet.EInvalid, "a proxy request holds 1 to %d machines, not %d: split the machines file", licet.MaxProxyMachines, len(r.Machines)).With("field", "machines")
+	}
 	k, err := keys.Parse(r.Key)
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "%v", err).With("field", "key")
 	}
 	if err := CheckActivatable(k.Type); err != nil {
 		return nil, err
-	}
-	if len(r.Machines) == 0 || len(r.Machines) > licet.MaxProxyMachines {
-		return nil, licet.Errorf(licet.EInvalid, "a proxy request holds 1 to %d machines, not %d: split the machines file", licet.MaxProxyMachines, len(r.Machines)).With("field", "machines")
 	}
 	key, found, err := s.readOfflineKey(ctx, "k.key_hash = ?", k.Hash())
 	if err != nil {

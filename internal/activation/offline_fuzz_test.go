@@ -19,9 +19,9 @@ func decodeStrict(body []byte, v any) error {
 // FuzzMAKRequestBody: any body either fails to decode or is accepted or refused as invalid by
 // the checks, without panicking; an accepted request passes the checks again unchanged.
 func FuzzMAKRequestBody(f *testing.F) {
-	f.Add([]byte(`{"company":"Northwind","contact_name":"Ana","contact_email":"ana@northwind.example","contact_phone":"+44 20 7946 0958","systems":12,"deployment_date":"2026-12-01"}`))
-	f.Add([]byte(`{"company":"N","contact_name":"A","contact_email":"a@b.c","contact_phone":"+1 (425) 555-0100","systems":1,"deployment_date":"2026-02-29","tam_name":"T","tam_email":"t@x.y"}`))
-	f.Add([]byte(`{"systems":-1,"contact_phone":"+٣٣٣٣٣٣٣٣٣"}`))
+	f.Add([]byte(`{"company":"Northwind","contactName":"Ana","contactEmail":"ana@northwind.example","contactPhone":"+44 20 7946 0958","systems":12,"deploymentDate":"2026-12-01"}`))
+	f.Add([]byte(`{"company":"N","contactName":"A","contactEmail":"a@b.c","contactPhone":"+1 (425) 555-0100","systems":1,"deploymentDate":"2026-02-29","tamName":"T","tamEmail":"t@x.y"}`))
+	f.Add([]byte(`{"systems":-1,"contactPhone":"+٣٣٣٣٣٣٣٣٣"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r licet.MAKRequest
 		if decodeStrict(body, &r) != nil {
@@ -45,8 +45,8 @@ func FuzzMAKRequestBody(f *testing.F) {
 
 // FuzzProxyRequestBody: the installation IDs of any proxy body parse or fail as invalid.
 func FuzzProxyRequestBody(f *testing.F) {
-	f.Add([]byte(`{"key":"BCDFG-HJKMP-QRTVW-XY234-6789B","machines":[{"installation_id":"2453379-8572750-7386325-9302157-3332247-5738000-1922052-5677243-9942417","hostname":"pc1"}]}`))
-	f.Add([]byte(`{"machines":[{"installation_id":"1 2 3"},{"installation_id":"---"}]}`))
+	f.Add([]byte(`{"key":"BCDFG-HJKMP-QRTVW-XY234-6789B","machines":[{"installationId":"2453379-8572750-7386325-9302157-3332247-5738000-1922052-5677243-9942417","hostname":"pc1"}]}`))
+	f.Add([]byte(`{"machines":[{"installationId":"1 2 3"},{"installationId":"---"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r licet.ProxyRequest
 		if decodeStrict(body, &r) != nil {

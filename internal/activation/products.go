@@ -17,7 +17,7 @@ import (
 )
 
 // defaultPool is the pool of each product kind.
-var defaultPool = map[string]string{"client": "systems", "server": "servers", "application": "applications"}
+var defaultPool = map[licet.ProductKind]string{licet.ProductClient: "systems", licet.ProductServer: "servers", licet.ProductApplication: "applications"}
 
 // CreateProductGroup creates a product group with the closure of the groups it covers.
 func (s *Service) CreateProductGroup(ctx context.Context, g licet.ProductGroup) (*licet.ProductGroup, error) {
@@ -139,7 +139,10 @@ func (s *Service) CreateProduct(ctx context.Context, p licet.Product) (*licet.Pr
 	if len(p.Version) > 50 {
 		return nil, licet.Errorf(licet.EInvalid, "version is longer than 50 characters").With("field", "version")
 	}
-	if err := oneOf("kind", p.Kind, licet.ProductKinds); err != nil {
+	if p.Kind == "" {
+		return nil, licet.Errorf(licet.EInvalid, "kind is required: client, server or application").With("field", "kind")
+	}
+	if err := p.Kind.Check(); err != nil {
 		return nil, err
 	}
 	if p.Pool == "" {

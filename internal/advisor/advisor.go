@@ -25,8 +25,7 @@ const (
 	StatusUnavailable = "unavailable" // no option is allowed for this organisation
 )
 
-// CodeUnknownFeature is the error code of a question about a feature the catalog does not know.
-const CodeUnknownFeature = "UnknownFeature"
+// licet.CodeUnknownFeature is the error code of a question about a feature the catalog does not know.
 
 // maxCombinations bounds the options tried when several features are asked for at once.
 const maxCombinations = 4096
@@ -62,7 +61,7 @@ type Ref struct {
 
 // Step is one purchase, in the order the rules allow.
 type Step struct {
-	SKU   string   `json:"sku"`
+	SKU   string   `json:"skuPartNumber"`
 	Name  string   `json:"name"`
 	Kind  string   `json:"kind"`
 	Term  string   `json:"term,omitempty"`  // the commitment term to buy it on (the catalog's term rules)
@@ -82,15 +81,15 @@ type Price struct {
 type Block struct {
 	Code    string `json:"code"`
 	Rule    string `json:"rule,omitempty"`
-	SKU     string `json:"sku,omitempty"`
+	SKU     string `json:"skuPartNumber,omitempty"`
 	Message string `json:"message"`
-	WayOut  string `json:"way_out,omitempty"`
+	WayOut  string `json:"wayOut,omitempty"`
 	Source  string `json:"source,omitempty"`
 }
 
 // Switch is the base plan a path moves the user to.
 type Switch struct {
-	SKU  string `json:"sku"`
+	SKU  string `json:"skuPartNumber"`
 	Name string `json:"name"`
 	Term string `json:"term,omitempty"` // set when the switch is a change of commitment term
 	Rule string `json:"rule,omitempty"` // the rule that calls for it; empty for a bundle that carries the plans
@@ -100,20 +99,20 @@ type Switch struct {
 type External struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
-	InPlace bool   `json:"in_place"`
+	InPlace bool   `json:"inPlace"`
 }
 
 // Path is one way to get the features: optionally a switch of base plan, then purchases in
 // order, and the external alternatives it relies on.
 type Path struct {
-	Options  []int      `json:"options"`             // per feature, the index of its satisfied_by option
-	Switch   *Switch    `json:"switch_to,omitempty"` // the base to move to first
-	Drop     []string   `json:"drop,omitempty"`      // held SKUs the switch makes unnecessary
-	Uses     []string   `json:"uses"`                // held SKUs that provide plans the features need
+	Options  []int      `json:"options"`            // per feature, the index of its satisfied_by option
+	Switch   *Switch    `json:"switchTo,omitempty"` // the base to move to first
+	Drop     []string   `json:"drop,omitempty"`     // held SKUs the switch makes unnecessary
+	Uses     []string   `json:"uses"`               // held SKUs that provide plans the features need
 	Steps    []Step     `json:"buy"`
 	External []External `json:"external,omitempty"`
 	Blocked  []Block    `json:"blocked,omitempty"`
-	Cost     Cost       `json:"monthly_cost"` // per user: everything the user holds afterwards
+	Cost     Cost       `json:"monthlyCost"` // per user: everything the user holds afterwards
 	Note     string     `json:"note,omitempty"`
 
 	need []string // the plans the user must have enabled
@@ -136,9 +135,9 @@ func (p *Path) SKUs() []string {
 
 // Comparison sets the add-ons on the current plan against the cheapest switch to a bundle.
 type Comparison struct {
-	AddOns     Cost   `json:"add_ons"`
+	AddOns     Cost   `json:"addOns"`
 	Bundle     Cost   `json:"bundle"`
-	BundleSKU  string `json:"bundle_sku"`
+	BundleSKU  string `json:"bundleSkuPartNumber"`
 	Cheaper    string `json:"cheaper"`    // "add-ons", "bundle" or "equal"
 	Difference int64  `json:"difference"` // monthly, per user, in minor units
 }
@@ -150,7 +149,7 @@ type Answer struct {
 	Holds        []Ref       `json:"holds"`
 	Status       string      `json:"status"`
 	Reason       string      `json:"reason,omitempty"`
-	Satisfied    *Path       `json:"satisfied_by,omitempty"`
+	Satisfied    *Path       `json:"satisfiedBy,omitempty"`
 	Buy          *Path       `json:"buy,omitempty"`          // the recommended purchases on the current plan
 	Options      []Path      `json:"options"`                // every purchase-only way on the current plan, feasible first, cheapest first
 	Switch       []Path      `json:"switch,omitempty"`       // feasible switches of base plan, cheapest first
@@ -286,7 +285,7 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 	for _, id := range q.Features {
 		f, ok := c.Feature(id)
 		if !ok {
-			return nil, licet.Errorf(CodeUnknownFeature, "unknown feature %q; known features: %s", id, strings.Join(featureIDs(c), ", ")).
+			return nil, licet.Errorf(licet.CodeUnknownFeature, "unknown feature %q; known features: %s", id, strings.Join(featureIDs(c), ", ")).
 				With("known", featureIDs(c))
 		}
 		who := q.For
@@ -306,7 +305,7 @@ func checkQuestion(c *catalog.Catalog, q *Question) ([]*catalog.Feature, error) 
 // when it declares none: no rule can name them), and its country.
 func checkOrg(c *catalog.Catalog, o catalog.Org) error {
 	if o.Type != "" && len(c.OrgTypes()) > 0 && !contains(c.OrgTypes(), o.Type) {
-		return licet.Errorf(licet.EInvalid, "org type %q is not one the catalog %s declares (%s)", o.Type, c.Name, strings.Join(c.OrgTypes(), ", ")).With("field", "org_type")
+		return licet.Errorf(licet.EInvalid, "org type %q is not one the catalog %s declares (%s)", o.Type, c.Name, strings.Join(c.OrgTypes(), ", ")).With("field", "orgType")
 	}
 	if o.Cloud != "" && len(c.Clouds()) > 0 && !contains(c.Clouds(), o.Cloud) {
 		return licet.Errorf(licet.EInvalid, "cloud %q is not one the catalog %s declares (%s)", o.Cloud, c.Name, strings.Join(c.Clouds(), ", ")).With("field", "cloud")
@@ -326,7 +325,7 @@ func unknownSKU(c *catalog.Catalog, part string) error {
 			addons = append(addons, s.Part)
 		}
 	}
-	return licet.Errorf(catalog.CodeUnknownSKU, "unknown SKU %q; known plans: %s; add-ons: %s", part, strings.Join(bases, ", "), strings.Join(addons, ", ")).
+	return licet.Errorf(licet.CodeUnknownSKU, "unknown SKU %q; known plans: %s; add-ons: %s", part, strings.Join(bases, ", "), strings.Join(addons, ", ")).
 		With("known", append(bases, addons...))
 }
 

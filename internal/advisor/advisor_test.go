@@ -120,10 +120,10 @@ func TestBadQuestions(t *testing.T) {
 		code    string
 		mention []string // the way out: names the message must contain
 	}{
-		{"unknown plan", advisor.ForPlan(catalog.Org{}, "E3", "phone-system"), catalog.CodeUnknownSKU, []string{`"E3"`, "ENTERPRISEPACK", "MCOEV"}},
-		{"unknown feature", advisor.ForPlan(catalog.Org{}, "ENTERPRISEPACK", "fax"), advisor.CodeUnknownFeature, []string{`"fax"`, "pstn-calling-domestic", "room-phone-number"}},
+		{"unknown plan", advisor.ForPlan(catalog.Org{}, "E3", "phone-system"), licet.CodeUnknownSKU, []string{`"E3"`, "ENTERPRISEPACK", "MCOEV"}},
+		{"unknown feature", advisor.ForPlan(catalog.Org{}, "ENTERPRISEPACK", "fax"), licet.CodeUnknownFeature, []string{`"fax"`, "pstn-calling-domestic", "room-phone-number"}},
 		{"no feature", advisor.ForPlan(catalog.Org{}, "ENTERPRISEPACK"), licet.EInvalid, []string{"audio-conferencing"}},
-		{"unknown held SKU", advisor.Question{Owned: []catalog.Purchase{{SKU: "ENTERPRISEPACK"}}, Holds: []string{"X"}, Features: []string{"phone-system"}}, catalog.CodeUnknownSKU, []string{`"X"`}},
+		{"unknown held SKU", advisor.Question{Owned: []catalog.Purchase{{SKU: "ENTERPRISEPACK"}}, Holds: []string{"X"}, Features: []string{"phone-system"}}, licet.CodeUnknownSKU, []string{`"X"`}},
 		{"room feature for a person", advisor.Question{Owned: []catalog.Purchase{{SKU: "ENTERPRISEPACK"}}, Features: []string{"room-phone-number"}, For: "person"}, licet.EInvalid, []string{"room"}},
 		{"bad kind", advisor.Question{Owned: []catalog.Purchase{{SKU: "ENTERPRISEPACK"}}, Features: []string{"phone-system"}, For: "robot"}, licet.EInvalid, []string{"robot"}},
 		{"bad country", advisor.ForPlan(catalog.Org{Country: "usa"}, "ENTERPRISEPACK", "phone-system"), licet.EInvalid, []string{"usa"}},

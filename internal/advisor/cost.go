@@ -11,8 +11,8 @@ import (
 type Cost struct {
 	Amount   int64    `json:"amount"`
 	Currency string   `json:"currency,omitempty"`
-	Mixed    bool     `json:"mixed_currencies,omitempty"` // the SKUs are priced in several currencies: Amount means nothing
-	Unpriced []string `json:"unpriced,omitempty"`         // SKUs the catalog gives no price for
+	Mixed    bool     `json:"mixedCurrencies,omitempty"` // the SKUs are priced in several currencies: Amount means nothing
+	Unpriced []string `json:"unpriced,omitempty"`        // SKUs the catalog gives no price for
 }
 
 // Known reports whether the cost is one amount in one currency, with every SKU priced.

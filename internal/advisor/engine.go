@@ -3,11 +3,11 @@ package advisor
 import (
 	"fmt"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
 )
 
-// CodeNoSKU is the block of a path that needs a service plan no SKU of the catalog carries.
-const CodeNoSKU = "NoSKUCarriesPlan"
+// licet.CodeNoSKUCarriesPlan is the block of a path that needs a service plan no SKU of the catalog carries.
 
 // engine derives paths from one catalog for one organisation.
 type engine struct {
@@ -123,7 +123,7 @@ func (e *engine) evaluate(s situation, cb combo) Path {
 				part := e.pick(p, append(append(append([]string(nil), s.holds...), toBuy...), s.drop...))
 				if part == "" {
 					noSKU[p] = true
-					blocks = append(blocks, Block{Code: CodeNoSKU, Message: fmt.Sprintf("no SKU of the catalog carries %s", e.planLabel(p)),
+					blocks = append(blocks, Block{Code: licet.CodeNoSKUCarriesPlan, Message: fmt.Sprintf("no SKU of the catalog carries %s", e.planLabel(p)),
 						WayOut: "choose another option of the feature"})
 					continue
 				}
@@ -171,7 +171,7 @@ func (e *engine) pick(plan string, exclude []string) string {
 			r[0] = 1
 		}
 		for _, v := range e.c.CheckPurchase(e.org, nil, catalog.Purchase{SKU: s.Part}) {
-			if v.Code == catalog.CodeNotAvailable {
+			if v.Code == licet.CodeNotAvailable {
 				r[1] = 1
 			}
 		}
@@ -308,7 +308,7 @@ func (e *engine) assignBlocks(s situation, toBuy []string) []Block {
 	_, vs := e.c.CheckAssignment(e.org, purchased, user, nil, catalog.Change{Add: set})
 	var out []Block
 	for _, v := range vs {
-		if v.Code != catalog.CodeProhibitedInUsage && !before[key(v)] {
+		if v.Code != licet.CodeProhibitedInUsageLocationViolation && !before[key(v)] {
 			out = appendBlock(out, blockOf(v))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/internal/advisor"
 	"github.com/licet/licet/internal/catalog"
 )
@@ -14,12 +15,12 @@ func TestParseSubscriptions(t *testing.T) {
 		want     string // SKU:term:channel joined by spaces
 		err      string
 	}{
-		{"array with sku", `[{"sku":"ENTERPRISEPACK","term":"monthly"},{"part_number":"MCOEV","channel":"partner","id":7}]`, "ENTERPRISEPACK:monthly: MCOEV::partner", ""},
-		{"wrapped", `{"subscriptions":[{"sku":"A"}],"next":null}`, "A::", ""},
-		{"deleted skipped", `[{"sku":"A","capability_status":"Deleted"},{"sku":"B","status":"Enabled"}]`, "B::", ""},
+		{"array of skuPartNumber", `[{"skuPartNumber":"ENTERPRISEPACK","term":"monthly"},{"skuPartNumber":"MCOEV","channel":"partner","id":7}]`, "ENTERPRISEPACK:monthly: MCOEV::partner", ""},
+		{"wrapped", `{"subscriptions":[{"skuPartNumber":"A"}],"next":null}`, "A::", ""},
+		{"deleted skipped", `[{"skuPartNumber":"A","capabilityStatus":"Deleted"},{"skuPartNumber":"B","status":"Enabled"}]`, "B::", ""},
 		{"empty", `[]`, "", ""},
 		{"no sku", `[{"term":"annual"}]`, "", "names no SKU"},
-		{"sku not a string", `[{"sku":5}]`, "", "subscription 0"},
+		{"sku not a string", `[{"skuPartNumber":5}]`, "", "subscription 0"},
 		{"object without list", `{"items":[]}`, "", "expected a JSON array"},
 		{"not json", `<html>`, "", "expected a JSON array"},
 	}
@@ -47,7 +48,7 @@ func TestParseSubscriptions(t *testing.T) {
 }
 
 func FuzzParseSubscriptions(f *testing.F) {
-	for _, s := range []string{`[{"sku":"A"}]`, `{"subscriptions":[{"part_number":"B","term":"monthly"}]}`, `[{"sku":null}]`, `{}`, `[1]`} {
+	for _, s := range []string{`[{"skuPartNumber":"A"}]`, `{"subscriptions":[{"skuPartNumber":"B","term":"monthly"}]}`, `[{"skuPartNumber":null}]`, `{}`, `[1]`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -77,7 +78,7 @@ func FuzzAdvise(f *testing.F) {
 			}
 			a, err := advisor.Advise(c, q)
 			if err != nil {
-				if errCode(err) == "internal" || err.Error() == "" {
+				if errCode(err) == licet.EInternal || err.Error() == "" {
 					t.Fatalf("unclear error %v", err)
 				}
 				continue
@@ -85,7 +86,7 @@ func FuzzAdvise(f *testing.F) {
 			if a.Status == "" || (a.Status == advisor.StatusBuy && (a.Buy == nil || !a.Buy.Feasible())) {
 				t.Fatalf("inconsistent answer %+v", a)
 			}
-			if _, err := advisor.Rooms(c, q.Org, plan); err != nil && errCode(err) == "internal" {
+			if _, err := advisor.Rooms(c, q.Org, plan); err != nil && errCode(err) == licet.EInternal {
 				t.Fatalf("rooms: %v", err)
 			}
 		}

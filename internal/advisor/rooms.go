@@ -7,10 +7,6 @@ import (
 	"github.com/licet/licet/internal/catalog"
 )
 
-// CodeUnknownFamily is the error code of a room question about a plan family or SKU the catalog
-// does not know.
-const CodeUnknownFamily = "UnknownFamily"
-
 // RoomScenario is one row of the catalog's room-system table, checked against its rules.
 type RoomScenario struct {
 	ID      string       `json:"id"`
@@ -33,10 +29,10 @@ type RoomOption struct {
 	External []Ref   `json:"external,omitempty"`
 	Optional []Ref   `json:"optional,omitempty"`
 	Note     string  `json:"note,omitempty"`
-	Buy      []Step  `json:"buy"`                 // the SKUs in the order the purchase rules allow
-	Cost     Cost    `json:"monthly_cost"`        // per room, without the optional SKUs
-	Checked  bool    `json:"satisfies_feature"`   // the SKUs and alternatives give the scenario's feature
-	RulesAdd []Step  `json:"rules_add,omitempty"` // what the rules still ask for when they do not
+	Buy      []Step  `json:"buy"`                // the SKUs in the order the purchase rules allow
+	Cost     Cost    `json:"monthlyCost"`        // per room, without the optional SKUs
+	Checked  bool    `json:"satisfiesFeature"`   // the SKUs and alternatives give the scenario's feature
+	RulesAdd []Step  `json:"rulesAdd,omitempty"` // what the rules still ask for when they do not
 	Blocked  []Block `json:"blocked,omitempty"`
 }
 
@@ -96,11 +92,11 @@ func roomFamily(c *catalog.Catalog, which string) (string, []catalog.Purchase, e
 	}
 	if s, ok := c.SKU(which); ok {
 		if s.Family == "" {
-			return "", nil, licet.Errorf(CodeUnknownFamily, "%s belongs to no plan family, so no room scenario applies; name a family: %s", s.Label(), strings.Join(ids, ", "))
+			return "", nil, licet.Errorf(licet.CodeUnknownFamily, "%s belongs to no plan family, so no room scenario applies; name a family: %s", s.Label(), strings.Join(ids, ", "))
 		}
 		return s.Family, []catalog.Purchase{{SKU: s.Part}}, nil
 	}
-	return "", nil, licet.Errorf(CodeUnknownFamily, "%q is neither a plan family nor an SKU of the catalog; families: %s", which, strings.Join(ids, ", ")).With("known", ids)
+	return "", nil, licet.Errorf(licet.CodeUnknownFamily, "%q is neither a plan family nor an SKU of the catalog; families: %s", which, strings.Join(ids, ", ")).With("known", ids)
 }
 
 func (e *engine) roomOption(feature string, start []catalog.Purchase, o catalog.RoomOption) RoomOption {

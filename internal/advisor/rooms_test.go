@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/internal/advisor"
 	"github.com/licet/licet/internal/catalog"
 )
@@ -142,7 +143,7 @@ func TestRoomsByPlanAndErrors(t *testing.T) {
 		t.Fatalf("all rooms: %d scenarios (err %v), want 4 with 3 columns", len(all), err)
 	}
 	for _, tc := range []struct{ which, code string }{
-		{"NOPE", advisor.CodeUnknownFamily},
+		{"NOPE", licet.CodeUnknownFamily},
 		{"MCOEV", ""}, // an add-on of the voice family: no column has it, so nothing is listed
 	} {
 		rs, err := advisor.Rooms(c, catalog.Org{}, tc.which)
@@ -156,7 +157,7 @@ func TestRoomsByPlanAndErrors(t *testing.T) {
 			t.Errorf("%s: error %v (code %q), want code %q", tc.which, err, code, tc.code)
 		}
 	}
-	if _, err := advisor.Rooms(c, catalog.Org{Country: "XX"}, ""); errCode(err) != "invalid" {
+	if _, err := advisor.Rooms(c, catalog.Org{Country: "XX"}, ""); errCode(err) != licet.EInvalid {
 		t.Errorf("bad country: %v, want invalid", err)
 	}
 }

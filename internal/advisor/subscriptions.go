@@ -11,8 +11,8 @@ import (
 
 // ParseSubscriptions reads a tenant's subscriptions as the server lists them: a JSON array of
 // objects, or an object whose "subscriptions" field is that array. Each object names its SKU in
-// "sku" or "part_number" and may give "term" and "channel"; one whose "status" or
-// "capability_status" is "deleted" (any case) is skipped. Other fields are ignored. Errors:
+// "skuPartNumber" and may give "term" and "channel"; one whose "status" or
+// "capabilityStatus" is "deleted" (any case) is skipped. Other fields are ignored. Errors:
 // EInvalid, naming the entry.
 func ParseSubscriptions(data []byte) ([]catalog.Purchase, error) {
 	data = bytes.TrimSpace(data)
@@ -31,25 +31,21 @@ func ParseSubscriptions(data []byte) ([]catalog.Purchase, error) {
 	out := []catalog.Purchase{}
 	for i, raw := range list {
 		var s struct {
-			SKU              *string `json:"sku"`
-			PartNumber       *string `json:"part_number"`
+			SKU              *string `json:"skuPartNumber"`
 			Term             *string `json:"term"`
 			Channel          *string `json:"channel"`
 			Status           *string `json:"status"`
-			CapabilityStatus *string `json:"capability_status"`
+			CapabilityStatus *string `json:"capabilityStatus"`
 		}
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, licet.Errorf(licet.EInvalid, "subscription %d: expected an object with string fields sku or part_number, term, channel", i)
+			return nil, licet.Errorf(licet.EInvalid, "subscription %d: expected an object with string fields skuPartNumber, term, channel", i)
 		}
 		if strings.EqualFold(deref(s.Status), "deleted") || strings.EqualFold(deref(s.CapabilityStatus), "deleted") {
 			continue
 		}
 		part := deref(s.SKU)
 		if part == "" {
-			part = deref(s.PartNumber)
-		}
-		if part == "" {
-			return nil, licet.Errorf(licet.EInvalid, "subscription %d names no SKU (field sku or part_number)", i)
+			return nil, licet.Errorf(licet.EInvalid, "subscription %d names no SKU (field skuPartNumber)", i)
 		}
 		out = append(out, catalog.Purchase{SKU: part, Term: deref(s.Term), Channel: deref(s.Channel)})
 	}

@@ -44,8 +44,8 @@ func (s *Service) Audit(ctx context.Context, f licet.AuditFilter) ([]licet.Audit
 	if !actor.IsOperator() && actor.Role != licet.RoleTenant {
 		return nil, licet.Errorf(licet.EForbidden, "only the operator and tenant admins may read the audit log")
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 100
+	if f.Limit <= 0 || f.Limit > licet.MaxAuditLimit {
+		f.Limit = licet.DefaultAuditLimit
 	}
 	q := `SELECT a.id, a.at, a.actor, COALESCE(t.slug, ''), a.action, a.object, a.before, a.after, a.details
 	      FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id WHERE 1=1`

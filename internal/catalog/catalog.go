@@ -9,7 +9,6 @@ package catalog
 
 import (
 	"os"
-	"sort"
 )
 
 // SKU kinds.
@@ -453,10 +452,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func sortedCopy(list []string) []string {
-	out := append([]string(nil), list...)
-	sort.Strings(out)
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/catalogs"
 	"github.com/licet/licet/internal/catalog"
 )
@@ -372,7 +373,7 @@ func TestDocExampleLoads(t *testing.T) {
 	}
 	_, vs := c.CheckAssignment(catalog.Org{}, []string{"ENTERPRISEPACK", "MCOPSTN1"}, catalog.User{UsageLocation: "FR"}, nil,
 		catalog.Change{Add: []catalog.Assigned{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOPSTN1"}}})
-	if len(vs) != 1 || vs[0].Code != catalog.CodeDependency {
+	if len(vs) != 1 || vs[0].Code != licet.CodeDependencyViolation {
 		t.Errorf("got %v, want one DependencyViolation", vs)
 	}
 }

@@ -5,26 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-)
 
-// Violation codes. The assignment codes are the ones Microsoft Graph uses for group licensing
-// errors; the others are licet's own.
-const (
-	CodeDependency          = "DependencyViolation"
-	CodeMutuallyExclusive   = "MutuallyExclusiveViolation"
-	CodeProhibitedInUsage   = "ProhibitedInUsageLocationViolation"
-	CodeHybridCallingPlan   = "HybridCallingPlanViolation"
-	CodeNotPurchased        = "NotPurchased"
-	CodeInvalidDisabledPlan = "InvalidDisabledPlan"
-	CodeInvalidChange       = "InvalidChange"
-	CodeUnknownSKU          = "UnknownSKU"
-
-	CodePrerequisiteMissing = "PrerequisiteMissing"
-	CodeAddOnNotAllowed     = "AddOnNotAllowedForBase"
-	CodeChannelRestriction  = "ChannelRestriction"
-	CodeTermRestriction     = "TermRestriction"
-	CodeNotAvailable        = "NotAvailable"
-	CodeInvalidPurchase     = "InvalidPurchase"
+	"github.com/licet/licet"
 )
 
 // Org is a tenant as the rules see it. Empty Type and Cloud read as the first the catalog
@@ -98,19 +80,19 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 	org = c.DefaultOrg(org)
 	sku, ok := c.skuByPart[p.SKU]
 	if !ok {
-		return []Violation{{Code: CodeUnknownSKU, SKU: p.SKU, Message: fmt.Sprintf("unknown SKU %q", p.SKU),
+		return []Violation{{Code: licet.CodeUnknownSKU, SKU: p.SKU, Message: fmt.Sprintf("unknown SKU %q", p.SKU),
 			WayOut: "choose an SKU from the catalog"}}
 	}
 	var vs []Violation
 	if !contains(Terms, p.term()) {
-		vs = append(vs, Violation{Code: CodeInvalidPurchase, SKU: sku.Part,
+		vs = append(vs, Violation{Code: licet.CodeInvalidPurchase, SKU: sku.Part,
 			Message: fmt.Sprintf("term %q is neither annual nor monthly", p.Term), WayOut: "choose an annual or a monthly term"})
 	}
 	if !validChannel(p.channel()) {
-		vs = append(vs, Violation{Code: CodeInvalidPurchase, SKU: sku.Part,
+		vs = append(vs, Violation{Code: licet.CodeInvalidPurchase, SKU: sku.Part,
 			Message: fmt.Sprintf("channel %q is not direct, partner or reseller:NAME", p.Channel), WayOut: "name the channel the purchase goes through"})
 	}
-	vs = append(vs, c.checkAvailability(CodeNotAvailable, org, org.Country, "the organisation's country", sku)...)
+	vs = append(vs, c.checkAvailability(licet.CodeNotAvailable, org, org.Country, "the organisation's country", sku)...)
 
 	for _, cr := range c.rules.Channels {
 		if !contains(cr.SKUs, sku.Part) {
@@ -118,7 +100,7 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 		}
 		for _, ch := range cr.NotThrough {
 			if strings.EqualFold(ch, p.channel()) {
-				vs = append(vs, violation(CodeChannelRestriction, cr.RuleInfo, sku.Part, "",
+				vs = append(vs, violation(licet.CodeChannelRestriction, cr.RuleInfo, sku.Part, "",
 					fmt.Sprintf("%s is not sold through %s", sku.Label(), ch),
 					"buy it directly or through another partner"))
 			}
@@ -183,9 +165,9 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			for _, b := range bar.Bases {
 				names = append(names, c.skuLabel(b))
 			}
-			code, by := CodeAddOnNotAllowed, ""
+			code, by := licet.CodeAddOnNotAllowedForBase, ""
 			if bar.ViaChannel != "" {
-				code, by = CodeChannelRestriction, " bought through "+bar.ViaChannel
+				code, by = licet.CodeChannelRestriction, " bought through "+bar.ViaChannel
 			}
 			way := "contact support"
 			if len(bar.SwitchTo) > 0 {
@@ -219,12 +201,12 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			reportBars()
 			continue
 		}
-		vs = append(vs, violation(CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
+		vs = append(vs, violation(licet.CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
 			fmt.Sprintf("%s can only be bought by an organisation that owns %s", sku.Label(), c.prereqText(pr)),
 			"buy "+c.prereqWay(pr)+" first"))
 	}
 	if sku.Kind == KindAddOn && bases == 0 {
-		vs = append(vs, Violation{Code: CodePrerequisiteMissing, SKU: sku.Part,
+		vs = append(vs, Violation{Code: licet.CodePrerequisiteMissing, SKU: sku.Part,
 			Message: fmt.Sprintf("%s is an add-on and the organisation owns no base subscription", sku.Label()),
 			WayOut:  "buy a base plan first"})
 	}
@@ -233,7 +215,7 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			continue
 		}
 		if len(tr.Terms) > 0 && !contains(tr.Terms, p.term()) {
-			vs = append(vs, violation(CodeTermRestriction, tr.RuleInfo, sku.Part, "",
+			vs = append(vs, violation(licet.CodeTermRestriction, tr.RuleInfo, sku.Part, "",
 				fmt.Sprintf("%s is sold only with term %s, not %s", sku.Label(), strings.Join(tr.Terms, " or "), p.term()),
 				"buy it with term "+strings.Join(tr.Terms, " or ")+" (licet subscription buy "+sku.Part+" --term "+tr.Terms[0]+")"))
 		}
@@ -248,7 +230,7 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			}
 		}
 		if !found {
-			vs = append(vs, violation(CodeTermRestriction, tr.RuleInfo, sku.Part, "",
+			vs = append(vs, violation(licet.CodeTermRestriction, tr.RuleInfo, sku.Part, "",
 				fmt.Sprintf("%s needs a base subscription with a %s commitment", sku.Label(), strings.Join(tr.BaseTerms, " or ")),
 				"move the base subscription to a "+strings.Join(tr.BaseTerms, " or ")+" commitment"))
 		}
@@ -443,25 +425,25 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 	added := map[string]bool{}
 	for _, a := range change.Add {
 		if removed[a.SKU] {
-			vs = append(vs, Violation{Code: CodeInvalidChange, SKU: a.SKU,
+			vs = append(vs, Violation{Code: licet.CodeInvalidChange, SKU: a.SKU,
 				Message: fmt.Sprintf("%s is both added and removed in one request", c.skuLabel(a.SKU)),
 				WayOut:  "either add it or remove it"})
 			continue
 		}
 		sku, ok := c.skuByPart[a.SKU]
 		if !ok {
-			vs = append(vs, Violation{Code: CodeUnknownSKU, SKU: a.SKU, Message: fmt.Sprintf("unknown SKU %q", a.SKU),
+			vs = append(vs, Violation{Code: licet.CodeUnknownSKU, SKU: a.SKU, Message: fmt.Sprintf("unknown SKU %q", a.SKU),
 				WayOut: "choose an SKU from the catalog"})
 			continue
 		}
 		if !contains(purchased, a.SKU) {
-			vs = append(vs, Violation{Code: CodeNotPurchased, SKU: a.SKU,
+			vs = append(vs, Violation{Code: licet.CodeNotPurchased, SKU: a.SKU,
 				Message: fmt.Sprintf("the organisation has not bought %s", sku.Label()),
 				WayOut:  "buy " + sku.Label() + " first"})
 		}
 		for _, d := range a.DisabledPlans {
 			if !sku.HasPlan(d) {
-				vs = append(vs, Violation{Code: CodeInvalidDisabledPlan, SKU: a.SKU, Plan: d,
+				vs = append(vs, Violation{Code: licet.CodeInvalidDisabledPlan, SKU: a.SKU, Plan: d,
 					Message: fmt.Sprintf("%s does not include the plan %s, so it cannot be disabled", sku.Label(), c.planLabel(d)),
 					WayOut:  "disable only plans the SKU includes: " + strings.Join(sku.Plans, ", ")})
 			}
@@ -479,17 +461,17 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 	if len(change.Add) > 0 {
 		switch {
 		case user.UsageLocation == "":
-			vs = append(vs, Violation{Code: CodeProhibitedInUsage,
+			vs = append(vs, Violation{Code: licet.CodeProhibitedInUsageLocationViolation,
 				Message: "a user needs a usage location before any license",
 				WayOut:  "set the user's usage location (an ISO 3166 alpha-2 country code) first"})
 		case !isUpperAlpha(user.UsageLocation, 2):
-			vs = append(vs, Violation{Code: CodeProhibitedInUsage,
+			vs = append(vs, Violation{Code: licet.CodeProhibitedInUsageLocationViolation,
 				Message: fmt.Sprintf("usage location %q is not an ISO 3166 alpha-2 country code", user.UsageLocation),
 				WayOut:  "set the user's usage location to a two-letter country code"})
 		default:
 			for _, a := range change.Add {
 				if sku, ok := c.skuByPart[a.SKU]; ok && added[a.SKU] {
-					vs = append(vs, c.checkAvailability(CodeProhibitedInUsage, org, user.UsageLocation, "the user's usage location", sku)...)
+					vs = append(vs, c.checkAvailability(licet.CodeProhibitedInUsageLocationViolation, org, user.UsageLocation, "the user's usage location", sku)...)
 				}
 			}
 		}
@@ -522,7 +504,7 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 		for _, h := range c.rules.Hybrid {
 			for _, p := range h.Plans {
 				if sku, ok := enabled[p]; ok {
-					vs = append(vs, violation(CodeHybridCallingPlan, h.RuleInfo, sku, p,
+					vs = append(vs, violation(licet.CodeHybridCallingPlanViolation, h.RuleInfo, sku, p,
 						fmt.Sprintf("the user has on-premises PSTN connectivity and must not get %s", c.planLabel(p)),
 						"remove or disable "+c.planLabel(p)+" on this user: a user with on-premises connectivity keeps only the other plans"))
 				}
@@ -545,7 +527,7 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 			labels = append(labels, c.planLabel(p))
 		}
 		last := found[len(found)-1]
-		vs = append(vs, violation(CodeMutuallyExclusive, ex.RuleInfo, enabled[last], last,
+		vs = append(vs, violation(licet.CodeMutuallyExclusiveViolation, ex.RuleInfo, enabled[last], last,
 			strings.Join(labels, " and ")+" cannot be assigned to the same user",
 			"keep only one of them: remove or disable the others"))
 	}
@@ -570,7 +552,7 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 				msg = fmt.Sprintf("this change would leave %s without %s", c.planLabel(p), c.setsText(d.AnyOf))
 				way = "remove " + c.skuLabel(sku) + " in the same request, or keep the license that provides " + c.setsText(d.AnyOf)
 			}
-			vs = append(vs, violation(CodeDependency, d.RuleInfo, sku, p, msg, way))
+			vs = append(vs, violation(licet.CodeDependencyViolation, d.RuleInfo, sku, p, msg, way))
 		}
 	}
 
@@ -598,7 +580,7 @@ func (c *Catalog) checkSKUExclusions(result []Assigned) []Violation {
 			continue
 		}
 		last := found[len(found)-1]
-		vs = append(vs, violation(CodeMutuallyExclusive, ex.RuleInfo, last, "",
+		vs = append(vs, violation(licet.CodeMutuallyExclusiveViolation, ex.RuleInfo, last, "",
 			c.skusText(found, " and ")+" cannot be assigned to the same user, even with plans disabled",
 			"keep one of them: remove "+strings.Join(found[:len(found)-1], ",")+" in the same request (--remove), or do not add "+last))
 	}
@@ -632,7 +614,7 @@ func (c *Catalog) checkUserScoped(result []Assigned) []Violation {
 			if pr.Scope != ScopeUser || !contains(pr.SKUs, sku.Part) || pr.met(plans, bases) {
 				continue
 			}
-			vs = append(vs, violation(CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
+			vs = append(vs, violation(licet.CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
 				fmt.Sprintf("%s can only be assigned to a user who holds %s", sku.Label(), c.prereqText(pr)),
 				"assign "+c.prereqWay(pr)+" to the user first, or in the same request"))
 		}
@@ -646,7 +628,7 @@ func (c *Catalog) checkUserScoped(result []Assigned) []Violation {
 				way = "move the user to " + c.skusText(bar.SwitchTo, " or ") + " (--remove " + strings.Join(userBases, ",") +
 					" --add " + bar.SwitchTo[0] + "), then assign " + sku.Part
 			}
-			vs = append(vs, violation(CodeAddOnNotAllowed, bar.RuleInfo, sku.Part, "",
+			vs = append(vs, violation(licet.CodeAddOnNotAllowedForBase, bar.RuleInfo, sku.Part, "",
 				fmt.Sprintf("%s cannot be assigned to a user of %s", sku.Label(), c.skusText(userBases, ", ")), way))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
 )
 
@@ -42,13 +43,13 @@ func TestVendorCatalogRules(t *testing.T) {
 		rule, way string
 	}{
 		{"classroom for a school", school, buy("LS-STUDIO"), buy("LS-CLASSROOM")[0], "", "", ""},
-		{"classroom not for a studio", studio, buy("LS-STUDIO"), buy("LS-CLASSROOM")[0], catalog.CodeNotAvailable, "classroom-for-schools", "available to school organisations"},
+		{"classroom not for a studio", studio, buy("LS-STUDIO"), buy("LS-CLASSROOM")[0], licet.CodeNotAvailable, "classroom-for-schools", "available to school organisations"},
 		{"vault for a label", catalog.Org{Type: "label"}, buy("LS-STUDIO"), buy("LS-VAULT")[0], "", "", ""},
-		{"vault not for government", gov, buy("LS-STUDIO"), buy("LS-VAULT")[0], catalog.CodeNotAvailable, "vault-not-for-government", "studio, school, label organisations"},
-		{"vault monthly", studio, buy("LS-STUDIO"), catalog.Purchase{SKU: "LS-VAULT", Term: "monthly"}, catalog.CodeTermRestriction, "vault-annual", "licet subscription buy LS-VAULT --term annual"},
+		{"vault not for government", gov, buy("LS-STUDIO"), buy("LS-VAULT")[0], licet.CodeNotAvailable, "vault-not-for-government", "studio, school, label organisations"},
+		{"vault monthly", studio, buy("LS-STUDIO"), catalog.Purchase{SKU: "LS-VAULT", Term: "monthly"}, licet.CodeTermRestriction, "vault-annual", "licet subscription buy LS-VAULT --term annual"},
 		{"farm when the organisation owns Pro", studio, buy("LS-STUDIO", "LS-STUDIO-PRO"), buy("LS-FARM")[0], "", "", ""},
-		{"farm without Pro", studio, buy("LS-STUDIO"), buy("LS-FARM")[0], catalog.CodePrerequisiteMissing, "farm-for-pro-users", "buy Studio Pro (LS-STUDIO-PRO) first"},
-		{"dial tone before talkback", studio, buy("LS-STUDIO"), buy("LS-DIALTONE")[0], catalog.CodePrerequisiteMissing, "dialtone-needs-talkback", "Talkback (LS_TALKBACK) (in LS-TALKBACK)"},
+		{"farm without Pro", studio, buy("LS-STUDIO"), buy("LS-FARM")[0], licet.CodePrerequisiteMissing, "farm-for-pro-users", "buy Studio Pro (LS-STUDIO-PRO) first"},
+		{"dial tone before talkback", studio, buy("LS-STUDIO"), buy("LS-DIALTONE")[0], licet.CodePrerequisiteMissing, "dialtone-needs-talkback", "Talkback (LS_TALKBACK) (in LS-TALKBACK)"},
 	}
 	for _, tt := range purchases {
 		vs := c.CheckPurchase(tt.org, tt.owned, tt.p)
@@ -73,16 +74,16 @@ func TestVendorCatalogRules(t *testing.T) {
 		rule, way string
 	}{
 		{"Pro on top of Studio", []catalog.Assigned{{SKU: "LS-STUDIO"}}, catalog.Change{Add: []catalog.Assigned{{SKU: "LS-STUDIO-PRO"}}},
-			catalog.CodeMutuallyExclusive, "one-edition", "remove LS-STUDIO in the same request"},
+			licet.CodeMutuallyExclusiveViolation, "one-edition", "remove LS-STUDIO in the same request"},
 		{"Pro on top of Studio with every plan disabled", []catalog.Assigned{{SKU: "LS-STUDIO"}},
 			catalog.Change{Add: []catalog.Assigned{{SKU: "LS-STUDIO-PRO", DisabledPlans: []string{"LS_MIX", "LS_SYNC", "LS_MASTER"}}}},
-			catalog.CodeMutuallyExclusive, "one-edition", "remove LS-STUDIO"},
+			licet.CodeMutuallyExclusiveViolation, "one-edition", "remove LS-STUDIO"},
 		{"a switch from Studio to Pro", []catalog.Assigned{{SKU: "LS-STUDIO"}}, catalog.Change{Add: []catalog.Assigned{{SKU: "LS-STUDIO-PRO"}}, Remove: []string{"LS-STUDIO"}}, "", "", ""},
 		{"farm to a Studio user", []catalog.Assigned{{SKU: "LS-STUDIO"}}, catalog.Change{Add: []catalog.Assigned{{SKU: "LS-FARM"}}},
-			catalog.CodePrerequisiteMissing, "farm-for-pro-users", "assign Studio Pro (LS-STUDIO-PRO) to the user first"},
+			licet.CodePrerequisiteMissing, "farm-for-pro-users", "assign Studio Pro (LS-STUDIO-PRO) to the user first"},
 		{"farm to a Pro user", []catalog.Assigned{{SKU: "LS-STUDIO-PRO"}}, catalog.Change{Add: []catalog.Assigned{{SKU: "LS-FARM"}}}, "", "", ""},
 		{"Pro taken from a farm user", []catalog.Assigned{{SKU: "LS-STUDIO-PRO"}, {SKU: "LS-FARM"}}, catalog.Change{Remove: []string{"LS-STUDIO-PRO"}},
-			catalog.CodePrerequisiteMissing, "farm-for-pro-users", ""},
+			licet.CodePrerequisiteMissing, "farm-for-pro-users", ""},
 	}
 	for _, tt := range assigns {
 		_, vs := c.CheckAssignment(studio, all, user, tt.current, tt.change)
@@ -99,7 +100,7 @@ func TestVendorCatalogRules(t *testing.T) {
 	// Availability at assignment reads the organisation's type.
 	_, vs := c.CheckAssignment(studio, []string{"LS-STUDIO", "LS-CLASSROOM"}, user, []catalog.Assigned{{SKU: "LS-STUDIO"}},
 		catalog.Change{Add: []catalog.Assigned{{SKU: "LS-CLASSROOM"}}})
-	if len(vs) != 1 || vs[0].Code != catalog.CodeProhibitedInUsage || vs[0].Rule != "classroom-for-schools" {
+	if len(vs) != 1 || vs[0].Code != licet.CodeProhibitedInUsageLocationViolation || vs[0].Rule != "classroom-for-schools" {
 		t.Errorf("classroom assigned in a studio: got %+v", vs)
 	}
 }

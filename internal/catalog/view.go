@@ -7,19 +7,19 @@ type View struct {
 	OrgTypes    []string      `json:"orgTypes"` // the organisation types tenants may have, the default first
 	Clouds      []string      `json:"clouds"`   // the clouds tenants may live in, the default first
 	SKUs        []SKUView     `json:"skus"`
-	Plans       []PlanView    `json:"service_plans"`
+	Plans       []PlanView    `json:"servicePlans"`
 	Features    []FeatureView `json:"features"`
 }
 
 // SKUView is an SKU in a View.
 type SKUView struct {
-	Part      string     `json:"part_number"`
-	Name      string     `json:"display_name"`
+	Part      string     `json:"skuPartNumber"`
+	Name      string     `json:"displayName"`
 	Kind      string     `json:"kind"`
 	Family    string     `json:"family,omitempty"`
 	Unlimited bool       `json:"unlimited"`
-	Price     *PriceView `json:"example_price,omitempty"`
-	Plans     []string   `json:"service_plans"`
+	Price     *PriceView `json:"examplePrice,omitempty"`
+	Plans     []string   `json:"servicePlans"`
 	Note      string     `json:"note,omitempty"`
 }
 

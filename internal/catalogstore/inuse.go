@@ -14,7 +14,7 @@ import (
 // Use is an SKU or a service plan that a new catalog version removes while it is held: bought
 // (subscriptions), assigned (users, groups) or disabled in an assignment.
 type Use struct {
-	SKU           string `json:"sku"`
+	SKU           string `json:"skuPartNumber"`
 	Plan          string `json:"plan,omitempty"` // set when the use is of one plan of the SKU
 	Subscriptions int    `json:"subscriptions,omitempty"`
 	Tenants       int    `json:"tenants,omitempty"`

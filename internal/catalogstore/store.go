@@ -17,6 +17,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -127,8 +128,14 @@ func (s *Store) ApplyCatalog(ctx context.Context, up licet.CatalogUpload) (licet
 			details = Compare(old, cat, newest.Content, content).Summary()
 		}
 		applied = true
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "catalog.apply", Object: fmt.Sprintf("catalog:%d", out.Version),
-			Before: before, After: fmt.Sprintf("version %d (%s) %s", out.Version, short(hash), out.Name), Details: details})
+		if err := audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "catalog.apply", Object: fmt.Sprintf("catalog:%d", out.Version),
+			Before: before, After: fmt.Sprintf("version %d (%s) %s", out.Version, short(hash), out.Name), Details: details}); err != nil {
+			return err
+		}
+		// The catalog is the whole service's: the event has no tenant, so the operator's
+		// webhooks for every tenant receive it.
+		_, err = outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{Type: licet.EventCatalogApplied, Object: out})
+		return err
 	})
 	if err != nil {
 		return licet.CatalogVersion{}, false, err

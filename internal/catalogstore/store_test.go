@@ -3,6 +3,7 @@ package catalogstore_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/catalogstore/catalogtest"
+	"github.com/licet/licet/internal/events"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
@@ -88,6 +90,12 @@ func TestApplyAndHistory(t *testing.T) {
 		must(t, err)
 		if len(entries) != 2 || entries[0].Object != "catalog:2" || !strings.Contains(entries[0].Details, "sku ENTERPRISEPACK price: 20.00 USD → 23.00 USD") {
 			t.Errorf("audit: %+v", entries)
+		}
+		evs, err := (&events.Service{DB: db}).Events(ctx, licet.EventFilter{Type: licet.EventCatalogApplied})
+		must(t, err)
+		var applied2 licet.CatalogVersion
+		if len(evs) != 2 || json.Unmarshal(evs[0].Object, &applied2) != nil || applied2.Version != 2 || applied2.Hash != catalogstore.Hash(v2) {
+			t.Errorf("catalog.applied events %+v; want one per version applied, the newest version 2", evs)
 		}
 	})
 }

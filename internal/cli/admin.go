@@ -85,6 +85,14 @@ func (a *app) tokenCommand() *cobra.Command {
 			if n != 1 {
 				return Usagef("give exactly one of --tenant SLUG, --partner NAME or --operator")
 			}
+			switch {
+			case t.Tenant != "":
+				t.Role = licet.RoleTenant
+			case t.Partner != "":
+				t.Role = licet.RolePartner
+			default:
+				t.Role = licet.RoleOperator
+			}
 			c, err := a.client()
 			if err != nil {
 				return err

@@ -162,7 +162,7 @@ func (a *app) adviseCommand() *cobra.Command {
 				ID       string   `json:"id"`
 				Name     string   `json:"name"`
 				For      []string `json:"for"`
-				OrgTypes []string `json:"org_types,omitempty"`
+				OrgTypes []string `json:"orgTypes,omitempty"`
 				Options  int      `json:"options"`
 			}
 			list := []featureView{}
@@ -187,7 +187,7 @@ func (a *app) adviseCommand() *cobra.Command {
 //
 // Hook for seat licensing: it reads GET /v1/tenants/{tenant}/subscriptions, expecting a JSON
 // array of subscriptions (or an object with a "subscriptions" array), each naming its SKU in
-// "sku" or "part_number", with optional "term" and "channel" (see advisor.ParseSubscriptions).
+// "skuPartNumber", with optional "term" and "channel" (see advisor.ParseSubscriptions).
 // Until the server has that route, its error is shown as it is.
 func (a *app) tenantQuestion(cmd *cobra.Command, f *adviseFlags, q *advisor.Question) error {
 	cl, err := a.client()

@@ -118,9 +118,9 @@ func TestAdviseErrors(t *testing.T) {
 		{"no plan or tenant", []string{"--feature", "phone-system"}, true, "", "--tenant"},
 		{"unknown flag", []string{"--plan", "ENTERPRISEPACK", "--feature", "phone-system", "--bogus"}, true, "", "bogus"},
 		{"unknown plan", []string{"--plan", "E3", "--feature", "phone-system"}, false, "UnknownSKU", "ENTERPRISEPACK"},
-		{"unknown feature", []string{"--plan", "ENTERPRISEPACK", "--feature", "fax"}, false, advisor.CodeUnknownFeature, "pstn-calling-domestic"},
+		{"unknown feature", []string{"--plan", "ENTERPRISEPACK", "--feature", "fax"}, false, licet.CodeUnknownFeature, "pstn-calling-domestic"},
 		{"bad country", []string{"--plan", "ENTERPRISEPACK", "--feature", "phone-system", "--country", "XX"}, false, licet.EInvalid, "XX"},
-		{"unknown family", []string{"rooms", "--plan", "nope"}, false, advisor.CodeUnknownFamily, "enterprise"},
+		{"unknown family", []string{"rooms", "--plan", "nope"}, false, licet.CodeUnknownFamily, "enterprise"},
 		{"bad catalog", []string{"features", "--catalog", bad}, false, "", "1 error(s)"},
 	}
 	for _, tc := range tests {
@@ -169,18 +169,18 @@ func TestAdviseTenant(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"name": "m365-teams", "content": string(catalogs.M365Teams())})
 	})
 	mux.HandleFunc("GET /v1/tenants/contoso", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"slug":"contoso","org_type":"commercial","cloud":"global","usage_location":"US"}`))
+		_, _ = w.Write([]byte(`{"slug":"contoso","orgType":"commercial","cloud":"global","usageLocation":"US"}`))
 	})
 	mux.HandleFunc("GET /v1/tenants/contoso/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`[{"sku":"O365_BUSINESS_PREMIUM"},{"part_number":"ENTERPRISEPACK","term":"annual"}]`))
+		_, _ = w.Write([]byte(`[{"skuPartNumber":"O365_BUSINESS_PREMIUM"},{"skuPartNumber":"ENTERPRISEPACK","term":"annual"}]`))
 	})
 	mux.HandleFunc("GET /v1/tenants/fabrikam", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"slug":"fabrikam","org_type":"commercial","cloud":"global"}`))
+		_, _ = w.Write([]byte(`{"slug":"fabrikam","orgType":"commercial","cloud":"global"}`))
 	})
 	mux.HandleFunc("GET /v1/tenants/fabrikam/subscriptions", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"no such route"}}`))
+		_, _ = w.Write([]byte(`{"error":{"code":"NotFound","message":"no such route"}}`))
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -198,6 +198,6 @@ func TestAdviseTenant(t *testing.T) {
 	}
 	_, _, err = runAdvise(t, "--server", srv.URL, "--token", "licet_x", "--tenant", "fabrikam", "--feature", "phone-system")
 	if licet.ErrorCode(err) != licet.ENotFound || !strings.Contains(err.Error(), "no such route") {
-		t.Errorf("missing route: %v, want the server's not_found error", err)
+		t.Errorf("missing route: %v, want the server's NotFound error", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/client/agent"
 )
 
@@ -156,7 +157,7 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 			return a.changeKMS(f, func(ag *agent.Agent) (*agent.Status, error) { return ag.ClearKMSHost() })
 		},
 	}
-	var once bool
+	var once, report bool
 	daemon := &cobra.Command{
 		Use:   "daemon [--once]",
 		Short: "Renew and retry directory and KMS activation on schedule, until stopped",
@@ -172,6 +173,21 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 			}
 			ag.Central = a.centralFor
 			d := &agent.Daemon{Agent: ag, Report: a.reportTick}
+			if report {
+				c, err := a.client()
+				if err != nil {
+					return err
+				}
+				d.Report = func(res agent.TickResult, err error) {
+					a.reportTick(res, err)
+					if res.Status == nil || res.Status.Product == "" {
+						return
+					}
+					if _, rerr := c.ReportMachines(cmd.Context(), licet.MachineReport{Machines: []licet.ReportedMachine{agentReport(res.Status)}}); rerr != nil {
+						fmt.Fprintf(a.stderr, "licet: reporting this machine's state to %s failed (the next tick reports again): %s\n", a.server, describe(rerr))
+					}
+				}
+			}
 			if once {
 				_, err := d.Once(cmd.Context())
 				return err
@@ -180,6 +196,7 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 		}),
 	}
 	daemon.Flags().BoolVar(&once, "once", false, "do what is due now and exit")
+	daemon.Flags().BoolVar(&report, "report", false, "report this machine's license state to the central service (--server, with a tenant --token) after every tick")
 	return []*cobra.Command{setHost, clearHost, daemon}
 }
 
@@ -330,4 +347,27 @@ func directoryRows(st *agent.Status) [][]string {
 		rows = append(rows, []string{"Directory error:", d.LastError})
 	}
 	return rows
+}
+
+// agentReport is how an agent's status reads in the inventory.
+func agentReport(st *agent.Status) licet.ReportedMachine {
+	m := licet.ReportedMachine{MachineID: st.Machine, Product: st.Product, LastSeen: st.At.UTC(), StateUntil: st.GraceEnds}
+	switch st.State {
+	case agent.Licensed:
+		m.State = licet.StateLicensed
+		if d := st.Directory; st.Method == agent.MethodDirectory && d != nil && d.ValidUntil != nil {
+			m.StateUntil = d.ValidUntil // the object's expiry is not the machine's
+		} else if st.Ticket != nil && st.Ticket.ExpiresAt != nil {
+			m.StateUntil = st.Ticket.ExpiresAt
+		}
+	case agent.InitialGrace:
+		m.State = licet.StateInitialGrace
+	case agent.AdditionalGrace:
+		m.State = licet.StateAdditionalGrace
+	case agent.Notification:
+		m.State = licet.StateNotification
+	default:
+		m.State = licet.StateUnlicensed
+	}
+	return m
 }

@@ -67,7 +67,7 @@ func TestClientKMSSession(t *testing.T) {
 			Host      string     `json:"host"`
 			Count     int        `json:"count"`
 			Threshold int        `json:"threshold"`
-			NextRetry *time.Time `json:"next_retry"`
+			NextRetry *time.Time `json:"nextRetry"`
 		} `json:"kms"`
 	}
 	runJSON(t, &st, "client", "--state-dir", filepath.Join(dir, "pc-1"), "--machine-id", "pc-1", "status", "--json")
@@ -112,10 +112,10 @@ func TestClientKMSSession(t *testing.T) {
 		code    int
 		want    string
 	}{
-		{"bad host", "pc-1", []string{"set-host", "http://kms"}, 1, "[invalid]"},
+		{"bad host", "pc-1", []string{"set-host", "http://kms"}, 1, "[Invalid]"},
 		{"daemon on a fixed clock", "pc-1", []string{"--now", later, "daemon"}, 2, "--once"},
 		{"DNS flags with no kms-client key", "pc-9", []string{"activate", "--dns-domain", "corp.example"}, 2, "kms-client"},
-		{"bad domain", "pc-1", []string{"activate", "--dns-domain", "corp example"}, 1, "[invalid]"},
+		{"bad domain", "pc-1", []string{"activate", "--dns-domain", "corp example"}, 1, "[Invalid]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

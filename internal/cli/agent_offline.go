@@ -15,10 +15,6 @@ import (
 	"github.com/licet/licet/internal/keys"
 )
 
-// codeProxyIncomplete is the code `licet proxy-activate` exits 1 with when some machines were
-// not activated.
-const codeProxyIncomplete = "ProxyIncomplete"
-
 // offlineClientCommands are the agent's offline commands: installation-id and confirm.
 func (a *app) offlineClientCommands(f *clientFlags) []*cobra.Command {
 	iid := &cobra.Command{
@@ -115,7 +111,7 @@ func (a *app) activateOfflineCommand() *cobra.Command {
 			// Check the groups here first: the caller is on the phone and hears at once which
 			// group to read again.
 			if _, err := keys.ParseInstallationID(id); err != nil {
-				return keys.Problem("installation_id", err)
+				return keys.Problem("installationId", err)
 			}
 			conf, err := c.ActivateOffline(ctx, licet.OfflineRequest{InstallationID: id})
 			if err != nil {
@@ -195,7 +191,7 @@ func (a *app) proxyActivateCommand() *cobra.Command {
 				return nil
 			})
 			if err == nil && res.Failed > 0 {
-				err = licet.Errorf(codeProxyIncomplete, "%d of %d machines were not activated (see their results)", res.Failed, len(res.Results))
+				err = licet.Errorf(licet.CodeProxyIncomplete, "%d of %d machines were not activated (see their results)", res.Failed, len(res.Results))
 			}
 			return err
 		}),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/seats"
 )
 
@@ -84,14 +85,14 @@ func (a *app) assignCommand() *cobra.Command {
 			}
 			return a.output(u, func() error { return a.userDetails(u) })
 		}
-		list := &seats.List{}
+		list := &listfile.List{}
 		if o.file != "" {
 			if list, err = a.readList(o.file); err != nil {
 				return err
 			}
 		} else {
 			for i, u := range o.users {
-				list.Entries = append(list.Entries, seats.Entry{Line: i + 1, UPN: u})
+				list.Entries = append(list.Entries, listfile.Entry{Line: i + 1, UPN: u})
 			}
 		}
 		return a.runAssign(cmd.Context(), c, o, list, change)
@@ -136,9 +137,9 @@ func licenseChange(add, remove, disabled []string) (licet.LicenseChange, error) 
 
 // runAssign sends the change for every user of the list in a few large requests, then prints the
 // summary and writes the report. licet bench assign times this same path.
-func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, list *seats.List, change licet.LicenseChange) error {
+func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, list *listfile.List, change licet.LicenseChange) error {
 	upns := list.UPNs()
-	rep := seats.NewReport(list, o.dryRun)
+	rep := listfile.NewReport(list, o.dryRun)
 	bar := a.progress(len(upns), "assigning")
 	for start := 0; start < len(upns); start += o.batch {
 		end := min(start+o.batch, len(upns))
@@ -185,19 +186,19 @@ func (a *app) runAssign(ctx context.Context, c *client.Client, o assignOptions, 
 
 // printAssignSummary prints the outcome counts, the failures by error code (with how many units
 // to buy for a CountViolation), the seat change per SKU, and on a dry run every user's outcome.
-func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
+func (a *app) printAssignSummary(rep *listfile.Report, o assignOptions) error {
 	if rep.DryRun {
 		fmt.Fprintln(a.stdout, "dry run: nothing was changed")
 		rows := make([][]string, 0, len(rep.Results))
 		for _, r := range rep.Results {
-			rows = append(rows, []string{strconv.Itoa(r.Line), r.UPN, r.Outcome, resultDetail(r.AssignResult)})
+			rows = append(rows, []string{strconv.Itoa(r.Line), r.UPN, string(r.Outcome), resultDetail(r.AssignResult)})
 		}
 		if err := a.table([]string{"LINE", "UPN", "OUTCOME", "DETAIL"}, rows); err != nil {
 			return err
 		}
 		fmt.Fprintln(a.stdout)
 	}
-	count := map[string]int{}
+	count := map[licet.Outcome]int{}
 	type codeKey struct{ code, sku string }
 	codes := map[codeKey]int{}
 	var codeOrder []codeKey
@@ -207,7 +208,7 @@ func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
 		if r.Error == nil {
 			continue
 		}
-		sku, _ := r.Error.Details["sku"].(string)
+		sku, _ := r.Error.Details["skuPartNumber"].(string)
 		k := codeKey{r.Error.Code, sku}
 		if codes[k] == 0 {
 			codeOrder = append(codeOrder, k)
@@ -229,9 +230,9 @@ func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
 		fmt.Fprintln(a.stdout)
 	}
 	var rows [][]string
-	for _, k := range []string{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
+	for _, k := range []licet.Outcome{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
 		if count[k] > 0 {
-			rows = append(rows, []string{strings.ReplaceAll(k, "_", " "), strconv.Itoa(count[k])})
+			rows = append(rows, []string{strings.ReplaceAll(string(k), "_", " "), strconv.Itoa(count[k])})
 		}
 	}
 	if len(rep.Duplicates) > 0 {
@@ -244,9 +245,10 @@ func (a *app) printAssignSummary(rep *seats.Report, o assignOptions) error {
 		fmt.Fprintln(a.stdout)
 		rows = rows[:0]
 		for _, k := range codeOrder {
-			rows = append(rows, []string{k.code, dash(k.sku), strconv.Itoa(codes[k])})
+			info, _ := licet.LookupCode(k.code)
+			rows = append(rows, []string{k.code, dash(info.Title), dash(k.sku), strconv.Itoa(codes[k])})
 		}
-		if err := a.table([]string{"ERROR CODE", "SKU", "USERS"}, rows); err != nil {
+		if err := a.table([]string{"ERROR CODE", "TITLE", "SKU", "USERS"}, rows); err != nil {
 			return err
 		}
 		for _, k := range codeOrder {
@@ -289,7 +291,7 @@ func resultDetail(r licet.AssignResult) string {
 }
 
 // writeReport writes the per-user report as CSV or JSON, by the file's extension.
-func writeReport(path string, rep *seats.Report) error {
+func writeReport(path string, rep *listfile.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return licet.Errorf(licet.EInvalid, "cannot write the report: %v", err)

@@ -117,9 +117,9 @@ func (a *app) benchAssignCommand() *cobra.Command {
 			}
 		}
 		result := map[string]any{
-			"tenant": tenant, "users": n, "skus": len(benchSKUs), "batch_size": batch,
-			"import_seconds": importTime.Seconds(), "assign_seconds": assignTime.Seconds(),
-			"assignments_per_second": float64(n*len(benchSKUs)) / assignTime.Seconds(),
+			"tenant": tenant, "users": n, "skus": len(benchSKUs), "batchSize": batch,
+			"importSeconds": importTime.Seconds(), "assignSeconds": assignTime.Seconds(),
+			"assignmentsPerSecond": float64(n*len(benchSKUs)) / assignTime.Seconds(),
 		}
 		return a.output(result, func() error {
 			return a.table([]string{"PHASE", "USERS", "SECONDS", "USERS/S", "ASSIGNMENTS/S"}, [][]string{

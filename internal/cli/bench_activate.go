@@ -81,7 +81,7 @@ func benchKey(ctx context.Context, c *client.Client) (string, error) {
 	if err := ignoreConflict(c.CreateTenant(ctx, licet.Tenant{Slug: "bench", Name: "Benchmark"})); err != nil {
 		return "", err
 	}
-	ag, err := c.CreateAgreement(ctx, licet.Agreement{Tenant: "bench", Program: "enterprise", Level: "D"})
+	ag, err := c.CreateAgreement(ctx, licet.Agreement{Tenant: "bench", Program: "enterprise", Level: "D", Quantity: 10})
 	if err != nil {
 		return "", err
 	}
@@ -96,12 +96,12 @@ func benchKey(ctx context.Context, c *client.Client) (string, error) {
 type benchResult struct {
 	OK         int            `json:"ok"`
 	Errors     int            `json:"errors"`
-	ErrorCodes map[string]int `json:"error_codes,omitempty"`
-	Elapsed    time.Duration  `json:"elapsed_ns"`
-	PerSecond  float64        `json:"per_second"`
-	P50        time.Duration  `json:"p50_ns"`
-	P99        time.Duration  `json:"p99_ns"`
-	Max        time.Duration  `json:"max_ns"`
+	ErrorCodes map[string]int `json:"errorCodes,omitempty"`
+	Elapsed    time.Duration  `json:"elapsedNs"`
+	PerSecond  float64        `json:"perSecond"`
+	P50        time.Duration  `json:"p50Ns"`
+	P99        time.Duration  `json:"p99Ns"`
+	Max        time.Duration  `json:"maxNs"`
 }
 
 // post sends one activation and returns "" on success or the error code of the answer. The

@@ -18,7 +18,6 @@ import (
 
 	"github.com/licet/licet/client/kmsclient"
 	"github.com/licet/licet/internal/kms"
-	"github.com/licet/licet/internal/kms/kmstest"
 )
 
 // KMSBenchResult is what `licet bench kms` measured.
@@ -30,11 +29,11 @@ type KMSBenchResult struct {
 	Renewals    int     `json:"renewals"` // answers with a ticket
 	Failed      int     `json:"failed"`
 	Seconds     float64 `json:"seconds"`
-	PerSecond   float64 `json:"requests_per_second"`
-	RenewalsSec float64 `json:"renewals_per_second"`
-	P50Micros   int64   `json:"p50_us"`
-	P99Micros   int64   `json:"p99_us"`
-	ClientRows  int     `json:"client_rows"` // rows of the host's persisted client table afterwards (in-process host)
+	PerSecond   float64 `json:"requestsPerSecond"`
+	RenewalsSec float64 `json:"renewalsPerSecond"`
+	P50Micros   int64   `json:"p50Us"`
+	P99Micros   int64   `json:"p99Us"`
+	ClientRows  int     `json:"clientRows"` // rows of the host's persisted client table afterwards (in-process host)
 }
 
 func (a *app) benchKMSCommand() *cobra.Command {
@@ -67,8 +66,8 @@ func (a *app) benchKMSCommand() *cobra.Command {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			products := kmstest.Products(1)
-			if _, _, err := kmstest.Certify(ctx, dir, kmstest.Spec{Group: 1, Products: products, Now: time.Now()}); err != nil {
+			products := kms.SelfProducts(1)
+			if _, _, err := kms.SelfCertify(ctx, dir, kms.SelfSpec{Group: 1, Products: products, Now: time.Now()}); err != nil {
 				return err
 			}
 			if h, err = kms.Open(ctx, kms.Config{StateDir: dir}); err != nil {

@@ -122,6 +122,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(),
 		a.numberCommand(), a.creditsCommand(),
 		a.activateOfflineCommand(), a.proxyActivateCommand(), a.makRequestCommand(),
+		a.machinesCommand(), a.eventsCommand(), a.webhookCommand(),
 		a.backupCommand(), a.restoreCommand(), a.healthCommand(),
 	)
 	for _, c := range root.Commands() {

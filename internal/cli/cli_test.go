@@ -49,7 +49,7 @@ func TestFirstActivation(t *testing.T) {
 		{[]string{"key", "show", mak}, 0, "Remaining:       49"},
 		{[]string{"key", "activations", mak}, 0, "1 of 1 activation(s) shown"},
 		{[]string{"key", "activations", mak, "--limit", "0"}, 2, "--limit"},
-		{[]string{"client", "install-key", "HELLO-WORLD"}, 1, "[invalid]"},
+		{[]string{"client", "install-key", "HELLO-WORLD"}, 1, "[Invalid]"},
 		{[]string{"client", "status", "--now", "yesterday"}, 2, "--now"},
 		{[]string{"key", "extend", mak}, 2, "--by"},
 	}

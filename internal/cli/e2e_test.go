@@ -110,7 +110,7 @@ func TestServeDemoAndCatalogShow(t *testing.T) {
 	if code, stdout, stderr := Run(t, env, "tenant", "list", "--json"); code != 0 || !strings.Contains(stdout, `"slug": "contoso"`) {
 		t.Fatalf("tenant list --json with LICET_* env: %d %s %s", code, stdout, stderr)
 	}
-	if code, _, stderr := Run(t, map[string]string{"LICET_SERVER": url, "LICET_TOKEN": "licet_wrong"}, "tenant", "list"); code != 1 || !strings.Contains(stderr, "unauthorized") {
+	if code, _, stderr := Run(t, map[string]string{"LICET_SERVER": url, "LICET_TOKEN": "licet_wrong"}, "tenant", "list"); code != 1 || !strings.Contains(stderr, "[Unauthorized]") {
 		t.Fatalf("wrong token: exit %d, %s; want 1 and unauthorized", code, stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 
 func (a *app) kmsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "kms", Short: "Run a KMS host: activate it, serve clients, show its statistics"}
-	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsBackupCommand(), a.kmsUnpublishCommand())
+	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsReportCommand(), a.kmsBackupCommand(), a.kmsUnpublishCommand())
 	return cmd
 }
 
@@ -218,12 +219,12 @@ func parseThreshold(s string, cfg *kms.Config) error {
 		defer func() { cfg.GroupThresholds[uint16(group)] = gt }()
 		t, lhs = &gt, kind
 	}
-	switch lhs {
-	case kmsclient.KindClient:
+	switch licet.ProductKind(lhs) {
+	case licet.ProductClient:
 		t.Client = n
-	case kmsclient.KindServer:
+	case licet.ProductServer:
 		t.Server = n
-	case kmsclient.KindApplication:
+	case licet.ProductApplication:
 		t.Application = n
 	default:
 		return Usagef("--threshold %q: the kind is client, server or application", s)
@@ -255,6 +256,10 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	f.BoolVar(&keep, "keep-dns-record", false, "keep the SRV record when the host stops (by default a clean shutdown removes it)")
 	f.BoolVar(&noRenew, "no-renew", false, "do not renew the host certificate against the central service it was activated with")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	var report bool
+	var reportEvery string
+	f.BoolVar(&report, "report", false, "report the client table to the central service (--server) periodically, signed with the host's key")
+	f.StringVar(&reportEvery, "report-interval", "1h", "how often to report with --report (15m to 30d)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(logFormat)
 		if err != nil {
@@ -284,9 +289,26 @@ func (a *app) kmsServeCommand() *cobra.Command {
 		}
 		defer h.Close()
 		if _, ok := h.Certificate(); !ok {
-			return licet.Errorf(kms.CodeNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
+			return licet.Errorf(licet.CodeKMSHostNotActivated, "this KMS host (%s, state in %s) is not activated: run licet kms activate --server URL --key KMS-HOST-KEY first", h.ID(), cfg.StateDir)
 		}
 		o.Stdout = a.stdout
+		if report {
+			every, err := kms.ParseDuration(reportEvery)
+			if err != nil {
+				return Usagef("--report-interval: %v", err)
+			}
+			r, err := a.reporter(cmd, h)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			done := make(chan struct{})
+			defer func() { cancel(); <-done }()
+			go func() {
+				defer close(done)
+				r.Run(ctx, every, kms.Sleep)
+			}()
+		}
 		if server := h.RenewalServer(cmd.Context()); server != "" && !noRenew {
 			if o.Central, err = a.centralFor(server); err != nil {
 				return err
@@ -294,6 +316,37 @@ func (a *app) kmsServeCommand() *cobra.Command {
 		}
 		return h.Serve(cmd.Context(), o)
 	}
+	return cmd
+}
+
+// kmsReportCommand reports the host's client table now, on demand.
+func (a *app) kmsReportCommand() *cobra.Command {
+	var stateDir string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Send the clients seen since the last report to the central service (--server) now",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := kms.Open(cmd.Context(), kms.Config{StateDir: stateDir})
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			r, err := a.reporter(cmd, h)
+			if err != nil {
+				return err
+			}
+			n, err := r.ReportOnce(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.output(map[string]any{"hostId": h.ID(), "reported": n}, func() error {
+				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", defaultStateDir, "the host's state directory")
 	return cmd
 }
 
@@ -484,7 +537,7 @@ func (a *app) printKMSStatus(st *kms.Status) error {
 	var rows [][]string
 	for _, p := range st.Pools {
 		var th []string
-		for _, k := range kmsclient.Kinds {
+		for _, k := range licet.ProductKinds {
 			if n, ok := p.Thresholds[k]; ok {
 				mark := "below"
 				if p.Count >= n {
@@ -533,7 +586,7 @@ func (a *app) discoverCommand() *cobra.Command {
 		out := struct {
 			Domain    string           `json:"domain"`
 			Hosts     []kmsclient.Host `json:"hosts"`
-			Microsoft []kmsclient.Host `json:"microsoft_kms"`
+			Microsoft []kmsclient.Host `json:"microsoftKms"`
 		}{domain, nonNil(hosts), nonNil(ms)}
 		return a.output(out, func() error {
 			fmt.Fprintf(a.stdout, "_%s._tcp.%s: %d host(s)\n", kmsclient.DefaultService, domain, len(hosts))
@@ -576,4 +629,20 @@ func renewalLine(r *kms.Renewal) string {
 		line += ", next check " + r.NextAttempt.Format(time.RFC3339)
 	}
 	return line
+}
+
+// reporter is the client report of a host: to --server when given (flag or LICET_SERVER), else to
+// the central service the host was activated with, trusting --ca.
+func (a *app) reporter(cmd *cobra.Command, h *kms.Host) (*kms.Reporter, error) {
+	server := a.server
+	if f := cmd.Flag("server"); f != nil && server == f.DefValue {
+		if rs := h.RenewalServer(cmd.Context()); rs != "" {
+			server = rs
+		}
+	}
+	central, err := a.centralFor(server)
+	if err != nil {
+		return nil, err
+	}
+	return &kms.Reporter{Host: h, Server: server, Client: central.HTTP}, nil
 }

@@ -66,7 +66,7 @@ func TestKMSHostActivation(t *testing.T) {
 		var limited string
 		for range 4 {
 			_, _, errText := Run(t, nil, "--server", s.URL, "kms", "activate", "--key", key.String(), "--state-dir", state(1))
-			if strings.Contains(errText, "[rate_limited]") {
+			if strings.Contains(errText, "[RateLimited]") {
 				limited = errText
 				break
 			}

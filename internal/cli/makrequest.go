@@ -58,7 +58,7 @@ func (a *app) makRequestCommand() *cobra.Command {
 			return a.output(nonNil(rs), func() error {
 				rows := make([][]string, 0, len(rs))
 				for _, m := range rs {
-					rows = append(rows, []string{fmt.Sprint(m.ID), m.Partner, m.Company, fmt.Sprint(m.Systems), m.DeploymentDate, m.Status, dash(m.Tenant), keyRef(m.KeyID)})
+					rows = append(rows, []string{fmt.Sprint(m.ID), m.Partner, m.Company, fmt.Sprint(m.Systems), m.DeploymentDate, string(m.Status), dash(m.Tenant), keyRef(m.KeyID)})
 				}
 				return a.table([]string{"ID", "PARTNER", "COMPANY", "SYSTEMS", "DEPLOYMENT", "STATUS", "TENANT", "KEY"}, rows)
 			})
@@ -147,7 +147,7 @@ func keyRef(id int64) string {
 func (a *app) makRequestDetail(m *licet.MAKRequest) error {
 	rows := [][]string{
 		{"Request:", fmt.Sprint(m.ID)},
-		{"Status:", m.Status},
+		{"Status:", string(m.Status)},
 		{"Partner:", m.Partner},
 		{"Company:", m.Company},
 		{"Contact:", fmt.Sprintf("%s <%s>, %s", m.ContactName, m.ContactEmail, m.ContactPhone)},

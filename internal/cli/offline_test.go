@@ -154,7 +154,7 @@ func TestProxyActivate(t *testing.T) {
 		}
 		// A file with garbage lines is refused with their numbers, before anything is sent.
 		garbage := filepath.Join(dir, "garbage.jsonl")
-		os.WriteFile(garbage, []byte(lines[0]+"not an id\n"+lines[1]+"{\"installation_id\": \"12\"}\n"), 0o600)
+		os.WriteFile(garbage, []byte(lines[0]+"not an id\n"+lines[1]+"{\"installationId\": \"12\"}\n"), 0o600)
 		_, stderr := c.run(1, "proxy-activate", "--key", mak, "--machines", garbage)
 		if !strings.Contains(stderr, "line 2:") || !strings.Contains(stderr, "line 4:") || strings.Contains(stderr, "line 1:") {
 			t.Errorf("garbage lines: %q; want lines 2 and 4 reported", stderr)
@@ -225,7 +225,7 @@ func TestMAKRequestCLI(t *testing.T) {
 			"--contact-email", "ana@northwind.example", "--contact-phone", "+44 20 7946 0958", "--systems", "12",
 			"--deployment-date", "2026-12-01", "--product-group", "desktop-11", "--json"}
 		_, stderr := oemA.run(1, append(append([]string(nil), submit[:len(submit)-1]...), "--contact-phone", "12345")...)
-		if !strings.Contains(stderr, "contact_phone") {
+		if !strings.Contains(stderr, "contactPhone") {
 			t.Errorf("bad phone: %q", stderr)
 		}
 		out, _ := oemA.run(0, submit...)
@@ -234,8 +234,8 @@ func TestMAKRequestCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, stderr = oemB.run(1, "mak-request", "show", fmt.Sprint(r.ID))
-		if !strings.Contains(stderr, "[not_found]") {
-			t.Errorf("another partner's show: %q; want not_found", stderr)
+		if !strings.Contains(stderr, "[NotFound]") {
+			t.Errorf("another partner's show: %q; want NotFound", stderr)
 		}
 		if out, _ := oemB.run(0, "mak-request", "list"); strings.Contains(out, "Northwind") {
 			t.Errorf("another partner's list shows the request:\n%s", out)

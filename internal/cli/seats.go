@@ -12,6 +12,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/seats"
 )
 
@@ -51,9 +52,9 @@ func (a *app) subscriptionCommand() *cobra.Command {
 	var state string
 	suspend := &cobra.Command{Use: "suspend ID --tenant T", Short: "Suspend a subscription: its units stop being assignable", Args: cobra.ExactArgs(1)}
 	suspendTenant := tenantFlag(suspend)
-	suspend.Flags().StringVar(&state, "state", licet.SubscriptionSuspended, "the state to move to: warning, suspended or lockedout")
+	suspend.Flags().StringVar(&state, "state", string(licet.SubscriptionSuspended), "the state to move to: warning, suspended or lockedout")
 	suspend.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.updateSubscription(cmd, suspendTenant, args[0], licet.SubscriptionUpdate{Status: state})
+		return a.updateSubscription(cmd, suspendTenant, args[0], licet.SubscriptionUpdate{Status: licet.SubscriptionStatus(state)})
 	}
 	resume := &cobra.Command{Use: "resume ID --tenant T", Short: "Enable a suspended subscription's units again", Args: cobra.ExactArgs(1)}
 	resumeTenant := tenantFlag(resume)
@@ -84,7 +85,7 @@ func (a *app) updateSubscription(cmd *cobra.Command, tenantOf func() (string, er
 func (a *app) subscriptionTable(subs []licet.Subscription) error {
 	rows := make([][]string, 0, len(subs))
 	for _, s := range subs {
-		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.SKU, strconv.Itoa(s.Quantity), s.Status, s.Term, s.Channel, day(s.CreatedAt)})
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.SKU, strconv.Itoa(s.Quantity), string(s.Status), s.Term, s.Channel, day(s.CreatedAt)})
 	}
 	return a.table([]string{"ID", "SKU", "QUANTITY", "STATUS", "TERM", "CHANNEL", "CREATED"}, rows)
 }
@@ -158,7 +159,7 @@ func (a *app) userCommand() *cobra.Command {
 func (a *app) userTable(users []licet.User) error {
 	rows := make([][]string, 0, len(users))
 	for _, u := range users {
-		rows = append(rows, []string{u.UPN, dash(u.DisplayName), u.Kind, dash(u.UsageLocation), yesNo(u.OnPremisesPSTN)})
+		rows = append(rows, []string{u.UPN, dash(u.DisplayName), string(u.Kind), dash(u.UsageLocation), yesNo(u.OnPremisesPSTN)})
 	}
 	return a.table([]string{"UPN", "NAME", "KIND", "USAGE LOCATION", "ON-PREMISES PSTN"}, rows)
 }
@@ -195,7 +196,7 @@ func (a *app) userDetails(u *licet.User) error {
 		for _, p := range l.ServicePlans {
 			plans = append(plans, p.Plan+" "+p.ProvisioningStatus)
 		}
-		rows = append(rows, []string{l.SKU, source, l.State, strings.Join(plans, ", "), errText})
+		rows = append(rows, []string{l.SKU, source, string(l.State), strings.Join(plans, ", "), errText})
 	}
 	return a.table([]string{"SKU", "ASSIGNED", "STATE", "SERVICE PLANS", "ERROR"}, rows)
 }
@@ -251,7 +252,7 @@ func (a *app) userImportCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		count := map[string]int{}
+		count := map[licet.Outcome]int{}
 		for _, r := range results {
 			count[r.Outcome]++
 		}
@@ -277,7 +278,7 @@ const maxListFile = 256 << 20
 
 // readList reads and parses a user list file, reporting duplicate lines on stderr and refusing
 // a file with malformed lines (listing them with their numbers).
-func (a *app) readList(path string) (*seats.List, error) {
+func (a *app) readList(path string) (*listfile.List, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "cannot read the user list: %v", err)
@@ -293,7 +294,7 @@ func (a *app) readList(path string) (*seats.List, error) {
 	if len(data) > maxListFile {
 		return nil, licet.Errorf(licet.EInvalid, "%s is over the limit of %d bytes: split it", path, maxListFile)
 	}
-	list, err := seats.ParseList(data)
+	list, err := listfile.ParseList(data)
 	if err != nil {
 		return nil, licet.Errorf(licet.EInvalid, "%s: %s", path, licet.ErrorMessage(err))
 	}
@@ -381,7 +382,7 @@ func (a *app) groupMembers(g *licet.Group) error {
 		if m.Error != nil {
 			errText = m.Error.Code + ": " + m.Error.Message
 		}
-		rows = append(rows, []string{m.UPN, dash(m.State), errText})
+		rows = append(rows, []string{m.UPN, dash(string(m.State)), errText})
 	}
 	return a.table([]string{"MEMBER", "STATE", "ERROR"}, rows)
 }

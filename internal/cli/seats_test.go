@@ -97,7 +97,7 @@ func TestSeatLicensingSession(t *testing.T) {
 	if code != cli.ExitError || !strings.Contains(errOut, "2 of 5 users failed") {
 		t.Errorf("assign: exit %d, stderr %s", code, errOut)
 	}
-	for _, row := range [][]string{{"assigned", "3"}, {"failed", "2"}, {"CountViolation", "MCOPSTN1", "2"}, {"ENTERPRISEPACK", "+3", "3", "5", "2"}} {
+	for _, row := range [][]string{{"assigned", "3"}, {"failed", "2"}, {"CountViolation", "No", "units", "left", "MCOPSTN1", "2"}, {"ENTERPRISEPACK", "+3", "3", "5", "2"}} {
 		if !hasRow(out, row...) {
 			t.Errorf("summary has no row %v:\n%s", row, out)
 		}
@@ -164,7 +164,7 @@ func TestAssignBadInput(t *testing.T) {
 		{name: "bad report name", args: []string{"assign", "--tenant", "contoso", "--user", "a@b.com", "--add", "MCOEV", "--report", "out.txt"}, code: cli.ExitUsage},
 		{name: "negative quantity", args: []string{"subscription", "buy", "MCOEV", "--quantity", "-3", "--tenant", "contoso"}, code: cli.ExitError, stderr: []string{"negative"}},
 		{name: "below consumed", args: []string{"subscription", "set-quantity", "1", "2", "--tenant", "contoso"}, code: cli.ExitError,
-			stderr: []string{"13 are assigned", "remove 11", "[conflict]"}},
+			stderr: []string{"13 are assigned", "remove 11", "[Conflict]"}},
 	}
 	before := r.must("skus", "--tenant", "contoso")
 	for _, tt := range tests {

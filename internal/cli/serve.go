@@ -53,6 +53,8 @@ func (a *app) serveCommand() *cobra.Command {
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.Float64Var(&cfg.ActivationRatePerAddress, "activation-rate-per-address", 10, "machine activations per second per source address (burst: 10 s worth; 0: no limit)")
 	f.Float64Var(&cfg.ActivationRatePerKey, "activation-rate-per-key", 50, "machine activations per second per product key (burst: 10 s worth; 0: no limit)")
+	f.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach private and loopback addresses (refused by default)")
+	f.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", 10*time.Second, "time limit of one webhook delivery")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		log, err := a.logger(*logFormat)
 		if err != nil {

@@ -181,8 +181,10 @@ func TestAdviseReadsTheServersCatalog(t *testing.T) {
 	var ans struct {
 		Status string `json:"status"`
 		Switch []struct {
-			To   struct{ SKU string } `json:"switch_to"`
-			Drop []string             `json:"drop"`
+			To struct {
+				SKU string `json:"skuPartNumber"`
+			} `json:"switchTo"`
+			Drop []string `json:"drop"`
 		} `json:"switch"`
 	}
 	if err := json.Unmarshal([]byte(out), &ans); err != nil {

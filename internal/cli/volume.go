@@ -17,7 +17,7 @@ import (
 func (a *app) productCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "product", Short: "Create and list products and product groups"}
 	var p licet.Product
-	var group string
+	var group, kind string
 	create := &cobra.Command{
 		Use:   "create SLUG --name NAME --kind client|server|application --group G",
 		Short: "Create a product; its public kms-client key (GVLK) is generated",
@@ -26,7 +26,7 @@ func (a *app) productCommand() *cobra.Command {
 			if p.Name == "" || group == "" {
 				return Usagef("--name and --group are required")
 			}
-			p.Slug = args[0]
+			p.Slug, p.Kind = args[0], licet.ProductKind(kind)
 			if n, err := strconv.ParseUint(group, 10, 16); err == nil {
 				p.Group = uint16(n)
 			} else {
@@ -39,7 +39,7 @@ func (a *app) productCommand() *cobra.Command {
 	f := create.Flags()
 	f.StringVar(&p.Name, "name", "", "the product's name")
 	f.StringVar(&p.Version, "version", "", "the product's version")
-	f.StringVar(&p.Kind, "kind", "client", "client, server or application")
+	f.StringVar(&kind, "kind", "client", "client, server or application")
 	f.StringVar(&group, "group", "", "product group: number or slug")
 	f.StringVar(&p.Pool, "pool", "", "systems, servers or applications (default from the kind)")
 	list := &cobra.Command{
@@ -58,7 +58,7 @@ func (a *app) productCommand() *cobra.Command {
 func (a *app) productTable(ps []licet.Product) error {
 	rows := make([][]string, 0, len(ps))
 	for _, p := range ps {
-		rows = append(rows, []string{p.Slug, p.Name, dash(p.Version), p.Kind, fmt.Sprintf("%d %s", p.Group, p.GroupSlug), p.Pool})
+		rows = append(rows, []string{p.Slug, p.Name, dash(p.Version), string(p.Kind), fmt.Sprintf("%d %s", p.Group, p.GroupSlug), p.Pool})
 	}
 	return a.table([]string{"SLUG", "NAME", "VERSION", "KIND", "GROUP", "POOL"}, rows)
 }
@@ -138,7 +138,7 @@ func (a *app) agreementCommand() *cobra.Command {
 	f.StringVar(&ag.LicensingID, "licensing-id", "", "the licensing ID (default: a new 8-digit number)")
 	f.StringVar(&ag.Program, "program", "", "open-license, open-value, select, select-plus, enterprise, campus, school or spla")
 	f.StringVar(&ag.Level, "level", "", "pricing level A, B, C or D")
-	f.Int64Var(&ag.Quantity, "quantity", 0, "licenses purchased")
+	f.Int64Var(&ag.Quantity, "quantity", 0, "licenses purchased (1 to 10,000,000; required)")
 	f.StringVar(&ag.Parent, "parent", "", "licensing ID of the parent agreement (affiliates)")
 	var tenant string
 	list := &cobra.Command{

@@ -35,8 +35,8 @@ func TestBrowserOfflineActivation(t *testing.T) {
 	browserSignIn(t, ctx, s, contoso.Secret)
 	run(t, ctx, "type the installation ID with group 7 mistyped",
 		chromedp.Click(chromedp.CSS(`nav a[href="/offline"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#f-installation_id")),
-		chromedp.SendKeys(chromedp.CSS("#f-installation_id"), strings.Join(typo, " ")),
+		chromedp.WaitVisible(chromedp.CSS("#f-installationId")),
+		chromedp.SendKeys(chromedp.CSS("#f-installationId"), strings.Join(typo, " ")),
 		chromedp.Click(chromedp.CSS("#get-cid")),
 		chromedp.WaitVisible(chromedp.CSS("#mistyped")),
 	)
@@ -46,7 +46,7 @@ func TestBrowserOfflineActivation(t *testing.T) {
 		t.Fatalf("a mistyped installation ID used %d activation(s)", k.Used)
 	}
 	run(t, ctx, "type it again, right",
-		chromedp.SetValue(chromedp.CSS("#f-installation_id"), pm.InstallationID),
+		chromedp.SetValue(chromedp.CSS("#f-installationId"), pm.InstallationID),
 		chromedp.Click(chromedp.CSS("#get-cid")),
 		chromedp.WaitVisible(chromedp.CSS("#confirmation-id")),
 	)

@@ -95,7 +95,7 @@ func TestBrowserBulkAssignment(t *testing.T) {
 	)
 	job := text(t, ctx, "#bulk-job")
 	wantText(t, job, "Dry run: sales.txt, 8 user(s)", "1 duplicate line(s) skipped", "Dry run: nothing was changed",
-		"5 assigned", "3 failed", "CountViolation", "No units left", "Buy 2 more unit(s) of MCOMEETADV", "not_found",
+		"5 assigned", "3 failed", "CountViolation", "No units left", "Buy 2 more unit(s) of MCOMEETADV", "NotFound",
 		"MCOMEETADV", "+5", "10", "Apply to 8 user(s)")
 	if skus, _ := s.Operator.SubscribedSKUs(context.Background(), "contoso"); consumedOf(skus, "MCOMEETADV") != 5 {
 		t.Fatalf("the dry run changed the count: %d consumed", consumedOf(skus, "MCOMEETADV"))
@@ -148,7 +148,7 @@ func TestBrowserBulkAssignment(t *testing.T) {
 	for _, want := range [][]string{
 		{"2", "adele.vance@contoso.com", "assigned", "MCOMEETADV"},
 		{"7", "miriam.graham@contoso.com", "failed", "", "", "", "CountViolation"},
-		{"10", "pat.nobody@contoso.com", "failed", "", "", "", "not_found"},
+		{"10", "pat.nobody@contoso.com", "failed", "", "", "", "NotFound"},
 		{"9", "alex.wilber@contoso.com", "duplicate"},
 	} {
 		found := false

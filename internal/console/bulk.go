@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -40,14 +40,14 @@ const (
 type bulkJob struct {
 	ID, Session, Tenant string
 	FileName            string
-	list                *seats.List
+	list                *listfile.List
 	change              licet.LicenseChange
-	dry                 *seats.Report
-	applied             *seats.Report // nil until the apply starts
-	next                int           // entries applied so far
-	stopped             string        // why the apply stopped before the end, if it did
-	busy                bool          // a replica is applying a chunk now
-	base                int64         // bytes of the upload and the dry run, for the store's bound
+	dry                 *listfile.Report
+	applied             *listfile.Report // nil until the apply starts
+	next                int              // entries applied so far
+	stopped             string           // why the apply stopped before the end, if it did
+	busy                bool             // a replica is applying a chunk now
+	base                int64            // bytes of the upload and the dry run, for the store's bound
 }
 
 // jobStore keeps the jobs in the database.
@@ -183,7 +183,7 @@ func readJob(ctx context.Context, tx *store.Tx, id string, now int64) (*bulkJob,
 		return nil, err
 	}
 	j.next, j.busy, j.base = int(next), busyUntil > now, int64(len(content)+len(dry))
-	if j.list, err = seats.ParseList([]byte(content)); err != nil {
+	if j.list, err = listfile.ParseList([]byte(content)); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(change), &j.change); err != nil {
@@ -202,7 +202,7 @@ func readJob(ctx context.Context, tx *store.Tx, id string, now int64) (*bulkJob,
 
 // startApply starts the job's apply report unless it has started.
 func (st *jobStore) startApply(ctx context.Context, j *bulkJob) error {
-	rep, err := json.Marshal(seats.NewReport(j.list, false))
+	rep, err := json.Marshal(listfile.NewReport(j.list, false))
 	if err != nil {
 		return err
 	}

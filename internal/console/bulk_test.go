@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -28,7 +28,7 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 	st := newJobStore(db, clock)
 	ctx := context.Background()
 	put := func(session string) *bulkJob {
-		j := &bulkJob{Session: session, Tenant: "contoso", list: &seats.List{}, dry: &seats.Report{}}
+		j := &bulkJob{Session: session, Tenant: "contoso", list: &listfile.List{}, dry: &listfile.Report{}}
 		if err := st.put(ctx, j, []byte("adele.vance@contoso.com\n")); err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 	}
 	for _, tt := range tests {
 		if _, err := st.get(ctx, tt.id, tt.session, tt.tenant); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("%s: %v, want not_found", tt.name, err)
+			t.Errorf("%s: %v, want NotFound", tt.name, err)
 		}
 	}
 	var others []*bulkJob
@@ -79,7 +79,7 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 	}
 	advance(jobTTL)
 	if _, err := st.get(ctx, last.ID, last.Session, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("after expiry: %v, want not_found", err)
+		t.Errorf("after expiry: %v, want NotFound", err)
 	}
 }
 
@@ -92,11 +92,11 @@ func TestJobStoreStepLease(t *testing.T) {
 		st := newJobStore(db, func() time.Time { return now })
 		ctx := context.Background()
 		content := []byte("a@contoso.com\nb@contoso.com\n")
-		list, err := seats.ParseList(content)
+		list, err := listfile.ParseList(content)
 		if err != nil {
 			t.Fatal(err)
 		}
-		j := &bulkJob{Session: "s", Tenant: "contoso", list: list, dry: seats.NewReport(list, true)}
+		j := &bulkJob{Session: "s", Tenant: "contoso", list: list, dry: listfile.NewReport(list, true)}
 		if err := st.put(ctx, j, content); err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,6 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
-	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -56,6 +55,11 @@ type Server struct {
 	Products licet.ProductService
 	Offline  licet.OfflineActivationService
 	Activity licet.KeyActivityService
+	// Inventory, Events and Webhooks back the Machines and Webhooks pages and the recent events
+	// panel; nil leaves them out.
+	Inventory licet.InventoryService
+	Events    licet.EventService
+	Webhooks  licet.WebhookService
 	// Catalog returns the SKU catalog in force, or nil when none is loaded.
 	Catalog func() *catalog.Catalog
 	// Catalogs lists the catalog's versions and CatalogVersion names the one served, for the
@@ -361,10 +365,10 @@ func (c *reqCtx) refuse(err error, field string) error {
 	if p := explain(e); p != nil { // a rule: explained above the form
 		f.Problem = p
 		c.form = f
-		return c.show(httpapi.StatusOf(e.Code))
+		return c.show(licet.HTTPStatus(e.Code))
 	}
 	if name, ok := e.Details["field"].(string); ok && name != "" {
-		field = strings.ReplaceAll(name, " ", "_") // "usage location" names the input usage_location
+		field = inputName(name)
 	}
 	if field != "" {
 		f.Errors[field] = e.Message
@@ -372,7 +376,7 @@ func (c *reqCtx) refuse(err error, field string) error {
 		f.Error = e.Message
 	}
 	c.form = f
-	return c.show(httpapi.StatusOf(e.Code))
+	return c.show(licet.HTTPStatus(e.Code))
 }
 
 // form is the state of a form answered with errors: what was typed and what was wrong.
@@ -438,7 +442,7 @@ func (s *Server) renderError(c *reqCtx, err error) {
 	if e.Code == licet.EInternal {
 		s.Logger.Error("console internal error", "method", c.r.Method, "path", c.r.URL.Path, "err", err)
 	}
-	status := httpapi.StatusOf(e.Code)
+	status := licet.HTTPStatus(e.Code)
 	title := http.StatusText(status)
 	if status == http.StatusNotFound {
 		title = "Not found"
@@ -465,4 +469,14 @@ func (s *Server) staticHandler() http.Handler {
 		}
 		fsrv.ServeHTTP(w, r)
 	})
+}
+
+// inputName is the form input an error's field names: the API's camelCase name, written in words
+// by some messages ("usage location" is the input usageLocation).
+func inputName(field string) string {
+	words := strings.Fields(field)
+	for i := 1; i < len(words); i++ {
+		words[i] = strings.ToUpper(words[i][:1]) + words[i][1:]
+	}
+	return strings.Join(words, "")
 }

@@ -46,7 +46,7 @@ func TestForgedCSRFChangesNothing(t *testing.T) {
 				t.Errorf("the page does not explain the refusal:\n%s", body)
 			}
 			if _, err := s.Operator.Tenant(context.Background(), slug); licet.ErrorCode(err) != licet.ENotFound {
-				t.Errorf("tenant %s: %v, want not_found (nothing created)", slug, err)
+				t.Errorf("tenant %s: %v, want NotFound (nothing created)", slug, err)
 			}
 		})
 	}
@@ -105,7 +105,7 @@ func TestExpiredSession(t *testing.T) {
 		t.Fatalf("POST after expiry: status %d, want 401 with the reason:\n%s", st, body)
 	}
 	if _, err := s.Operator.Tenant(context.Background(), "late"); licet.ErrorCode(err) != licet.ENotFound {
-		t.Fatalf("tenant late: %v, want not_found", err)
+		t.Fatalf("tenant late: %v, want NotFound", err)
 	}
 }
 
@@ -126,7 +126,7 @@ func TestRevokingTheTokenEndsItsSessions(t *testing.T) {
 // TestSignIn: wrong, empty and partner tokens get a message on the page and no session.
 func TestSignIn(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
-	partner, err := s.Operator.CreateToken(context.Background(), licet.Token{Partner: "Northwind"})
+	partner, err := s.Operator.CreateToken(context.Background(), licet.Token{Role: licet.RolePartner, Partner: "Northwind"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestTenantAdminSeesOnlyItsTenant(t *testing.T) {
 			}
 		}
 		if _, err := s.Operator.Tenant(context.Background(), "sneaky"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("tenant sneaky: %v, want not_found", err)
+			t.Errorf("tenant sneaky: %v, want NotFound", err)
 		}
 	})
 }
@@ -282,7 +282,7 @@ func TestTenantForm(t *testing.T) {
 	}{
 		{"bad slug", url.Values{"slug": {"Bad Slug"}, "name": {"Kept Name"}}, 400, "slug", "use 1 to 63 lowercase letters"},
 		{"no name", url.Values{"slug": {"noname"}}, 400, "name", "name is required"},
-		{"bad usage location", url.Values{"slug": {"ul"}, "name": {"Kept Name"}, "usage_location": {"XX"}}, 400, "usage_location", "is not an ISO 3166-1 alpha-2 country code"},
+		{"bad usage location", url.Values{"slug": {"ul"}, "name": {"Kept Name"}, "usageLocation": {"XX"}}, 400, "usageLocation", "is not an ISO 3166-1 alpha-2 country code"},
 		{"bad cloud", url.Values{"slug": {"cl"}, "name": {"Kept Name"}, "cloud": {"mars"}}, 400, "cloud", "is unknown: use one of global, 21vianet"},
 		{"slug taken", url.Values{"slug": {"contoso"}, "name": {"Kept Name"}}, 409, "slug", "already exists"},
 	}
@@ -305,7 +305,7 @@ func TestTenantForm(t *testing.T) {
 			}
 		})
 	}
-	st, body, loc := op.do(t, "POST", "/tenants", url.Values{"csrf": {op.csrf}, "slug": {"northwind"}, "name": {"Northwind Traders"}, "usage_location": {"GB"}})
+	st, body, loc := op.do(t, "POST", "/tenants", url.Values{"csrf": {op.csrf}, "slug": {"northwind"}, "name": {"Northwind Traders"}, "usageLocation": {"GB"}})
 	if st != http.StatusSeeOther || loc != "/tenants/northwind" {
 		t.Fatalf("create: %d to %q, want 303 to /tenants/northwind:\n%s", st, loc, body)
 	}

@@ -126,11 +126,11 @@ func fabrikam(t *testing.T, s *servertest.Server) (contoso, fabrikam *licet.Toke
 	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam, Inc.", UsageLocation: "FR"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso", Label: "contoso admin"})
+	c, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso", Label: "contoso admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "fabrikam", Label: "fabrikam admin"})
+	f, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam", Label: "fabrikam admin"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,7 +218,7 @@ func TestOfflineActivationForm(t *testing.T) {
 	pub := s.App.Key.Public().(ed25519.PublicKey)
 	iid := installationID(t, mak.Key, "contoso-desktop-11", "isolated-1")
 
-	st, body := op.post(t, "/offline", url.Values{"installation_id": {strings.ReplaceAll(iid, "-", " ")}})
+	st, body := op.post(t, "/offline", url.Values{"installationId": {strings.ReplaceAll(iid, "-", " ")}})
 	if st != http.StatusOK {
 		t.Fatalf("offline activation: status %d, want 200:\n%s", st, body)
 	}
@@ -236,7 +236,7 @@ func TestOfflineActivationForm(t *testing.T) {
 	if !strings.Contains(body, "one activation of the key used") || keyNow(t, s, mak.ID).Used != 1 {
 		t.Errorf("the activation was not counted once (used %d)", keyNow(t, s, mak.ID).Used)
 	}
-	if _, body := op.post(t, "/offline", url.Values{"installation_id": {iid}}); !strings.Contains(body, "no activation used") || keyNow(t, s, mak.ID).Used != 1 {
+	if _, body := op.post(t, "/offline", url.Values{"installationId": {iid}}); !strings.Contains(body, "no activation used") || keyNow(t, s, mak.ID).Used != 1 {
 		t.Error("a replayed installation ID was counted again")
 	}
 
@@ -255,8 +255,8 @@ func TestOfflineActivationForm(t *testing.T) {
 		want      []string
 	}{
 		{"a mistyped group", strings.Join(groups, "-"), http.StatusBadRequest, []string{"group 4 of the installation ID is mistyped", `class="group mistyped"><span class="group-no">4<`, "read group 4 again"}},
-		{"not digits", "12345-abcde", http.StatusBadRequest, []string{"is not a digit", `id="f-installation_id-err"`}},
-		{"too short", "1234567-1234567", http.StatusBadRequest, []string{`id="f-installation_id-err"`}},
+		{"not digits", "12345-abcde", http.StatusBadRequest, []string{"is not a digit", `id="f-installationId-err"`}},
+		{"too short", "1234567-1234567", http.StatusBadRequest, []string{`id="f-installationId-err"`}},
 		{"empty", "", http.StatusBadRequest, []string{"type the installation ID"}},
 		{"too long", strings.Repeat("1", 300), http.StatusBadRequest, []string{"longer than 256 characters"}},
 		{"no activations left", installationID(t, limited.Key, "contoso-desktop-11", "second"), http.StatusUnprocessableEntity,
@@ -264,7 +264,7 @@ func TestOfflineActivationForm(t *testing.T) {
 		{"a product outside the key's group", installationID(t, mak.Key, "contoso-server-2026", "srv"), http.StatusNotFound, []string{"not a product of the key&#39;s group"}},
 	}
 	for _, r := range refusals {
-		st, body := op.post(t, "/offline", url.Values{"installation_id": {r.iid}})
+		st, body := op.post(t, "/offline", url.Values{"installationId": {r.iid}})
 		if st != r.status {
 			t.Errorf("%s: status %d, want %d", r.name, st, r.status)
 		}
@@ -284,7 +284,7 @@ func TestOfflineActivationForm(t *testing.T) {
 		t.Errorf("the exhausted key has %d used, want 1", used)
 	}
 	other := signIn(t, s, fab.Secret)
-	st, body = other.post(t, "/offline", url.Values{"installation_id": {installationID(t, mak.Key, "contoso-desktop-11", "isolated-2")}})
+	st, body = other.post(t, "/offline", url.Values{"installationId": {installationID(t, mak.Key, "contoso-desktop-11", "isolated-2")}})
 	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "InvalidProductKey") || keyNow(t, s, mak.ID).Used != 1 {
 		t.Errorf("fabrikam's admin with contoso's key: status %d, used %d; want 422 InvalidProductKey and nothing used", st, keyNow(t, s, mak.ID).Used)
 	}
@@ -303,7 +303,7 @@ func TestForgedCSRFOnKeyForms(t *testing.T) {
 	}{
 		{base + "/extend", url.Values{"by": {"10"}}},
 		{base + "/block", url.Values{"blocked": {"true"}}},
-		{"/offline", url.Values{"installation_id": {installationID(t, mak.Key, "contoso-desktop-11", "forged")}}},
+		{"/offline", url.Values{"installationId": {installationID(t, mak.Key, "contoso-desktop-11", "forged")}}},
 	}
 	for _, f := range forms {
 		for _, token := range []string{"", other.csrf, "forged"} {

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // Bulk assignment: upload a list of users (a UPN per line, or CSV with a upn column, read by the
@@ -54,22 +54,22 @@ type jobView struct {
 	Href         string // the job's page
 	Add, Remove  []string
 	Users        int
-	Duplicates   []seats.Duplicate
-	Report       *seats.Report // the apply's when it has started, else the dry run's
-	Applying     bool          // the apply has started and is not finished
-	Applied      bool          // every user has been handled
+	Duplicates   []listfile.Duplicate
+	Report       *listfile.Report // the apply's when it has started, else the dry run's
+	Applying     bool             // the apply has started and is not finished
+	Applied      bool             // every user has been handled
 	Done, Total  int
 	Chunk        int // users per step
 	Stopped      string
 	Counts       []outcomeCount
 	Failures     []failureGroup
-	Rows         []seats.ReportRow // the first bulkRowsShown users
+	Rows         []listfile.ReportRow // the first bulkRowsShown users
 	More         int
 }
 
 // outcomeCount is how many users had an outcome.
 type outcomeCount struct {
-	Outcome string
+	Outcome licet.Outcome
 	Users   int
 }
 
@@ -77,7 +77,7 @@ type outcomeCount struct {
 type failureGroup struct {
 	Code, SKU string
 	Users     int
-	Help      codeHelp
+	Help      licet.CodeInfo
 	Buy       string // for a CountViolation: how many units to buy
 }
 
@@ -124,7 +124,7 @@ func (j *bulkJob) view(base string) *jobView {
 // summarize counts the outcomes and groups the failures by code and SKU.
 func (v *jobView) summarize() {
 	n := v.Report.Count()
-	for _, o := range []string{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
+	for _, o := range []licet.Outcome{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
 		if n[o] > 0 {
 			v.Counts = append(v.Counts, outcomeCount{o, n[o]})
 		}
@@ -133,11 +133,11 @@ func (v *jobView) summarize() {
 		if r.Error == nil {
 			continue
 		}
-		sku, _ := r.Error.Details["sku"].(string)
+		sku, _ := r.Error.Details["skuPartNumber"].(string)
 		i := slices.IndexFunc(v.Failures, func(g failureGroup) bool { return g.Code == r.Error.Code && g.SKU == sku })
 		if i < 0 {
-			help, ok := codeHelps[r.Error.Code]
-			if !ok {
+			help := ruleHelp(r.Error.Code)
+			if help.Code == "" {
 				help = bulkHelps[r.Error.Code]
 			}
 			v.Failures = append(v.Failures, failureGroup{Code: r.Error.Code, SKU: sku, Help: help})
@@ -155,11 +155,11 @@ func (v *jobView) summarize() {
 }
 
 // bulkHelps explain the failures of a batch that are not rules.
-var bulkHelps = map[string]codeHelp{
-	licet.ENotFound: {"Not a user of the tenant", "The list names a user the tenant does not have.",
-		"Create or import the user (licet user import FILE), or remove the line."},
-	licet.EInvalid: {"Not a valid user principal name", "The line does not name a user the way licet stores them.",
-		"Fix the line: name@domain.tld."},
+var bulkHelps = map[string]licet.CodeInfo{
+	licet.ENotFound: {Code: licet.ENotFound, Title: "Not a user of the tenant", Meaning: "The list names a user the tenant does not have.",
+		WayOut: "Create or import the user (licet user import FILE), or remove the line."},
+	licet.EInvalid: {Code: licet.EInvalid, Title: "Not a valid user principal name", Meaning: "The line does not name a user the way licet stores them.",
+		WayOut: "Fix the line: name@domain.tld."},
 }
 
 // uploadList reads the uploaded file and the SKUs chosen, runs the dry run and keeps the list
@@ -181,7 +181,7 @@ func uploadList(s *Server, c *reqCtx) error {
 	if err != nil {
 		return c.refuse(err, "users")
 	}
-	list, err := seats.ParseList(data)
+	list, err := listfile.ParseList(data)
 	if err != nil {
 		return c.refuse(licet.Errorf(licet.EInvalid, "%s is not a UPN list: %s", name, licet.ErrorMessage(err)), "users")
 	}
@@ -198,7 +198,7 @@ func uploadList(s *Server, c *reqCtx) error {
 	if err != nil {
 		return c.refuse(err, "")
 	}
-	dry := seats.NewReport(list, true)
+	dry := listfile.NewReport(list, true)
 	dry.Add(list.Entries, res)
 	j := &bulkJob{Session: c.sess.ID, Tenant: c.tenant.Slug, FileName: name, list: list, change: change, dry: dry}
 	if err := s.bulk.put(c.ctx(), j, data); err != nil {
@@ -236,8 +236,8 @@ func uploadedFile(c *reqCtx, field string) (string, []byte, error) {
 }
 
 // notAList explains a file with lines that are not users, with their numbers.
-func notAList(name string, l *seats.List) *problem {
-	p := &problem{Code: "NotAUserList", Title: name + " is not a UPN list",
+func notAList(name string, l *listfile.List) *problem {
+	p := &problem{Code: licet.CodeNotAUserList, Title: name + " is not a UPN list",
 		Meaning: fmt.Sprintf("%d line(s) are neither a user principal name (name@domain.tld) nor a CSV row with one; nothing was stored or changed.", len(l.Invalid)),
 		WayOut:  "Fix or remove the lines below and upload the file again. A list is a UPN per line (blank lines and # comments are skipped), or CSV whose header has a upn or UserPrincipalName column."}
 	for _, e := range l.Invalid {

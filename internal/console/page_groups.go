@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // Groups: a tenant's groups, a form that creates one, and a group's page: its members with forms
@@ -55,7 +55,7 @@ func createGroup(s *Server, c *reqCtx) error {
 type groupData struct {
 	*licet.Group
 	Licenses []groupLicense
-	States   map[string]string // member UPN → Active, Error, or "" when the group has no SKUs
+	States   map[string]licet.LicenseState // member UPN → Active, Error, or "" when the group has no SKUs
 	Errors   []memberError
 	Choices  []skuChoice // the add form's SKUs
 }
@@ -71,7 +71,7 @@ type memberError struct {
 	UPN     string
 	Code    string
 	Message string
-	Help    codeHelp // empty for a code the console does not explain
+	Help    licet.CodeInfo // empty for a code the console does not explain
 }
 
 func loadGroup(s *Server, c *reqCtx) (any, error) {
@@ -83,7 +83,7 @@ func loadGroup(s *Server, c *reqCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := groupData{Group: g, States: map[string]string{}}
+	d := groupData{Group: g, States: map[string]licet.LicenseState{}}
 	cat, _ := c.catalog()
 	for _, l := range g.Licenses {
 		row := groupLicense{LicenseAdd: l, Name: l.SKU}
@@ -97,7 +97,7 @@ func loadGroup(s *Server, c *reqCtx) (any, error) {
 	for _, m := range g.MemberStates {
 		d.States[m.UPN] = m.State
 		if m.Error != nil {
-			d.Errors = append(d.Errors, memberError{UPN: m.UPN, Code: m.Error.Code, Message: m.Error.Message, Help: codeHelps[m.Error.Code]})
+			d.Errors = append(d.Errors, memberError{UPN: m.UPN, Code: m.Error.Code, Message: m.Error.Message, Help: ruleHelp(m.Error.Code)})
 		}
 	}
 	if d.Choices, err = skuChoices(c); err != nil {
@@ -169,7 +169,7 @@ func addMembers(s *Server, c *reqCtx) error {
 		return err
 	}
 	text := strings.NewReplacer(",", "\n", ";", "\n", " ", "\n").Replace(c.r.PostForm.Get("upns"))
-	list, err := seats.ParseList([]byte(text))
+	list, err := listfile.ParseList([]byte(text))
 	if err != nil {
 		return c.refuse(err, "upns")
 	}

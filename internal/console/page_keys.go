@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/activation"
 	productkeys "github.com/licet/licet/internal/keys"
 )
 
@@ -142,7 +141,7 @@ func extendKey(s *Server, c *reqCtx) error {
 	if err := operatorOnly(c, "extends keys"); err != nil {
 		return err
 	}
-	n, err := formCount(c, "by", fmt.Sprintf("how many activations to add, from 1 to %d", activation.MaxLimit))
+	n, err := formCount(c, "by", fmt.Sprintf("how many activations to add, from 1 to %d", licet.MaxKeyLimit))
 	if err != nil {
 		return c.refuse(err, "by")
 	}

@@ -44,19 +44,19 @@ func activateOffline(s *Server, c *reqCtx) error {
 	if s.Offline == nil {
 		return licet.Errorf(licet.EUnavailable, "offline activation is not available on this server")
 	}
-	text := strings.TrimSpace(c.r.PostForm.Get("installation_id"))
+	text := strings.TrimSpace(c.r.PostForm.Get("installationId"))
 	switch {
 	case text == "":
-		return c.refuse(licet.Errorf(licet.EInvalid, "type the installation ID the machine shows (`licet client installation-id`): 9 groups of 7 digits"), "installation_id")
+		return c.refuse(licet.Errorf(licet.EInvalid, "type the installation ID the machine shows (`licet client installation-id`): 9 groups of 7 digits"), "installationId")
 	case len(text) > maxInstallationIDText:
-		return c.refuse(licet.Errorf(licet.EInvalid, "the installation ID is 9 groups of 7 digits; this text is longer than %d characters", maxInstallationIDText), "installation_id")
+		return c.refuse(licet.Errorf(licet.EInvalid, "the installation ID is 9 groups of 7 digits; this text is longer than %d characters", maxInstallationIDText), "installationId")
 	}
 	conf, err := s.Offline.ActivateOffline(c.ctx(), licet.OfflineRequest{InstallationID: text})
 	if err != nil {
 		if g := mistypedGroup(err); g > 0 {
 			c.result = offlineResult{Typed: idGroups(text), Mistyped: g}
 		}
-		return c.refuse(err, "installation_id")
+		return c.refuse(err, "installationId")
 	}
 	res := offlineResult{Confirmation: conf, Groups: strings.Split(conf.ConfirmationID, "-")}
 	if conf.Tenant != "" {

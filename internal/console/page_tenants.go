@@ -41,8 +41,8 @@ func loadTenants(s *Server, c *reqCtx) (any, error) {
 func createTenant(s *Server, c *reqCtx) error {
 	f := c.r.PostForm
 	t, err := s.Tenants.CreateTenant(c.ctx(), licet.Tenant{
-		Slug: f.Get("slug"), Name: f.Get("name"), OrgType: f.Get("org_type"), Cloud: f.Get("cloud"),
-		UsageLocation: f.Get("usage_location"),
+		Slug: f.Get("slug"), Name: f.Get("name"), OrgType: f.Get("orgType"), Cloud: f.Get("cloud"),
+		UsageLocation: f.Get("usageLocation"),
 	})
 	if err != nil {
 		field := ""

@@ -94,8 +94,8 @@ type userData struct {
 type licenseRow struct {
 	licet.License
 	Name   string
-	Source string   // "direct" or "group NAME"
-	Help   codeHelp // the error's code explained, when the group's license failed
+	Source string         // "direct" or "group NAME"
+	Help   licet.CodeInfo // the error's code explained, when the group's license failed
 }
 
 // skuChoice is an SKU of the assign form, with its units left in the tenant.
@@ -121,7 +121,7 @@ func loadUser(s *Server, c *reqCtx) (any, error) {
 			row.Source = "group " + l.AssignedByGroup
 		}
 		if l.Error != nil {
-			row.Help = codeHelps[l.Error.Code]
+			row.Help = ruleHelp(l.Error.Code)
 		}
 		if cat != nil {
 			if k, ok := cat.SKU(l.SKU); ok {

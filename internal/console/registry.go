@@ -51,6 +51,9 @@ var registry []*page
 
 // register adds a page to the console.
 func register(p *page) {
+	if p.Scope != global && p.Scope != perTenant {
+		panic("console: page " + p.ID + " has an unknown scope")
+	}
 	registry = append(registry, p)
 	slices.SortStableFunc(registry, func(a, b *page) int { return a.Nav - b.Nav })
 }

@@ -62,9 +62,9 @@ func TestScreenshots(t *testing.T) {
 		chromedp.Click(chromedp.CSS("details.create summary")),
 		chromedp.SendKeys(chromedp.CSS("#f-slug"), "litware"),
 		chromedp.SendKeys(chromedp.CSS("#f-name"), "Litware, Inc."),
-		chromedp.SendKeys(chromedp.CSS("#f-usage_location"), "UK"),
+		chromedp.SendKeys(chromedp.CSS("#f-usageLocation"), "UK"),
 		chromedp.Click(chromedp.CSS(`form[action="/tenants"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("#f-usage_location-err")),
+		chromedp.WaitVisible(chromedp.CSS("#f-usageLocation-err")),
 	)
 	shot("tenants", 1280, 860, "", false)
 	shot("audit", 1280, 860, "/audit", false)
@@ -105,11 +105,12 @@ func TestScreenshots(t *testing.T) {
 	shot("advisor", 1280, 860, "/advisor?plan=ENTERPRISEPACK&feature=pstn-calling-domestic&country=US", false)
 	mak, host := demoKeys(t, s)
 	shot("keys", 1280, 860, "/tenants/contoso/keys", false)
+	shot("machines", 1280, 1100, "/tenants/contoso/machines", false)
 	shot("key", 1280, 860, "/tenants/contoso/keys/"+itoa(host.ID), false)
 	run(t, ctx, "answer a phone activation",
 		chromedp.Navigate(s.URL+"/offline"),
-		chromedp.WaitVisible(chromedp.CSS("#f-installation_id")),
-		chromedp.SendKeys(chromedp.CSS("#f-installation_id"), installationID(t, mak.Key, "contoso-desktop-11", "isolated-lab-07")),
+		chromedp.WaitVisible(chromedp.CSS("#f-installationId")),
+		chromedp.SendKeys(chromedp.CSS("#f-installationId"), installationID(t, mak.Key, "contoso-desktop-11", "isolated-lab-07")),
 		chromedp.Click(chromedp.CSS("#get-cid")),
 		chromedp.WaitVisible(chromedp.CSS("#confirmation-id")),
 	)
@@ -145,27 +146,27 @@ func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token
 	day(10, 9)
 	_, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam, Inc.", UsageLocation: "FR"})
 	must(err)
-	contoso := token(licet.Token{Tenant: "contoso", Label: "Contoso IT"})
-	token(licet.Token{Tenant: "fabrikam", Label: "Fabrikam IT"})
+	contoso := token(licet.Token{Role: licet.RoleTenant, Tenant: "contoso", Label: "Contoso IT"})
+	token(licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam", Label: "Fabrikam IT"})
 	day(12, 14)
 	_, err = s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "northwind", Name: "Northwind Traders", OrgType: "nonprofit", UsageLocation: "GB"})
 	must(err)
-	old := token(licet.Token{Tenant: "northwind", Label: "migration script"})
+	old := token(licet.Token{Role: licet.RoleTenant, Tenant: "northwind", Label: "migration script"})
 	day(15, 11)
-	token(licet.Token{Partner: "Adatum Reseller", Label: "order intake"})
+	token(licet.Token{Role: licet.RolePartner, Partner: "Adatum Reseller", Label: "order intake"})
 	_, err = s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "woodgrove", Name: "Woodgrove Bank", OrgType: "commercial", UsageLocation: "US"})
 	must(err)
 	day(18, 16)
-	token(licet.Token{Tenant: "woodgrove", Label: "Woodgrove IT"})
-	token(licet.Token{Tenant: "northwind", Label: "Northwind IT"})
+	token(licet.Token{Role: licet.RoleTenant, Tenant: "woodgrove", Label: "Woodgrove IT"})
+	token(licet.Token{Role: licet.RoleTenant, Tenant: "northwind", Label: "Northwind IT"})
 	must(s.Operator.RevokeToken(ctx, old.ID))
 	day(20, 10)
 	_, err = s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "tailspin", Name: "Tailspin Toys", OrgType: "edu", UsageLocation: "DE"})
 	must(err)
-	token(licet.Token{Tenant: "tailspin", Label: "Tailspin IT"})
+	token(licet.Token{Role: licet.RoleTenant, Tenant: "tailspin", Label: "Tailspin IT"})
 	day(22, 8)
-	token(licet.Token{Tenant: "contoso", Label: "backup job"})
-	token(licet.Token{Label: "second operator"})
+	token(licet.Token{Role: licet.RoleTenant, Tenant: "contoso", Label: "backup job"})
+	token(licet.Token{Role: licet.RoleOperator, Label: "second operator"})
 	day(22, 9)
 	lastCallingPlan(t, s)
 	clk.Set(time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC))
@@ -192,7 +193,29 @@ func volumeHistory(t *testing.T, s *servertest.Server, clk *clock) {
 				Machine: licet.Machine{ID: fmt.Sprintf("contoso-pc-%03d", n), Hostname: fmt.Sprintf("CONTOSO-PC%03d", n), Virtual: n%5 == 0}})
 			mustOK(t, err)
 		}
+		fleetDay(t, s, clk, d)
 	}
+}
+
+// fleetDay adds the day's agent reports of machines not activated yet (servers in their initial
+// grace, one laptop that ran out of it) and records the day's counts for the Machines chart.
+func fleetDay(t *testing.T, s *servertest.Server, clk *clock, d int) {
+	t.Helper()
+	now := clk.Now()
+	var ms []licet.ReportedMachine
+	if d%3 == 1 {
+		ends := now.Add(30 * 24 * time.Hour)
+		ms = append(ms, licet.ReportedMachine{MachineID: fmt.Sprintf("contoso-srv-%02d", d), Hostname: fmt.Sprintf("CONTOSO-SRV%02d", d),
+			Product: "contoso-server-2026", State: licet.StateInitialGrace, StateUntil: &ends, LastSeen: now})
+	}
+	if d == 18 {
+		ms = append(ms, licet.ReportedMachine{MachineID: "contoso-lt-old", Hostname: "CONTOSO-LT-OLD", Product: "contoso-desktop-11", State: licet.StateNotification, LastSeen: now})
+	}
+	if len(ms) > 0 {
+		_, err := s.Operator.ReportMachines(context.Background(), licet.MachineReport{Tenant: "contoso", Machines: ms})
+		mustOK(t, err)
+	}
+	mustOK(t, s.App.Fleet.Snapshot(context.Background()))
 }
 
 // conferencingGroup gives contoso a group whose SKUs one member cannot get (no Audio

@@ -411,7 +411,7 @@ func TestBulkAssignmentHTTP(t *testing.T) {
 		t.Errorf("a repeated step changed the count: %d", consumedOf(skus, "STANDARDPACK"))
 	}
 	applied := op.report(t, "/tenants/contoso/bulk/"+job+"/report.csv")
-	if len(applied) != 1+1101+1 || applied[1][2] != "assigned" || applied[1101][6] != "not_found" {
+	if len(applied) != 1+1101+1 || applied[1][2] != "assigned" || applied[1101][6] != "NotFound" {
 		t.Errorf("applied report: %d rows, %v … %v", len(applied), applied[1], applied[1101])
 	}
 	var js struct {

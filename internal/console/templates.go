@@ -82,7 +82,7 @@ func (s *Server) funcs() template.FuncMap {
 		"sub":          func(a, b int) int { return a - b },
 		"pathesc":      url.PathEscape,
 		"upper":        strings.ToUpper,
-		"humanize":     func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"humanize":     func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") }, // a string or a typed closed set
 		"join":         func(l []string) string { return strings.Join(l, ", ") },
 		"advmoney":     advisor.Money,
 		"avail":        func(enabled, consumed int) int { return max(0, enabled-consumed) },

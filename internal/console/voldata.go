@@ -93,9 +93,6 @@ func keyHref(tenant string, id int64) string {
 	return "/tenants/" + url.PathEscape(tenant) + "/keys/" + strconv.FormatInt(id, 10)
 }
 
-// keysHref is a tenant's key page.
-func keysHref(t *licet.Tenant) string { return "/tenants/" + url.PathEscape(t.Slug) + "/keys" }
-
 // key returns the key of the URL, which must be one of the URL's tenant: any other answers 404,
 // as the API does for a key the actor may not see.
 func (c *reqCtx) key() (*licet.ProductKey, error) {

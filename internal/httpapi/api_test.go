@@ -50,7 +50,7 @@ func TestTenantTokenSeesOnlyItsTenant(t *testing.T) {
 		if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam"}); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "contoso"})
+		tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func TestTenantTokenSeesOnlyItsTenant(t *testing.T) {
 		}
 		err = c.Do(ctx, "GET", "/v1/tenants/fabrikam", nil, nil)
 		if licet.ErrorCode(err) != licet.ENotFound {
-			t.Fatalf("GET another tenant: %v, want not_found", err)
+			t.Fatalf("GET another tenant: %v, want NotFound", err)
 		}
 		if st := status(t, s.URL+"/v1/tenants/fabrikam", "GET", tok.Secret, ""); st != 404 {
 			t.Fatalf("status %d, want 404", st)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -64,6 +63,14 @@ type Server struct {
 	// KMS certifies KMS hosts; KMSLimiter rate-limits its public route per source address.
 	KMS        licet.KMSHostService
 	KMSLimiter *ratelimit.Limiter
+	// Inventory is the machine inventory; KMSReports takes KMS hosts' signed client tables.
+	Inventory  licet.InventoryService
+	KMSReports licet.KMSReportService
+	// KMSReportLimiter rate-limits the public report route per source address.
+	KMSReportLimiter *ratelimit.Limiter
+	// Events lists the events of the outbox; Webhooks manages where they are delivered.
+	Events   licet.EventService
+	Webhooks licet.WebhookService
 	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
 	// Console, when set, serves every path outside /v1 that no API route takes: the web console.
@@ -192,34 +199,6 @@ func (s *Server) authenticate(r *http.Request) (licet.Actor, error) {
 	return s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
 }
 
-// statusOf maps error codes to HTTP statuses. Codes of domain rules that are not listed
-// (CountViolation, DependencyViolation, ActivationLimitExceeded, …) answer 422: the request was
-// understood and refused by a rule.
-var statusOf = map[string]int{
-	licet.CodeSigningKeyActive:      http.StatusConflict,
-	licet.CodeSigningKeyInUse:       http.StatusConflict,
-	licet.CodeSigningKeyRetired:     http.StatusConflict,
-	licet.CodeKMSCertificateExpired: http.StatusConflict,
-	licet.EInvalid:                  http.StatusBadRequest,
-	licet.ENotFound:                 http.StatusNotFound,
-	licet.EConflict:                 http.StatusConflict,
-	licet.EUnauthorized:             http.StatusUnauthorized,
-	licet.EForbidden:                http.StatusForbidden,
-	licet.ETooLarge:                 http.StatusRequestEntityTooLarge,
-	licet.ERateLimited:              http.StatusTooManyRequests,
-	licet.EUnavailable:              http.StatusServiceUnavailable,
-	licet.EStaleSchema:              http.StatusServiceUnavailable,
-	licet.EInternal:                 http.StatusInternalServerError,
-}
-
-// StatusOf returns the HTTP status for an error code.
-func StatusOf(code string) int {
-	if st, ok := statusOf[code]; ok {
-		return st
-	}
-	return http.StatusUnprocessableEntity
-}
-
 // errorBody is the JSON shape of every error answer.
 type errorBody struct {
 	Error *licet.Error `json:"error"`
@@ -238,11 +217,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if e.Code == licet.ERateLimited {
-		if after, ok := e.Details["retry_after_seconds"]; ok {
+		if after, ok := e.Details["retryAfterSeconds"]; ok {
 			w.Header().Set("Retry-After", fmt.Sprint(after))
 		}
 	}
-	writeJSON(w, StatusOf(e.Code), errorBody{Error: e})
+	writeJSON(w, licet.HTTPStatus(e.Code), errorBody{Error: e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -268,38 +247,11 @@ func ok(w http.ResponseWriter, v any) error { return writeJSON(w, http.StatusOK,
 // created writes v as a 201 JSON answer.
 func created(w http.ResponseWriter, v any) error { return writeJSON(w, http.StatusCreated, v) }
 
-// decode reads a JSON body into v strictly: unknown fields, trailing data and syntax errors are
-// EInvalid with the place of the problem; a body over the limit is ETooLarge.
+// decode reads a JSON object body into v strictly (licet.DecodeObject): null, an array or a
+// scalar, unknown fields, trailing data and syntax errors are EInvalid with the place of the
+// problem; a body over the limit is ETooLarge.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return licet.Errorf(licet.EInvalid, "the request body holds more than one JSON value")
-	}
-	return nil
-}
-
-// jsonError turns a JSON decoding error into a licet error that says where the problem is.
-func jsonError(err error) error {
-	var maxErr *http.MaxBytesError
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &maxErr):
-		return err
-	case errors.Is(err, io.EOF):
-		return licet.Errorf(licet.EInvalid, "the request body is empty; a JSON object is expected")
-	case errors.As(err, &syn):
-		return licet.Errorf(licet.EInvalid, "the request body is not valid JSON at byte %d: %v", syn.Offset, syn)
-	case errors.As(err, &typ):
-		return licet.Errorf(licet.EInvalid, "field %q must be a %s, not a JSON %s", typ.Field, typ.Type, typ.Value).With("field", typ.Field)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return licet.Errorf(licet.EInvalid, "the request body has an %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return licet.Errorf(licet.EInvalid, "the request body is not valid JSON: %v", err)
+	return licet.DecodeObject(r.Body, v)
 }
 
 // withID answers a route on one object named by a numeric {id}: it parses the id, decodes the
@@ -318,14 +270,28 @@ func withID[In, Out any](w http.ResponseWriter, r *http.Request, fn func(ctx con
 	return answer(w, out, err)
 }
 
-// input decodes the JSON body into an In, or reads no body at all when In is struct{} (a route
-// that takes none).
+// input decodes the JSON body into an In, or, when In is struct{} (a route that takes none),
+// accepts only an empty body or {}.
 func input[In any](r *http.Request) (In, error) {
 	var in In
 	if _, none := any(in).(struct{}); none {
-		return in, nil
+		return in, licet.DecodeNothing(r.Body)
 	}
 	return in, decode(r, &in)
+}
+
+// queryInt reads an integer query parameter: def when it is absent, else a whole number from min
+// to max (the bounds docs/openapi.yaml states), or EInvalid naming the parameter.
+func queryInt(r *http.Request, name string, def, min, max int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min || n > max {
+		return 0, licet.Errorf(licet.EInvalid, "query parameter %s=%q must be a whole number from %d to %d", name, v, min, max).With("field", name)
+	}
+	return n, nil
 }
 
 // pathID parses a numeric path value.

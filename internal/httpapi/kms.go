@@ -52,6 +52,6 @@ func (s *Server) setKMSHostLimit(w http.ResponseWriter, r *http.Request) error {
 		Limit int `json:"limit"`
 	}
 	return withID(w, r, func(ctx context.Context, id int64, in hostLimit) (map[string]any, error) {
-		return map[string]any{"key_id": id, "limit": in.Limit}, s.KMS.SetHostLimit(ctx, id, in.Limit)
+		return map[string]any{"keyId": id, "limit": in.Limit}, s.KMS.SetHostLimit(ctx, id, in.Limit)
 	})
 }

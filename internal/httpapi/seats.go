@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -82,13 +81,11 @@ func (s *Server) subscribedSKUs() handlerFunc {
 func (s *Server) listUsers() handlerFunc {
 	return seatHandler(s, http.StatusOK, func(r *http.Request, svc licet.SeatService, _ struct{}) (any, error) {
 		f := licet.UserFilter{After: r.URL.Query().Get("after"), Search: r.URL.Query().Get("search")}
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, licet.Errorf(licet.EInvalid, "query parameter limit=%q is not a number", v)
-			}
-			f.Limit = n
+		limit, err := queryInt(r, "limit", licet.DefaultUserLimit, 1, licet.MaxUserLimit)
+		if err != nil {
+			return nil, err
 		}
+		f.Limit = int(limit)
 		users, err := svc.Users(r.Context(), r.PathValue("tenant"), f)
 		return map[string]any{"users": nonNil(users)}, err
 	})

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"math"
-	"net"
 	"net/http"
 
 	"github.com/licet/licet"
@@ -23,7 +22,7 @@ type Keys interface {
 // SigningKey is the published form of the operator's active key and of its key set.
 type SigningKey struct {
 	Algorithm string `json:"algorithm"`
-	PublicKey string `json:"public_key"`       // standard base64 of the 32-byte Ed25519 key
+	PublicKey string `json:"publicKey"`        // standard base64 of the 32-byte Ed25519 key
 	KeyID     uint32 `json:"keyId,omitempty"`  // the active key's id
 	KeySet    string `json:"keySet,omitempty"` // the key set, signed by the active key
 }
@@ -111,16 +110,5 @@ func (s *Server) renewKMSHost(w http.ResponseWriter, r *http.Request) error {
 
 // limitKMS applies the KMS host rate limit to the request's source address.
 func (s *Server) limitKMS(r *http.Request) error {
-	if s.KMSLimiter == nil {
-		return nil
-	}
-	source, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		source = r.RemoteAddr
-	}
-	if allowed, wait := s.KMSLimiter.Allow(source); !allowed {
-		secs := int(math.Ceil(wait.Seconds()))
-		return licet.Errorf(licet.ERateLimited, "too many KMS host requests from %s: retry in %d s", source, secs).With("retry_after_seconds", secs)
-	}
-	return nil
+	return perSource(s.KMSLimiter, r, "KMS host requests")
 }

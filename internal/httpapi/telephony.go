@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -118,21 +118,15 @@ func (s *Server) charge() handlerFunc {
 
 func (s *Server) ledger() handlerFunc {
 	return serviceHandler(s.creditService, http.StatusOK, func(r *http.Request, svc licet.CreditService, _ struct{}) (any, error) {
-		q := r.URL.Query()
-		var n [2]int64
-		for i, name := range []string{"before", "limit"} {
-			if v := q.Get(name); v != "" {
-				x, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					return nil, licet.Errorf(licet.EInvalid, "query parameter %s=%q is not a number", name, v)
-				}
-				n[i] = x
-			}
+		before, err := queryInt(r, "before", 0, 1, math.MaxInt64)
+		if err != nil {
+			return nil, err
 		}
-		if n[1] > 10000 || n[1] < 0 {
-			return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", n[1])
+		limit, err := queryInt(r, "limit", licet.DefaultLedgerLimit, 1, licet.MaxLedgerLimit)
+		if err != nil {
+			return nil, err
 		}
-		es, err := svc.Ledger(r.Context(), r.PathValue("tenant"), n[0], int(n[1]))
+		es, err := svc.Ledger(r.Context(), r.PathValue("tenant"), before, int(limit))
 		return map[string]any{"entries": nonNil(es)}, err
 	})
 }

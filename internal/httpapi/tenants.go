@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -83,20 +83,15 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := licet.AuditFilter{Tenant: q.Get("tenant"), Action: q.Get("action")}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return licet.Errorf(licet.EInvalid, "query parameter before=%q is not a number", v)
-		}
-		f.Before = n
+	before, err := queryInt(r, "before", 0, 1, math.MaxInt64)
+	if err != nil {
+		return err
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return licet.Errorf(licet.EInvalid, "query parameter limit=%q must be a number from 1 to 1000", v)
-		}
-		f.Limit = n
+	limit, err := queryInt(r, "limit", licet.DefaultAuditLimit, 1, licet.MaxAuditLimit)
+	if err != nil {
+		return err
 	}
+	f.Before, f.Limit = before, int(limit)
 	es, err := s.Audit.Audit(r.Context(), f)
 	return answer(w, map[string]any{"entries": nonNil(es)}, err)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -160,12 +159,10 @@ func (s *Server) keyActivations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil {
-			return licet.Errorf(licet.EInvalid, "query parameter limit=%q must be a number from 1 to 1000", v)
-		}
+	limit, err := queryInt(r, "limit", licet.DefaultActivationsLimit, 1, licet.MaxActivationsLimit)
+	if err != nil {
+		return err
 	}
-	as, total, err := s.KeyActivity.KeyActivations(r.Context(), id, limit)
+	as, total, err := s.KeyActivity.KeyActivations(r.Context(), id, int(limit))
 	return answer(w, KeyActivations{Total: total, Activations: nonNil(as)}, err)
 }

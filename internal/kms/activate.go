@@ -14,7 +14,6 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/keys"
-	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/ticket"
 )
 
@@ -31,7 +30,7 @@ const (
 type RequestFile struct {
 	Format    string               `json:"format"`
 	Version   int                  `json:"version"`
-	CreatedAt time.Time            `json:"created_at"`
+	CreatedAt time.Time            `json:"createdAt"`
 	Request   licet.KMSHostRequest `json:"request"`
 }
 
@@ -113,7 +112,7 @@ func ReadRequestFile(r io.Reader) (RequestFile, error) {
 	if f.Request.Key != "" || f.Request.KeyHash == "" {
 		return f, licet.Errorf(licet.EInvalid, "the request file must name the key by key_hash only")
 	}
-	if err := kmscentral.CheckRequest(f.Request); err != nil {
+	if err := f.Request.CheckHost(); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -276,7 +275,7 @@ func verifyCertificate(op ticket.KeySet, signed, hostID string, key ed25519.Priv
 		return t, licet.Errorf(licet.EInvalid, "foreign certificate: it certifies another key for host %s (was the state directory's host.key replaced?). Way out: activate again", hostID)
 	}
 	if !now.Before(*t.ExpiresAt) {
-		return t, licet.Errorf(CodeCertificateExpired, "the host certificate expired on %s: activate again", t.ExpiresAt.Format(time.DateOnly))
+		return t, licet.Errorf(licet.CodeKMSCertificateExpired, "the host certificate expired on %s: activate again", t.ExpiresAt.Format(time.DateOnly))
 	}
 	return t, nil
 }

@@ -3,10 +3,12 @@ package kms
 import (
 	"container/list"
 	"time"
+
+	"github.com/licet/licet"
 )
 
 // Window is how long a machine counts after its last request.
-const Window = 30 * 24 * time.Hour
+const Window = licet.KMSCountWindow
 
 // pool counts the distinct machines seen in the last Window. Machines are kept in a list ordered
 // by the time they were last seen (most recent at the back), so that expiring the ones older

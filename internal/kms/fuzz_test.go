@@ -38,8 +38,8 @@ func FuzzParseDuration(f *testing.F) {
 }
 
 func FuzzDecodeRequest(f *testing.F) {
-	f.Add(`{"machine_id":"pc-1","product":"desktop","key":"BCDFG-HJKMP-QRTVW-XY234-6789B","kind":"client"}`)
-	f.Add(`{"machine_id":1}`)
+	f.Add(`{"machineId":"pc-1","product":"desktop","key":"BCDFG-HJKMP-QRTVW-XY234-6789B","kind":"client"}`)
+	f.Add(`{"machineId":1}`)
 	f.Add(`{}{}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		req, err := kms.DecodeRequest(strings.NewReader(s))
@@ -50,8 +50,8 @@ func FuzzDecodeRequest(f *testing.F) {
 }
 
 func FuzzReadFiles(f *testing.F) {
-	f.Add(`{"format":"licet-kms-host-request","version":1,"created_at":"2026-11-22T00:00:00Z","request":{"key_hash":"00","host_id":"h","host_key":"AAAA"}}`)
-	f.Add(`{"format":"licet-kms-host-response","version":1,"certificate":{"certificate":"x.y","operator_key":"AAAA"}}`)
+	f.Add(`{"format":"licet-kms-host-request","version":1,"createdAt":"2026-11-22T00:00:00Z","request":{"keyHash":"00","hostId":"h","hostKey":"AAAA"}}`)
+	f.Add(`{"format":"licet-kms-host-response","version":1,"certificate":{"certificate":"x.y","operatorKey":"AAAA"}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		if r, err := kms.ReadRequestFile(strings.NewReader(s)); err == nil && (r.Request.Key != "" || r.Request.KeyHash == "") {
 			t.Fatalf("request file accepted with key %q hash %q", r.Request.Key, r.Request.KeyHash)

@@ -42,14 +42,6 @@ const (
 	DefaultMaxTracked = 100_000
 )
 
-// Error codes of the host.
-const (
-	CodeNotActivated       = "KMSHostNotActivated"
-	CodeCertificateExpired = licet.CodeKMSCertificateExpired
-	CodeUnknownProduct     = "UnknownProduct"
-	CodeNotCovered         = "ProductNotCovered"
-)
-
 // Thresholds are the counts at which each kind of product activates.
 type Thresholds struct {
 	Client      int `json:"client"`
@@ -58,14 +50,14 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are Microsoft's: 25 for client products, 5 for servers and applications.
-var DefaultThresholds = Thresholds{Client: 25, Server: 5, Application: 5}
+var DefaultThresholds = Thresholds{Client: licet.KMSThresholdClient, Server: licet.KMSThresholdServer, Application: licet.KMSThresholdApplication}
 
 // of returns the threshold of a kind.
-func (t Thresholds) of(kind string) int {
+func (t Thresholds) of(kind licet.ProductKind) int {
 	switch kind {
-	case kmsclient.KindServer:
+	case licet.ProductServer:
 		return t.Server
-	case kmsclient.KindApplication:
+	case licet.ProductApplication:
 		return t.Application
 	}
 	return t.Client
@@ -294,7 +286,7 @@ func (h *Host) threshold(p licet.KMSProduct) int {
 }
 
 // Activate answers a client's request. Refusals are licet errors: EInvalid (malformed request,
-// wrong key), CodeUnknownProduct, CodeNotCovered, CodeNotActivated, CodeCertificateExpired, and
+// wrong key), licet.CodeUnknownProduct, licet.CodeProductNotCovered, licet.CodeKMSHostNotActivated, licet.CodeKMSCertificateExpired, and
 // EUnavailable when the state cannot be written.
 func (h *Host) Activate(ctx context.Context, req kmsclient.Request) (*kmsclient.Response, error) {
 	resp, err := h.activate(ctx, req)
@@ -313,19 +305,19 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	}
 	c := h.cert.Load()
 	if c == nil {
-		return nil, licet.Errorf(CodeNotActivated, "this KMS host is not activated: its administrator runs `licet kms activate`")
+		return nil, licet.Errorf(licet.CodeKMSHostNotActivated, "this KMS host is not activated: its administrator runs `licet kms activate`")
 	}
 	now := h.cfg.Now().UTC()
 	if !now.Before(*c.t.ExpiresAt) {
-		return nil, licet.Errorf(CodeCertificateExpired, "this KMS host's certificate expired on %s: its administrator re-activates it with `licet kms activate` (free for the same host)", c.t.ExpiresAt.Format(time.DateOnly))
+		return nil, licet.Errorf(licet.CodeKMSCertificateExpired, "this KMS host's certificate expired on %s: its administrator re-activates it with `licet kms activate` (free for the same host)", c.t.ExpiresAt.Format(time.DateOnly))
 	}
 	p, ok := c.products[req.Product]
 	if !ok {
-		return nil, licet.Errorf(CodeUnknownProduct, "product %q is unknown to this KMS host, which activates %s. Way out: check the product slug, or, for a product released after the host was activated, re-activate the host to refresh its list",
+		return nil, licet.Errorf(licet.CodeUnknownProduct, "product %q is unknown to this KMS host, which activates %s. Way out: check the product slug, or, for a product released after the host was activated, re-activate the host to refresh its list",
 			req.Product, strings.Join(c.productList(), ", ")).With("product", req.Product)
 	}
 	if !slices.Contains(c.t.Covers, p.Group) {
-		return nil, licet.Errorf(CodeNotCovered, "product %q is in product group %d, which this host's key (group %d) does not cover: activate it with a MAK, or run a host with a key of a group that covers %d",
+		return nil, licet.Errorf(licet.CodeProductNotCovered, "product %q is in product group %d, which this host's key (group %d) does not cover: activate it with a MAK, or run a host with a key of a group that covers %d",
 			p.Slug, p.Group, c.t.Group, p.Group).With("group", p.Group).With("covers", c.t.Covers)
 	}
 	if err := checkClientKey(req, p); err != nil {
@@ -371,10 +363,10 @@ func (h *Host) activate(ctx context.Context, req kmsclient.Request) (*kmsclient.
 	} else {
 		resp.NextContactAt = now.Add(h.cfg.RetryInterval)
 		resp.Message = fmt.Sprintf("not activated yet: the host has seen %d of the %d machines %s products need; retry in %s",
-			count, threshold, p.Kind, FormatDuration(h.cfg.RetryInterval))
+			count, threshold, string(p.Kind), FormatDuration(h.cfg.RetryInterval))
 	}
 	b := h.w.add(&clientRow{
-		pool: poolName, machine: req.MachineID, product: p.Slug, kind: p.Kind, hostname: req.Hostname, state: state,
+		pool: poolName, machine: req.MachineID, product: p.Slug, kind: string(p.Kind), hostname: req.Hostname, state: state,
 		virtual: req.Virtual, activated: resp.Activated, seen: now,
 	}, counterTotal, counterState+state)
 	if err := b.wait(ctx); err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/client/kmsclient"
 	"github.com/licet/licet/internal/kms"
-	"github.com/licet/licet/internal/kms/kmstest"
 	"github.com/licet/licet/ticket"
 )
 
@@ -40,15 +39,15 @@ const group = 11
 func newHost(t testing.TB, cfg kms.Config) *fixture {
 	t.Helper()
 	f := &fixture{clock: &clock{t: start}, dir: t.TempDir(), products: map[string]licet.KMSProduct{}}
-	products := append(kmstest.Products(group), kmstest.Products(10)[0])
+	products := append(kms.SelfProducts(group), kms.SelfProducts(10)[0])
 	products[3].Slug = "legacy"
-	products = append(products, kmstest.Products(12)[0])
+	products = append(products, kms.SelfProducts(12)[0])
 	products[4].Slug = "future"
 	for _, p := range products {
 		f.products[p.Slug] = p
 	}
 	var err error
-	f.op, _, err = kmstest.Certify(context.Background(), f.dir, kmstest.Spec{Group: group, Covers: []uint16{10}, Products: products, Now: start})
+	f.op, _, err = kms.SelfCertify(context.Background(), f.dir, kms.SelfSpec{Group: group, Covers: []uint16{10}, Products: products, Now: start})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,14 +225,14 @@ func TestBadRequests(t *testing.T) {
 		code string
 		say  string
 	}{
-		{"unknown product", kmsclient.Request{MachineID: "m", Product: "nope", Key: f.products["desktop"].GVLK}, kms.CodeUnknownProduct, "desktop, future, legacy, office, server"},
-		{"uncovered group", kmsclient.Request{MachineID: "m", Product: "future", Key: f.products["future"].GVLK}, kms.CodeNotCovered, "group 12"},
+		{"unknown product", kmsclient.Request{MachineID: "m", Product: "nope", Key: f.products["desktop"].GVLK}, licet.CodeUnknownProduct, "desktop, future, legacy, office, server"},
+		{"uncovered group", kmsclient.Request{MachineID: "m", Product: "future", Key: f.products["future"].GVLK}, licet.CodeProductNotCovered, "group 12"},
 		{"malformed key", kmsclient.Request{MachineID: "m", Product: "desktop", Key: mak}, licet.EInvalid, "key is not valid"},
 		{"key of another product", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["server"].GVLK}, licet.EInvalid, "not the kms-client key"},
 		{"key of another group", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["legacy"].GVLK}, licet.EInvalid, "group 10"},
 		{"wrong kind", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK, Kind: "server"}, licet.EInvalid, "client product"},
-		{"bad machine id", kmsclient.Request{MachineID: "a b", Product: "desktop", Key: f.products["desktop"].GVLK}, licet.EInvalid, "machine_id"},
-		{"bad state", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK, State: "happy"}, licet.EInvalid, "license_state"},
+		{"bad machine id", kmsclient.Request{MachineID: "a b", Product: "desktop", Key: f.products["desktop"].GVLK}, licet.EInvalid, "machineId"},
+		{"bad state", kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK, State: "happy"}, licet.EInvalid, "licenseState"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,8 +252,8 @@ func TestBadRequests(t *testing.T) {
 	}
 	// An expired certificate: a clear error.
 	f.clock.add(licet.KMSHostCertificateValidity)
-	if _, err := f.host.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK}); licet.ErrorCode(err) != kms.CodeCertificateExpired {
-		t.Fatalf("expired certificate: %v, want %s", err, kms.CodeCertificateExpired)
+	if _, err := f.host.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: f.products["desktop"].GVLK}); licet.ErrorCode(err) != licet.CodeKMSCertificateExpired {
+		t.Fatalf("expired certificate: %v, want %s", err, licet.CodeKMSCertificateExpired)
 	}
 }
 
@@ -265,7 +264,7 @@ func TestNotActivated(t *testing.T) {
 	}
 	defer h.Close()
 	_, err = h.Activate(context.Background(), kmsclient.Request{MachineID: "m", Product: "desktop", Key: "x"})
-	if licet.ErrorCode(err) != kms.CodeNotActivated || !strings.Contains(err.Error(), "licet kms activate") {
+	if licet.ErrorCode(err) != licet.CodeKMSHostNotActivated || !strings.Contains(err.Error(), "licet kms activate") {
 		t.Fatalf("not activated host: %v", err)
 	}
 }
@@ -327,20 +326,20 @@ func TestMemoryIsBounded(t *testing.T) {
 func TestInstallRefusesForeignCertificates(t *testing.T) {
 	ctx := context.Background()
 	dir, other := t.TempDir(), t.TempDir()
-	op, opPriv, err := kmstest.Certify(ctx, dir, kmstest.Spec{Group: 1, Now: start})
+	op, opPriv, err := kms.SelfCertify(ctx, dir, kms.SelfSpec{Group: 1, Now: start})
 	if err != nil {
 		t.Fatal(err)
 	}
-	forOther, err := kmstest.Certificate(ctx, other, opPriv, kmstest.Spec{Group: 1, Now: start})
+	forOther, err := kms.SelfCertificate(ctx, other, opPriv, kms.SelfSpec{Group: 1, Now: start})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, stranger, _ := ed25519.GenerateKey(nil)
-	fromStranger, err := kmstest.Certificate(ctx, dir, stranger, kmstest.Spec{Group: 1, Now: start})
+	fromStranger, err := kms.SelfCertificate(ctx, dir, stranger, kms.SelfSpec{Group: 1, Now: start})
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired, err := kmstest.Certificate(ctx, dir, opPriv, kmstest.Spec{Group: 1, Now: start.Add(-400 * 24 * time.Hour)})
+	expired, err := kms.SelfCertificate(ctx, dir, opPriv, kms.SelfSpec{Group: 1, Now: start.Add(-400 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client/kmsclient"
-	"github.com/licet/licet/internal/httpapi"
 )
 
 // Handler returns the host's HTTP handler: POST /v1/kms/activate, GET /healthz, GET /metrics.
@@ -28,7 +27,7 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("POST "+kmsclient.ActivatePath, h.serveActivate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, activated := h.Certificate()
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "host_id": h.id, "activated": activated, "certificateExpired": h.CertificateExpired()})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "hostId": h.id, "activated": activated, "certificateExpired": h.CertificateExpired()})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -55,37 +54,28 @@ func (h *Host) serveActivate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// DecodeRequest reads a client request strictly: one JSON object, no unknown fields.
+// DecodeRequest reads a client request strictly (licet.DecodeObject): one JSON object, no
+// unknown fields.
 func DecodeRequest(body io.Reader) (kmsclient.Request, error) {
 	var req kmsclient.Request
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return req, licet.Errorf(licet.ETooLarge, "the request is over the limit of %d bytes", maxErr.Limit)
-		}
-		return req, licet.Errorf(licet.EInvalid, "the request is not a valid JSON KMS request: %v", err)
+	err := licet.DecodeObject(body, &req)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return req, licet.Errorf(licet.ETooLarge, "the request is over the limit of %d bytes", maxErr.Limit)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return req, licet.Errorf(licet.EInvalid, "the request holds more than one JSON value")
-	}
-	return req, nil
+	return req, err
 }
 
-// statusOf gives the HTTP status of an error: a host that is not activated or whose certificate
-// expired answers 503, so that clients try another host.
-func statusOf(code string) int {
-	switch code {
-	case CodeNotActivated, CodeCertificateExpired:
-		return http.StatusServiceUnavailable
-	}
-	return httpapi.StatusOf(code)
-}
-
+// writeError answers an error with the registry's status, except that a host that cannot serve
+// (not activated, or its certificate expired) answers 503, so that clients try another host: the
+// KMS protocol's fail-over rule.
 func writeError(w http.ResponseWriter, err error) {
 	e := licet.AsError(err)
-	writeJSON(w, statusOf(e.Code), map[string]any{"error": e})
+	status := licet.HTTPStatus(e.Code)
+	if e.Code == licet.CodeKMSHostNotActivated || e.Code == licet.CodeKMSCertificateExpired {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"error": e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

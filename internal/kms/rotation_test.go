@@ -9,7 +9,6 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/kms"
-	"github.com/licet/licet/internal/kms/kmstest"
 	"github.com/licet/licet/ticket"
 )
 
@@ -20,8 +19,8 @@ func TestInstallAfterRotation(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
-	spec := kmstest.Spec{Group: 7, Now: at, Products: []licet.KMSProduct{{Slug: "p", Kind: "client", Group: 7}}}
-	pub1, priv1, err := kmstest.Certify(ctx, dir, spec)
+	spec := kms.SelfSpec{Group: 7, Now: at, Products: []licet.KMSProduct{{Slug: "p", Kind: "client", Group: 7}}}
+	pub1, priv1, err := kms.SelfCertify(ctx, dir, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +29,7 @@ func TestInstallAfterRotation(t *testing.T) {
 	k2 := ticket.OperatorKey{ID: 2, PublicKey: pub2, State: ticket.KeyActive, CreatedAt: at, EndorsedBy: 1, Endorsement: ticket.Endorse(priv1, 2, pub2)}
 	spec2 := spec
 	spec2.SigningKey = 2
-	c, err := kmstest.Certificate(ctx, dir, priv2, spec2)
+	c, err := kms.SelfCertificate(ctx, dir, priv2, spec2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func TestInstallAfterRotation(t *testing.T) {
 	h.Close()
 
 	// Back to a key-1 certificate, then key 1 retired in the key set: the host will not open.
-	c1, err := kmstest.Certificate(ctx, dir, priv1, spec)
+	c1, err := kms.SelfCertificate(ctx, dir, priv1, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

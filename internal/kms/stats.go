@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/licet/licet"
 	"github.com/licet/licet/client/kmsclient"
 )
 
@@ -68,8 +69,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descCount, prometheus.GaugeValue, float64(n), pool)
 	}
 	t := h.cfg.Thresholds
-	for kind, n := range map[string]int{kmsclient.KindClient: t.Client, kmsclient.KindServer: t.Server, kmsclient.KindApplication: t.Application} {
-		ch <- prometheus.MustNewConstMetric(descThreshold, prometheus.GaugeValue, float64(n), kind)
+	for kind, n := range map[licet.ProductKind]int{licet.ProductClient: t.Client, licet.ProductServer: t.Server, licet.ProductApplication: t.Application} {
+		ch <- prometheus.MustNewConstMetric(descThreshold, prometheus.GaugeValue, float64(n), string(kind))
 	}
 	ch <- prometheus.MustNewConstMetric(descTotal, prometheus.CounterValue, float64(h.stats.total.Load()))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(h.stats.failed.Load()))

@@ -16,12 +16,12 @@ import (
 // Status is what `licet kms status` shows: the host, its certificate, the count of each pool
 // against the thresholds, the request counters and the clients seen most recently.
 type Status struct {
-	HostID    string     `json:"host_id"`
+	HostID    string     `json:"hostId"`
 	Activated bool       `json:"activated"`
 	Tenant    string     `json:"tenant,omitempty"`
 	Group     uint16     `json:"group,omitempty"`
 	Covers    []uint16   `json:"covers,omitempty"`
-	ExpiresAt *time.Time `json:"certificate_expires_at,omitempty"`
+	ExpiresAt *time.Time `json:"certificateExpiresAt,omitempty"`
 	// SigningKey is the id of the operator key that signed the certificate.
 	SigningKey uint32 `json:"signingKey,omitempty"`
 	// CertificateExpired is true once the certificate has expired; CertificateError says why
@@ -36,42 +36,42 @@ type Status struct {
 	Pools        []PoolStatus         `json:"pools"`
 	Requests     RequestCounts        `json:"requests"`
 	Clients      []ClientStatus       `json:"clients"`
-	ClientTotal  int                  `json:"client_rows"` // rows in the client table
+	ClientTotal  int                  `json:"clientRows"` // rows in the client table
 }
 
 // StatusConfig is the configuration the host last started with.
 type StatusConfig struct {
-	RenewInterval   string                `json:"renew_interval"`
-	RetryInterval   string                `json:"retry_interval"`
+	RenewInterval   string                `json:"renewInterval"`
+	RetryInterval   string                `json:"retryInterval"`
 	Thresholds      Thresholds            `json:"thresholds"`
-	GroupThresholds map[uint16]Thresholds `json:"group_thresholds,omitempty"`
-	MaxTracked      int                   `json:"max_tracked"`
+	GroupThresholds map[uint16]Thresholds `json:"groupThresholds,omitempty"`
+	MaxTracked      int                   `json:"maxTracked"`
 }
 
 // PoolStatus is one pool's count and the thresholds that apply to it.
 type PoolStatus struct {
-	Pool       string         `json:"pool"`
-	Count      int            `json:"count"`
-	Thresholds map[string]int `json:"thresholds"` // by product kind
+	Pool       string                    `json:"pool"`
+	Count      int                       `json:"count"`
+	Thresholds map[licet.ProductKind]int `json:"thresholds"` // by product kind
 }
 
 // RequestCounts are the host's request counters since it was first started.
 type RequestCounts struct {
 	Total   int64            `json:"total"`
 	Failed  int64            `json:"failed"`
-	ByState map[string]int64 `json:"by_license_state"`
+	ByState map[string]int64 `json:"byLicenseState"`
 }
 
 // ClientStatus is one line of the client table.
 type ClientStatus struct {
-	MachineID     string     `json:"machine_id"`
+	MachineID     string     `json:"machineId"`
 	Hostname      string     `json:"hostname,omitempty"`
 	Product       string     `json:"product"`
 	Pool          string     `json:"pool"`
-	State         string     `json:"license_state"`
+	State         string     `json:"licenseState"`
 	Activated     bool       `json:"activated"`
-	LastSeen      time.Time  `json:"last_seen"`
-	LastRenewalAt *time.Time `json:"last_renewal_at,omitempty"`
+	LastSeen      time.Time  `json:"lastSeen"`
+	LastRenewalAt *time.Time `json:"lastRenewalAt,omitempty"`
 }
 
 // ReadStatus reads a host's status from its state directory (the host may be running). It lists
@@ -121,8 +121,8 @@ func ReadStatus(ctx context.Context, stateDir string, now time.Time, limit int) 
 	}
 	t := s.Config.Thresholds
 	for _, p := range []PoolStatus{
-		{Pool: kmsclient.PoolSystems, Thresholds: map[string]int{kmsclient.KindClient: t.Client, kmsclient.KindServer: t.Server}},
-		{Pool: kmsclient.PoolApplications, Thresholds: map[string]int{kmsclient.KindApplication: t.Application}},
+		{Pool: kmsclient.PoolSystems, Thresholds: map[licet.ProductKind]int{licet.ProductClient: t.Client, licet.ProductServer: t.Server}},
+		{Pool: kmsclient.PoolApplications, Thresholds: map[licet.ProductKind]int{licet.ProductApplication: t.Application}},
 	} {
 		if err := st.db.QueryRowContext(ctx, `SELECT count(*) FROM clients WHERE pool = ? AND last_seen > ?`, p.Pool, now.Add(-Window).UnixMilli()).Scan(&p.Count); err != nil {
 			return nil, err

@@ -15,9 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
@@ -65,49 +63,13 @@ func (o single) KeySet(context.Context) (ticket.KeySet, string, error) {
 var _ licet.KMSHostService = (*Service)(nil)
 
 var (
-	hostIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	keyHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
-
-// CheckRequest validates the host part of a request: kind, host id, public key (a host's; a
-// directory has none), directory name and hostname.
-func CheckRequest(req licet.KMSHostRequest) error {
-	if !hostIDRE.MatchString(req.HostID) {
-		return licet.Errorf(licet.EInvalid, "host_id %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", req.HostID).With("field", "host_id")
-	}
-	switch req.Kind {
-	case "", licet.KMSKindHost:
-		if req.Directory != "" {
-			return licet.Errorf(licet.EInvalid, "directory names a directory: give it with kind %q", licet.KMSKindDirectory).With("field", "directory")
-		}
-	case licet.KMSKindDirectory:
-		if len(req.HostKey) != 0 {
-			return licet.Errorf(licet.EInvalid, "a directory has no host_key: its activation object is signed by the operator").With("field", "host_key")
-		}
-		if req.Directory == "" || len(req.Directory) > 253 || strings.IndexFunc(req.Directory, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-			return licet.Errorf(licet.EInvalid, "directory must name the directory in 1 to 253 printable characters").With("field", "directory")
-		}
-		return checkHostname(req.Hostname)
-	default:
-		return licet.Errorf(licet.EInvalid, "kind %q is unknown: use %q or %q", req.Kind, licet.KMSKindHost, licet.KMSKindDirectory).With("field", "kind")
-	}
-	if len(req.HostKey) != ed25519.PublicKeySize {
-		return licet.Errorf(licet.EInvalid, "host_key must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(req.HostKey)).With("field", "host_key")
-	}
-	return checkHostname(req.Hostname)
-}
-
-func checkHostname(h string) error {
-	if len(h) > 253 || strings.IndexFunc(h, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return licet.Errorf(licet.EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
-	}
-	return nil
-}
 
 // ActivateHost implements licet.KMSHostService.
 func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
 	if req.KeyHash != "" {
-		return nil, licet.Errorf(licet.EInvalid, "online activation sends the key itself, not key_hash (key_hash is for `licet kms approve`)").With("field", "key_hash")
+		return nil, licet.Errorf(licet.EInvalid, "online activation sends the key itself, not keyHash (keyHash is for `licet kms approve`)").With("field", "keyHash")
 	}
 	k, err := keys.Parse(req.Key)
 	if err != nil {
@@ -116,11 +78,15 @@ func (s *Service) ActivateHost(ctx context.Context, req licet.KMSHostRequest) (*
 	if k.Type != keys.KMSHost {
 		return nil, licet.Errorf(licet.EInvalid, "the key is a %s key: a KMS host activates with a kms-host key", k.Type).With("field", "key")
 	}
-	if err := CheckRequest(req); err != nil {
+	if err := req.CheckHost(); err != nil {
 		return nil, err
 	}
 	return s.certify(ctx, k.Hash(), req, "online")
 }
+
+// errNoHostKey is the one answer of online host activation for a kms-host key that is unknown or
+// blocked.
+var errNoHostKey = licet.Errorf(licet.CodeInvalidProductKey, "the key is not an active kms-host key: check the key; if it was blocked, ask the operator")
 
 // ApproveHost implements licet.KMSHostService.
 func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*licet.KMSHostCertificate, error) {
@@ -129,12 +95,12 @@ func (s *Service) ApproveHost(ctx context.Context, req licet.KMSHostRequest) (*l
 		return nil, licet.Errorf(licet.EForbidden, "only the operator or the tenant admin owning the key may approve a KMS host request")
 	}
 	if req.Key != "" {
-		return nil, licet.Errorf(licet.EInvalid, "an approval names the key by key_hash; the request file never carries the key").With("field", "key")
+		return nil, licet.Errorf(licet.EInvalid, "an approval names the key by keyHash; the request file never carries the key").With("field", "key")
 	}
 	if !keyHashRE.MatchString(req.KeyHash) {
-		return nil, licet.Errorf(licet.EInvalid, "key_hash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "key_hash")
+		return nil, licet.Errorf(licet.EInvalid, "keyHash must be 64 lowercase hex digits (SHA-256 of the key)").With("field", "keyHash")
 	}
-	if err := CheckRequest(req); err != nil {
+	if err := req.CheckHost(); err != nil {
 		return nil, err
 	}
 	return s.certify(ctx, req.KeyHash, req, "approval")
@@ -195,6 +161,11 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		k, err := lockKey(ctx, tx, hash)
 		actor := licet.ActorFrom(ctx)
+		if method == "online" && (errors.Is(err, sql.ErrNoRows) || (err == nil && (k.typ != string(keys.KMSHost) || k.blocked))) {
+			// The public route answers an unknown key and a blocked key alike, after the same one
+			// lookup, as machine activation does: it tells nobody which keys exist or are blocked.
+			return errNoHostKey
+		}
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && method == "approval" && !actor.IsOperator() &&
 			(!k.tenantID.Valid || k.tenantID.Int64 != actor.TenantID)) {
 			return licet.Errorf(licet.ENotFound, "no kms-host key matches: check the key (or, for an approval, that your tenant owns it)")
@@ -206,7 +177,7 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			return licet.Errorf(licet.EInvalid, "key %s is a %s key: a KMS host activates with a kms-host key", k.masked(), k.typ)
 		}
 		if k.blocked {
-			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("key_id", k.id)
+			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("keyId", k.id)
 		}
 		limit, used := k.limit, k.used
 		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, directory = ?, activations = activations + 1, last_activated_at = ?, signing_key = ?, certificate_expires_at = ? WHERE key_id = ? AND host_id = ? AND kind = ?`,
@@ -225,7 +196,7 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			if took == 0 {
 				return licet.Errorf(licet.CodeKMSHostLimit,
 					"kms-host key %s has activated %d of its %d hosts and directories: %s would be one more and is refused. Way out: re-activate one of the hosts or directories already activated (the same one re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
-					k.masked(), used, limit, what, k.id).With("limit", limit).With("used", used).With("key_id", k.id)
+					k.masked(), used, limit, what, k.id).With("limit", limit).With("used", used).With("keyId", k.id)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, kind, directory, activations, created_at, last_activated_at, signing_key, certificate_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
 				k.id, req.HostID, hostKeyB64, req.Hostname, method, kind, req.Directory, store.Millis(now), store.Millis(now), key.ID, store.Millis(out.ExpiresAt)); err != nil {
@@ -298,7 +269,7 @@ const renewalSkew = 10 * time.Minute
 
 // RenewHost implements licet.KMSHostService.
 func (s *Service) RenewHost(ctx context.Context, r licet.KMSHostRenewal) (*licet.KMSHostCertificate, error) {
-	if !hostIDRE.MatchString(r.HostID) {
+	if !licet.ValidKMSHostID(r.HostID) {
 		return nil, licet.Errorf(licet.EInvalid, "hostId %q is invalid", r.HostID).With("field", "hostId")
 	}
 	if len(r.Certificate) == 0 || len(r.Certificate) > 16<<10 || len(r.Signature) != ed25519.SignatureSize {

@@ -107,7 +107,7 @@ func TestHostLimitAndReactivation(t *testing.T) {
 		}
 		var slugs []string
 		for _, p := range got.Products {
-			slugs = append(slugs, p.Slug+"/"+p.Kind)
+			slugs = append(slugs, p.Slug+"/"+string(p.Kind))
 		}
 		if !slices.Equal(slugs, []string{"suite-pro-2026/client", "suite-server-2024/server"}) {
 			t.Errorf("products = %v", slugs)
@@ -166,8 +166,8 @@ func TestBadRequests(t *testing.T) {
 		}{
 			{"malformed key", false, ctx, with(func(r *licet.KMSHostRequest) { r.Key = "BCDFG-HJKMP" }), licet.EInvalid},
 			{"mak key", false, ctx, with(func(r *licet.KMSHostRequest) { r.Key = mak.String() }), licet.EInvalid},
-			{"unknown key", false, ctx, with(func(r *licet.KMSHostRequest) { r.Key = unknown.String() }), licet.ENotFound},
-			{"blocked key", false, ctx, with(func(r *licet.KMSHostRequest) { r.Key = blocked.String() }), licet.CodeKeyBlocked},
+			{"unknown key", false, ctx, with(func(r *licet.KMSHostRequest) { r.Key = unknown.String() }), licet.CodeInvalidProductKey},
+			{"blocked key", false, ctx, with(func(r *licet.KMSHostRequest) { r.Key = blocked.String() }), licet.CodeInvalidProductKey},
 			{"bad host id", false, ctx, with(func(r *licet.KMSHostRequest) { r.HostID = "../etc" }), licet.EInvalid},
 			{"short host key", false, ctx, with(func(r *licet.KMSHostRequest) { r.HostKey = r.HostKey[:8] }), licet.EInvalid},
 			{"control in hostname", false, ctx, with(func(r *licet.KMSHostRequest) { r.Hostname = "a\x00b" }), licet.EInvalid},
@@ -179,6 +179,7 @@ func TestBadRequests(t *testing.T) {
 			{"approval by owner", true, asTenant(contoso, "contoso"), approval, ""},
 			{"approval by operator", true, operator, approval, ""},
 		}
+		refusals := map[string]string{} // the message of each refusal of a key, by test name
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				var err error
@@ -190,7 +191,14 @@ func TestBadRequests(t *testing.T) {
 				if got := licet.ErrorCode(err); got != tt.want {
 					t.Fatalf("code = %q (%v), want %q", got, err, tt.want)
 				}
+				if tt.want == licet.CodeInvalidProductKey {
+					refusals[tt.name] = licet.ErrorMessage(err)
+				}
 			})
+		}
+		// Online activation tells an unknown key from a blocked one by nothing.
+		if len(refusals) != 2 || refusals["unknown key"] != refusals["blocked key"] {
+			t.Errorf("online refusals of unknown and blocked keys differ: %q", refusals)
 		}
 		if err := svc.SetHostLimit(asTenant(contoso, "contoso"), 1, 9); licet.ErrorCode(err) != licet.EForbidden {
 			t.Errorf("tenant setting a host limit: %v, want forbidden", err)

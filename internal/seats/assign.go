@@ -10,6 +10,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -32,7 +33,8 @@ func (s *Service) AssignLicense(ctx context.Context, tenant, upn string, c licet
 }
 
 // checkChange refuses, for the whole request, a change that no user could take: an unknown SKU,
-// a disabled plan the SKU does not include, an SKU both added and removed.
+// a disabled plan the SKU does not include, an SKU both added and removed: the codes the registry
+// gives the batch scope.
 func checkChange(cat *catalog.Catalog, change catalog.Change) error {
 	if len(change.Add) == 0 && len(change.Remove) == 0 {
 		return licet.Errorf(licet.EInvalid, "give licenses to add or SKUs to remove")
@@ -44,14 +46,13 @@ func checkChange(cat *catalog.Catalog, change catalog.Change) error {
 	var vs []catalog.Violation
 	for _, r := range change.Remove {
 		if _, ok := cat.SKU(r); !ok {
-			vs = append(vs, catalog.Violation{Code: catalog.CodeUnknownSKU, SKU: r, Message: fmt.Sprintf("unknown SKU %q", r),
+			vs = append(vs, catalog.Violation{Code: licet.CodeUnknownSKU, SKU: r, Message: fmt.Sprintf("unknown SKU %q", r),
 				WayOut: "choose an SKU from the catalog (licet catalog show)"})
 		}
 	}
 	_, found := cat.CheckAssignment(catalog.Org{}, all, catalog.User{UsageLocation: "US"}, nil, change)
 	for _, v := range found {
-		switch v.Code {
-		case catalog.CodeUnknownSKU, catalog.CodeInvalidDisabledPlan, catalog.CodeInvalidChange:
+		if licet.CodeScope(v.Code) == licet.ScopeBatch {
 			vs = append(vs, v)
 		}
 	}
@@ -73,7 +74,7 @@ func (s *Service) AssignBatch(ctx context.Context, tenant string, b licet.BatchA
 		return nil, licet.Errorf(licet.EInvalid, "no users given").With("field", "users")
 	}
 	if len(b.Users) > MaxBatch {
-		return nil, licet.Errorf(licet.EInvalid, "%d users in one request is over the limit of %d: split the list", len(b.Users), MaxBatch)
+		return nil, licet.Errorf(licet.EInvalid, "%d users in one request is over the limit of %d: split the list", len(b.Users), MaxBatch).With("field", "users")
 	}
 	change := ToChange(b.LicenseChange)
 	if err := checkChange(cat, change); err != nil {
@@ -85,7 +86,7 @@ func (s *Service) AssignBatch(ctx context.Context, tenant string, b licet.BatchA
 	seen := map[string]int{}
 	for i, raw := range b.Users {
 		out.Results[i].UPN = raw
-		upn, err := NormalizeUPN(raw)
+		upn, err := listfile.NormalizeUPN(raw)
 		if err != nil {
 			out.Results[i].Outcome, out.Results[i].Error = licet.OutcomeFailed, licet.AsError(err)
 			continue
@@ -189,7 +190,7 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 		h, ok := holders[upn]
 		if !ok {
 			results[i] = licet.AssignResult{UPN: upn, Outcome: licet.OutcomeFailed,
-				Error: licet.Errorf(licet.ENotFound, "user %s not found in tenant %s (create it with licet user create or import)", upn, t.Slug).With("upn", upn)}
+				Error: licet.Errorf(licet.ENotFound, "user %s not found in tenant %s (create it with licet user create or import)", upn, t.Slug).With("userPrincipalName", upn)}
 			continue
 		}
 		d := pl.Decide(*h, change)
@@ -221,7 +222,10 @@ func (s *Service) assignChunk(ctx context.Context, tx *store.Tx, cat *catalog.Ca
 	}
 	err = audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "license.assign", Object: object,
 		After: fmt.Sprintf("%d users changed", len(log)), Details: strings.Join(log, "\n")})
-	return results, pools, delta, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return results, pools, delta, poolEvents(ctx, tx, t.ID, now, pools, start)
 }
 
 // describeChange is a user's line in the audit details: "upn +ADDED ~UPDATED -REMOVED".
@@ -329,7 +333,8 @@ func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) err
 		for rows.Next() {
 			var id, group int64
 			var a catalog.Assigned
-			var disabled, name, state, code, msg string
+			var disabled, name, code, msg string
+			var state licet.LicenseState
 			if err := rows.Scan(&id, &a.SKU, &disabled, &group, &name, &state, &code, &msg); err != nil {
 				rows.Close()
 				return err

@@ -12,6 +12,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -139,7 +140,7 @@ func checkReason(reason string, required bool) (string, error) {
 	case required && reason == "":
 		return "", licet.Errorf(licet.EInvalid, "a charge needs a reason: say what the usage was (e.g. \"dial-out minutes, November\")").With("field", "reason")
 	case len(reason) > maxReason || strings.ContainsFunc(reason, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return "", licet.Errorf(licet.EInvalid, "reason %q is invalid: use up to %d printable characters", clip(reason), maxReason).With("field", "reason")
+		return "", licet.Errorf(licet.EInvalid, "reason %q is invalid: use up to %d printable characters", listfile.Clip(reason), maxReason).With("field", "reason")
 	}
 	return reason, nil
 }
@@ -237,6 +238,7 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 	}
 	var res licet.ChargeResult
 	var refused error
+	var rechargeFailed licet.CreditAccount
 	_, err = s.changeAccount(ctx, tenant, "credits.charge", func(ctx context.Context, tx *store.Tx, t licet.Tenant, a *licet.CreditAccount, now int64) error {
 		res, refused = licet.ChargeResult{Entries: []licet.LedgerEntry{}}, nil
 		add := func(e licet.LedgerEntry) error {
@@ -250,6 +252,7 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 			deficit := a.Threshold - (a.Balance - in.Amount)
 			n := (deficit + a.RechargeAmount - 1) / a.RechargeAmount
 			if a.Balance+n*a.RechargeAmount > MaxBalance {
+				rechargeFailed = *a
 				return licet.Errorf(licet.EInvalid, "the recharge this charge needs would take the balance over the limit of %s", FormatAmount(MaxBalance))
 			}
 			a.Balance += n * a.RechargeAmount
@@ -264,7 +267,13 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 			if a.OutOfFunds {
 				why = fmt.Sprintf("tenant %s is out of funds (a charge was refused before)", t.Slug)
 			}
+			wasOut := a.OutOfFunds
 			a.OutOfFunds = true
+			if !wasOut {
+				if err := creditsEvent(ctx, tx, t.ID, now, licet.EventCreditsLow, *a, in.Amount, "a charge over the balance was refused"); err != nil {
+					return err
+				}
+			}
 			refused = licet.Errorf(licet.CodeInsufficientFunds, "%s: the charge is refused and the tenant's users are blocked from paid calling until funds are added — add funds (licet credits add --tenant %s --amount …) or turn on auto-recharge (licet credits auto-recharge --tenant %s --threshold … --amount …)",
 				why, t.Slug, t.Slug).With("balance", a.Balance).With("requested", in.Amount)
 			if err := saveAccount(ctx, tx, t.ID, now, *a); err != nil {
@@ -276,9 +285,22 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 		if err := saveAccount(ctx, tx, t.ID, now, *a); err != nil {
 			return err
 		}
+		if a.Threshold > 0 && a.Balance < a.Threshold && a.Balance+in.Amount >= a.Threshold {
+			if err := creditsEvent(ctx, tx, t.ID, now, licet.EventCreditsLow, *a, in.Amount, "the balance went under the threshold"); err != nil {
+				return err
+			}
+		}
 		return add(licet.LedgerEntry{Kind: licet.LedgerCharge, Amount: -in.Amount, Balance: a.Balance, Reason: reason})
 	})
 	if err != nil {
+		if rechargeFailed.Currency != "" {
+			// The charge and its recharge were rolled back; the failure itself is the change.
+			if eerr := s.inWrite(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
+				return creditsEvent(ctx, tx, t.ID, s.now(), licet.EventAutoRechargeFailed, rechargeFailed, in.Amount, licet.AsError(err).Message)
+			}); eerr != nil {
+				return nil, errors.Join(err, eerr)
+			}
+		}
 		return nil, err
 	}
 	if refused != nil {
@@ -295,10 +317,10 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 // Ledger lists the account's entries, newest first.
 func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit int) ([]licet.LedgerEntry, error) {
 	if limit == 0 {
-		limit = 100
+		limit = licet.DefaultLedgerLimit
 	}
-	if limit < 1 || limit > 10000 || before < 0 {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", limit)
+	if limit < 1 || limit > licet.MaxLedgerLimit || before < 0 {
+		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", limit, licet.MaxLedgerLimit).With("field", "limit")
 	}
 	var out []licet.LedgerEntry
 	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {

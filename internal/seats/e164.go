@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // maxNumberInput bounds the text of one phone number as typed.
@@ -15,7 +16,7 @@ const maxNumberInput = 40
 // parentheses between digits are allowed and dropped ("+1 (425) 555-0100" → "+14255550100").
 func ParseE164(s string) (string, error) {
 	bad := func(why string) error {
-		return licet.Errorf(licet.EInvalid, "phone number %q is not in E.164 form: %s; write it as + and the country calling code, e.g. +14255550100 or +33 1 23 45 67 89", clip(s), why).
+		return licet.Errorf(licet.EInvalid, "phone number %q is not in E.164 form: %s; write it as + and the country calling code, e.g. +14255550100 or +33 1 23 45 67 89", listfile.Clip(s), why).
 			With("field", "number")
 	}
 	if len(s) > maxNumberInput {

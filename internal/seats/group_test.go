@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -67,7 +66,7 @@ func (f *fixture) states(t *testing.T, group string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, m := range g.MemberStates {
-		out[m.UPN] = m.State
+		out[m.UPN] = string(m.State)
 		if m.Error != nil {
 			out[m.UPN] += " " + m.Error.Code
 		}
@@ -268,9 +267,9 @@ func TestGroupMemberErrorLeavesOthersAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string]string{
-			"intl@fabrikam.com":   "Error " + catalog.CodeMutuallyExclusive,
+			"intl@fabrikam.com":   "Error " + licet.CodeMutuallyExclusiveViolation,
 			"b@fabrikam.com":      "Active",
-			"hybrid@fabrikam.com": "Error " + catalog.CodeHybridCallingPlan,
+			"hybrid@fabrikam.com": "Error " + licet.CodeHybridCallingPlanViolation,
 		}
 		if got := f.states(t, "Voice"); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("states = %v, want %v", got, want)
@@ -280,11 +279,14 @@ func TestGroupMemberErrorLeavesOthersAlone(t *testing.T) {
 		}
 		// intl holds E3 and Phone System directly: the group's copies are ActiveWithError; the
 		// Calling Plan only the group gives is in Error.
-		for _, c := range []struct{ sku, state string }{
+		for _, c := range []struct {
+			sku   string
+			state licet.LicenseState
+		}{
 			{"ENTERPRISEPACK", licet.StateActiveWithError}, {"MCOEV", licet.StateActiveWithError}, {"MCOPSTN1", licet.StateError},
 		} {
 			l := f.license(t, "intl@fabrikam.com", c.sku, "Voice")
-			if l == nil || l.State != c.state || l.Error == nil || l.Error.Code != catalog.CodeMutuallyExclusive {
+			if l == nil || l.State != c.state || l.Error == nil || l.Error.Code != licet.CodeMutuallyExclusiveViolation {
 				t.Errorf("intl's %s via Voice = %+v, want %s with MutuallyExclusiveViolation", c.sku, l, c.state)
 			}
 		}
@@ -323,11 +325,11 @@ func TestGroupBadInput(t *testing.T) {
 			code   string
 			says   []string
 		}{
-			{"prerequisite missing from the group", add("ENTERPRISEPACK", "MCOPSTN1"), catalog.CodeDependency,
+			{"prerequisite missing from the group", add("ENTERPRISEPACK", "MCOPSTN1"), licet.CodeDependencyViolation,
 				[]string{"in group Voice", "licet group assign --tenant fabrikam Voice --add MCOEV"}},
-			{"two calling plans in one group", add("ENTERPRISEPACK", "MCOEV", "MCOPSTN1", "MCOPSTN2"), catalog.CodeMutuallyExclusive, nil},
-			{"not bought", add("MCOMEETADV"), catalog.CodeNotPurchased, []string{"buy"}},
-			{"unknown SKU", add("NOPE"), catalog.CodeUnknownSKU, nil},
+			{"two calling plans in one group", add("ENTERPRISEPACK", "MCOEV", "MCOPSTN1", "MCOPSTN2"), licet.CodeMutuallyExclusiveViolation, nil},
+			{"not bought", add("MCOMEETADV"), licet.CodeNotPurchased, []string{"buy"}},
+			{"unknown SKU", add("NOPE"), licet.CodeUnknownSKU, nil},
 			{"nothing to do", licet.LicenseChange{}, licet.EInvalid, nil},
 		}
 		for _, tt := range tests {
@@ -348,7 +350,7 @@ func TestGroupBadInput(t *testing.T) {
 			})
 		}
 		if _, err := f.svc.AssignGroupLicense(f.ctx, f.tenant, "Nobody", add("ENTERPRISEPACK")); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("unknown group: %v, want not_found", err)
+			t.Errorf("unknown group: %v, want NotFound", err)
 		}
 	})
 }
@@ -369,11 +371,11 @@ func TestLeavingGroupKeepsDependencies(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := f.svc.RemoveMember(f.ctx, f.tenant, "Phone", "a@fabrikam.com")
-		if licet.ErrorCode(err) != catalog.CodeDependency || !strings.Contains(licet.ErrorMessage(err), "a@fabrikam.com") {
+		if licet.ErrorCode(err) != licet.CodeDependencyViolation || !strings.Contains(licet.ErrorMessage(err), "a@fabrikam.com") {
 			t.Errorf("leaving: %v, want DependencyViolation naming the member", err)
 		}
 		_, err = f.svc.AssignGroupLicense(f.ctx, f.tenant, "Phone", licet.LicenseChange{RemoveLicenses: []string{"MCOEV"}})
-		if licet.ErrorCode(err) != catalog.CodeDependency {
+		if licet.ErrorCode(err) != licet.CodeDependencyViolation {
 			t.Errorf("dropping MCOEV from the group: %v, want DependencyViolation", err)
 		}
 		if got := sorted(f.licenses(t, "a@fabrikam.com")); !slices.Equal(got, []string{"ENTERPRISEPACK", "MCOEV", "MCOPSTN1"}) {

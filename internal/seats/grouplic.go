@@ -9,6 +9,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -166,13 +167,14 @@ func (gt *groupTx) checkSet(set []catalog.Assigned) error {
 	if len(set) == 0 {
 		return nil
 	}
-	_, found := gt.cat.CheckAssignment(gt.pl.Org, gt.pl.Purchased, catalog.User{Kind: licet.UserPerson}, nil, catalog.Change{Add: set})
+	_, found := gt.cat.CheckAssignment(gt.pl.Org, gt.pl.Purchased, catalog.User{Kind: string(licet.UserPerson)}, nil, catalog.Change{Add: set})
 	var vs []catalog.Violation
 	for _, v := range found {
-		switch v.Code {
-		case catalog.CodeProhibitedInUsage, catalog.CodeHybridCallingPlan:
+		if licet.CodeScope(v.Code) == licet.ScopeMember {
 			continue // about a member, not the group: decided per member
-		case catalog.CodeDependency:
+		}
+		switch v.Code {
+		case licet.CodeDependencyViolation:
 			v.Message = fmt.Sprintf("in group %s: %s", gt.g.Name, v.Message)
 			v.WayOut = gt.prerequisiteWayOut(v, set)
 		}
@@ -224,7 +226,7 @@ func shellWord(s string) string {
 // memberChange is how one member's rows of the group change.
 type memberChange struct {
 	h     *Holder
-	state string // StateActive or StateError; "" when the group has no licenses
+	state licet.LicenseState // StateActive or StateError; "" when the group has no licenses
 	err   *licet.Error
 }
 
@@ -247,7 +249,7 @@ func (gt *groupTx) apply(ctx context.Context, members []*Holder, action, what st
 			for k, v := range d.Blocked.Details {
 				e = e.With(k, v)
 			}
-			return nil, e.With("upn", h.UPN).With("group", gt.g.Name)
+			return nil, e.With("userPrincipalName", h.UPN).With("group", gt.g.Name)
 		}
 		c := memberChange{h: h}
 		switch {
@@ -280,6 +282,15 @@ func (gt *groupTx) apply(ctx context.Context, members []*Holder, action, what st
 		}
 		if err := audit.Write(ctx, gt.tx, gt.now, audit.Record{TenantID: gt.t.ID, Action: action, Object: "group:" + gt.g.Name,
 			After: after, Details: strings.Join(errs, "\n")}); err != nil {
+			return nil, err
+		}
+	}
+	if err := poolEvents(ctx, gt.tx, gt.t.ID, gt.now, gt.pl.Pools, gt.start); err != nil {
+		return nil, err
+	}
+	if newErrors := slices.ContainsFunc(changes, func(c memberChange) bool { return c.state == licet.StateError }); newErrors {
+		ev := GroupErrorsEvent{Group: gt.g.Name, MembersInError: len(errs), Members: errs[:min(len(errs), 20)]}
+		if _, err := outbox.Emit(ctx, gt.tx, gt.now, outbox.Record{TenantID: gt.t.ID, Type: licet.EventGroupMembersInError, Object: ev}); err != nil {
 			return nil, err
 		}
 	}

@@ -11,13 +11,14 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
 func checkGroupName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 256 || strings.ContainsAny(name, "/\x00") {
-		return "", licet.Errorf(licet.EInvalid, "group name %q is invalid: use 1 to 256 characters, without /", clip(name)).With("field", "name")
+		return "", licet.Errorf(licet.EInvalid, "group name %q is invalid: use 1 to 256 characters, without /", listfile.Clip(name)).With("field", "name")
 	}
 	return name, nil
 }
@@ -133,7 +134,7 @@ func (s *Service) Group(ctx context.Context, tenant, name string) (*licet.Group,
 // the group's licenses to the new members: a member they cannot be applied to is in Error.
 func (s *Service) AddMembers(ctx context.Context, tenant, group string, upns []string) (*licet.Group, error) {
 	if len(upns) == 0 || len(upns) > MaxBatch {
-		return nil, licet.Errorf(licet.EInvalid, "give 1 to %d users to add", MaxBatch)
+		return nil, licet.Errorf(licet.EInvalid, "give 1 to %d users to add", MaxBatch).With("field", "users")
 	}
 	cat := (*catalog.Catalog)(nil)
 	if s.Catalog != nil {

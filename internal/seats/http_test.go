@@ -110,19 +110,19 @@ func otherTenant(t *testing.T, s *servertest.Server) *client.Client {
 	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "other", Name: "Other", UsageLocation: "US"}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "other"})
+	tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "other"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return client.New(s.URL, tok.Secret)
 }
 
-// wantNotFound checks that every call of another tenant's objects was answered not_found.
+// wantNotFound checks that every call of another tenant's objects was answered NotFound.
 func wantNotFound(t *testing.T, checks map[string]error) {
 	t.Helper()
 	for name, err := range checks {
 		if licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("%s on another tenant: %v, want not_found", name, err)
+			t.Errorf("%s on another tenant: %v, want NotFound", name, err)
 		}
 	}
 }

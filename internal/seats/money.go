@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // MaxAmount bounds one deposit, charge, threshold or recharge amount, in minor units
@@ -19,7 +20,7 @@ const MaxBalance = 10_000_000_000_00
 // a leading or trailing dot, more than two decimals, leading zeros and amounts over MaxAmount.
 func ParseAmount(s string) (int64, error) {
 	bad := func(why string) (int64, error) {
-		return 0, licet.Errorf(licet.EInvalid, "amount %q is not a number of the form 12.34: %s", clip(s), why).With("field", "amount")
+		return 0, licet.Errorf(licet.EInvalid, "amount %q is not a number of the form 12.34: %s", listfile.Clip(s), why).With("field", "amount")
 	}
 	for i, c := range s {
 		switch {

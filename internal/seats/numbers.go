@@ -11,6 +11,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -266,7 +267,7 @@ func (s *Service) SetConferencingProvider(ctx context.Context, tenant, upn, prov
 	}
 	provider = strings.TrimSpace(provider)
 	if len(provider) > maxProvider || strings.ContainsFunc(provider, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return nil, licet.Errorf(licet.EInvalid, "provider %q is invalid: use up to %d printable characters", clip(provider), maxProvider).With("field", "provider")
+		return nil, licet.Errorf(licet.EInvalid, "provider %q is invalid: use up to %d printable characters", listfile.Clip(provider), maxProvider).With("field", "provider")
 	}
 	if strings.EqualFold(provider, licet.ProviderOperator) {
 		provider = licet.ProviderOperator

@@ -354,7 +354,7 @@ func ViolationError(vs []catalog.Violation) *licet.Error {
 		}
 		msgs = append(msgs, msg)
 		d := map[string]string{"code": v.Code, "message": v.Message}
-		for k, s := range map[string]string{"rule": v.Rule, "sku": v.SKU, "plan": v.Plan, "way_out": v.WayOut, "source": v.Source} {
+		for k, s := range map[string]string{"rule": v.Rule, "skuPartNumber": v.SKU, "plan": v.Plan, "wayOut": v.WayOut, "source": v.Source} {
 			if s != "" {
 				d[k] = s
 			}
@@ -363,7 +363,7 @@ func ViolationError(vs []catalog.Violation) *licet.Error {
 	}
 	e := licet.Errorf(vs[0].Code, "%s", strings.Join(msgs, "; ")).With("violations", details)
 	if vs[0].SKU != "" {
-		e = e.With("sku", vs[0].SKU)
+		e = e.With("skuPartNumber", vs[0].SKU)
 	}
 	if vs[0].Rule != "" {
 		e = e.With("rule", vs[0].Rule)

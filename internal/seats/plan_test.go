@@ -29,7 +29,7 @@ func TestPlannerDecide(t *testing.T) {
 		name     string
 		current  []catalog.Assigned
 		change   catalog.Change
-		outcome  string
+		outcome  licet.Outcome
 		code     string
 		consumed map[string]int // after
 		insert   int
@@ -47,7 +47,7 @@ func TestPlannerDecide(t *testing.T) {
 		{name: "no unit left keeps nothing", change: catalog.Change{Add: []catalog.Assigned{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOEV"}, {SKU: "MCOSTANDARD"}}},
 			outcome: licet.OutcomeFailed, code: licet.CodeCountViolation, consumed: map[string]int{}},
 		{name: "rule before count", change: catalog.Change{Add: []catalog.Assigned{{SKU: "ENTERPRISEPACK"}, {SKU: "MCOPSTN1"}}},
-			outcome: licet.OutcomeFailed, code: catalog.CodeDependency, consumed: map[string]int{}},
+			outcome: licet.OutcomeFailed, code: licet.CodeDependencyViolation, consumed: map[string]int{}},
 		{name: "unlimited", current: e3, change: catalog.Change{Add: []catalog.Assigned{{SKU: "MCOPSTNC"}}},
 			outcome: licet.OutcomeAssigned, consumed: map[string]int{"MCOPSTNC": 1}, insert: 1},
 	}

@@ -1,3 +1,7 @@
+// Package seats sells subscriptions to catalog SKUs, keeps a tenant's users and groups, and
+// assigns licenses to users one by one and in bulk, with the catalog's rules and counted units
+// that never exceed what was bought. Pure helpers (the per-user planner here; UPN checks and list
+// files in package internal/listfile) are separate from the SQL.
 package seats
 
 import (

@@ -366,7 +366,7 @@ func TestBatchAtomicPerUserAndRerun(t *testing.T) {
 			if r.Outcome != licet.OutcomeFailed {
 				continue
 			}
-			if r.Error.Code != licet.CodeCountViolation || r.Error.Details["sku"] != "MCOPSTN1" {
+			if r.Error.Code != licet.CodeCountViolation || r.Error.Details["skuPartNumber"] != "MCOPSTN1" {
 				t.Errorf("%s failed with %v, want CountViolation on MCOPSTN1", r.UPN, r.Error)
 			}
 			if got := f.licenses(t, r.UPN); len(got) != 0 {
@@ -398,12 +398,12 @@ func TestBatchAtomicPerUserAndRerun(t *testing.T) {
 }
 
 func outcomes(r *licet.BatchResult) string {
-	n := map[string]int{}
+	n := map[licet.Outcome]int{}
 	for _, x := range r.Results {
 		n[x.Outcome]++
 	}
 	var parts []string
-	for _, k := range []string{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
+	for _, k := range []licet.Outcome{licet.OutcomeAssigned, licet.OutcomeRemoved, licet.OutcomeAlreadyAssigned, licet.OutcomeFailed} {
 		if n[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s:%d", k, n[k]))
 		}
@@ -507,7 +507,7 @@ func TestImportUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"created", "created", "failed", "failed", "failed", "failed", "created"}
+		want := []licet.Outcome{"created", "created", "failed", "failed", "failed", "failed", "created"}
 		for i, r := range res {
 			if r.Outcome != want[i] {
 				t.Errorf("entry %d (%s): outcome %s (%v), want %s", i, r.UPN, r.Outcome, r.Error, want[i])
@@ -535,7 +535,7 @@ func TestGroups(t *testing.T) {
 			t.Errorf("duplicate group: %v, want conflict", err)
 		}
 		if _, err := f.svc.AddMembers(f.ctx, f.tenant, "Sales", []string{"a@fabrikam.com", "nobody@fabrikam.com"}); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("add an unknown user: %v, want not_found", err)
+			t.Errorf("add an unknown user: %v, want NotFound", err)
 		}
 		g, err := f.svc.AddMembers(f.ctx, f.tenant, "Sales", []string{"a@fabrikam.com", "B@fabrikam.com", "a@fabrikam.com"})
 		if err != nil || !slices.Equal(g.MemberUPNs, []string{"a@fabrikam.com", "b@fabrikam.com"}) {
@@ -545,7 +545,7 @@ func TestGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := f.svc.RemoveMember(f.ctx, f.tenant, "Sales", "a@fabrikam.com"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("remove twice: %v, want not_found", err)
+			t.Errorf("remove twice: %v, want NotFound", err)
 		}
 		gs, err := f.svc.Groups(f.ctx, f.tenant)
 		if err != nil || len(gs) != 1 || gs[0].Members != 1 {
@@ -570,10 +570,10 @@ func TestTenantAdminSeesOnlyItsTenant(t *testing.T) {
 		})
 		ctx := licet.WithActor(context.Background(), licet.Actor{Role: licet.RoleTenant, TenantID: otherID, Tenant: "other"})
 		if _, err := other.svc.SubscribedSKUs(ctx, "fabrikam"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("skus of another tenant: %v, want not_found", err)
+			t.Errorf("skus of another tenant: %v, want NotFound", err)
 		}
 		if _, err := other.svc.AssignLicense(ctx, "fabrikam", "a@fabrikam.com", add("ENTERPRISEPACK")); licet.ErrorCode(err) != licet.ENotFound {
-			t.Errorf("assign in another tenant: %v, want not_found", err)
+			t.Errorf("assign in another tenant: %v, want NotFound", err)
 		}
 		if _, err := other.svc.SubscribedSKUs(ctx, "other"); err != nil {
 			t.Errorf("own tenant: %v", err)

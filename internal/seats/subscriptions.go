@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -99,13 +99,13 @@ func ownedPurchases(ctx context.Context, tx *store.Tx, tenantID int64) ([]catalo
 // recomputePool sets a pool's units from its subscriptions (taking the pool row's lock) and
 // returns the pool.
 func recomputePool(ctx context.Context, tx *store.Tx, tenantID int64, sku string) (Pool, error) {
-	units := map[string]int{}
+	units := map[licet.SubscriptionStatus]int{}
 	rows, err := tx.Query(ctx, `SELECT status, COALESCE(SUM(quantity), 0) FROM subscriptions WHERE tenant_id = ? AND sku = ? GROUP BY status`, tenantID, sku)
 	if err != nil {
 		return Pool{}, err
 	}
 	for rows.Next() {
-		var st string
+		var st licet.SubscriptionStatus
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
 			rows.Close()
@@ -154,8 +154,8 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 	if u.Quantity == nil && u.Status == "" {
 		return nil, licet.Errorf(licet.EInvalid, "give a quantity, a status or both")
 	}
-	if u.Status != "" && !slices.Contains(licet.SubscriptionStatuses, u.Status) {
-		return nil, licet.Errorf(licet.EInvalid, "status %q is unknown: use one of %s", u.Status, strings.Join(licet.SubscriptionStatuses, ", ")).With("field", "status")
+	if err := u.Status.Check(); err != nil {
+		return nil, err
 	}
 	var out licet.Subscription
 	now := s.now()
@@ -196,10 +196,17 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 		if !pool.Unlimited && u.Quantity != nil && pool.Enabled < pool.Consumed && pool.Enabled < oldPool.Enabled {
 			return licet.Errorf(licet.EConflict, "cannot reduce subscription %d to %d units: %s would have %d enabled units but %d are assigned; remove %d license(s) first",
 				id, out.Quantity, before.SKU, pool.Enabled, pool.Consumed, pool.Consumed-pool.Enabled).
-				With("consumed", pool.Consumed).With("enabled", pool.Enabled).With("sku", before.SKU)
+				With("consumed", pool.Consumed).With("enabled", pool.Enabled).With("skuPartNumber", before.SKU)
 		}
-		return audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.update", Object: fmt.Sprintf("subscription:%d", id),
-			Before: fmt.Sprintf("%s ×%d %s", before.SKU, before.Quantity, before.Status), After: fmt.Sprintf("%s ×%d %s", out.SKU, out.Quantity, out.Status)})
+		if err := audit.Write(ctx, tx, now, audit.Record{TenantID: t.ID, Action: "subscription.update", Object: fmt.Sprintf("subscription:%d", id),
+			Before: fmt.Sprintf("%s ×%d %s", before.SKU, before.Quantity, before.Status), After: fmt.Sprintf("%s ×%d %s", out.SKU, out.Quantity, out.Status)}); err != nil {
+			return err
+		}
+		if out.Status == licet.SubscriptionSuspended && before.Status != licet.SubscriptionSuspended {
+			_, err = outbox.Emit(ctx, tx, now, outbox.Record{TenantID: t.ID, Type: licet.EventSubscriptionSuspend,
+				Object: SubscriptionEvent{SubscriptionID: id, SKU: out.SKU, Quantity: out.Quantity, Status: out.Status}})
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -218,10 +225,10 @@ func poolOf(ctx context.Context, tx *store.Tx, tenantID int64, sku string) (Pool
 }
 
 // statusRank orders subscription statuses from the most to the least usable.
-var statusRank = map[string]int{licet.SubscriptionEnabled: 0, licet.SubscriptionWarning: 1, licet.SubscriptionSuspended: 2, licet.SubscriptionLockedOut: 3}
+var statusRank = map[licet.SubscriptionStatus]int{licet.SubscriptionEnabled: 0, licet.SubscriptionWarning: 1, licet.SubscriptionSuspended: 2, licet.SubscriptionLockedOut: 3}
 
 // capability names Graph's capabilityStatus for a subscription status.
-var capability = map[string]string{licet.SubscriptionEnabled: "Enabled", licet.SubscriptionWarning: "Warning", licet.SubscriptionSuspended: "Suspended", licet.SubscriptionLockedOut: "LockedOut"}
+var capability = map[licet.SubscriptionStatus]string{licet.SubscriptionEnabled: "Enabled", licet.SubscriptionWarning: "Warning", licet.SubscriptionSuspended: "Suspended", licet.SubscriptionLockedOut: "LockedOut"}
 
 // SubscribedSKUs lists the tenant's SKUs with their units by status, consumed and available.
 func (s *Service) SubscribedSKUs(ctx context.Context, tenant string) ([]licet.SubscribedSKU, error) {
@@ -232,13 +239,14 @@ func (s *Service) SubscribedSKUs(ctx context.Context, tenant string) ([]licet.Su
 	var out []licet.SubscribedSKU
 	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = nil
-		best := map[string]string{}
+		best := map[string]licet.SubscriptionStatus{}
 		rows, err := tx.Query(ctx, `SELECT DISTINCT sku, status FROM subscriptions WHERE tenant_id = ?`, t.ID)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var sku, st string
+			var sku string
+			var st licet.SubscriptionStatus
 			if err := rows.Scan(&sku, &st); err != nil {
 				rows.Close()
 				return err

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -195,8 +194,8 @@ func TestCreditsSignUpNeedsPrerequisites(t *testing.T) {
 			buy  []string
 			code string
 		}{
-			{"a suite only", []string{"ENTERPRISEPACK"}, catalog.CodePrerequisiteMissing},
-			{"Phone System without a Calling Plan", []string{"ENTERPRISEPACK", "MCOEV"}, catalog.CodePrerequisiteMissing},
+			{"a suite only", []string{"ENTERPRISEPACK"}, licet.CodePrerequisiteMissing},
+			{"Phone System without a Calling Plan", []string{"ENTERPRISEPACK", "MCOEV"}, licet.CodePrerequisiteMissing},
 			{"Phone System and a Calling Plan", []string{"ENTERPRISEPACK", "MCOEV", "MCOPSTN1"}, ""},
 			{"Audio Conferencing", []string{"ENTERPRISEPACK", "MCOMEETADV"}, ""},
 			{"E5 includes Audio Conferencing", []string{"ENTERPRISEPREMIUM"}, ""},

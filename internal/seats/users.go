@@ -11,6 +11,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/listfile"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -19,7 +20,7 @@ const MaxBatch = 500_000
 
 // checkUser normalises a user for creation; usage location defaults to the tenant's.
 func checkUser(u licet.User, t licet.Tenant) (licet.User, error) {
-	upn, err := NormalizeUPN(u.UPN)
+	upn, err := listfile.NormalizeUPN(u.UPN)
 	if err != nil {
 		return u, err
 	}
@@ -56,7 +57,7 @@ func (s *Service) CreateUser(ctx context.Context, tenant string, u licet.User) (
 		id, err := tx.Insert(ctx, `INSERT INTO users (tenant_id, upn, display_name, usage_location, kind, onprem_pstn, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, u.UPN, u.DisplayName, u.UsageLocation, u.Kind, store.Bool(u.OnPremisesPSTN), now)
 		if store.IsUnique(err) {
-			return licet.Errorf(licet.EConflict, "user %s already exists in tenant %s", u.UPN, t.Slug).With("upn", u.UPN)
+			return licet.Errorf(licet.EConflict, "user %s already exists in tenant %s", u.UPN, t.Slug).With("userPrincipalName", u.UPN)
 		}
 		if err != nil {
 			return err
@@ -76,10 +77,10 @@ const importRows = 500
 // ImportUsers creates many users in chunks; users that exist already are left as they are.
 func (s *Service) ImportUsers(ctx context.Context, tenant string, users []licet.User) ([]licet.ImportResult, error) {
 	if len(users) == 0 {
-		return nil, licet.Errorf(licet.EInvalid, "no users to import")
+		return nil, licet.Errorf(licet.EInvalid, "no users to import").With("field", "users")
 	}
 	if len(users) > MaxBatch {
-		return nil, licet.Errorf(licet.EInvalid, "%d users in one import is over the limit of %d: split the file", len(users), MaxBatch)
+		return nil, licet.Errorf(licet.EInvalid, "%d users in one import is over the limit of %d: split the file", len(users), MaxBatch).With("field", "users")
 	}
 	var t licet.Tenant
 	if err := s.DB.Read(ctx, func(tx *store.Tx) (err error) { t, err = lookup(ctx, tx, tenant); return err }); err != nil {
@@ -188,10 +189,10 @@ var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 // or display name contains it (ignoring case).
 func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) ([]licet.User, error) {
 	if f.Limit == 0 {
-		f.Limit = 1000
+		f.Limit = licet.DefaultUserLimit
 	}
-	if f.Limit < 1 || f.Limit > 10000 {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to 10000", f.Limit)
+	if f.Limit < 1 || f.Limit > licet.MaxUserLimit {
+		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", f.Limit, licet.MaxUserLimit).With("field", "limit")
 	}
 	search := strings.ToLower(strings.TrimSpace(f.Search))
 	if len(search) > maxSearch {
@@ -214,13 +215,13 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 
 // userByUPN reads one user of a tenant.
 func userByUPN(ctx context.Context, tx *store.Tx, t licet.Tenant, upn string) (licet.User, error) {
-	norm, err := NormalizeUPN(upn)
+	norm, err := listfile.NormalizeUPN(upn)
 	if err != nil {
 		return licet.User{}, err
 	}
 	u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn = ?`, t.ID, norm))
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, licet.Errorf(licet.ENotFound, "user %s not found in tenant %s", norm, t.Slug).With("upn", norm)
+		return u, licet.Errorf(licet.ENotFound, "user %s not found in tenant %s", norm, t.Slug).With("userPrincipalName", norm)
 	}
 	return u, err
 }

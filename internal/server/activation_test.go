@@ -99,7 +99,7 @@ func TestKeysTenantScoped(t *testing.T) {
 	if _, err := s.Operator.CreateTenant(ctx, licet.Tenant{Slug: "fabrikam", Name: "Fabrikam"}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: "fabrikam"})
+	tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +109,13 @@ func TestKeysTenantScoped(t *testing.T) {
 		t.Fatalf("contoso keys %v, %v; want the demo's 2", ks, err)
 	}
 	if _, err := fab.Key(ctx, ks[0].ID); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("fabrikam reads contoso's key: %v, want not_found", err)
+		t.Errorf("fabrikam reads contoso's key: %v, want NotFound", err)
 	}
 	if _, err := fab.LookupKey(ctx, ks[0].Key); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("fabrikam looks up contoso's key: %v, want not_found", err)
+		t.Errorf("fabrikam looks up contoso's key: %v, want NotFound", err)
 	}
 	if _, err := fab.Keys(ctx, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
-		t.Errorf("fabrikam lists contoso's keys: %v, want not_found", err)
+		t.Errorf("fabrikam lists contoso's keys: %v, want NotFound", err)
 	}
 	if mine, err := fab.Keys(ctx, ""); err != nil || len(mine) != 0 {
 		t.Errorf("fabrikam's own keys: %v, %v; want none", mine, err)
@@ -142,7 +142,7 @@ func TestKeyActivationsTenantScoped(t *testing.T) {
 		t.Fatal(err)
 	}
 	for tenant, want := range map[string]string{"contoso": "", "fabrikam": licet.ENotFound} {
-		tok, err := s.Operator.CreateToken(ctx, licet.Token{Tenant: tenant})
+		tok, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: tenant})
 		if err != nil {
 			t.Fatal(err)
 		}

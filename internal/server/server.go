@@ -29,6 +29,7 @@ import (
 	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/console"
 	"github.com/licet/licet/internal/filelock"
+	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/ratelimit"
@@ -38,6 +39,7 @@ import (
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 	"github.com/licet/licet/internal/tlsreload"
+	"github.com/licet/licet/internal/webhooks"
 )
 
 // Config is everything `licet serve` takes; main fills it from flags and the environment.
@@ -67,6 +69,11 @@ type Config struct {
 	// worth; 0 disables a limit.
 	ActivationRatePerAddress float64
 	ActivationRatePerKey     float64
+
+	// WebhookAllowPrivate lets webhooks target private and loopback addresses.
+	WebhookAllowPrivate bool
+	// WebhookTimeout bounds one webhook delivery (default 10 s).
+	WebhookTimeout time.Duration
 }
 
 // App is an assembled service, ready to serve.
@@ -83,7 +90,13 @@ type App struct {
 	Catalog  *catalogstore.Provider
 	// Volume is the volume activation service; its worker stops with Stop.
 	Volume *activation.Service
-	lock   *filelock.Lock // held (shared) on a SQLite database's lock file
+	// Fleet is the machine inventory; Deliveries sends the outbox's events to webhooks. Serve
+	// runs both in the background (Background); tests call their steps on their own clock.
+	Fleet      *fleet.Service
+	Deliveries *webhooks.Worker
+	kms        *kmscentral.Service
+	api        *httpapi.Server
+	lock       *filelock.Lock // held (shared) on a SQLite database's lock file
 	// registry holds the metrics /metrics serves; Serve adds the TLS certificate's expiry.
 	registry *prometheus.Registry
 
@@ -252,6 +265,9 @@ func (a *App) prepare(ctx context.Context) error {
 		},
 	}
 	api.Offline, api.MAKRequests = a.Volume, a.Volume
+	if err := a.fleetEvents(api); err != nil {
+		return err
+	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	if api.Console, err = a.console(tenants); err != nil {
@@ -272,6 +288,7 @@ func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
 	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume
+	c.Inventory, c.Events, c.Webhooks = a.api.Inventory, a.api.Events, a.api.Webhooks
 	return c.Handler()
 }
 
@@ -456,6 +473,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	bg, stopBackground := context.WithCancel(ctx)
+	background := a.Background(bg)
+	defer func() { stopBackground(); <-background }()
 	select {
 	case err := <-errc:
 		return err

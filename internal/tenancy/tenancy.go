@@ -18,6 +18,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/audit"
+	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -101,7 +102,7 @@ func insert(ctx context.Context, tx *store.Tx, t licet.Tenant, now time.Time, k 
 		return t, licet.Errorf(licet.EInvalid, "name is required (at most 200 characters)").With("field", "name")
 	}
 	if !slices.Contains(k.orgTypes, t.OrgType) {
-		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(k.orgTypes, ", ")).With("field", "org_type")
+		return t, licet.Errorf(licet.EInvalid, "organisation type %q is unknown: use one of %s", t.OrgType, strings.Join(k.orgTypes, ", ")).With("field", "orgType")
 	}
 	if !slices.Contains(k.clouds, t.Cloud) {
 		return t, licet.Errorf(licet.EInvalid, "cloud %q is unknown: use one of %s", t.Cloud, strings.Join(k.clouds, ", ")).With("field", "cloud")
@@ -204,14 +205,8 @@ func NewSecret() string {
 func (s *Service) CreateToken(ctx context.Context, t licet.Token) (*licet.Token, error) {
 	actor := licet.ActorFrom(ctx)
 	if t.Role == "" {
-		switch {
-		case t.Tenant != "":
-			t.Role = licet.RoleTenant
-		case t.Partner != "":
-			t.Role = licet.RolePartner
-		default:
-			t.Role = licet.RoleOperator
-		}
+		// Never guessed: a body without a role (or a null body) must not make an operator token.
+		return nil, licet.Errorf(licet.EInvalid, "give the token's role: operator, tenant (with tenant) or partner (with partner)").With("field", "role")
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	t.CreatedAt = now
@@ -262,7 +257,21 @@ func (s *Service) insertToken(ctx context.Context, tx *store.Tx, actor licet.Act
 	}
 	t.ID = id
 	tid, _ := tenantID.(int64)
-	return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tid, Action: "token.create", Object: fmt.Sprintf("token:%d", id), After: string(t.Role)})
+	if err := audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tid, Action: "token.create", Object: fmt.Sprintf("token:%d", id), After: string(t.Role)}); err != nil {
+		return err
+	}
+	_, err = outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{TenantID: tid, Type: licet.EventTokenCreated,
+		Object: TokenEvent{TokenID: id, Role: string(t.Role), Tenant: t.Tenant, Partner: t.Partner, Label: t.Label}})
+	return err
+}
+
+// TokenEvent is the object of the token.created and token.revoked events (never the secret).
+type TokenEvent struct {
+	TokenID int64  `json:"tokenId"`
+	Role    string `json:"role"`
+	Tenant  string `json:"tenant,omitempty"`
+	Partner string `json:"partner,omitempty"`
+	Label   string `json:"label,omitempty"`
 }
 
 // Bootstrap creates the first operator token when the database has none, and returns its secret;
@@ -323,7 +332,9 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		var tenantID sql.NullInt64
 		var revoked sql.NullInt64
-		err := tx.QueryRow(ctx, `SELECT tenant_id, revoked_at FROM tokens WHERE id = ?`, id).Scan(&tenantID, &revoked)
+		ev := TokenEvent{TokenID: id}
+		err := tx.QueryRow(ctx, `SELECT k.tenant_id, k.revoked_at, k.role, COALESCE(t.slug, ''), k.partner, k.label FROM tokens k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.id = ?`, id).
+			Scan(&tenantID, &revoked, &ev.Role, &ev.Tenant, &ev.Partner, &ev.Label)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !actor.IsOperator() && (actor.Role != licet.RoleTenant || tenantID.Int64 != actor.TenantID)) {
 			return licet.Errorf(licet.ENotFound, "token %d not found", id)
 		}
@@ -339,7 +350,11 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
 			return err
 		}
-		return audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)})
+		if err := audit.Write(ctx, tx, store.Millis(now), audit.Record{TenantID: tenantID.Int64, Action: "token.revoke", Object: fmt.Sprintf("token:%d", id)}); err != nil {
+			return err
+		}
+		_, err = outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{TenantID: tenantID.Int64, Type: licet.EventTokenRevoked, Object: ev})
+		return err
 	})
 }
 

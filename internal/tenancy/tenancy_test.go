@@ -53,7 +53,7 @@ func TestTenantValidation(t *testing.T) {
 	})
 }
 
-// TestTenantIsolation: a tenant token sees its own tenant and gets not_found for every other.
+// TestTenantIsolation: a tenant token sees its own tenant and gets NotFound for every other.
 func TestTenantIsolation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := &tenancy.Service{DB: db, Now: fixedNow}
@@ -63,7 +63,7 @@ func TestTenantIsolation(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		tok, err := s.CreateToken(op, licet.Token{Tenant: "contoso"})
+		tok, err := s.CreateToken(op, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,14 +79,14 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatalf("own tenant: %v", err)
 		}
 		if _, err := s.Tenant(ctx, "fabrikam"); licet.ErrorCode(err) != licet.ENotFound {
-			t.Fatalf("other tenant: %v, want not_found", err)
+			t.Fatalf("other tenant: %v, want NotFound", err)
 		}
 		list, err := s.Tenants(ctx)
 		if err != nil || len(list) != 1 || list[0].Slug != "contoso" {
 			t.Fatalf("Tenants as contoso = %+v, %v; want only contoso", list, err)
 		}
-		if _, err := s.CreateToken(ctx, licet.Token{Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
-			t.Fatalf("token for another tenant: %v, want not_found", err)
+		if _, err := s.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
+			t.Fatalf("token for another tenant: %v, want NotFound", err)
 		}
 		if _, err := s.CreateTenant(ctx, licet.Tenant{Slug: "evil", Name: "Evil"}); licet.ErrorCode(err) != licet.EForbidden {
 			t.Fatalf("tenant creating a tenant: %v, want forbidden", err)
@@ -198,7 +198,7 @@ func TestActorByTokenID(t *testing.T) {
 		if _, err := s.CreateTenant(ctx, licet.Tenant{Slug: "contoso", Name: "Contoso"}); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.CreateToken(ctx, licet.Token{Tenant: "contoso"})
+		tok, err := s.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "contoso"})
 		if err != nil {
 			t.Fatal(err)
 		}

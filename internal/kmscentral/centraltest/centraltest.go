@@ -79,7 +79,7 @@ func (is *Issuer) Group(id uint16, slug string, covers ...uint16) {
 // GVLK.
 func (is *Issuer) Product(slug, kind string, group uint16) keys.Key {
 	is.t.Helper()
-	p, err := is.api.CreateProduct(is.ctx, licet.Product{Slug: slug, Name: slug, Kind: kind, Group: group})
+	p, err := is.api.CreateProduct(is.ctx, licet.Product{Slug: slug, Name: slug, Kind: licet.ProductKind(kind), Group: group})
 	if err != nil {
 		is.t.Fatalf("create product %s: %v", slug, err)
 	}

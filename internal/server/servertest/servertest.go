@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ type Server struct {
 	Token    string // the operator token
 	App      *server.App
 	DataDir  string
+	DSN      string // the database, for a second server on it
 	Operator *client.Client
 }
 
@@ -38,6 +40,8 @@ type Options struct {
 	Now         func() time.Time // the clock; time.Now when nil
 	// CatalogPoll is how often the server looks for a newer catalog version (the default when 0).
 	CatalogPoll time.Duration
+	// WebhookAllowPrivate lets webhooks reach 127.0.0.1 (a test receiver).
+	WebhookAllowPrivate bool
 }
 
 // Start starts a service and stops it when t ends.
@@ -56,7 +60,8 @@ func Start(t testing.TB, o Options) *Server {
 		dsn = filepath.Join(dir, "licet.db")
 	}
 	ctx := context.Background()
-	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo && o.CatalogFile == "", CatalogFile: o.CatalogFile, Now: o.Now, CatalogPoll: o.CatalogPoll})
+	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo && o.CatalogFile == "", CatalogFile: o.CatalogFile, Now: o.Now, CatalogPoll: o.CatalogPoll,
+		WebhookAllowPrivate: o.WebhookAllowPrivate})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
@@ -75,7 +80,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatalf("read operator token: %v", err)
 	}
 	tok := strings.TrimSpace(string(b))
-	return &Server{URL: ts.URL, Token: tok, App: app, DataDir: dir, Operator: client.New(ts.URL, tok)}
+	return &Server{URL: ts.URL, Token: tok, App: app, DataDir: dir, DSN: dsn, Operator: client.New(ts.URL, tok)}
 }
 
 // Each runs fn against a SQLite service and a PostgreSQL service, as subtests.
@@ -86,4 +91,41 @@ func Each(t *testing.T, o Options, fn func(t *testing.T, s *Server)) {
 		p.Postgres = true
 		fn(t, Start(t, p))
 	})
+}
+
+// Clock is a test clock that moves only when told.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// EachClocked runs fn against a SQLite and a PostgreSQL service, as subtests, each on its own
+// clock starting at the real time.
+func EachClocked(t *testing.T, o Options, fn func(t *testing.T, s *Server, clk *Clock)) {
+	for _, pg := range []bool{false, true} {
+		name := map[bool]string{false: "sqlite", true: "postgres"}[pg]
+		t.Run(name, func(t *testing.T) {
+			clk := NewClock(time.Now().UTC().Truncate(time.Millisecond))
+			o := o
+			o.Postgres, o.Now = pg, clk.Now
+			fn(t, Start(t, o), clk)
+		})
+	}
 }

@@ -1,4 +1,4 @@
-package seats_test
+package listfile_test
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 func TestNormalizeUPN(t *testing.T) {
@@ -30,7 +30,7 @@ func TestNormalizeUPN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := seats.NormalizeUPN(tt.in)
+			got, err := listfile.NormalizeUPN(tt.in)
 			if tt.bad != "" {
 				if licet.ErrorCode(err) != licet.EInvalid || !strings.Contains(err.Error(), tt.bad) {
 					t.Fatalf("NormalizeUPN(%q) = %q, %v; want an invalid error saying %q", tt.in, got, err, tt.bad)
@@ -54,7 +54,7 @@ func TestParseList(t *testing.T) {
 		duplicates []int  // lines
 		invalid    []int  // lines
 		err        string // whole-file error
-		check      func(t *testing.T, l *seats.List)
+		check      func(t *testing.T, l *listfile.List)
 	}{
 		{name: "plain list with comments and blank lines", in: "#Example of text file:\n\nUser1@Domain.com\r\nuser2@domain.com\n",
 			upns: []string{"user1@domain.com", "user2@domain.com"}, lines: []int{3, 4}},
@@ -62,7 +62,7 @@ func TestParseList(t *testing.T) {
 			upns: []string{"a@x.com", "b@x.com"}, lines: []int{1, 4}, duplicates: []int{3}, invalid: []int{2, 5}},
 		{name: "csv with UserPrincipalName", in: "DisplayName,UserPrincipalName,UsageLocation,Kind,OnPremisesPSTN\n\"Vance, Adele\",adele@contoso.com,fr,person,no\nRoom,room@contoso.com,,room,yes\n",
 			csv: true, upns: []string{"adele@contoso.com", "room@contoso.com"}, lines: []int{2, 3},
-			check: func(t *testing.T, l *seats.List) {
+			check: func(t *testing.T, l *listfile.List) {
 				a, r := l.Entries[0], l.Entries[1]
 				if a.DisplayName != "Vance, Adele" || a.UsageLocation != "FR" || r.Kind != "room" || !r.OnPremisesPSTN {
 					t.Errorf("entries = %+v", l.Entries)
@@ -79,7 +79,7 @@ func TestParseList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := seats.ParseList([]byte(tt.in))
+			l, err := listfile.ParseList([]byte(tt.in))
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want one saying %q", err, tt.err)
@@ -125,7 +125,7 @@ func FuzzParseList(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		l, err := seats.ParseList(data)
+		l, err := listfile.ParseList(data)
 		if err != nil {
 			if licet.ErrorCode(err) != licet.EInvalid {
 				t.Fatalf("error %v is not EInvalid", err)
@@ -135,7 +135,7 @@ func FuzzParseList(f *testing.F) {
 		lines := strings.Count(string(data), "\n") + 1
 		seen := map[string]bool{}
 		for _, e := range l.Entries {
-			if norm, err := seats.NormalizeUPN(e.UPN); err != nil || norm != e.UPN {
+			if norm, err := listfile.NormalizeUPN(e.UPN); err != nil || norm != e.UPN {
 				t.Fatalf("entry %+v has an invalid or unnormalised UPN (%v)", e, err)
 			}
 			if seen[e.UPN] {
@@ -160,17 +160,17 @@ func FuzzNormalizeUPN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := seats.NormalizeUPN(s)
+		u, err := listfile.NormalizeUPN(s)
 		if err != nil {
 			if licet.ErrorCode(err) != licet.EInvalid {
 				t.Fatalf("error %v is not EInvalid", err)
 			}
 			return
 		}
-		if len(u) > seats.MaxUPN || strings.Count(u, "@") != 1 || u != strings.ToLower(u) {
+		if len(u) > listfile.MaxUPN || strings.Count(u, "@") != 1 || u != strings.ToLower(u) {
 			t.Fatalf("NormalizeUPN(%q) = %q breaks the limits", s, u)
 		}
-		if again, err := seats.NormalizeUPN(u); err != nil || again != u {
+		if again, err := listfile.NormalizeUPN(u); err != nil || again != u {
 			t.Fatalf("NormalizeUPN is not stable on %q: %q, %v", u, again, err)
 		}
 	})

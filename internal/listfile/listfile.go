@@ -1,4 +1,4 @@
-package seats
+package listfile
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ type Entry struct {
 	UPN            string
 	DisplayName    string
 	UsageLocation  string
-	Kind           string
+	Kind           licet.UserKind
 	OnPremisesPSTN bool
 }
 
@@ -32,7 +32,7 @@ type LineError struct {
 type Duplicate struct {
 	Line  int    `json:"line"`
 	First int    `json:"first"`
-	UPN   string `json:"upn"`
+	UPN   string `json:"userPrincipalName"`
 }
 
 // List is a parsed list file: the users it names (each once, in file order), the duplicate lines
@@ -103,7 +103,7 @@ func ParseList(data []byte) (*List, error) {
 		}
 		e, err := parseLine(line, header)
 		if err != nil {
-			l.Invalid = append(l.Invalid, LineError{Line: n, Text: clip(line), Reason: err.Error()})
+			l.Invalid = append(l.Invalid, LineError{Line: n, Text: Clip(line), Reason: err.Error()})
 			continue
 		}
 		e.Line = n
@@ -176,7 +176,7 @@ func parseLine(line string, header map[int]string) (Entry, error) {
 				return Entry{}, fmt.Errorf("usage location %q is not an ISO 3166-1 alpha-2 country code", f)
 			}
 		case "kind":
-			e.Kind = strings.ToLower(f)
+			e.Kind = licet.UserKind(strings.ToLower(f))
 			if e.Kind != "" && e.Kind != licet.UserPerson && e.Kind != licet.UserRoom {
 				return Entry{}, fmt.Errorf("kind %q is neither person nor room", f)
 			}

@@ -1,6 +1,7 @@
-// Package kmstest certifies a KMS host with a throwaway operator key, for tests and `licet bench
-// kms`: no central service is needed.
-package kmstest
+package kms
+
+// A host certified by a throwaway operator key, for `licet bench kms` and tests: no central
+// service is needed.
 
 import (
 	"context"
@@ -9,14 +10,16 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/keys"
-	"github.com/licet/licet/internal/kms"
 	"github.com/licet/licet/ticket"
 )
 
-// Products returns a client, a server and an application product in the group, with GVLKs.
-func Products(group uint16) []licet.KMSProduct {
+// SelfProducts returns a client, a server and an application product in the group, with GVLKs.
+func SelfProducts(group uint16) []licet.KMSProduct {
 	var out []licet.KMSProduct
-	for _, p := range []struct{ slug, kind string }{{"desktop", "client"}, {"server", "server"}, {"office", "application"}} {
+	for _, p := range []struct {
+		slug string
+		kind licet.ProductKind
+	}{{"desktop", "client"}, {"server", "server"}, {"office", "application"}} {
 		k, err := keys.New(keys.KMSClient, group, nil)
 		if err != nil {
 			panic(err)
@@ -26,8 +29,8 @@ func Products(group uint16) []licet.KMSProduct {
 	return out
 }
 
-// Spec describes the certificate to make.
-type Spec struct {
+// SelfSpec describes the certificate SelfCertify makes.
+type SelfSpec struct {
 	Group    uint16
 	Covers   []uint16 // the groups covered besides Group
 	Products []licet.KMSProduct
@@ -37,27 +40,27 @@ type Spec struct {
 	SigningKey uint32
 }
 
-// Certify makes a throwaway operator key, signs a host certificate for the host of stateDir and
+// SelfCertify makes a throwaway operator key, signs a host certificate for the host of stateDir and
 // installs it. It returns the operator's public key (which verifies the host's tickets) and
 // private key (to sign more certificates).
-func Certify(ctx context.Context, stateDir string, s Spec) (ed25519.PublicKey, ed25519.PrivateKey, error) {
+func SelfCertify(ctx context.Context, stateDir string, s SelfSpec) (ed25519.PublicKey, ed25519.PrivateKey, error) {
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := Certificate(ctx, stateDir, priv, s)
+	c, err := SelfCertificate(ctx, stateDir, priv, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := kms.Install(ctx, stateDir, c, pub, s.Now); err != nil {
+	if _, err := Install(ctx, stateDir, c, pub, s.Now); err != nil {
 		return nil, nil, err
 	}
 	return pub, priv, nil
 }
 
-// Certificate signs a host certificate for the host of stateDir with the operator key op.
-func Certificate(ctx context.Context, stateDir string, op ed25519.PrivateKey, s Spec) (licet.KMSHostCertificate, error) {
-	id, err := kms.LoadIdentity(ctx, stateDir)
+// SelfCertificate signs a host certificate for the host of stateDir with the operator key op.
+func SelfCertificate(ctx context.Context, stateDir string, op ed25519.PrivateKey, s SelfSpec) (licet.KMSHostCertificate, error) {
+	id, err := LoadIdentity(ctx, stateDir)
 	if err != nil {
 		return licet.KMSHostCertificate{}, err
 	}

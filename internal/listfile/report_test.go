@@ -1,4 +1,4 @@
-package seats_test
+package listfile_test
 
 import (
 	"bytes"
@@ -7,23 +7,23 @@ import (
 	"testing"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/seats"
+	"github.com/licet/licet/internal/listfile"
 )
 
 // TestReport: batches add up (seat deltas summed, the latest consumed kept), lines follow the
 // entries, and the CSV and JSON carry every user and every duplicate.
 func TestReport(t *testing.T) {
-	list, err := seats.ParseList([]byte("a@x.com\nb@x.com\na@x.com\nc@x.com\n"))
+	list, err := listfile.ParseList([]byte("a@x.com\nb@x.com\na@x.com\nc@x.com\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := seats.NewReport(list, false)
+	rep := listfile.NewReport(list, false)
 	rep.Add(list.Entries[:2], &licet.BatchResult{
 		Results: []licet.AssignResult{{UPN: "a@x.com", Outcome: licet.OutcomeAssigned, Added: []string{"E3", "MCOEV"}}, {UPN: "b@x.com", Outcome: licet.OutcomeAlreadyAssigned}},
 		Seats:   []licet.SeatChange{{SKU: "E3", Delta: 1, Consumed: 5, Enabled: 6}},
 	})
 	rep.Add(list.Entries[2:], &licet.BatchResult{
-		Results: []licet.AssignResult{{UPN: "c@x.com", Outcome: licet.OutcomeFailed, Error: licet.Errorf(licet.CodeCountViolation, "no units, left").With("sku", "E3").With("rule", "r1")}},
+		Results: []licet.AssignResult{{UPN: "c@x.com", Outcome: licet.OutcomeFailed, Error: licet.Errorf(licet.CodeCountViolation, "no units, left").With("skuPartNumber", "E3").With("rule", "r1")}},
 		Seats:   []licet.SeatChange{{SKU: "E3", Delta: 0, Consumed: 6, Enabled: 6}, {SKU: "MCOEV", Delta: 1, Consumed: 1, Enabled: 2}},
 	})
 	if got := rep.Seats; len(got) != 2 || got[0] != (licet.SeatChange{SKU: "E3", Delta: 1, Consumed: 6, Enabled: 6}) || got[1].SKU != "MCOEV" {
@@ -58,8 +58,8 @@ func TestReport(t *testing.T) {
 				Code string `json:"code"`
 			} `json:"error"`
 		} `json:"results"`
-		Seats      []licet.SeatChange `json:"seats"`
-		Duplicates []seats.Duplicate  `json:"duplicates"`
+		Seats      []licet.SeatChange   `json:"seats"`
+		Duplicates []listfile.Duplicate `json:"duplicates"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, b.String())

@@ -1,4 +1,4 @@
-package seats
+package listfile
 
 import (
 	"encoding/csv"
@@ -66,8 +66,8 @@ func (r *Report) Add(entries []Entry, res *licet.BatchResult) {
 }
 
 // Count returns the number of users per outcome.
-func (r *Report) Count() map[string]int {
-	n := map[string]int{}
+func (r *Report) Count() map[licet.Outcome]int {
+	n := map[licet.Outcome]int{}
 	for _, row := range r.Results {
 		n[row.Outcome]++
 	}
@@ -92,9 +92,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if row.Error != nil {
 			code, msg = row.Error.Code, row.Error.Message
 			rule, _ = row.Error.Details["rule"].(string)
-			sku, _ = row.Error.Details["sku"].(string)
+			sku, _ = row.Error.Details["skuPartNumber"].(string)
 		}
-		_ = cw.Write([]string{strconv.Itoa(row.Line), row.UPN, row.Outcome, strings.Join(row.Added, " "), strings.Join(row.Updated, " "), strings.Join(row.Removed, " "), code, rule, sku, msg})
+		_ = cw.Write([]string{strconv.Itoa(row.Line), row.UPN, string(row.Outcome), strings.Join(row.Added, " "), strings.Join(row.Updated, " "), strings.Join(row.Removed, " "), code, rule, sku, msg})
 	}
 	for _, d := range r.Duplicates {
 		_ = cw.Write([]string{strconv.Itoa(d.Line), d.UPN, "duplicate", "", "", "", "", "", "", fmt.Sprintf("duplicate of line %d; skipped", d.First)})

@@ -1,8 +1,7 @@
-// Package seats sells subscriptions to catalog SKUs, keeps a tenant's users and groups, and
-// assigns licenses to users one by one and in bulk, with the catalog's rules and counted units
-// that never exceed what was bought. Pure helpers (UPN checks, list files, the per-user planner)
-// are separate from the SQL.
-package seats
+// Package listfile reads the lists of users an administrator gives licet (a UPN per line, or CSV
+// with a UPN column), checks user principal names, and writes the per-user report of a bulk
+// assignment. It is pure: the CLI and the console use it without linking the store.
+package listfile
 
 import (
 	"strings"
@@ -18,7 +17,7 @@ const MaxUPN = 113
 func NormalizeUPN(s string) (string, error) {
 	upn := strings.ToLower(strings.TrimSpace(s))
 	bad := func(why string) (string, error) {
-		return "", licet.Errorf(licet.EInvalid, "%q is not a user principal name: %s (expected name@domain.tld)", clip(s), why).With("field", "upn")
+		return "", licet.Errorf(licet.EInvalid, "%q is not a user principal name: %s (expected name@domain.tld)", Clip(s), why).With("field", "userPrincipalName")
 	}
 	if upn == "" {
 		return bad("it is empty")
@@ -62,8 +61,8 @@ func isAlnum(r rune) bool {
 	return (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
 }
 
-// clip shortens text quoted in an error message.
-func clip(s string) string {
+// Clip shortens text quoted in an error message.
+func Clip(s string) string {
 	const max = 80
 	if len(s) <= max {
 		return s

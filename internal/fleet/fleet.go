@@ -1,0 +1,309 @@
+// Package fleet is the machine inventory: one row per machine and product of a tenant, with the
+// method that activated it, its key or KMS host, first and last contact, and its license state
+// with the time that state changes next. The activation worker records central activations in
+// its own transaction; KMS hosts and agents report the rest.
+package fleet
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+	"unicode"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/tenancy"
+)
+
+// Entry is one machine to record.
+type Entry struct {
+	TenantID   int64 // with KeyID set and TenantID 0, the key's tenant
+	MachineID  string
+	ProductID  int64
+	Method     string // licet.Method*
+	KeyID      int64  // 0: none
+	HostID     string
+	Hostname   string
+	State      string // licet.State*
+	StateUntil int64  // ms; 0: no change ahead
+	Seen       int64  // ms
+}
+
+// upsert inserts a machine or updates it when this contact is not older than the one recorded.
+// An agent's report never replaces the method, key or host that activated the machine.
+const upsert = ` ON CONFLICT (tenant_id, machine_id, product_id) DO UPDATE SET
+	method = CASE WHEN excluded.method = 'agent' THEN machines.method ELSE excluded.method END,
+	key_id = COALESCE(excluded.key_id, machines.key_id),
+	host_id = CASE WHEN excluded.method = 'agent' THEN machines.host_id ELSE excluded.host_id END,
+	hostname = CASE WHEN excluded.hostname = '' THEN machines.hostname ELSE excluded.hostname END,
+	state = excluded.state, state_until = excluded.state_until, last_seen_at = excluded.last_seen_at
+	WHERE excluded.last_seen_at >= machines.last_seen_at`
+
+const (
+	insertColumns = `INSERT INTO machines (tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, first_seen_at, last_seen_at) `
+	// sqlRecord takes the tenant from the entry.
+	sqlRecord = insertColumns + `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + upsert
+	// sqlRecordByKey takes the tenant from the key; keys of no tenant record nothing.
+	sqlRecordByKey = insertColumns + `SELECT k.tenant_id, ?, ?, ?, k.id, ?, ?, ?, ?, ?, ? FROM product_keys k WHERE k.id = ? AND k.tenant_id IS NOT NULL` + upsert
+)
+
+// Recorder records many entries in one transaction with prepared statements; the activation
+// worker uses one per batch.
+type Recorder struct {
+	byTenant, byKey *sql.Stmt
+}
+
+// NewRecorder prepares the statements in tx; Close releases them.
+func NewRecorder(ctx context.Context, tx *store.Tx) (*Recorder, error) {
+	a, err := tx.Prepare(ctx, sqlRecord)
+	if err != nil {
+		return nil, err
+	}
+	b, err := tx.Prepare(ctx, sqlRecordByKey)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &Recorder{byTenant: a, byKey: b}, nil
+}
+
+// Close releases the prepared statements.
+func (r *Recorder) Close() {
+	r.byTenant.Close()
+	r.byKey.Close()
+}
+
+// Record writes one entry.
+func (r *Recorder) Record(ctx context.Context, e Entry) error {
+	if e.TenantID == 0 && e.KeyID != 0 {
+		_, err := r.byKey.ExecContext(ctx, e.MachineID, e.ProductID, e.Method, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen, e.Seen, e.KeyID)
+		return err
+	}
+	var key any
+	if e.KeyID != 0 {
+		key = e.KeyID
+	}
+	_, err := r.byTenant.ExecContext(ctx, e.TenantID, e.MachineID, e.ProductID, e.Method, key, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen, e.Seen)
+	return err
+}
+
+// Service reads the inventory and records agent and KMS host reports (licet.InventoryService,
+// licet.KMSReportService).
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+}
+
+var (
+	_ licet.InventoryService = (*Service)(nil)
+	_ licet.KMSReportService = (*Service)(nil)
+)
+
+// DefaultStale is how long a machine may stay silent before it shows as stale.
+const DefaultStale = 30 * 24 * time.Hour
+
+const machineColumns = `m.id, t.slug, m.machine_id, m.hostname, p.slug, m.method, COALESCE(m.key_id, 0), COALESCE(k.key_tail, ''),
+	m.host_id, m.state, m.state_until, m.first_seen_at, m.last_seen_at
+	FROM machines m JOIN tenants t ON t.id = m.tenant_id JOIN products p ON p.id = m.product_id
+	LEFT JOIN product_keys k ON k.id = m.key_id`
+
+func scanMachine(staleBefore int64) func(store.Scanner) (licet.InventoryMachine, error) {
+	return func(r store.Scanner) (licet.InventoryMachine, error) {
+		var m licet.InventoryMachine
+		var until, first, last int64
+		err := r.Scan(&m.ID, &m.Tenant, &m.MachineID, &m.Hostname, &m.Product, &m.Method, &m.KeyID, &m.KeyTail,
+			&m.HostID, &m.State, &until, &first, &last)
+		m.StateUntil = store.NullTime(sql.NullInt64{Int64: until, Valid: true})
+		m.FirstSeen, m.LastSeen, m.Stale = store.Time(first), store.Time(last), last < staleBefore
+		return m, err
+	}
+}
+
+// readable returns EForbidden for roles that may not read the inventory.
+func readable(ctx context.Context) error {
+	a := licet.ActorFrom(ctx)
+	if !a.IsOperator() && a.Role != licet.RoleTenant {
+		return licet.Errorf(licet.EForbidden, "only the operator and tenant admins may read the machine inventory")
+	}
+	return nil
+}
+
+// CheckFilter returns EInvalid for a state or method the inventory does not know.
+func CheckFilter(f licet.MachineFilter) error {
+	if f.State != "" && !slices.Contains(licet.MachineStates, f.State) {
+		return licet.Errorf(licet.EInvalid, "state %q is unknown: use one of %v", f.State, licet.MachineStates).With("field", "state")
+	}
+	if f.Method != "" && !slices.Contains(licet.MachineMethods, f.Method) {
+		return licet.Errorf(licet.EInvalid, "method %q is unknown: use one of %v", f.Method, licet.MachineMethods).With("field", "method")
+	}
+	if f.Stale < 0 {
+		return licet.Errorf(licet.EInvalid, "stale must not be negative").With("field", "stale")
+	}
+	return nil
+}
+
+// Machines implements licet.InventoryService.
+func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.InventoryMachine, error) {
+	if err := readable(ctx); err != nil {
+		return nil, err
+	}
+	if err := CheckFilter(f); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = licet.DefaultMachineLimit
+	}
+	f.Limit = min(f.Limit, licet.MaxMachineLimit)
+	stale := f.Stale
+	if stale == 0 {
+		stale = DefaultStale
+	}
+	staleBefore := store.Millis(s.Now().Add(-stale))
+	var out []licet.InventoryMachine
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		q := `SELECT ` + machineColumns + ` WHERE 1=1`
+		var args []any
+		tenantID, err := s.scope(ctx, tx, f.Tenant)
+		if err != nil {
+			return err
+		}
+		if tenantID != 0 {
+			q += ` AND m.tenant_id = ?`
+			args = append(args, tenantID)
+		}
+		for _, c := range []struct{ col, v string }{{"m.state", f.State}, {"p.slug", f.Product}, {"m.method", f.Method}} {
+			if c.v != "" {
+				q += ` AND ` + c.col + ` = ?`
+				args = append(args, c.v)
+			}
+		}
+		if f.Stale > 0 {
+			q += ` AND m.last_seen_at < ?`
+			args = append(args, staleBefore)
+		}
+		q += ` ORDER BY t.slug, m.machine_id, p.slug LIMIT ?`
+		out, err = store.Collect(ctx, tx, scanMachine(staleBefore), q, append(args, f.Limit)...)
+		return err
+	})
+	return out, err
+}
+
+// scope returns the tenant id to restrict a read to: the named tenant (checked), the actor's
+// own for a tenant admin, or 0 (every tenant) for the operator.
+func (s *Service) scope(ctx context.Context, tx *store.Tx, tenant string) (int64, error) {
+	if tenant != "" {
+		t, err := tenancy.Lookup(ctx, tx, tenant)
+		return t.ID, err
+	}
+	if a := licet.ActorFrom(ctx); !a.IsOperator() {
+		return a.TenantID, nil
+	}
+	return 0, nil
+}
+
+// Machine implements licet.InventoryService.
+func (s *Service) Machine(ctx context.Context, id int64) (*licet.InventoryMachine, error) {
+	if err := readable(ctx); err != nil {
+		return nil, err
+	}
+	var m licet.InventoryMachine
+	var tenantID int64
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT tenant_id FROM machines WHERE id = ?`, id).Scan(&tenantID)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !licet.ActorFrom(ctx).CanSeeTenant(tenantID)) {
+			return licet.Errorf(licet.ENotFound, "machine %d not found: see `licet machines list`", id)
+		}
+		if err != nil {
+			return err
+		}
+		m, err = scanMachine(store.Millis(s.Now().Add(-DefaultStale)))(tx.QueryRow(ctx, `SELECT `+machineColumns+` WHERE m.id = ?`, id))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// MachineCounts implements licet.InventoryService.
+func (s *Service) MachineCounts(ctx context.Context, tenant string) ([]licet.MachineCount, error) {
+	if err := readable(ctx); err != nil {
+		return nil, err
+	}
+	var out []licet.MachineCount
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		t, err := tenancy.Lookup(ctx, tx, tenant)
+		if err != nil {
+			return err
+		}
+		out, err = store.Collect(ctx, tx, func(r store.Scanner) (licet.MachineCount, error) {
+			var c licet.MachineCount
+			return c, r.Scan(&c.State, &c.Method, &c.Machines)
+		}, `SELECT state, method, count(*) FROM machines WHERE tenant_id = ? GROUP BY state, method ORDER BY state, method`, t.ID)
+		return err
+	})
+	return out, err
+}
+
+// day is the start of t's day in UTC, in milliseconds.
+func day(t time.Time) int64 { return store.Millis(t.UTC().Truncate(24 * time.Hour)) }
+
+// HistoryRetention is how long the daily counts are kept.
+const HistoryRetention = 400 * 24 * time.Hour
+
+// Snapshot records today's count of machines by state for every tenant, for the state-over-time
+// chart, and forgets the counts older than HistoryRetention. It is idempotent within a day: the
+// last snapshot of the day stands.
+func (s *Service) Snapshot(ctx context.Context) error {
+	today := day(s.Now())
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM machine_state_days WHERE day = ? OR day < ?`, today, today-HistoryRetention.Milliseconds()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO machine_state_days (tenant_id, day, state, machines)
+			SELECT tenant_id, ?, state, count(*) FROM machines GROUP BY tenant_id, state`, today)
+		return err
+	})
+}
+
+// StateHistory implements licet.InventoryService.
+func (s *Service) StateHistory(ctx context.Context, tenant string, days int) ([]licet.StateDay, error) {
+	if err := readable(ctx); err != nil {
+		return nil, err
+	}
+	if days <= 0 || days > 366 {
+		days = 30
+	}
+	since := day(s.Now()) - int64(days-1)*24*time.Hour.Milliseconds()
+	var out []licet.StateDay
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		t, err := tenancy.Lookup(ctx, tx, tenant)
+		if err != nil {
+			return err
+		}
+		out, err = store.Collect(ctx, tx, func(r store.Scanner) (licet.StateDay, error) {
+			var d licet.StateDay
+			var at int64
+			err := r.Scan(&at, &d.State, &d.Machines)
+			d.Day = store.Time(at)
+			return d, err
+		}, `SELECT day, state, machines FROM machine_state_days WHERE tenant_id = ? AND day >= ? ORDER BY day, state`, t.ID, since)
+		return err
+	})
+	return out, err
+}
+
+// printable returns EInvalid unless v is 1 to max printable characters without spaces.
+func printable(field, v string, max int) error {
+	if v == "" || len(v) > max {
+		return licet.Errorf(licet.EInvalid, "%s is required (at most %d characters)", field, max).With("field", field)
+	}
+	for _, r := range v {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return licet.Errorf(licet.EInvalid, "%s holds %q: use printable characters without spaces", field, r).With("field", field)
+		}
+	}
+	return nil
+}
