@@ -29,15 +29,16 @@ var MachineStates = []string{StateLicensed, StateInitialGrace, StateAdditionalGr
 
 // Activation methods of a machine in the inventory.
 const (
-	MethodOnline  = "online"  // a MAK or retail key, activated online by the machine
-	MethodOffline = "offline" // an installation ID answered with a confirmation ID
-	MethodProxy   = "proxy"   // activated by a proxy for many machines
-	MethodKMS     = "kms"     // activated by a KMS host, known from the host's report
-	MethodAgent   = "agent"   // known only from the machine's own agent report
+	MethodOnline    = "online"    // a MAK or retail key, activated online by the machine
+	MethodOffline   = "offline"   // an installation ID answered with a confirmation ID
+	MethodProxy     = "proxy"     // activated by a proxy for many machines
+	MethodKMS       = "kms"       // activated by a KMS host, known from the host's report
+	MethodDirectory = "directory" // activated through the organisation's directory
+	MethodAgent     = "agent"     // known only from the machine's own agent report
 )
 
 // MachineMethods lists the activation methods the inventory knows.
-var MachineMethods = []string{MethodOnline, MethodOffline, MethodProxy, MethodKMS, MethodAgent}
+var MachineMethods = []string{MethodOnline, MethodOffline, MethodProxy, MethodKMS, MethodDirectory, MethodAgent}
 
 // InventoryMachine is one machine and product of a tenant in the inventory.
 type InventoryMachine struct {

@@ -42,7 +42,7 @@ func TestBrowserMachines(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`nav a[href="/tenants/contoso/machines"]`)),
 		chromedp.WaitVisible(chromedp.CSS("table.machines")),
 	)
-	wantText(t, strings.ToLower(text(t, ctx, "table.counts")), "licensed\t3\t0\t0\t0\t0\t3", "initialgrace\t0\t0\t0\t0\t1\t1", "online", "agent")
+	wantText(t, strings.ToLower(text(t, ctx, "table.counts")), "licensed\t3\t0\t0\t0\t0\t0\t3", "initialgrace\t0\t0\t0\t0\t0\t1\t1", "online", "agent")
 	wantText(t, text(t, ctx, "table.machines"), "desk-1", "desk-3", "srv-grace", "InitialGrace")
 	label, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("figure.chart svg"), "aria-label"))
 	mustOK(t, err)
