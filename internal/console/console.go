@@ -24,6 +24,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
+	"github.com/licet/licet/internal/clientaddr"
 )
 
 //go:embed templates static
@@ -71,6 +72,9 @@ type Server struct {
 	SigningKey ed25519.PrivateKey
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Proxies are the trusted TLS-terminating proxies: behind one that forwards
+	// X-Forwarded-Proto: https, cookies get the Secure flag as they do over direct TLS.
+	Proxies *clientaddr.Proxies
 
 	keys   keys
 	bulk   BulkUploads                   // uploaded user lists between the dry run and the apply
@@ -227,7 +231,7 @@ func (s *Server) serve(c *reqCtx, h handler) error {
 	}
 	if ck, err := r.Cookie(flashCookie); err == nil {
 		c.flash = s.keys.decodeFlash(ck.Value)
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
 	}
 	return h(s, c)
 }
@@ -335,7 +339,7 @@ func (s *Server) signinRequired(w http.ResponseWriter, r *http.Request, err erro
 // redirect answers an action with a redirect and a one-time notice for the next page.
 func (c *reqCtx) redirect(to, notice string) error {
 	if notice != "" {
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Value: c.s.keys.encodeFlash(notice), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.r.TLS != nil, MaxAge: 60})
+		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Value: c.s.keys.encodeFlash(notice), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.s.Proxies.HTTPS(c.r), MaxAge: 60})
 	}
 	http.Redirect(c.w, c.r, to, http.StatusSeeOther)
 	return nil
