@@ -24,9 +24,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
-	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/clientaddr"
-	"github.com/licet/licet/internal/store"
 )
 
 //go:embed templates static
@@ -65,11 +63,11 @@ type Server struct {
 	Catalog func() *catalog.Catalog
 	// Catalogs lists the catalog's versions and CatalogVersion names the one served, for the
 	// catalog page; nil leaves the history out.
-	Catalogs       *catalogstore.Store
+	Catalogs       licet.CatalogService
 	CatalogVersion func() *licet.CatalogVersion
-	// DB keeps the uploaded bulk-assignment lists, so that any replica can run their dry run
-	// and apply.
-	DB *store.DB
+	// Uploads keeps the uploaded bulk-assignment lists, so that any replica can run their dry run
+	// and apply; nil refuses bulk assignment (EUnavailable).
+	Uploads BulkUploads
 	// SigningKey is the operator's signing key; the session key is derived from it.
 	SigningKey ed25519.PrivateKey
 	Now        func() time.Time
@@ -79,7 +77,7 @@ type Server struct {
 	Proxies *clientaddr.Proxies
 
 	keys   keys
-	bulk   *jobStore                     // uploaded user lists between the dry run and the apply
+	bulk   BulkUploads                   // uploaded user lists between the dry run and the apply
 	base   *template.Template            // the layout, partials and panels
 	pages  map[string]*template.Template // by page id, each a clone of base with its content
 	cop    *http.CrossOriginProtection
@@ -100,7 +98,10 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	s.keys = k
 	s.cop = http.NewCrossOriginProtection()
-	s.bulk = newJobStore(s.DB, s.Now)
+	s.bulk = s.Uploads
+	if s.bulk == nil {
+		s.bulk = noUploads{}
+	}
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}

@@ -8,11 +8,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"time"
 	"unicode"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/machinelist"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 )
@@ -130,26 +130,12 @@ func readable(ctx context.Context) error {
 	return nil
 }
 
-// CheckFilter returns EInvalid for a state or method the inventory does not know.
-func CheckFilter(f licet.MachineFilter) error {
-	if f.State != "" && !slices.Contains(licet.MachineStates, f.State) {
-		return licet.Errorf(licet.EInvalid, "state %q is unknown: use one of %v", f.State, licet.MachineStates).With("field", "state")
-	}
-	if f.Method != "" && !slices.Contains(licet.MachineMethods, f.Method) {
-		return licet.Errorf(licet.EInvalid, "method %q is unknown: use one of %v", f.Method, licet.MachineMethods).With("field", "method")
-	}
-	if f.Stale < 0 {
-		return licet.Errorf(licet.EInvalid, "stale must not be negative").With("field", "stale")
-	}
-	return nil
-}
-
 // Machines implements licet.InventoryService.
 func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.InventoryMachine, error) {
 	if err := readable(ctx); err != nil {
 		return nil, err
 	}
-	if err := CheckFilter(f); err != nil {
+	if err := machinelist.CheckFilter(f); err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/fleet"
+	"github.com/licet/licet/internal/machinelist"
 	"github.com/licet/licet/internal/ratelimit"
 )
 
@@ -16,7 +17,7 @@ const kmsReportBody = fleet.MaxReportBytes
 
 func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	stale, err := fleet.ParseAge(q.Get("stale"))
+	stale, err := machinelist.ParseAge(q.Get("stale"))
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ import (
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 	"github.com/licet/licet/internal/tlsreload"
+	"github.com/licet/licet/internal/uploads"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -293,13 +294,15 @@ func (a *App) prepare(ctx context.Context) error {
 	return nil
 }
 
+var _ console.BulkUploads = (*uploads.Store)(nil)
+
 // console assembles the web console on the services of the API.
 func (a *App) console(tenants *tenancy.Service, proxies *clientaddr.Proxies) (http.Handler, error) {
 	c := &console.Server{
 		Proxies: proxies,
 		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
 		Catalog: a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
-		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, DB: a.DB,
+		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, Uploads: uploads.New(a.DB, a.cfg.Now),
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
 	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume

@@ -1,4 +1,4 @@
-package console
+package uploads
 
 import (
 	"context"
@@ -25,22 +25,22 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	st := newJobStore(db, clock)
+	st := New(db, clock)
 	ctx := context.Background()
-	put := func(session string) *bulkJob {
-		j := &bulkJob{Session: session, Tenant: "contoso", list: &listfile.List{}, dry: &listfile.Report{}}
-		if err := st.put(ctx, j, []byte("adele.vance@contoso.com\n")); err != nil {
+	put := func(session string) *listfile.Job {
+		j := &listfile.Job{Session: session, Tenant: "contoso", List: &listfile.List{}, Dry: &listfile.Report{}}
+		if err := st.Put(ctx, j, []byte("adele.vance@contoso.com\n")); err != nil {
 			t.Fatal(err)
 		}
 		advance(time.Second) // a strict order of expiry
 		return j
 	}
 	first, second, third := put("a"), put("a"), put("a")
-	if _, err := st.get(ctx, first.ID, "a", "contoso"); licet.ErrorCode(err) != licet.ENotFound {
+	if _, err := st.Get(ctx, first.ID, "a", "contoso"); licet.ErrorCode(err) != licet.ENotFound {
 		t.Errorf("the session's third list kept its first: %v", err)
 	}
-	for _, j := range []*bulkJob{second, third} {
-		if _, err := st.get(ctx, j.ID, "a", "contoso"); err != nil {
+	for _, j := range []*listfile.Job{second, third} {
+		if _, err := st.Get(ctx, j.ID, "a", "contoso"); err != nil {
 			t.Errorf("list %s: %v", j.ID, err)
 		}
 	}
@@ -52,11 +52,11 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 		{"unknown id", "nosuchjob", "a", "contoso"},
 	}
 	for _, tt := range tests {
-		if _, err := st.get(ctx, tt.id, tt.session, tt.tenant); licet.ErrorCode(err) != licet.ENotFound {
+		if _, err := st.Get(ctx, tt.id, tt.session, tt.tenant); licet.ErrorCode(err) != licet.ENotFound {
 			t.Errorf("%s: %v, want NotFound", tt.name, err)
 		}
 	}
-	var others []*bulkJob
+	var others []*listfile.Job
 	for i := range maxJobs + 3 {
 		others = append(others, put(fmt.Sprintf("s%d", i)))
 	}
@@ -69,16 +69,16 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 	if n != maxJobs {
 		t.Errorf("%d lists kept, want %d", n, maxJobs)
 	}
-	if _, err := st.get(ctx, others[len(others)-1].ID, others[len(others)-1].Session, "contoso"); err != nil {
+	if _, err := st.Get(ctx, others[len(others)-1].ID, others[len(others)-1].Session, "contoso"); err != nil {
 		t.Errorf("the newest list was dropped: %v", err)
 	}
 	last := others[len(others)-1]
 	advance(jobTTL - time.Second)
-	if _, err := st.get(ctx, last.ID, last.Session, "contoso"); err != nil {
+	if _, err := st.Get(ctx, last.ID, last.Session, "contoso"); err != nil {
 		t.Errorf("just before expiry: %v", err)
 	}
 	advance(jobTTL)
-	if _, err := st.get(ctx, last.ID, last.Session, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
+	if _, err := st.Get(ctx, last.ID, last.Session, "contoso"); licet.ErrorCode(err) != licet.ENotFound {
 		t.Errorf("after expiry: %v, want NotFound", err)
 	}
 }
@@ -89,20 +89,20 @@ func testJobStoreBounds(t *testing.T, db *store.DB) {
 func TestJobStoreStepLease(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-		st := newJobStore(db, func() time.Time { return now })
+		st := New(db, func() time.Time { return now })
 		ctx := context.Background()
 		content := []byte("a@contoso.com\nb@contoso.com\n")
 		list, err := listfile.ParseList(content)
 		if err != nil {
 			t.Fatal(err)
 		}
-		j := &bulkJob{Session: "s", Tenant: "contoso", list: list, dry: listfile.NewReport(list, true)}
-		if err := st.put(ctx, j, content); err != nil {
+		j := &listfile.Job{Session: "s", Tenant: "contoso", List: list, Dry: listfile.NewReport(list, true)}
+		if err := st.Put(ctx, j, content); err != nil {
 			t.Fatal(err)
 		}
 		claim := func(from int) bool {
 			t.Helper()
-			ok, err := st.claim(ctx, j.ID, from)
+			ok, err := st.Claim(ctx, j.ID, from)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestJobStoreStepLease(t *testing.T) {
 		if claim(0) {
 			t.Fatal("claimed a chunk before the apply started")
 		}
-		if err := st.startApply(ctx, j); err != nil {
+		if err := st.StartApply(ctx, j); err != nil {
 			t.Fatal(err)
 		}
 		if !claim(0) || claim(0) {
@@ -121,19 +121,19 @@ func TestJobStoreStepLease(t *testing.T) {
 		if !claim(0) {
 			t.Fatal("a lapsed lease was not taken over")
 		}
-		got, err := st.get(ctx, j.ID, "s", "contoso")
-		if err != nil || !got.busy || got.applied == nil {
+		got, err := st.Get(ctx, j.ID, "s", "contoso")
+		if err != nil || !got.Busy || got.Applied == nil {
 			t.Fatalf("while a chunk is applied: %+v, %v", got, err)
 		}
-		got.next = 2
-		if err := st.finishStep(ctx, got); err != nil {
+		got.Next = 2
+		if err := st.FinishStep(ctx, got); err != nil {
 			t.Fatal(err)
 		}
 		if claim(0) {
 			t.Error("position 0 claimed again after the chunk was recorded")
 		}
-		if got, _ = st.get(ctx, j.ID, "s", "contoso"); got.busy || got.next != 2 {
-			t.Errorf("after the step: busy %v, next %d; want free at 2", got.busy, got.next)
+		if got, _ = st.Get(ctx, j.ID, "s", "contoso"); got.Busy || got.Next != 2 {
+			t.Errorf("after the step: busy %v, next %d; want free at 2", got.Busy, got.Next)
 		}
 	})
 }
