@@ -2,37 +2,25 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/listfile"
-	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/uploads"
 )
 
-// The uploaded user lists of bulk assignment, kept between the dry run and the apply. They live
-// in the database (table console_uploads), so the dry run may run on one replica and the apply
-// on another, or after a restart. The client only ever holds a random id; a list is bound to the
-// session that uploaded it and to its tenant, and is forgotten 30 minutes after the upload or
-// its last use. The store is bounded: at most maxJobs lists and maxStoredBytes in all (the
-// oldest go first), maxJobsPerSession per session, each list at most maxUpload bytes and
+// The uploaded user lists of bulk assignment, kept between the dry run and the apply in an
+// uploads.Store (the database, so the dry run may run on one replica and the apply on another,
+// or after a restart). The client only ever holds a random id; a list is bound to the session
+// that uploaded it and to its tenant, and is forgotten uploads.TTL after the upload or its last
+// use. The store is bounded (see package uploads); each list is at most maxUpload bytes and
 // maxBulkUsers users.
 
 const (
-	jobTTL            = 30 * time.Minute
-	maxJobs           = 16
-	maxJobsPerSession = 2
-	maxStoredBytes    = 64 << 20 // uploads, dry runs and apply reports together
-	maxBulkUsers      = 20_000
-	bulkChunk         = 500     // users per apply step (one request, one AssignBatch)
-	maxUpload         = 4 << 20 // bytes of an uploaded list (and the rest of its form)
-	// stepLease is how long a replica holds a job while it applies one chunk; a replica that dies
-	// meanwhile leaves the chunk to be applied again after it (assignment is idempotent).
-	stepLease = time.Minute
+	jobTTL       = uploads.TTL
+	maxBulkUsers = 20_000
+	bulkChunk    = 500     // users per apply step (one request, one AssignBatch)
+	maxUpload    = 4 << 20 // bytes of an uploaded list (and the rest of its form)
 )
 
 // bulkJob is one uploaded list as read from the store: the change chosen, the dry run's report
@@ -46,37 +34,26 @@ type bulkJob struct {
 	applied             *listfile.Report // nil until the apply starts
 	next                int              // entries applied so far
 	stopped             string           // why the apply stopped before the end, if it did
-	busy                bool             // a replica is applying a chunk now
-	base                int64            // bytes of the upload and the dry run, for the store's bound
+	busy                bool             // a request is applying a chunk now
 }
 
-// jobStore keeps the jobs in the database.
+// jobStore reads and writes jobs through the uploads store.
 type jobStore struct {
-	db  *store.DB
-	now func() time.Time
+	st uploads.Store
 }
 
-func newJobStore(db *store.DB, now func() time.Time) *jobStore {
-	return &jobStore{db: db, now: now}
-}
-
-func (st *jobStore) available() error {
-	if st.db == nil {
-		return licet.Errorf(licet.EUnavailable, "bulk assignment needs the database, which the console was not given")
+func (js *jobStore) available() error {
+	if js.st == nil {
+		return licet.Errorf(licet.EUnavailable, "bulk assignment needs the upload store, which the console was not given")
 	}
 	return nil
 }
 
-// put stores a new job and its uploaded file under a random id, making room: expired jobs go
-// first, then the session's oldest beyond maxJobsPerSession, then the oldest of all beyond
-// maxJobs or maxStoredBytes.
-func (st *jobStore) put(ctx context.Context, j *bulkJob, content []byte) error {
-	if err := st.available(); err != nil {
+// put stores a new job and its uploaded file; the job gets its id.
+func (js *jobStore) put(ctx context.Context, j *bulkJob, content []byte) error {
+	if err := js.available(); err != nil {
 		return err
 	}
-	var b [18]byte
-	_, _ = rand.Read(b[:])
-	j.ID = base64.RawURLEncoding.EncodeToString(b[:])
 	change, err := json.Marshal(j.change)
 	if err != nil {
 		return err
@@ -85,53 +62,12 @@ func (st *jobStore) put(ctx context.Context, j *bulkJob, content []byte) error {
 	if err != nil {
 		return err
 	}
-	size := int64(len(content) + len(dry))
-	now := st.now().UnixMilli()
-	return st.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM console_uploads WHERE expires_at <= ?`, now); err != nil {
-			return err
-		}
-		mine, err := store.Collect(ctx, tx, func(r store.Scanner) (string, error) {
-			var id string
-			return id, r.Scan(&id)
-		}, `SELECT id FROM console_uploads WHERE session = ? ORDER BY created_at DESC, id`, j.Session)
-		if err != nil {
-			return err
-		}
-		if len(mine) >= maxJobsPerSession {
-			drop := mine[maxJobsPerSession-1:]
-			if _, err := tx.Exec(ctx, `DELETE FROM console_uploads WHERE id IN (`+store.Placeholders(len(drop))+`)`, store.Args(drop)...); err != nil {
-				return err
-			}
-		}
-		// The oldest of all go while the store is full by count or by bytes.
-		type row struct {
-			id   string
-			size int64
-		}
-		rows, err := store.Collect(ctx, tx, func(r store.Scanner) (row, error) {
-			var x row
-			return x, r.Scan(&x.id, &x.size)
-		}, `SELECT id, size FROM console_uploads ORDER BY created_at DESC, id`)
-		if err != nil {
-			return err
-		}
-		kept, bytes := 0, size
-		for _, x := range rows {
-			if kept+1 >= maxJobs || bytes+x.size > maxStoredBytes {
-				if _, err := tx.Exec(ctx, `DELETE FROM console_uploads WHERE id = ?`, x.id); err != nil {
-					return err
-				}
-				continue
-			}
-			kept++
-			bytes += x.size
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO console_uploads (id, session, tenant, file_name, content, change_json, dry_json, size, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Session, j.Tenant, j.FileName, string(content), string(change), string(dry), size, now, now+jobTTL.Milliseconds())
+	u := &uploads.Upload{Session: j.Session, Tenant: j.Tenant, FileName: j.FileName, Content: content, Change: change, DryRun: dry}
+	if err := js.st.Put(ctx, u); err != nil {
 		return err
-	})
+	}
+	j.ID = u.ID
+	return nil
 }
 
 // errGone is the answer for a job that is not (or no longer) the caller's.
@@ -139,61 +75,29 @@ var errGone = licet.Errorf(licet.ENotFound, "this uploaded list is no longer kep
 
 // get returns the job of the session and tenant, extending its life; another session's job, an
 // expired one and an unknown id are all ENotFound.
-func (st *jobStore) get(ctx context.Context, id, session, tenant string) (*bulkJob, error) {
-	if err := st.available(); err != nil {
+func (js *jobStore) get(ctx context.Context, id, session, tenant string) (*bulkJob, error) {
+	if err := js.available(); err != nil {
 		return nil, err
 	}
-	now := st.now().UnixMilli()
-	var j *bulkJob
-	err := st.db.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		j, err = readJob(ctx, tx, id, now)
-		if err != nil || j == nil {
-			return err
-		}
-		if j.Session != session || j.Tenant != tenant {
-			j = nil
-			return nil
-		}
-		_, err = tx.Exec(ctx, `UPDATE console_uploads SET expires_at = ? WHERE id = ?`, now+jobTTL.Milliseconds(), id)
-		return err
-	})
+	u, err := js.st.Get(ctx, id, session, tenant)
 	if err != nil {
 		return nil, err
 	}
-	if j == nil {
+	if u == nil {
 		return nil, errGone
 	}
-	return j, nil
-}
-
-// readJob reads an unexpired job with its list parsed; nil when there is none.
-func readJob(ctx context.Context, tx *store.Tx, id string, now int64) (*bulkJob, error) {
-	j := &bulkJob{ID: id}
-	var content, change, dry string
-	var applied sql.NullString
-	var next, busyUntil int64
-	err := tx.QueryRow(ctx, `SELECT session, tenant, file_name, content, change_json, dry_json, applied_json, next_entry, stopped, busy_until
-		FROM console_uploads WHERE id = ? AND expires_at > ?`, id, now).
-		Scan(&j.Session, &j.Tenant, &j.FileName, &content, &change, &dry, &applied, &next, &j.stopped, &busyUntil)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
+	j := &bulkJob{ID: u.ID, Session: u.Session, Tenant: u.Tenant, FileName: u.FileName, next: u.Next, stopped: u.Stopped, busy: u.Busy}
+	if j.list, err = listfile.ParseList(u.Content); err != nil {
 		return nil, err
 	}
-	j.next, j.busy, j.base = int(next), busyUntil > now, int64(len(content)+len(dry))
-	if j.list, err = listfile.ParseList([]byte(content)); err != nil {
+	if err := json.Unmarshal(u.Change, &j.change); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(change), &j.change); err != nil {
+	if err := json.Unmarshal(u.DryRun, &j.dry); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(dry), &j.dry); err != nil {
-		return nil, err
-	}
-	if applied.Valid {
-		if err := json.Unmarshal([]byte(applied.String), &j.applied); err != nil {
+	if u.Applied != nil {
+		if err := json.Unmarshal(u.Applied, &j.applied); err != nil {
 			return nil, err
 		}
 	}
@@ -201,50 +105,30 @@ func readJob(ctx context.Context, tx *store.Tx, id string, now int64) (*bulkJob,
 }
 
 // startApply starts the job's apply report unless it has started.
-func (st *jobStore) startApply(ctx context.Context, j *bulkJob) error {
+func (js *jobStore) startApply(ctx context.Context, j *bulkJob) error {
 	rep, err := json.Marshal(listfile.NewReport(j.list, false))
 	if err != nil {
 		return err
 	}
-	return st.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE console_uploads SET applied_json = ?, size = size + ? WHERE id = ? AND applied_json IS NULL`, string(rep), len(rep), j.ID)
-		return err
-	})
+	return js.st.StartApply(ctx, j.ID, rep)
 }
 
-// claim takes the lease of applying the chunk that starts at from: false when the job is at
-// another position, or another request holds the lease.
-func (st *jobStore) claim(ctx context.Context, id string, from int) (bool, error) {
-	now := st.now().UnixMilli()
-	var n int64
-	err := st.db.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		n, err = tx.Exec(ctx, `UPDATE console_uploads SET busy_until = ? WHERE id = ? AND next_entry = ? AND busy_until <= ? AND applied_json IS NOT NULL`,
-			now+stepLease.Milliseconds(), id, from, now)
-		return err
-	})
-	return n == 1, err
+// claim takes the lease of applying the chunk that starts at from.
+func (js *jobStore) claim(ctx context.Context, id string, from int) (bool, error) {
+	return js.st.Claim(ctx, id, from)
 }
 
-// finishStep records a chunk's outcome and releases the lease: the apply report with the chunk's
-// results and the new position, or why the apply stopped.
-func (st *jobStore) finishStep(ctx context.Context, j *bulkJob) error {
+// finishStep records a chunk's outcome and releases the lease.
+func (js *jobStore) finishStep(ctx context.Context, j *bulkJob) error {
 	rep, err := json.Marshal(j.applied)
 	if err != nil {
 		return err
 	}
-	return st.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE console_uploads SET applied_json = ?, next_entry = ?, stopped = ?, busy_until = 0, size = ? WHERE id = ?`,
-			string(rep), j.next, j.stopped, j.base+int64(len(rep)), j.ID)
-		return err
-	})
+	return js.st.Finish(ctx, j.ID, rep, j.next, j.stopped)
 }
 
 // release gives the lease back without recording anything (the chunk failed for a reason that
 // may pass: it is applied again by the next step).
-func (st *jobStore) release(ctx context.Context, id string) error {
-	return st.db.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE console_uploads SET busy_until = 0 WHERE id = ?`, id)
-		return err
-	})
+func (js *jobStore) release(ctx context.Context, id string) error {
+	return js.st.Release(ctx, id)
 }

@@ -24,8 +24,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
-	"github.com/licet/licet/internal/catalogstore"
-	"github.com/licet/licet/internal/store"
+	"github.com/licet/licet/internal/uploads"
 )
 
 //go:embed templates static
@@ -64,11 +63,11 @@ type Server struct {
 	Catalog func() *catalog.Catalog
 	// Catalogs lists the catalog's versions and CatalogVersion names the one served, for the
 	// catalog page; nil leaves the history out.
-	Catalogs       *catalogstore.Store
+	Catalogs       licet.CatalogService
 	CatalogVersion func() *licet.CatalogVersion
-	// DB keeps the uploaded bulk-assignment lists, so that any replica can run their dry run
-	// and apply.
-	DB *store.DB
+	// Uploads keeps the uploaded bulk-assignment lists (in the database, so that any replica can
+	// run their dry run and apply); nil leaves bulk assignment unavailable.
+	Uploads uploads.Store
 	// SigningKey is the operator's signing key; the session key is derived from it.
 	SigningKey ed25519.PrivateKey
 	Now        func() time.Time
@@ -96,7 +95,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	s.keys = k
 	s.cop = http.NewCrossOriginProtection()
-	s.bulk = newJobStore(s.DB, s.Now)
+	s.bulk = &jobStore{st: s.Uploads}
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 	"github.com/licet/licet/internal/tlsreload"
+	"github.com/licet/licet/internal/uploads/uploaddb"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -284,7 +285,8 @@ func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
 	c := &console.Server{
 		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
 		Catalog: a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
-		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, DB: a.DB,
+		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger,
+		Uploads: &uploaddb.Store{DB: a.DB, Now: a.cfg.Now},
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
 	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume
