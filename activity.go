@@ -13,8 +13,12 @@ type KeyActivation struct {
 	Machine  string `json:"machine"`
 	Hostname string `json:"hostname,omitempty"`
 	Product  string `json:"product,omitempty"` // product slug; empty for a KMS host
-	// Method is online, proxy or offline; for a KMS host online or approval (a request file).
-	Method      string    `json:"method"`
+	// Method is online, proxy or offline; for a KMS host or a directory, online or approval (a
+	// request file).
+	Method string `json:"method"`
+	// Kind is set for a kms-host key's activations: KMSKindHost or KMSKindDirectory (then
+	// Machine is the directory's id and Hostname its name).
+	Kind        string    `json:"kind,omitempty"`
 	Virtual     bool      `json:"virtual,omitempty"`
 	ActivatedAt time.Time `json:"activatedAt"` // the first activation, the one that counted
 	LastSeenAt  time.Time `json:"lastSeenAt"`  // the latest activation or re-activation

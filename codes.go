@@ -237,6 +237,20 @@ func init() {
 			"The KMS host report is not signed by the key of the host it names.",
 			"Send the report from the host itself (licet kms report), whose certificate the central service issued."},
 
+		// Directory-based activation (on the machine, and `licet directory`).
+		{CodeDirectoryBindFailed, 0, ScopeRequest, "Directory bind failed",
+			"The machine could not bind to the directory: wrong credentials, not a member, a client certificate refused, or a server certificate that does not verify.",
+			"Check --bind-dn and --password-file (or --client-cert, --client-key, --ldap-ca); a machine that left the directory activates through a KMS host."},
+		{CodeDirectoryUnavailable, 0, ScopeRequest, "Directory unavailable",
+			"No directory server answered, or none was found through the domain's _ldap._tcp SRV records.",
+			"Check --ldap (or the SRV records, --dns-domain and --dns-server) and that a directory server is reachable."},
+		{CodeActivationObjectNotFound, 0, ScopeRequest, "No activation object",
+			"The directory holds no activation object for the product group: it was removed, or never written.",
+			"The directory's administrator writes it with licet directory activate."},
+		{CodeActivationObjectInvalid, 0, ScopeRequest, "Activation object refused",
+			"An activation object was found but refused: its signature, product group, tenant or expiry does not verify; nothing was activated.",
+			"The directory's administrator writes it again with licet directory activate."},
+
 		// The client agent's state directory (on the machine).
 		{CodeStateCorrupt, 0, ScopeRequest, "Agent state corrupt",
 			"The agent's state file cannot be read as agent state.",

@@ -57,7 +57,18 @@ type KMSHostRequest struct {
 	HostID   string `json:"hostId"`             // the host's random, stable id
 	HostKey  []byte `json:"hostKey"`            // the host's Ed25519 public key (base64 in JSON)
 	Hostname string `json:"hostname,omitempty"` // for people: which machine this is
+	// Kind is what activates: KMSKindHost (the default when empty) or KMSKindDirectory, a
+	// directory that holds an activation object. A directory has no HostKey; HostID is its id.
+	Kind string `json:"kind,omitempty"`
+	// Directory is the directory's name (e.g. corp.example), for a directory activation.
+	Directory string `json:"directory,omitempty"`
 }
+
+// What a kms-host key activates: each counts as one of the key's hosts.
+const (
+	KMSKindHost      = "host"      // a KMS host (`licet kms serve`)
+	KMSKindDirectory = "directory" // a directory holding an activation object (`licet directory activate`)
+)
 
 // KMSProduct is a product a KMS host may activate, as the central service describes it to hosts.
 type KMSProduct struct {
@@ -84,6 +95,10 @@ type KMSHostCertificate struct {
 	HostsUsed    int          `json:"hostsUsed"`    // distinct hosts activated with the key, this one included
 	HostLimit    int          `json:"hostLimit"`    // how many distinct hosts the key may activate
 	Reactivation bool         `json:"reactivation"` // the host had activated with this key before
+	// Kind is KMSKindHost or KMSKindDirectory; for a directory, Certificate is the signed
+	// activation object (a ticket of kind directory-activation) to write into the directory.
+	Kind      string `json:"kind,omitempty"`
+	Directory string `json:"directory,omitempty"` // the directory's name, for a directory
 	// SigningKey is the id of the operator key that signed the certificate; KeySet is the
 	// operator's key set, signed by that key, from which the host (and its clients, to which it
 	// passes it on) learns keys made after the one it trusts.
@@ -113,10 +128,12 @@ func (r KMSHostRenewal) Message() []byte {
 
 // KMSHostService certifies KMS hosts against their kms-host keys.
 type KMSHostService interface {
-	// ActivateHost certifies a host presenting its kms-host key. No token is needed: the key is
-	// the credential. Errors: EInvalid (malformed request, not a kms-host key by its form),
-	// CodeInvalidProductKey (the same answer, after the same work, for a key unknown or blocked),
-	// CodeKMSHostLimit (a new host over the key's limit), ERateLimited.
+	// ActivateHost certifies a host presenting its kms-host key, or signs the activation object
+	// of a directory (req.Kind KMSKindDirectory), which counts as one of the key's hosts. No
+	// token is needed: the key is the credential. Errors: EInvalid (malformed request, not a
+	// kms-host key by its form), CodeInvalidProductKey (the same answer, after the same work,
+	// for a key unknown or blocked), CodeKMSHostLimit (a new host or directory over the key's
+	// limit), ERateLimited.
 	ActivateHost(ctx context.Context, req KMSHostRequest) (*KMSHostCertificate, error)
 	// ApproveHost answers an air-gapped host's request file, which names the key by its hash.
 	// Operator, or a tenant admin whose tenant owns the key. Errors: as ActivateHost, plus
@@ -139,17 +156,38 @@ var kmsHostIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ValidKMSHostID reports whether id has the form of a KMS host's id.
 func ValidKMSHostID(id string) bool { return kmsHostIDRE.MatchString(id) }
 
-// CheckHost validates the host part of a request: host id, public key and hostname. Both the
-// central service and the KMS host (before writing a request file) check it.
+// CheckHost validates the host part of a request: kind, host id, public key (a host's; a
+// directory has none), directory name and hostname. Both the central service and the KMS host
+// (before writing a request file) check it.
 func (r KMSHostRequest) CheckHost() error {
 	if !kmsHostIDRE.MatchString(r.HostID) {
 		return Errorf(EInvalid, "hostId %q is invalid: use 1 to 64 letters, digits, dots, dashes and underscores", r.HostID).With("field", "hostId")
 	}
-	if len(r.HostKey) != ed25519.PublicKeySize {
-		return Errorf(EInvalid, "hostKey must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(r.HostKey)).With("field", "hostKey")
+	switch r.Kind {
+	case "", KMSKindHost:
+		if r.Directory != "" {
+			return Errorf(EInvalid, "directory names a directory: give it with kind %q", KMSKindDirectory).With("field", "directory")
+		}
+		if len(r.HostKey) != ed25519.PublicKeySize {
+			return Errorf(EInvalid, "hostKey must be a %d-byte Ed25519 public key (base64), not %d bytes", ed25519.PublicKeySize, len(r.HostKey)).With("field", "hostKey")
+		}
+	case KMSKindDirectory:
+		if len(r.HostKey) != 0 {
+			return Errorf(EInvalid, "a directory has no hostKey: its activation object is signed by the operator").With("field", "hostKey")
+		}
+		if !printable(r.Directory) || r.Directory == "" {
+			return Errorf(EInvalid, "directory must name the directory in 1 to 253 printable characters").With("field", "directory")
+		}
+	default:
+		return Errorf(EInvalid, "kind %q is unknown: use %q or %q", r.Kind, KMSKindHost, KMSKindDirectory).With("field", "kind")
 	}
-	if len(r.Hostname) > 253 || strings.IndexFunc(r.Hostname, func(c rune) bool { return !unicode.IsPrint(c) }) >= 0 {
+	if !printable(r.Hostname) {
 		return Errorf(EInvalid, "hostname must be at most 253 printable characters").With("field", "hostname")
 	}
 	return nil
+}
+
+// printable reports whether s is at most 253 printable characters.
+func printable(s string) bool {
+	return len(s) <= 253 && strings.IndexFunc(s, func(c rune) bool { return !unicode.IsPrint(c) }) < 0
 }

@@ -22,6 +22,9 @@ const (
 	KindActivation      = "activation"     // a machine activated by the central service (MAK, retail, offline, proxy)
 	KindHostCertificate = "kms-host"       // a KMS host activated by the central service
 	KindKMSActivation   = "kms-activation" // a machine activated by a KMS host
+	// KindDirectory is a directory's activation object: signed by the operator, it activates
+	// the machines that can bind to the directory and read it (Machine is the directory's id).
+	KindDirectory = "directory-activation"
 )
 
 // Ticket is what a signature binds. Fields that do not apply are left empty.
@@ -41,6 +44,8 @@ type Ticket struct {
 	Method     string `json:"method,omitempty"` // online, proxy, offline, kms
 	Issuer     string `json:"iss,omitempty"`    // "operator" or the KMS host's id
 	Tenant     string `json:"tenant,omitempty"` // tenant slug
+	// Directory is the directory's name, in a directory activation object.
+	Directory string `json:"directory,omitempty"`
 
 	IssuedAt   time.Time  `json:"iat"`
 	ExpiresAt  *time.Time `json:"exp,omitempty"`   // nil: does not expire

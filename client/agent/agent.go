@@ -114,6 +114,9 @@ type Status struct {
 	TicketError     string         `json:"ticketError,omitempty"` // why a ticket was rejected
 	HardwareChanged []string       `json:"hardwareChanged,omitempty"`
 	KMS             *KMSStatus     `json:"kms,omitempty"` // for a kms-client key: the host and its answer
+	// Method is how a kms-client key's machine is activated: MethodDirectory or MethodKMS.
+	Method    string           `json:"method,omitempty"`
+	Directory *DirectoryStatus `json:"directory,omitempty"` // directory-based activation, when set up
 }
 
 // InstallKey installs a product key for a product, replacing the key installed before (and its
@@ -147,6 +150,9 @@ func (a *Agent) InstallKey(key, product string) (*Status, error) {
 	s.Product, s.Key, s.KeyType, s.KeyGroup, s.InstalledAt = product, k.String(), string(k.Type), k.Group, now
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = "", time.Time{}, nil
 	s.Offline = nil
+	if s.Directory != nil {
+		s.Directory.Active = false
+	}
 	if err := Save(a.Dir, s); err != nil {
 		return nil, err
 	}
@@ -165,6 +171,9 @@ func (a *Agent) UninstallKey() error {
 	s.Key, s.KeyType, s.KeyGroup, s.InstalledAt = "", "", 0, time.Time{}
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = "", time.Time{}, nil
 	s.Offline = nil
+	if s.Directory != nil {
+		s.Directory.Active = false
+	}
 	return Save(a.Dir, s)
 }
 
@@ -254,7 +263,7 @@ func (a *Agent) Status() (*Status, error) {
 	now := a.now()
 	m := a.machine()
 	st := &Status{At: now, Product: s.Product, KeyType: s.KeyType, Group: s.KeyGroup, Machine: m.ID, Server: s.Server, OperatorKey: s.OperatorKey, InstalledAt: s.InstalledAt}
-	st.KMS = kmsStatus(s)
+	st.KMS, st.Directory = kmsStatus(s), directoryView(s)
 	if keys, err := trust(s); err == nil {
 		st.OperatorKeys = keys.Keys
 	}
@@ -262,6 +271,12 @@ func (a *Agent) Status() (*Status, error) {
 		return st.set(Unlicensed, nil, "no product key is installed"), nil
 	}
 	st.PartialKey = s.Key[len(s.Key)-5:]
+	if d := s.Directory; s.isKMS() && d != nil && d.Active && d.Key == s.Key && st.Directory != nil {
+		return a.directoryStatus(st, s, now), nil
+	}
+	if s.isKMS() && s.Ticket != "" {
+		st.Method = MethodKMS
+	}
 	if s.Ticket == "" && s.Offline == nil {
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "not activated yet"), nil
 	}

@@ -55,20 +55,27 @@ func (a *Agent) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 		return TickResult{Action: TickIdle, Status: st}, err
 	}
 	k := s.kms()
+	last, next, activated := k.LastAttempt, k.NextContact, k.Activated
+	if s.Directory.configured() { // the directory is tried first, and its schedule leads
+		d := s.directory()
+		last, next, activated = d.LastAttempt, d.NextContact, d.Active || k.Activated
+	}
 	action := TickActivate
 	switch {
-	case k.LastAttempt.IsZero():
-	case now.Before(k.NextContact):
+	case last.IsZero():
+	case now.Before(next):
 		st, err := at.Status()
-		return TickResult{Action: TickWaiting, Status: st, Next: k.NextContact}, err
-	case k.Activated:
+		return TickResult{Action: TickWaiting, Status: st, Next: next}, err
+	case activated:
 		action = TickRenew
 	default:
 		action = TickRetry
 	}
-	st, cerr := at.contactKMS(ctx, nil)
+	st, cerr := at.contact(ctx, nil)
 	res := TickResult{Action: action, Status: st}
-	if after, err := Load(a.Dir); err == nil && after.KMS != nil {
+	if after, err := Load(a.Dir); err == nil && after.Directory.configured() {
+		res.Next = after.Directory.NextContact
+	} else if err == nil && after.KMS != nil {
 		res.Next = after.KMS.NextContact
 	}
 	if cerr != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type KMSState struct {
 	DNSServer   string `json:"dns_server,omitempty"`    // the DNS server asked; the system resolver when empty
 	NoHostCache bool   `json:"no_host_cache,omitempty"` // do not remember the host that answered
 	CachedHost  string `json:"cached_host,omitempty"`   // the host that answered last, asked first next time
+	// Unanswered are hosts that did not answer (a stale SRV record, a stopped host): asked
+	// after the others next time, until they answer again. At most maxUnanswered.
+	Unanswered []string `json:"unanswered,omitempty"`
 
 	Key          string    `json:"key,omitempty"`       // the key the fields below are about
 	LastHost     string    `json:"last_host,omitempty"` // host:port that answered (or refused) last
@@ -108,7 +112,7 @@ func (s *State) kms() *KMSState {
 	}
 	if s.KMS.Key != s.Key {
 		k := s.KMS
-		*k = KMSState{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, NoHostCache: k.NoHostCache, CachedHost: k.CachedHost, Key: s.Key}
+		*k = KMSState{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, NoHostCache: k.NoHostCache, CachedHost: k.CachedHost, Unanswered: k.Unanswered, Key: s.Key}
 	}
 	return s.KMS
 }
@@ -242,8 +246,12 @@ func (a *Agent) at(now time.Time) *Agent {
 // host's renewal interval. The operator key is pinned on the first verified ticket: pin when
 // given, else the key the host names (trust on first use). When no host answers or a host
 // refuses, the attempt is recorded with the next retry time and the error is returned.
+//
+// When a directory is set up (ConfigureDirectory), it is tried first: the machine binds to it,
+// reads the activation object and verifies it offline, and is Licensed with no threshold; only
+// when that fails is a KMS host asked.
 func (a *Agent) ActivateKMS(ctx context.Context, pin ed25519.PublicKey) (*Status, error) {
-	return a.at(a.now()).contactKMS(ctx, pin)
+	return a.at(a.now()).contact(ctx, pin)
 }
 
 // contactKMS asks a host; a's clock is fixed for the whole attempt.
@@ -262,21 +270,15 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 	if !s.isKMS() {
 		return nil, licet.Errorf(licet.CodeKeyTypeNotActivatable, "the installed key is a %s key, which activates online against the central service (`licet client activate --server URL`), not against a KMS host", s.KeyType)
 	}
-	op := pin
-	if s.OperatorKey != "" {
-		have, err := client.ParsePublicKey(s.OperatorKey)
-		if err != nil {
-			return nil, corrupt(a.Dir, "the pinned operator key is malformed")
-		}
-		if pin != nil && !have.Equal(pin) {
-			return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
-		}
-		op = have
+	op, err := a.operatorKey(s, pin)
+	if err != nil {
+		return nil, err
 	}
 	now, m, k := a.now(), a.machine(), s.kms()
 	req := kmsclient.Request{MachineID: m.ID, Product: s.Product, Key: s.Key, Virtual: m.Virtual, Hostname: m.Hostname, State: wireState(st.State)}
 	cfg := kmsclient.Config{Host: k.Host, Domain: k.Domain, DNSServer: k.DNSServer, CachedHost: k.CachedHost, NoHostCache: k.NoHostCache,
-		OperatorKey: op, Now: a.Now, Timeout: a.KMS.Timeout, Rand: a.KMS.Rand, HTTP: a.KMS.HTTP, Service: a.KMS.Service}
+		OperatorKey: op, Now: a.Now, Timeout: a.KMS.Timeout, Rand: a.KMS.Rand, HTTP: a.KMS.HTTP, Service: a.KMS.Service,
+		Unanswered: k.Unanswered, NoAnswer: k.noAnswer}
 	if s.OperatorKey != "" {
 		if cfg.Keys, err = trust(s); err != nil {
 			return nil, corrupt(a.Dir, err.Error())
@@ -284,6 +286,9 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 	}
 	k.LastAttempt = now
 	resp, host, err := kmsclient.Activate(ctx, cfg, req)
+	if resp != nil {
+		k.Unanswered = slices.DeleteFunc(k.Unanswered, func(h string) bool { return h == host })
+	}
 	if err == nil && resp.Activated {
 		err = a.acceptKMSTicket(&s, resp, op, m.ID, now)
 	}
@@ -317,6 +322,22 @@ func (a *Agent) contactKMS(ctx context.Context, pin ed25519.PublicKey) (*Status,
 	return a.Status()
 }
 
+// operatorKey is the key tickets and activation objects must verify with: the pinned one (which
+// pin, when given, must equal), else pin, else nil (trust on first use).
+func (a *Agent) operatorKey(s State, pin ed25519.PublicKey) (ed25519.PublicKey, error) {
+	if s.OperatorKey == "" {
+		return pin, nil
+	}
+	have, err := client.ParsePublicKey(s.OperatorKey)
+	if err != nil {
+		return nil, corrupt(a.Dir, "the pinned operator key is malformed")
+	}
+	if pin != nil && !have.Equal(pin) {
+		return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
+	}
+	return have, nil
+}
+
 // acceptKMSTicket verifies an activated answer's ticket offline and stores it in s, pinning the
 // operator key on first use.
 func (a *Agent) acceptKMSTicket(s *State, resp *kmsclient.Response, op ed25519.PublicKey, machine string, now time.Time) error {
@@ -348,6 +369,17 @@ func (a *Agent) acceptKMSTicket(s *State, resp *kmsclient.Response, op ed25519.P
 	s.OperatorKey, s.KeySet = learned.OperatorKey, learned.KeySet
 	s.Ticket, s.ActivatedAt, s.OutOfToleranceSince = resp.Ticket, now, nil
 	return nil
+}
+
+// maxUnanswered bounds the hosts remembered as not answering.
+const maxUnanswered = 16
+
+// noAnswer remembers a host that did not answer, the latest last.
+func (k *KMSState) noAnswer(host string) {
+	k.Unanswered = append(slices.DeleteFunc(k.Unanswered, func(h string) bool { return h == host }), host)
+	if len(k.Unanswered) > maxUnanswered {
+		k.Unanswered = k.Unanswered[len(k.Unanswered)-maxUnanswered:]
+	}
 }
 
 // retry is the host's retry interval, or the default before any host told one.

@@ -57,6 +57,8 @@ type State struct {
 	OutOfToleranceSince *time.Time `json:"out_of_tolerance_since,omitempty"`
 	// KMS is where a kms-client key finds its hosts and what the last one answered (kms.go).
 	KMS *KMSState `json:"kms,omitempty"`
+	// Directory is how a kms-client key binds to the directory and what it read last (directory.go).
+	Directory *DirectoryState `json:"directory,omitempty"`
 }
 
 // DefaultDir is the state directory when none is given: /var/lib/licet for root and

@@ -34,6 +34,11 @@ type Config struct {
 	CachedHost string
 	// NoHostCache turns host caching off: every activation starts with discovery.
 	NoHostCache bool
+	// Unanswered are hosts (host:port) that did not answer last time: discovered hosts among
+	// them are tried after the others, so a stale record does not cost every attempt a timeout.
+	Unanswered []string
+	// NoAnswer, when set, is told each host that could not be reached or timed out.
+	NoAnswer func(host string)
 	// OperatorKey, when set, verifies the ticket of an activated answer (its chain to the
 	// operator, the machine, the product); a host whose ticket fails is skipped like a dead one.
 	OperatorKey ed25519.PublicKey
@@ -83,11 +88,20 @@ func Candidates(ctx context.Context, cfg Config) ([]string, error) {
 	if err != nil && len(out) == 0 {
 		return nil, err
 	}
+	var later []string
 	for _, h := range hosts {
-		if a := h.Addr(); !contains(out, a) {
+		switch a := h.Addr(); {
+		case contains(out, a) || contains(later, a):
+		case contains(cfg.Unanswered, a):
+			later = append(later, a)
+		default:
 			out = append(out, a)
 		}
 	}
+	if len(out) > 0 && !cfg.NoHostCache && cfg.CachedHost != "" && contains(cfg.Unanswered, out[0]) && len(out) > 1 {
+		out = append(out[1:], out[0]) // the cached host did not answer last time: it goes after the others
+	}
+	out = append(out, later...)
 	if len(out) == 0 {
 		domain := cfg.Domain
 		if domain == "" {
@@ -144,6 +158,9 @@ func Activate(ctx context.Context, cfg Config, req Request) (*Response, string, 
 		if errors.As(err, &he) || ctx.Err() != nil {
 			return nil, host, err
 		}
+		if cfg.NoAnswer != nil {
+			cfg.NoAnswer(host)
+		}
 		failures = append(failures, fmt.Sprintf("%s (%v)", host, err))
 	}
 	return nil, "", licet.Errorf(licet.EUnavailable, "no KMS host answered: tried %s. Way out: check that the hosts run (licet kms serve) and are reachable, and their SRV records (licet discover)", strings.Join(failures, ", ")).
@@ -165,6 +182,11 @@ func try(ctx context.Context, hc *http.Client, cfg Config, host string, body []b
 	}
 	hr.Header.Set("Content-Type", ContentType)
 	resp, err := hc.Do(hr)
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && cfg.HTTP == nil {
+		// Its Server is the system resolver's even when cfg.DNSServer was asked.
+		return nil, fmt.Errorf("cannot resolve %s %s: %s", dnsErr.Name, AskedOf(cfg.DNSServer), dnsErr.Err)
+	}
 	if err != nil {
 		return nil, rootCause(err)
 	}

@@ -56,21 +56,26 @@ func SearchDomain() string {
 	return ""
 }
 
-// Lookup returns the SRV records _service._tcp.domain, sorted by priority, then by weight
-// (heaviest first), then by name: the listing `licet discover` prints. A name with no records
-// gives an empty list and no error.
-func Lookup(ctx context.Context, r *net.Resolver, service, domain string) ([]Host, error) {
+// Lookup returns the SRV records _service._tcp.domain, asked of dnsServer (host[:port]; the
+// system resolver when empty), sorted by priority, then by weight (heaviest first), then by
+// name: the listing `licet discover` prints. A name with no records gives an empty list and no
+// error; other failures name the server actually asked.
+func Lookup(ctx context.Context, dnsServer, service, domain string) ([]Host, error) {
 	domain = strings.TrimSuffix(strings.TrimSpace(domain), ".")
 	if domain == "" {
-		return nil, licet.Errorf(licet.EInvalid, "no domain to look in: give --domain (no search domain in /etc/resolv.conf)")
+		return nil, licet.Errorf(licet.EInvalid, "no domain to look in: give --dns-domain (no search domain in /etc/resolv.conf)")
 	}
-	_, srvs, err := r.LookupSRV(ctx, service, "tcp", domain+".")
+	_, srvs, err := Resolver(dnsServer).LookupSRV(ctx, service, "tcp", domain+".")
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, licet.Errorf(licet.EUnavailable, "cannot look up _%s._tcp.%s: %v", service, domain, err)
+		why := err.Error()
+		if dnsErr != nil {
+			why = dnsErr.Err // its Server is the system's, not the one asked
+		}
+		return nil, licet.Errorf(licet.EUnavailable, "cannot look up _%s._tcp.%s %s: %s. Way out: check the DNS server (--dns-server) and the domain (--dns-domain)", service, domain, AskedOf(dnsServer), why)
 	}
 	hosts := make([]Host, 0, len(srvs))
 	for _, s := range srvs {
@@ -150,7 +155,7 @@ func Discover(ctx context.Context, cfg Config) ([]Host, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
-	hosts, err := Lookup(ctx, Resolver(cfg.DNSServer), service, domain)
+	hosts, err := Lookup(ctx, cfg.DNSServer, service, domain)
 	if err != nil {
 		return nil, err
 	}
@@ -162,4 +167,16 @@ func (cfg Config) timeout() time.Duration {
 		return cfg.Timeout
 	}
 	return 10 * time.Second
+}
+
+// AskedOf names the DNS server asked, for messages: "at DNS server HOST:PORT" or "through the
+// system resolver".
+func AskedOf(dnsServer string) string {
+	if dnsServer == "" {
+		return "through the system resolver"
+	}
+	if _, _, err := net.SplitHostPort(dnsServer); err != nil {
+		dnsServer = net.JoinHostPort(dnsServer, "53")
+	}
+	return "at DNS server " + dnsServer
 }

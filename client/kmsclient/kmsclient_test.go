@@ -51,7 +51,7 @@ func TestDiscoveryAndFailover(t *testing.T) {
 		_, portText, _ := net.SplitHostPort(strings.TrimPrefix(ts.URL, "http://"))
 		port, _ := strconv.Atoi(portText)
 		p := &kms.DNSPublishing{Server: dnsSrv.Addr, Target: target, Port: uint16(port), Entries: []kms.SRVEntry{{Domain: "corp.example", Priority: uint16(10 * i)}}}
-		if err := p.Publish(ctx, p.Entries[0]); err != nil {
+		if _, err := p.Publish(ctx, p.Entries[0]); err != nil {
 			t.Fatalf("publish %s: %v", target, err)
 		}
 	}
@@ -102,7 +102,7 @@ func TestDiscoveryAndFailover(t *testing.T) {
 	}
 
 	// No record for Microsoft's service in this zone.
-	if got, err := kmsclient.Lookup(ctx, kmsclient.Resolver(dnsSrv.Addr), kmsclient.MicrosoftService, "corp.example"); err != nil || len(got) != 0 {
+	if got, err := kmsclient.Lookup(ctx, dnsSrv.Addr, kmsclient.MicrosoftService, "corp.example"); err != nil || len(got) != 0 {
 		t.Fatalf("_vlmcs lookup = %v, %v; want none", got, err)
 	}
 }
@@ -158,5 +158,45 @@ func TestOrderRFC2782(t *testing.T) {
 	o := kmsclient.Order(hosts, func(int) int { return 0 })
 	if o[0].Target != "zero" {
 		t.Errorf("rnd 0: first %s, want zero", o[0].Target)
+	}
+}
+
+// TestUnansweredHostAskedLast: a stale record whose address accepts connections but never
+// answers costs one --connect-timeout, is reported through NoAnswer, and, remembered in
+// Unanswered, is asked after the other hosts next time.
+func TestUnansweredHostAskedLast(t *testing.T) {
+	stale, err := net.Listen("tcp", "127.0.0.1:0") // accepts (the kernel's backlog), never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Close()
+	stalePort := strconv.Itoa(stale.Addr().(*net.TCPAddr).Port)
+	dnsSrv := dnstest.Start(t, nil)
+	dnsSrv.Add(t, "_licet-kms._tcp.corp.example. 60 IN SRV 0 0 "+stalePort+" stale.corp.example.",
+		"_licet-kms._tcp.corp.example. 60 IN SRV 10 0 8471 backup.corp.example.",
+		"stale.corp.example. 60 IN A 127.0.0.1")
+	var unanswered []string
+	cfg := kmsclient.Config{Domain: "corp.example", DNSServer: dnsSrv.Addr, Timeout: 200 * time.Millisecond,
+		NoAnswer: func(h string) { unanswered = append(unanswered, h) }}
+	staleAddr := "stale.corp.example:" + stalePort
+	_, _, err = kmsclient.Activate(context.Background(), cfg, kmsclient.Request{MachineID: "pc-1", Product: "desktop", Key: "BBBBB-BBBBB-BBBBB-BBBBB-BBBBB"})
+	if licet.ErrorCode(err) != licet.EUnavailable || len(unanswered) != 2 || unanswered[0] != staleAddr {
+		t.Fatalf("activate: %v, unanswered %v; want both hosts reported, %s first", err, unanswered, staleAddr)
+	}
+	cfg.Unanswered = []string{staleAddr}
+	got, err := kmsclient.Candidates(context.Background(), cfg)
+	if err != nil || strings.Join(got, " ") != "backup.corp.example:8471 "+staleAddr {
+		t.Fatalf("candidates after %s did not answer: %v, %v; want it last", staleAddr, got, err)
+	}
+}
+
+// TestResolveErrorNamesTheServerAsked: a host name the DNS server cannot resolve is reported
+// with that server, not the system resolver.
+func TestResolveErrorNamesTheServerAsked(t *testing.T) {
+	dnsSrv := dnstest.Start(t, nil)
+	cfg := kmsclient.Config{Host: "gone.corp.example:8471", DNSServer: dnsSrv.Addr, Timeout: time.Second}
+	_, _, err := kmsclient.Activate(context.Background(), cfg, kmsclient.Request{MachineID: "pc-1", Product: "desktop", Key: "BBBBB-BBBBB-BBBBB-BBBBB-BBBBB"})
+	if err == nil || !strings.Contains(err.Error(), "cannot resolve gone.corp.example at DNS server "+dnsSrv.Addr) {
+		t.Fatalf("unresolvable host: %v; want the DNS server asked named", err)
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 var _ licet.KeyActivityService = (*Service)(nil)
 
-// KeyActivations lists the machines a key activated; a kms-host key's are the hosts it
-// certified (table kms_hosts).
+// KeyActivations lists the machines a key activated; a kms-host key's are the hosts and
+// directories it activated (table kms_hosts).
 func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([]licet.KeyActivation, int, error) {
 	if limit < 1 || limit > licet.MaxActivationsLimit {
 		return nil, 0, licet.Errorf(licet.EInvalid, "limit must be from 1 to %d", licet.MaxActivationsLimit).With("field", "limit")
@@ -25,10 +25,10 @@ func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([
 		if err != nil {
 			return err
 		}
-		table, list := `activations a`, `SELECT a.machine_id, a.hostname, p.slug, a.method, a.virtual, a.created_at, a.last_seen_at
+		table, list := `activations a`, `SELECT a.machine_id, a.hostname, p.slug, a.method, a.virtual, a.created_at, a.last_seen_at, ''
 			FROM activations a JOIN products p ON p.id = a.product_id WHERE a.key_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?`
 		if k.Type == string(keys.KMSHost) {
-			table, list = `kms_hosts a`, `SELECT a.host_id, a.hostname, '', a.method, 0, a.created_at, a.last_activated_at
+			table, list = `kms_hosts a`, `SELECT a.host_id, CASE WHEN a.kind = 'directory' THEN a.directory ELSE a.hostname END, '', a.method, 0, a.created_at, a.last_activated_at, a.kind
 			FROM kms_hosts a WHERE a.key_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?`
 		}
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE a.key_id = ?`, keyID).Scan(&total); err != nil {
@@ -46,7 +46,7 @@ func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([
 func scanKeyActivation(r store.Scanner) (licet.KeyActivation, error) {
 	var a licet.KeyActivation
 	var virtual, created, seen int64
-	err := r.Scan(&a.Machine, &a.Hostname, &a.Product, &a.Method, &virtual, &created, &seen)
+	err := r.Scan(&a.Machine, &a.Hostname, &a.Product, &a.Method, &virtual, &created, &seen, &a.Kind)
 	a.Virtual, a.ActivatedAt, a.LastSeenAt = virtual != 0, store.Time(created), store.Time(seen)
 	return a, err
 }

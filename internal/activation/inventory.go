@@ -15,11 +15,7 @@ import (
 // keys: every activated machine in the inventory, and the events of keys that crossed 90 % of
 // their limit or ran out. It is the one call the worker makes for them, after deciding every job.
 func recordBatch(ctx context.Context, tx *store.Tx, now int64, jobs []*job, results []result) error {
-	rec, err := fleet.NewRecorder(ctx, tx)
-	if err != nil {
-		return err
-	}
-	defer rec.Close()
+	entries := make([]fleet.Entry, 0, len(jobs))
 	consumed := map[int64]int64{} // key id → activations consumed in this batch
 	var order []int64
 	for i, j := range jobs {
@@ -27,18 +23,19 @@ func recordBatch(ctx context.Context, tx *store.Tx, now int64, jobs []*job, resu
 		if r.err != nil {
 			continue
 		}
-		if err := rec.Record(ctx, fleet.Entry{
+		entries = append(entries, fleet.Entry{
 			MachineID: j.machine.ID, ProductID: j.product.ID, Method: cmp.Or(j.method, licet.MethodOnline), KeyID: r.keyID,
 			Hostname: j.machine.Hostname, State: licet.StateLicensed, Seen: now,
-		}); err != nil {
-			return err
-		}
+		})
 		if r.consumed {
 			if consumed[r.keyID] == 0 {
 				order = append(order, r.keyID)
 			}
 			consumed[r.keyID]++
 		}
+	}
+	if err := fleet.RecordAll(ctx, tx, entries); err != nil {
+		return err
 	}
 	for _, id := range order {
 		if err := keyEvents(ctx, tx, now, id, consumed[id]); err != nil {

@@ -1,6 +1,7 @@
 package activation
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
@@ -16,33 +17,46 @@ func hashText(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Limits are the rate limits of the public routes that take a product key.
+// Limits are the rate limits of the public routes that take a product key. PerAddress and
+// PerKey give the rates and bursts; with Shared set (several processes on one PostgreSQL) the
+// buckets live in the database and hold for the whole service, else in this process's memory.
 type Limits struct {
 	PerAddress *ratelimit.Limiter
 	PerKey     *ratelimit.Limiter
+	Shared     *ratelimit.Shared
 }
 
 // Check takes a token for the source address and for the key (by its hash, never the key
 // itself; a malformed key by the hash of its text). It returns ERateLimited with
 // retry_after_seconds when either bucket is empty. Both buckets are always charged, so that a
 // refused request costs the same whatever the key.
-func (l Limits) Check(addr, key string) error {
+func (l Limits) Check(ctx context.Context, addr, key string) error {
 	name := "raw:" + hashText(strings.TrimSpace(key))
 	if k, err := keys.Parse(key); err == nil {
 		name = k.Hash()
 	}
-	okA, waitA := l.PerAddress.Allow(addr)
-	okK, waitK := l.PerKey.Allow(name)
-	if okA && okK {
+	var a, k ratelimit.Verdict
+	if l.Shared != nil {
+		// Addresses before keys: one order of row locks for every process.
+		v, err := l.Shared.Allow(ctx, ratelimit.Charge{Source: "addr:" + addr, Limiter: l.PerAddress}, ratelimit.Charge{Source: "key:" + name, Limiter: l.PerKey})
+		if err != nil {
+			return err
+		}
+		a, k = v[0], v[1]
+	} else {
+		a.OK, a.Wait = l.PerAddress.Allow(addr)
+		k.OK, k.Wait = l.PerKey.Allow(name)
+	}
+	if a.OK && k.OK {
 		return nil
 	}
-	wait := max(waitA, waitK)
+	wait := max(a.Wait, k.Wait)
 	secs := int64(math.Ceil(wait.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}
 	by := "source address"
-	if !okK {
+	if !k.OK {
 		by = "product key"
 	}
 	return licet.Errorf(licet.ERateLimited, "too many activation attempts from this %s; retry in %d s", by, secs).

@@ -1,6 +1,7 @@
 package activation_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -32,11 +33,11 @@ func TestLimitsCheck(t *testing.T) {
 				PerAddress: &ratelimit.Limiter{Rate: tt.perAddr, Burst: 1, Now: c.Now},
 				PerKey:     &ratelimit.Limiter{Rate: tt.perKey, Burst: 1, Now: c.Now},
 			}
-			if err := l.Check("127.0.0.1", k.String()); err != nil {
+			if err := l.Check(context.Background(), "127.0.0.1", k.String()); err != nil {
 				t.Fatalf("first request: %v", err)
 			}
 			// The same key spelled differently is the same bucket.
-			err := l.Check("127.0.0.1", " "+k.String()[:5]+k.String()[6:])
+			err := l.Check(context.Background(), "127.0.0.1", " "+k.String()[:5]+k.String()[6:])
 			e := licet.AsError(err)
 			if e.Code != licet.ERateLimited || e.Details["retryAfterSeconds"] != int64(10) || e.Details["limitedBy"] != tt.limitedBy {
 				t.Fatalf("second request: %v %v, want RateLimited by %s retry after 10 s", err, e.Details, tt.limitedBy)

@@ -8,12 +8,13 @@ import (
 	"github.com/licet/licet/internal/methodadvice"
 )
 
-// adviseActivationCommand recommends an activation method (KMS, MAK, proxy, offline) for a fleet.
+// adviseActivationCommand recommends an activation method (directory, KMS, MAK, proxy, offline)
+// for a fleet.
 func (a *app) adviseActivationCommand() *cobra.Command {
 	var env methodadvice.Environment
 	cmd := &cobra.Command{
-		Use:   "activation --clients N --servers M [--applications A] [--virtual V] [--isolated]",
-		Short: "Recommend KMS, MAK (independent or proxy), offline activation, or a mix, for a fleet of machines",
+		Use:   "activation --clients N --servers M [--applications A] [--virtual V] [--isolated] [--directory-members D]",
+		Short: "Recommend directory-based activation, KMS, MAK (independent or proxy), offline activation, or a mix, for a fleet of machines",
 		Example: "  licet advise activation --clients 30 --servers 2\n" +
 			"  licet advise activation --clients 10\n  licet advise activation --clients 400 --virtual 120 --isolated",
 		Args: cobra.NoArgs,
@@ -49,5 +50,6 @@ func (a *app) adviseActivationCommand() *cobra.Command {
 	f.IntVar(&env.Applications, "applications", 0, "machines running volume applications")
 	f.IntVar(&env.Virtual, "virtual", 0, "how many of the clients and servers are virtual machines")
 	f.BoolVar(&env.Isolated, "isolated", false, "the machines cannot reach the licet service")
+	f.IntVar(&env.DirectoryMembers, "directory-members", 0, "how many of the clients and servers are members of the organisation's LDAP directory (directory-based activation)")
 	return cmd
 }

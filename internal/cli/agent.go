@@ -15,9 +15,10 @@ import (
 
 // clientFlags are the flags of every `licet client` command.
 type clientFlags struct {
-	stateDir  string
-	now       string
-	machineID string
+	stateDir       string
+	now            string
+	machineID      string
+	connectTimeout time.Duration
 }
 
 // agent returns the agent for the flags: the state directory, the clock (--now, hidden, for
@@ -25,6 +26,10 @@ type clientFlags struct {
 // several machines on one).
 func (f *clientFlags) agent() (*agent.Agent, error) {
 	ag := &agent.Agent{Dir: f.stateDir}
+	if f.connectTimeout < 0 || f.connectTimeout > 5*time.Minute {
+		return nil, Usagef("--connect-timeout %s: use a duration from 1ms to 5m (e.g. 2s)", f.connectTimeout)
+	}
+	ag.KMS.Timeout = f.connectTimeout
 	if ag.Dir == "" {
 		ag.Dir = agent.DefaultDir()
 	}
@@ -83,6 +88,7 @@ func (a *app) clientCommand() *cobra.Command {
 	pf.StringVar(&f.stateDir, "state-dir", "", "state directory (default "+agent.DefaultDir()+")")
 	pf.StringVar(&f.now, "now", "", "pretend the time is this (RFC 3339 or a date), to try the grace periods")
 	pf.StringVar(&f.machineID, "machine-id", "", "pretend to be the machine with this id, to simulate several machines")
+	pf.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "how long to wait for each KMS host, directory server and DNS lookup before trying the next")
 	_ = pf.MarkHidden("now")
 	_ = pf.MarkHidden("machine-id")
 	cmd.AddCommand(a.clientKMSCommands(&f)...)

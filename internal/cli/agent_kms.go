@@ -20,7 +20,13 @@ type kmsActivateFlags struct {
 	domain      string
 	dnsServer   string
 	noHostCache bool
+	// the directory (directory-based activation, tried before KMS hosts)
+	ldap, ldapBase, bindDN, passwordFile, clientCert, clientKey, ca, tenant string
+	startTLS                                                                bool
 }
+
+// directoryFlagNames are the flags of `licet client activate` about the directory.
+var directoryFlagNames = []string{"ldap", "ldap-base", "bind-dn", "password-file", "client-cert", "client-key", "ldap-ca", "start-tls", "tenant"}
 
 func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	kf := &kmsActivateFlags{cmd: cmd}
@@ -28,20 +34,61 @@ func addKMSActivateFlags(cmd *cobra.Command) *kmsActivateFlags {
 	f.StringVar(&kf.domain, "dns-domain", "", "kms-client key: look for _licet-kms._tcp SRV records in this domain (like slmgr /skms-domain; remembered; \"\" for the search domain)")
 	f.StringVar(&kf.dnsServer, "dns-server", "", "kms-client key: ask this DNS server, HOST[:PORT] (remembered; \"\" for the system resolver)")
 	f.BoolVar(&kf.noHostCache, "no-host-cache", false, "kms-client key: do not cache the host that answered (like slmgr /ckhc; remembered; --no-host-cache=false turns caching on)")
+	f.StringVar(&kf.ldap, "ldap", "", "kms-client key: the directory to activate from first, ldap://HOST[:PORT] or ldaps://HOST[:PORT] (remembered; \"\" finds it through _ldap._tcp SRV records of the domain)")
+	f.StringVar(&kf.ldapBase, "ldap-base", "", "kms-client key: where the directory's activation objects are (remembered; default: its naming contexts)")
+	f.StringVar(&kf.bindDN, "bind-dn", "", "kms-client key: this machine's directory account, e.g. cn=pc-1,ou=computers,dc=corp,dc=example (remembered)")
+	f.StringVar(&kf.passwordFile, "password-file", "", "kms-client key: file holding the machine account's password (the path is remembered, read at each contact)")
+	f.StringVar(&kf.clientCert, "client-cert", "", "kms-client key: bind to the directory with this client certificate (PEM) over LDAPS or StartTLS (remembered)")
+	f.StringVar(&kf.clientKey, "client-key", "", "kms-client key: the client certificate's private key (PEM; remembered)")
+	f.StringVar(&kf.ca, "ldap-ca", "", "kms-client key: PEM CA certificates that verify the directory server (remembered; default: the system's)")
+	f.BoolVar(&kf.startTLS, "start-tls", false, "kms-client key: upgrade ldap:// with StartTLS (remembered)")
+	f.StringVar(&kf.tenant, "tenant", "", "kms-client key: the tenant the directory's activation object must name (remembered; any when empty)")
 	return kf
+}
+
+// given reports whether a flag was given, on the command line or through its LICET_* variable.
+func (kf *kmsActivateFlags) given(name string) bool {
+	f := kf.cmd.Flags().Lookup(name)
+	return f.Changed || f.Value.String() != f.DefValue
+}
+
+// onCommandLine reports whether any of the flags was given on the command line.
+func (kf *kmsActivateFlags) onCommandLine(names ...string) bool {
+	for _, n := range names {
+		if kf.cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// directorySettings returns the directory settings given.
+func (kf *kmsActivateFlags) directorySettings() (agent.DirectorySettings, bool) {
+	var s agent.DirectorySettings
+	given := false
+	for name, dst := range map[string]**string{"ldap": &s.URL, "ldap-base": &s.Base, "bind-dn": &s.BindDN, "password-file": &s.PasswordFile,
+		"client-cert": &s.CertFile, "client-key": &s.KeyFile, "ldap-ca": &s.CAFile, "tenant": &s.Tenant} {
+		if kf.given(name) {
+			v := kf.cmd.Flags().Lookup(name).Value.String()
+			*dst, given = &v, true
+		}
+	}
+	if kf.given("start-tls") {
+		s.StartTLS, given = &kf.startTLS, true
+	}
+	return s, given
 }
 
 // settings returns the settings given on the command line.
 func (kf *kmsActivateFlags) settings() (agent.KMSSettings, bool) {
 	var s agent.KMSSettings
-	f := kf.cmd.Flags()
-	if f.Changed("dns-domain") {
+	if kf.given("dns-domain") {
 		s.Domain = &kf.domain
 	}
-	if f.Changed("dns-server") {
+	if kf.given("dns-server") {
 		s.DNSServer = &kf.dnsServer
 	}
-	if f.Changed("no-host-cache") {
+	if kf.given("no-host-cache") {
 		s.NoHostCache = &kf.noHostCache
 	}
 	return s, s.Domain != nil || s.DNSServer != nil || s.NoHostCache != nil
@@ -55,14 +102,22 @@ func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActi
 		return true, err
 	}
 	settings, given := kf.settings()
+	dirSettings, dirGiven := kf.directorySettings()
 	if s.KeyType != "kms-client" {
-		if given {
-			return true, Usagef("--dns-domain, --dns-server and --no-host-cache apply to kms-client keys; the installed key is %s", dash(s.KeyType))
+		// Only flags on the command line are a mistake here; LICET_* variables may be set for
+		// other commands.
+		if kf.onCommandLine(append([]string{"dns-domain", "dns-server", "no-host-cache"}, directoryFlagNames...)...) {
+			return true, Usagef("--dns-domain, --dns-server, --no-host-cache and the directory flags (--%s) apply to kms-client keys; the installed key is %s", strings.Join(directoryFlagNames, ", --"), dash(s.KeyType))
 		}
 		return false, nil
 	}
 	if given {
 		if _, err := ag.ConfigureKMS(settings); err != nil {
+			return true, err
+		}
+	}
+	if dirGiven {
+		if _, err := ag.ConfigureDirectory(dirSettings); err != nil {
 			return true, err
 		}
 	}
@@ -72,7 +127,9 @@ func (a *app) activateKMSClient(cmd *cobra.Command, ag *agent.Agent, kf *kmsActi
 	}
 	return true, a.output(st, func() error {
 		k := st.KMS
-		if st.State == agent.Licensed && k.Activated {
+		if d := st.Directory; st.Method == agent.MethodDirectory && d != nil {
+			fmt.Fprintf(a.stdout, "Activated %s through directory %s (%s, object %s): no KMS host, no threshold.\n", st.Product, dash(d.Name), d.Server, d.ObjectDN)
+		} else if st.State == agent.Licensed && k.Activated {
 			fmt.Fprintf(a.stdout, "Activated %s through KMS host %s (%s): count %s.\n", st.Product, k.Host, k.HostID, kmsCount(k.Count, k.Threshold))
 		} else {
 			fmt.Fprintf(a.stdout, "Not activated yet: KMS host %s (%s) has seen %d of the %d machines this product needs; the agent retries at %s (licet client daemon).\n",
@@ -103,9 +160,11 @@ func (a *app) clientKMSCommands(f *clientFlags) []*cobra.Command {
 	var once, report bool
 	daemon := &cobra.Command{
 		Use:   "daemon [--once]",
-		Short: "Renew and retry KMS activation on the schedule the host gives, until stopped",
+		Short: "Renew and retry directory and KMS activation on schedule, until stopped",
 		Long: "Runs until interrupted: activates a kms-client key, renews after the host's renewal interval (7 days by\n" +
 			"default) and retries after its retry interval (2 hours) while not activated or when no host answers.\n" +
+			"With a directory set up (licet client activate --ldap …) it renews through the directory every 7 days,\n" +
+			"falling back to a KMS host when the directory fails.\n" +
 			"One line per contact. --once does what is due and exits (for a cron job or a systemd timer).",
 		Args: cobra.NoArgs,
 		RunE: f.run(func(cmd *cobra.Command, ag *agent.Agent, args []string) error {
@@ -202,7 +261,15 @@ func kmsRows(st *agent.Status, verbose bool) [][]string {
 			host += " (" + k.HostID + ")"
 		}
 	}
-	rows := [][]string{{"KMS host:", host}}
+	var rows [][]string
+	if st.Method != "" {
+		rows = append(rows, []string{"Activated by:", map[string]string{agent.MethodDirectory: "directory", agent.MethodKMS: "KMS host"}[st.Method]})
+	}
+	rows = append(rows, directoryRows(st)...)
+	if st.Method == agent.MethodDirectory {
+		return rows
+	}
+	rows = append(rows, []string{"KMS host:", host})
 	if k.Threshold > 0 {
 		rows = append(rows, []string{"KMS count:", fmt.Sprintf("%s (%s pool)", kmsCount(k.Count, k.Threshold), k.Pool)})
 	}
@@ -253,13 +320,44 @@ func kmsCount(count, threshold int) string {
 	return fmt.Sprintf("%d of %d", count, threshold)
 }
 
+// directoryRows are the status lines of directory-based activation, when a directory is set up.
+func directoryRows(st *agent.Status) [][]string {
+	d := st.Directory
+	if d == nil {
+		return nil
+	}
+	name := d.Directory
+	if d.Server != "" {
+		name = d.Server
+	}
+	if d.Name != "" {
+		name = d.Name + " at " + name
+	}
+	rows := [][]string{{"Directory:", name}}
+	if d.ObjectDN != "" {
+		rows = append(rows, []string{"Object:", d.ObjectDN})
+	}
+	if d.ValidUntil != nil {
+		rows = append(rows, []string{"Valid until:", when(d.ValidUntil) + " (180 days after the last renewal)"})
+	}
+	if d.NextContact != nil {
+		rows = append(rows, []string{"Next contact:", when(d.NextContact) + " (the directory first, then KMS)"})
+	}
+	if d.LastError != "" {
+		rows = append(rows, []string{"Directory error:", d.LastError})
+	}
+	return rows
+}
+
 // agentReport is how an agent's status reads in the inventory.
 func agentReport(st *agent.Status) licet.ReportedMachine {
 	m := licet.ReportedMachine{MachineID: st.Machine, Product: st.Product, LastSeen: st.At.UTC(), StateUntil: st.GraceEnds}
 	switch st.State {
 	case agent.Licensed:
 		m.State = licet.StateLicensed
-		if st.Ticket != nil && st.Ticket.ExpiresAt != nil {
+		if d := st.Directory; st.Method == agent.MethodDirectory && d != nil && d.ValidUntil != nil {
+			m.StateUntil = d.ValidUntil // the object's expiry is not the machine's
+		} else if st.Ticket != nil && st.Ticket.ExpiresAt != nil {
 			m.StateUntil = st.Ticket.ExpiresAt
 		}
 	case agent.InitialGrace:

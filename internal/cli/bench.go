@@ -20,7 +20,7 @@ import (
 // benchCommand groups the load generators; each measures one path of the service end to end.
 func (a *app) benchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure the service end to end (load generators)"}
-	cmd.AddCommand(a.benchActivateCommand(), a.benchAssignCommand(), a.benchKMSCommand())
+	cmd.AddCommand(a.benchActivateCommand(), a.benchAssignCommand(), a.benchKMSCommand(), a.benchSeedCommand())
 	return cmd
 }
 

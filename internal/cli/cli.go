@@ -118,7 +118,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.tenantCommand(), a.tokenCommand(), a.auditCommand(), a.catalogCommand(),
 		a.adviseCommand(),
 		a.subscriptionCommand(), a.skusCommand(), a.userCommand(), a.groupCommand(), a.assignCommand(), a.benchCommand(),
-		a.kmsCommand(), a.discoverCommand(),
+		a.kmsCommand(), a.discoverCommand(), a.directoryCommand(),
 		a.productCommand(), a.agreementCommand(), a.keyCommand(), a.clientCommand(),
 		a.numberCommand(), a.creditsCommand(),
 		a.activateOfflineCommand(), a.proxyActivateCommand(), a.makRequestCommand(),

@@ -13,7 +13,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
-	"github.com/licet/licet/internal/fleet"
+	"github.com/licet/licet/internal/machinelist"
 )
 
 func (a *app) machinesCommand() *cobra.Command {
@@ -27,7 +27,7 @@ func (a *app) machinesCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			var err error
-			if f.Stale, err = fleet.ParseAge(stale); err != nil {
+			if f.Stale, err = machinelist.ParseAge(stale); err != nil {
 				return Usagef("--stale: %v", err)
 			}
 			if csvOut && a.json {
@@ -38,7 +38,7 @@ func (a *app) machinesCommand() *cobra.Command {
 				return err
 			}
 			if csvOut {
-				return fleet.WriteCSV(a.stdout, ms)
+				return machinelist.WriteCSV(a.stdout, ms)
 			}
 			return a.output(nonNil(ms), func() error { return a.machineTable(ms) })
 		}),

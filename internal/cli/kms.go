@@ -19,7 +19,7 @@ import (
 
 func (a *app) kmsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "kms", Short: "Run a KMS host: activate it, serve clients, show its statistics"}
-	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsReportCommand(), a.kmsBackupCommand())
+	cmd.AddCommand(a.kmsActivateCommand(), a.kmsApproveCommand(), a.kmsServeCommand(), a.kmsStatusCommand(), a.kmsHostLimitCommand(), a.kmsReportCommand(), a.kmsBackupCommand(), a.kmsUnpublishCommand())
 	return cmd
 }
 
@@ -122,7 +122,7 @@ func (a *app) installCertificate(cmd *cobra.Command, stateDir string, c licet.KM
 		fmt.Fprintf(a.stdout, "KMS host %s %s: product group %d, covers %v, %d products; certificate valid until %s\n",
 			t.Machine, verb, t.Group, t.Covers, len(c.Products), t.ExpiresAt.Format(time.DateOnly))
 		if c.HostLimit > 0 {
-			fmt.Fprintf(a.stdout, "the key has activated %d of its %d hosts\n", c.HostsUsed, c.HostLimit)
+			fmt.Fprintf(a.stdout, "the key has activated %d of its %d hosts and directories\n", c.HostsUsed, c.HostLimit)
 		}
 		_, err := fmt.Fprintf(a.stdout, "state in %s; start serving with: licet kms serve --state-dir %s\n", stateDir, stateDir)
 		return err
@@ -162,6 +162,11 @@ func (a *app) kmsApproveCommand() *cobra.Command {
 			return err
 		}
 		return a.output(cert, func() error {
+			if cert.Kind == licet.KMSKindDirectory {
+				_, err := fmt.Fprintf(a.stdout, "approved directory %s (%s; %d of %d hosts and directories of the key); wrote %s — beside the directory: licet directory activate --response-file %s --ldap URL --bind-dn DN --password-file F --base DN\n",
+					cert.Directory, cert.HostID, cert.HostsUsed, cert.HostLimit, out, out)
+				return err
+			}
 			_, err := fmt.Fprintf(a.stdout, "approved host %s (%d of %d hosts of the key); wrote %s — on the host: licet kms activate --response-file %s\n",
 				cert.HostID, cert.HostsUsed, cert.HostLimit, out, out)
 			return err
@@ -230,9 +235,10 @@ func parseThreshold(s string, cfg *kms.Config) error {
 func (a *app) kmsServeCommand() *cobra.Command {
 	var cfg kms.Config
 	var o kms.ServeOptions
-	var renew, retry, logFormat, dnsServer, dnsTarget, dnsTSIG string
-	var thresholds, domains []string
-	var noDNS, noRenew bool
+	var renew, retry, logFormat string
+	var thresholds []string
+	var df dnsFlags
+	var noDNS, keep, noRenew bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Answer activation requests of machines holding a kms-client key",
@@ -245,11 +251,9 @@ func (a *app) kmsServeCommand() *cobra.Command {
 	f.StringVar(&retry, "retry-interval", "2h", "how often clients not activated retry (15m to 30d)")
 	f.StringArrayVar(&thresholds, "threshold", nil, "activation threshold KIND=N or GROUP:KIND=N (defaults client=25 server=5 application=5); repeatable")
 	f.IntVar(&cfg.MaxTracked, "max-tracked", kms.DefaultMaxTracked, "machines kept in memory per pool (the count's memory bound)")
-	f.StringArrayVar(&domains, "dns-domain", nil, "publish the SRV record in DOMAIN[:PRIORITY[:WEIGHT]]; repeatable (default: the search domain)")
-	f.StringVar(&dnsServer, "dns-server", "", "DNS server accepting dynamic updates, host[:port] (default: the first nameserver of /etc/resolv.conf)")
-	f.StringVar(&dnsTarget, "dns-target", "", "this host's DNS name in the SRV record (default: the machine's hostname in the domain)")
-	f.StringVar(&dnsTSIG, "dns-tsig", "", "TSIG key signing the updates: NAME:BASE64-SECRET[:ALGORITHM]")
+	df.add(cmd, "publish")
 	f.BoolVar(&noDNS, "no-dns-publish", false, "do not publish the SRV record")
+	f.BoolVar(&keep, "keep-dns-record", false, "keep the SRV record when the host stops (by default a clean shutdown removes it)")
 	f.BoolVar(&noRenew, "no-renew", false, "do not renew the host certificate against the central service it was activated with")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	var report bool
@@ -274,9 +278,10 @@ func (a *app) kmsServeCommand() *cobra.Command {
 		}
 		cfg.Logger, cfg.Now = log, time.Now
 		if !noDNS {
-			if o.DNS, err = dnsPublishing(o.Addr, domains, dnsServer, dnsTarget, dnsTSIG); err != nil {
+			if o.DNS, err = df.publishing(o.Addr); err != nil {
 				return err
 			}
+			o.DNS.Keep = keep
 		}
 		h, err := kms.Open(cmd.Context(), cfg)
 		if err != nil {
@@ -345,23 +350,39 @@ func (a *app) kmsReportCommand() *cobra.Command {
 	return cmd
 }
 
-// dnsPublishing builds the DNS publishing of `kms serve` from its flags.
-func dnsPublishing(addr string, domains []string, server, target, tsig string) (*kms.DNSPublishing, error) {
+// dnsFlags are the DNS flags of `kms serve` and `kms unpublish`.
+type dnsFlags struct {
+	domains                        []string
+	server, target, tsig, tsigFile string
+}
+
+func (d *dnsFlags) add(cmd *cobra.Command, verb string) {
+	f := cmd.Flags()
+	f.StringArrayVar(&d.domains, "dns-domain", nil, verb+" the SRV record in DOMAIN[:PRIORITY[:WEIGHT]]; repeatable (default: the search domain)")
+	f.StringVar(&d.server, "dns-server", "", "DNS server accepting dynamic updates, host[:port] (default: the first nameserver of /etc/resolv.conf)")
+	f.StringVar(&d.target, "dns-target", "", "this host's DNS name in the SRV record (default: the machine's hostname in the domain); a host owns the record of its target and port")
+	f.StringVar(&d.tsig, "dns-tsig", "", "TSIG key signing the updates: NAME:BASE64-SECRET[:ALGORITHM] (visible in ps: prefer --dns-tsig-file)")
+	f.StringVar(&d.tsigFile, "dns-tsig-file", "", "file holding the TSIG key: NAME:BASE64-SECRET[:ALGORITHM] or a BIND key statement (tsig-keygen's output)")
+}
+
+// publishing builds the DNS publishing of a host listening on addr from the flags.
+func (d *dnsFlags) publishing(addr string) (*kms.DNSPublishing, error) {
 	_, portText, err := splitPort(addr)
 	if err != nil {
 		return nil, Usagef("--addr %q: %v", addr, err)
 	}
 	port, _ := strconv.ParseUint(portText, 10, 16)
-	p := &kms.DNSPublishing{Server: server, Target: target, Port: uint16(port)}
+	p := &kms.DNSPublishing{Server: d.server, Target: d.target, Port: uint16(port)}
+	domains := d.domains
 	if len(domains) == 0 {
-		d := kmsclient.SearchDomain()
-		if d == "" {
+		dom := kmsclient.SearchDomain()
+		if dom == "" {
 			return nil, Usagef("no --dns-domain and no search domain in /etc/resolv.conf: give --dns-domain or --no-dns-publish")
 		}
-		domains = []string{d}
+		domains = []string{dom}
 	}
-	for _, d := range domains {
-		e, err := kms.ParseSRVEntry(d)
+	for _, dom := range domains {
+		e, err := kms.ParseSRVEntry(dom)
 		if err != nil {
 			return nil, Usagef("--dns-domain: %v", err)
 		}
@@ -380,12 +401,66 @@ func dnsPublishing(addr string, domains []string, server, target, tsig string) (
 		}
 		p.Target = h
 	}
-	if tsig != "" {
-		if p.TSIG, err = kms.ParseTSIG(tsig); err != nil {
+	switch {
+	case d.tsig != "" && d.tsigFile != "":
+		return nil, Usagef("give --dns-tsig or --dns-tsig-file, not both")
+	case d.tsig != "":
+		if p.TSIG, err = kms.ParseTSIG(d.tsig); err != nil {
 			return nil, Usagef("--dns-tsig: %v", err)
+		}
+	case d.tsigFile != "":
+		b, err := os.ReadFile(d.tsigFile)
+		if err != nil {
+			return nil, licet.Errorf(licet.EInvalid, "--dns-tsig-file: %v", err)
+		}
+		if p.TSIG, err = kms.ParseTSIGFile(b); err != nil {
+			return nil, licet.Errorf(licet.EInvalid, "--dns-tsig-file %s: %v", d.tsigFile, err)
 		}
 	}
 	return p, nil
+}
+
+func (a *app) kmsUnpublishCommand() *cobra.Command {
+	var df dnsFlags
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "unpublish --addr HOST:PORT [--dns-domain D] [--dns-server S] [--dns-target T] [--dns-tsig-file F]",
+		Short: "Remove a KMS host's SRV record (its target and port) from DNS, e.g. one a stopped host left",
+		Long: "A host removes its own record on a clean shutdown (unless --keep-dns-record). A record left by a crash is\n" +
+			"replaced when the host starts again with the same target and port; unpublish removes it by hand. Give the\n" +
+			"same --addr (its port), --dns-target and --dns-domain as the host had: only records of that target and port\n" +
+			"are removed, never another host's.",
+		Args: cobra.NoArgs,
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8471", "the host's listen address (its port is the record's port)")
+	df.add(cmd, "remove")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		p, err := df.publishing(addr)
+		if err != nil {
+			return err
+		}
+		type removed struct {
+			Name    string `json:"name"`
+			Target  string `json:"target"`
+			Port    uint16 `json:"port"`
+			Removed int    `json:"removed"`
+		}
+		var out []removed
+		for _, e := range p.Entries {
+			n, err := p.Unpublish(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			out = append(out, removed{p.Name(e.Domain), p.Target, p.Port, n})
+		}
+		return a.output(out, func() error {
+			for _, r := range out {
+				fmt.Fprintf(a.stdout, "%s: removed %d record(s) of %s port %d\n", r.Name, r.Removed, r.Target, r.Port)
+			}
+			return nil
+		})
+	}
+	return cmd
 }
 
 func splitPort(addr string) (string, string, error) {
@@ -495,18 +570,19 @@ func (a *app) discoverCommand() *cobra.Command {
 		Short: "List the KMS hosts published in DNS (_licet-kms._tcp) and say whether Microsoft's _vlmcs._tcp exists",
 		Args:  cobra.NoArgs,
 	}
-	cmd.Flags().StringVar(&domain, "domain", "", "domain to look in (default: the search domain of /etc/resolv.conf)")
+	cmd.Flags().StringVar(&domain, "dns-domain", "", "domain to look in (default: the search domain of /etc/resolv.conf)")
+	cmd.Flags().StringVar(&domain, "domain", "", "the former name of --dns-domain")
+	_ = cmd.Flags().MarkDeprecated("domain", "use --dns-domain (the name `licet client activate` and `licet kms serve` use)")
 	cmd.Flags().StringVar(&dnsServer, "dns-server", "", "DNS server to ask, host[:port] (default: the system resolver)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if domain == "" {
 			domain = kmsclient.SearchDomain()
 		}
-		r := kmsclient.Resolver(dnsServer)
-		hosts, err := kmsclient.Lookup(cmd.Context(), r, kmsclient.DefaultService, domain)
+		hosts, err := kmsclient.Lookup(cmd.Context(), dnsServer, kmsclient.DefaultService, domain)
 		if err != nil {
 			return err
 		}
-		ms, msErr := kmsclient.Lookup(cmd.Context(), r, kmsclient.MicrosoftService, domain)
+		ms, msErr := kmsclient.Lookup(cmd.Context(), dnsServer, kmsclient.MicrosoftService, domain)
 		out := struct {
 			Domain    string           `json:"domain"`
 			Hosts     []kmsclient.Host `json:"hosts"`

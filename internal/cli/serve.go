@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/licet/licet/internal/clientaddr"
 	"github.com/licet/licet/internal/server"
 	"github.com/licet/licet/internal/store"
 )
@@ -53,6 +54,7 @@ func (a *app) serveCommand() *cobra.Command {
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.Float64Var(&cfg.ActivationRatePerAddress, "activation-rate-per-address", 10, "machine activations per second per source address (burst: 10 s worth; 0: no limit)")
 	f.Float64Var(&cfg.ActivationRatePerKey, "activation-rate-per-key", 50, "machine activations per second per product key (burst: 10 s worth; 0: no limit)")
+	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxy", nil, "CIDR range of a reverse proxy whose X-Forwarded-For/Forwarded/X-Forwarded-Proto are believed (repeatable, or comma-separated)")
 	f.BoolVar(&cfg.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach private and loopback addresses (refused by default)")
 	f.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", 10*time.Second, "time limit of one webhook delivery")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -62,6 +64,9 @@ func (a *app) serveCommand() *cobra.Command {
 		}
 		if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 			return Usagef("--tls-cert and --tls-key go together")
+		}
+		if _, err := clientaddr.Parse(cfg.TrustedProxies); err != nil {
+			return Usagef("--trusted-proxy: %v", err)
 		}
 		cfg.Logger, cfg.Stdout, cfg.Now = log, a.stdout, time.Now
 		reload := make(chan os.Signal, 1)

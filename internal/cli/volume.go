@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -268,7 +269,7 @@ func (a *app) keyCommand() *cobra.Command {
 	var limit int
 	activations := &cobra.Command{
 		Use:   "activations KEY|ID [--limit N]",
-		Short: "List the machines a key activated (a kms-host key's KMS hosts), newest first",
+		Short: "List the machines a key activated (a kms-host key's KMS hosts and directories), newest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			if limit < 1 || limit > 1000 {
@@ -284,10 +285,14 @@ func (a *app) keyCommand() *cobra.Command {
 			}
 			return a.output(map[string]any{"total": total, "activations": nonNil(as)}, func() error {
 				rows := make([][]string, 0, len(as))
-				for _, x := range as {
-					rows = append(rows, []string{x.Machine, dash(x.Hostname), dash(x.Product), x.Method, x.ActivatedAt.Format(time.DateTime), x.LastSeenAt.Format(time.DateTime)})
+				head := []string{"MACHINE", "HOSTNAME", "PRODUCT", "METHOD", "ACTIVATED (UTC)", "LAST SEEN (UTC)"}
+				if k.Type == "kms-host" {
+					head = []string{"HOST OR DIRECTORY", "NAME", "KIND", "METHOD", "ACTIVATED (UTC)", "LAST SEEN (UTC)"}
 				}
-				if err := a.table([]string{"MACHINE", "HOSTNAME", "PRODUCT", "METHOD", "ACTIVATED (UTC)", "LAST SEEN (UTC)"}, rows); err != nil {
+				for _, x := range as {
+					rows = append(rows, []string{x.Machine, dash(x.Hostname), dash(cmp.Or(x.Product, x.Kind)), x.Method, x.ActivatedAt.Format(time.DateTime), x.LastSeenAt.Format(time.DateTime)})
+				}
+				if err := a.table(head, rows); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(a.stdout, "%d of %d activation(s) shown\n", len(as), total)

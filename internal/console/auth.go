@@ -74,7 +74,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	sess := session{ID: newSessionID(), TokenID: actor.TokenID, Role: actor.Role, TenantID: actor.TenantID, Expires: s.Now().Add(SessionTTL).Unix()}
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: s.keys.encodeSession(sess), Path: "/", MaxAge: int(SessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r),
 	})
 	s.Logger.Info("console sign-in", "actor", actor.String(), "token_id", actor.TokenID)
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
@@ -89,5 +89,5 @@ func (s *Server) signout(c *reqCtx) error {
 }
 
 func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
 }

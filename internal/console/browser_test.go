@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -108,14 +110,17 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 	}
 }
 
-// text returns the visible text of the first element matching a CSS selector.
+// text returns the visible text of the first element matching a CSS selector. It reads the
+// text in one script rather than through a node id, so an htmx swap that replaces the element
+// between the lookup and the read cannot fail it.
 func text(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", css, err)
+	query, _ := json.Marshal(css)
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[*string](fmt.Sprintf(`(e => e ? e.innerText : null)(document.querySelector(%s))`, query)))
+	if err != nil || s == nil {
+		t.Fatalf("text of %s: %v (no such element)", css, err)
 	}
-	return s
+	return *s
 }
 
 // browserSignIn opens the console, which sends the browser to the sign-in page, and signs in.

@@ -24,7 +24,7 @@ import (
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
-	"github.com/licet/licet/internal/uploads"
+	"github.com/licet/licet/internal/clientaddr"
 )
 
 //go:embed templates static
@@ -65,16 +65,19 @@ type Server struct {
 	// catalog page; nil leaves the history out.
 	Catalogs       licet.CatalogService
 	CatalogVersion func() *licet.CatalogVersion
-	// Uploads keeps the uploaded bulk-assignment lists (in the database, so that any replica can
-	// run their dry run and apply); nil leaves bulk assignment unavailable.
-	Uploads uploads.Store
+	// Uploads keeps the uploaded bulk-assignment lists, so that any replica can run their dry run
+	// and apply; nil refuses bulk assignment (EUnavailable).
+	Uploads BulkUploads
 	// SigningKey is the operator's signing key; the session key is derived from it.
 	SigningKey ed25519.PrivateKey
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Proxies are the trusted TLS-terminating proxies: behind one that forwards
+	// X-Forwarded-Proto: https, cookies get the Secure flag as they do over direct TLS.
+	Proxies *clientaddr.Proxies
 
 	keys   keys
-	bulk   *jobStore                     // uploaded user lists between the dry run and the apply
+	bulk   BulkUploads                   // uploaded user lists between the dry run and the apply
 	base   *template.Template            // the layout, partials and panels
 	pages  map[string]*template.Template // by page id, each a clone of base with its content
 	cop    *http.CrossOriginProtection
@@ -95,7 +98,10 @@ func (s *Server) Handler() (http.Handler, error) {
 	}
 	s.keys = k
 	s.cop = http.NewCrossOriginProtection()
-	s.bulk = &jobStore{st: s.Uploads}
+	s.bulk = s.Uploads
+	if s.bulk == nil {
+		s.bulk = noUploads{}
+	}
 	if err := s.loadStatic(); err != nil {
 		return nil, err
 	}
@@ -225,7 +231,7 @@ func (s *Server) serve(c *reqCtx, h handler) error {
 	}
 	if ck, err := r.Cookie(flashCookie); err == nil {
 		c.flash = s.keys.decodeFlash(ck.Value)
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
 	}
 	return h(s, c)
 }
@@ -333,7 +339,7 @@ func (s *Server) signinRequired(w http.ResponseWriter, r *http.Request, err erro
 // redirect answers an action with a redirect and a one-time notice for the next page.
 func (c *reqCtx) redirect(to, notice string) error {
 	if notice != "" {
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Value: c.s.keys.encodeFlash(notice), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.r.TLS != nil, MaxAge: 60})
+		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Value: c.s.keys.encodeFlash(notice), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.s.Proxies.HTTPS(c.r), MaxAge: 60})
 	}
 	http.Redirect(c.w, c.r, to, http.StatusSeeOther)
 	return nil

@@ -368,3 +368,41 @@ func TestAPIUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionCookieBehindTLSProxy: the session cookie is Secure when a trusted proxy says the
+// client used HTTPS, and not when the same header comes from a peer that is not trusted.
+func TestSessionCookieBehindTLSProxy(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		trusted []string
+		want    bool
+	}{
+		{"trusted proxy", []string{"127.0.0.1/32"}, true},
+		{"untrusted peer", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := servertest.Start(t, servertest.Options{TrustedProxies: tt.trusted})
+			u := newUser(t, s)
+			req, _ := http.NewRequest("POST", s.URL+"/signin", strings.NewReader(url.Values{"token": {s.Token}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-Proto", "https")
+			resp, err := u.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			var found bool
+			for _, c := range resp.Cookies() {
+				if c.Name == "licet_session" {
+					found = true
+					if c.Secure != tt.want {
+						t.Errorf("session cookie Secure = %v, want %v", c.Secure, tt.want)
+					}
+				}
+			}
+			if !found {
+				t.Fatal("no session cookie set")
+			}
+		})
+	}
+}

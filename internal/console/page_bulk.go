@@ -92,11 +92,11 @@ func loadBulk(s *Server, c *reqCtx) (any, error) {
 		id = c.r.URL.Query().Get("job")
 	}
 	if id != "" {
-		j, err := s.bulk.get(c.ctx(), id, c.sess.ID, c.tenant.Slug)
+		j, err := s.bulk.Get(c.ctx(), id, c.sess.ID, c.tenant.Slug)
 		if err != nil {
 			return nil, err
 		}
-		d.Job = j.view(bulkHref(c.tenant))
+		d.Job = viewJob(j, bulkHref(c.tenant))
 	}
 	return d, nil
 }
@@ -104,17 +104,17 @@ func loadBulk(s *Server, c *reqCtx) (any, error) {
 // bulkHref is the bulk assignment page of a tenant.
 func bulkHref(t *licet.Tenant) string { return "/tenants/" + url.PathEscape(t.Slug) + "/bulk" }
 
-// view takes a snapshot of the job.
-func (j *bulkJob) view(base string) *jobView {
-	v := &jobView{ID: j.ID, FileName: j.FileName, Href: base + "?job=" + j.ID, Users: len(j.list.Entries), Duplicates: j.list.Duplicates,
-		Report: j.dry, Total: len(j.list.Entries), Chunk: bulkChunk, Stopped: j.stopped}
-	for _, a := range j.change.AddLicenses {
+// viewJob takes a snapshot of the job.
+func viewJob(j *bulkJob, base string) *jobView {
+	v := &jobView{ID: j.ID, FileName: j.FileName, Href: base + "?job=" + j.ID, Users: len(j.List.Entries), Duplicates: j.List.Duplicates,
+		Report: j.Dry, Total: len(j.List.Entries), Chunk: bulkChunk, Stopped: j.Stopped}
+	for _, a := range j.Change.AddLicenses {
 		v.Add = append(v.Add, a.SKU)
 	}
-	v.Remove = j.change.RemoveLicenses
-	if j.applied != nil {
-		v.Report, v.Done = j.applied, j.next
-		v.Applied = j.next == len(j.list.Entries)
+	v.Remove = j.Change.RemoveLicenses
+	if j.Applied != nil {
+		v.Report, v.Done = j.Applied, j.Next
+		v.Applied = j.Next == len(j.List.Entries)
 		v.Applying = !v.Applied
 	}
 	v.summarize()
@@ -200,8 +200,8 @@ func uploadList(s *Server, c *reqCtx) error {
 	}
 	dry := listfile.NewReport(list, true)
 	dry.Add(list.Entries, res)
-	j := &bulkJob{Session: c.sess.ID, Tenant: c.tenant.Slug, FileName: name, list: list, change: change, dry: dry}
-	if err := s.bulk.put(c.ctx(), j, data); err != nil {
+	j := &bulkJob{Session: c.sess.ID, Tenant: c.tenant.Slug, FileName: name, List: list, Change: change, Dry: dry}
+	if err := s.bulk.Put(c.ctx(), j, data); err != nil {
 		return err
 	}
 	return c.redirect(bulkHref(c.tenant)+"?job="+j.ID, "")
@@ -248,7 +248,7 @@ func notAList(name string, l *listfile.List) *problem {
 
 // job returns the job of the URL for this session and tenant.
 func (c *reqCtx) job() (*bulkJob, error) {
-	return c.s.bulk.get(c.ctx(), c.r.PathValue("job"), c.sess.ID, c.tenant.Slug)
+	return c.s.bulk.Get(c.ctx(), c.r.PathValue("job"), c.sess.ID, c.tenant.Slug)
 }
 
 // applyList starts the apply. With htmx the page then runs one chunk per request, showing the
@@ -258,8 +258,8 @@ func applyList(s *Server, c *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	if j.applied == nil {
-		if err := s.bulk.startApply(c.ctx(), j); err != nil {
+	if j.Applied == nil {
+		if err := s.bulk.StartApply(c.ctx(), j); err != nil {
 			return err
 		}
 	}
@@ -268,7 +268,7 @@ func applyList(s *Server, c *reqCtx) error {
 			if j, err = c.job(); err != nil {
 				return err
 			}
-			more, err := j.step(c, -1)
+			more, err := step(c, j, -1)
 			if err != nil {
 				return err
 			}
@@ -291,7 +291,7 @@ func applyStep(s *Server, c *reqCtx) error {
 	if err != nil || from < 0 {
 		return licet.Errorf(licet.EInvalid, "from=%q is not a position in the list", c.r.PostForm.Get("from"))
 	}
-	if _, err := j.step(c, from); err != nil {
+	if _, err := step(c, j, from); err != nil {
 		return err
 	}
 	return c.show(http.StatusOK)
@@ -300,39 +300,39 @@ func applyStep(s *Server, c *reqCtx) error {
 // step applies the next chunk when it starts at from (any chunk when from < 0), and reports
 // whether this request may go on with the next one: users remain and no other request is
 // applying a chunk of the job. A batch refused as a whole stops the apply with its reason.
-func (j *bulkJob) step(c *reqCtx, from int) (bool, error) {
-	total := len(j.list.Entries)
-	if j.applied == nil || j.next == total || (from >= 0 && from != j.next) {
-		return j.applied != nil && j.next < total, nil
+func step(c *reqCtx, j *bulkJob, from int) (bool, error) {
+	total := len(j.List.Entries)
+	if j.Applied == nil || j.Next == total || (from >= 0 && from != j.Next) {
+		return j.Applied != nil && j.Next < total, nil
 	}
 	svc, err := c.seats()
 	if err != nil {
 		return false, err
 	}
-	claimed, err := c.s.bulk.claim(c.ctx(), j.ID, j.next)
+	claimed, err := c.s.bulk.Claim(c.ctx(), j.ID, j.Next)
 	if err != nil || !claimed {
 		return false, err // another request applies this chunk; the page shows its progress
 	}
-	end := min(j.next+bulkChunk, total)
-	entries := j.list.Entries[j.next:end]
+	end := min(j.Next+bulkChunk, total)
+	entries := j.List.Entries[j.Next:end]
 	upns := make([]string, len(entries))
 	for i, e := range entries {
 		upns[i] = e.UPN
 	}
-	res, err := svc.AssignBatch(c.ctx(), j.Tenant, licet.BatchAssignment{Users: upns, LicenseChange: j.change})
+	res, err := svc.AssignBatch(c.ctx(), j.Tenant, licet.BatchAssignment{Users: upns, LicenseChange: j.Change})
 	if err != nil {
 		if e := licet.AsError(err); e.Code == licet.EInternal || e.Code == licet.EUnavailable {
-			return false, errors.Join(err, c.s.bulk.release(context.WithoutCancel(c.ctx()), j.ID))
+			return false, errors.Join(err, c.s.bulk.Release(context.WithoutCancel(c.ctx()), j.ID))
 		}
-		j.stopped = fmt.Sprintf("stopped after %d of %d users: %s", j.next, total, licet.ErrorMessage(err))
-		return false, c.s.bulk.finishStep(context.WithoutCancel(c.ctx()), j)
+		j.Stopped = fmt.Sprintf("stopped after %d of %d users: %s", j.Next, total, licet.ErrorMessage(err))
+		return false, c.s.bulk.FinishStep(context.WithoutCancel(c.ctx()), j)
 	}
-	j.applied.Add(entries, res)
-	j.next, j.stopped = end, ""
-	if err := c.s.bulk.finishStep(context.WithoutCancel(c.ctx()), j); err != nil {
+	j.Applied.Add(entries, res)
+	j.Next, j.Stopped = end, ""
+	if err := c.s.bulk.FinishStep(context.WithoutCancel(c.ctx()), j); err != nil {
 		return false, err
 	}
-	return j.next < total, nil
+	return j.Next < total, nil
 }
 
 // bulkReport downloads the job's per-user report (the apply's once it has started, else the dry
@@ -342,9 +342,9 @@ func bulkReport(s *Server, c *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	rep, kind := j.dry, "dry-run"
-	if j.applied != nil {
-		rep, kind = j.applied, "applied"
+	rep, kind := j.Dry, "dry-run"
+	if j.Applied != nil {
+		rep, kind = j.Applied, "applied"
 	}
 	ext := path.Ext(c.r.URL.Path)
 	name := fmt.Sprintf("licet-assign-%s-%s%s", c.tenant.Slug, kind, ext)

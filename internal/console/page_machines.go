@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/internal/fleet"
+	"github.com/licet/licet/internal/machinelist"
 )
 
 // Machines: a tenant's machine inventory, as VAMT shows it: counts by license state and method,
@@ -50,12 +50,12 @@ type countRow struct {
 func (c *reqCtx) machineFilter() (licet.MachineFilter, string, error) {
 	q := c.r.URL.Query()
 	f := licet.MachineFilter{Tenant: c.tenant.Slug, State: q.Get("state"), Product: q.Get("product"), Method: q.Get("method")}
-	stale, err := fleet.ParseAge(q.Get("stale"))
+	stale, err := machinelist.ParseAge(q.Get("stale"))
 	if err != nil {
 		return f, "", err
 	}
 	f.Stale = stale
-	return f, q.Get("stale"), fleet.CheckFilter(f)
+	return f, q.Get("stale"), machinelist.CheckFilter(f)
 }
 
 func loadMachines(s *Server, c *reqCtx) (any, error) {
@@ -124,5 +124,5 @@ func machinesCSV(s *Server, c *reqCtx) error {
 	h := c.w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="licet-machines-%s.csv"`, c.tenant.Slug))
-	return fleet.WriteCSV(c.w, ms)
+	return machinelist.WriteCSV(c.w, ms)
 }

@@ -8,11 +8,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"time"
 	"unicode"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/machinelist"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 )
@@ -130,26 +130,12 @@ func readable(ctx context.Context) error {
 	return nil
 }
 
-// CheckFilter returns EInvalid for a state or method the inventory does not know.
-func CheckFilter(f licet.MachineFilter) error {
-	if f.State != "" && !slices.Contains(licet.MachineStates, f.State) {
-		return licet.Errorf(licet.EInvalid, "state %q is unknown: use one of %v", f.State, licet.MachineStates).With("field", "state")
-	}
-	if f.Method != "" && !slices.Contains(licet.MachineMethods, f.Method) {
-		return licet.Errorf(licet.EInvalid, "method %q is unknown: use one of %v", f.Method, licet.MachineMethods).With("field", "method")
-	}
-	if f.Stale < 0 {
-		return licet.Errorf(licet.EInvalid, "stale must not be negative").With("field", "stale")
-	}
-	return nil
-}
-
 // Machines implements licet.InventoryService.
 func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.InventoryMachine, error) {
 	if err := readable(ctx); err != nil {
 		return nil, err
 	}
-	if err := CheckFilter(f); err != nil {
+	if err := machinelist.CheckFilter(f); err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 {
@@ -306,4 +292,59 @@ func printable(field, v string, max int) error {
 		}
 	}
 	return nil
+}
+
+// sqlRecordArrays records many entries in one statement on PostgreSQL: the tenant is the entry's,
+// or else its key's (entries of a key of no tenant record nothing).
+const sqlRecordArrays = insertColumns + `SELECT COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id), u.machine_id, u.product_id, u.method, NULLIF(u.key_id, 0),
+	u.host_id, u.hostname, u.state, u.state_until, u.seen, u.seen
+	FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+		AS u(tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, seen)
+	LEFT JOIN product_keys k ON k.id = u.key_id
+	WHERE COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id) IS NOT NULL` + upsert
+
+// RecordAll writes entries in tx: on PostgreSQL in one statement whatever their number (the
+// activation worker's batches keep a constant number of round trips so), on SQLite one prepared
+// statement per entry. Of entries naming the same tenant (or key), machine and product the last
+// is written; two keys of one tenant naming the same machine and product in one call make the
+// PostgreSQL statement fail, and the caller's transaction with it.
+func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if tx.Dialect() != store.Postgres {
+		rec, err := NewRecorder(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer rec.Close()
+		for _, e := range entries {
+			if err := rec.Record(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type ref struct {
+		tenant, key int64
+		machine     string
+		product     int64
+	}
+	last := map[ref]int{}
+	for i, e := range entries {
+		last[ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}] = i
+	}
+	var (
+		tenants, products, keys, until, seen        []int64
+		machines, methods, hosts, hostnames, states []string
+	)
+	for i, e := range entries {
+		if last[ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}] != i {
+			continue
+		}
+		tenants, machines, products, methods, keys = append(tenants, e.TenantID), append(machines, e.MachineID), append(products, e.ProductID), append(methods, e.Method), append(keys, e.KeyID)
+		hosts, hostnames, states, until, seen = append(hosts, e.HostID), append(hostnames, e.Hostname), append(states, e.State), append(until, e.StateUntil), append(seen, e.Seen)
+	}
+	_, err := tx.Exec(ctx, sqlRecordArrays, tenants, machines, products, methods, keys, hosts, hostnames, states, until, seen)
+	return err
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"io"
 	"math"
-	"net"
 	"net/http"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/fleet"
+	"github.com/licet/licet/internal/machinelist"
 	"github.com/licet/licet/internal/ratelimit"
 )
 
@@ -17,7 +17,7 @@ const kmsReportBody = fleet.MaxReportBytes
 
 func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	stale, err := fleet.ParseAge(q.Get("stale"))
+	stale, err := machinelist.ParseAge(q.Get("stale"))
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Server) reportMachines(w http.ResponseWriter, r *http.Request) error {
 // reportKMSClients takes a KMS host's signed client table; the host's signature is the
 // credential, so the route is public.
 func (s *Server) reportKMSClients(w http.ResponseWriter, r *http.Request) error {
-	if err := perSource(s.KMSReportLimiter, r, "KMS client reports"); err != nil {
+	if err := s.perSource(s.KMSReportLimiter, r, "KMS client reports"); err != nil {
 		return err
 	}
 	body, err := io.ReadAll(r.Body)
@@ -111,18 +111,15 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 }
 
 // perSource charges the request's source address to a limiter (nil: no limit) and returns
-// ERateLimited, with retry_after_seconds, when it is over.
-func perSource(l *ratelimit.Limiter, r *http.Request, what string) error {
+// ERateLimited, with retryAfterSeconds, when it is over.
+func (s *Server) perSource(l *ratelimit.Limiter, r *http.Request, what string) error {
 	if l == nil {
 		return nil
 	}
-	source, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		source = r.RemoteAddr
-	}
+	source := s.Proxies.Addr(r)
 	if allowed, wait := l.Allow(source); !allowed {
 		secs := int(math.Ceil(wait.Seconds()))
-		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retry_after_seconds", secs)
+		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retryAfterSeconds", secs)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
+	"github.com/licet/licet/internal/clientaddr"
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/store"
 )
@@ -73,6 +74,9 @@ type Server struct {
 	Webhooks licet.WebhookService
 	// Registry receives the HTTP and database metrics; a fresh one is made when nil.
 	Registry *prometheus.Registry
+	// Proxies are the trusted reverse proxies: the client address of rate limits is read from
+	// their forwarding headers. nil trusts none (the address is the TCP peer's).
+	Proxies *clientaddr.Proxies
 	// Console, when set, serves every path outside /v1 that no API route takes: the web console.
 	Console http.Handler
 

@@ -28,7 +28,7 @@ func (s *Server) activateProxy(w http.ResponseWriter, r *http.Request) error {
 	var in licet.ProxyRequest
 	decodeErr := decode(r, &in)
 	if s.ActivationLimiter != nil {
-		if err := s.ActivationLimiter.Check(sourceAddr(r), in.Key); err != nil {
+		if err := s.ActivationLimiter.Check(r.Context(), s.Proxies.Addr(r), in.Key); err != nil {
 			return err
 		}
 	}

@@ -110,5 +110,5 @@ func (s *Server) renewKMSHost(w http.ResponseWriter, r *http.Request) error {
 
 // limitKMS applies the KMS host rate limit to the request's source address.
 func (s *Server) limitKMS(r *http.Request) error {
-	return perSource(s.KMSLimiter, r, "KMS host requests")
+	return s.perSource(s.KMSLimiter, r, "KMS host requests")
 }

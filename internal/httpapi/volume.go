@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net"
 	"net/http"
 
 	"github.com/licet/licet"
@@ -12,7 +11,7 @@ import (
 // and per key.
 type ActivationLimiter interface {
 	// Check charges the address and the key; ERateLimited (with retry_after_seconds) when over.
-	Check(addr, key string) error
+	Check(ctx context.Context, addr, key string) error
 }
 
 // activationMaxBody bounds an activation request: a key, a product and a machine.
@@ -115,7 +114,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) error {
 	var in licet.ActivationRequest
 	decodeErr := decode(r, &in)
 	if s.ActivationLimiter != nil {
-		if err := s.ActivationLimiter.Check(sourceAddr(r), in.Key); err != nil {
+		if err := s.ActivationLimiter.Check(r.Context(), s.Proxies.Addr(r), in.Key); err != nil {
 			return err
 		}
 	}
@@ -124,15 +123,6 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, err := s.Activations.Activate(r.Context(), in)
 	return answer(w, a, err)
-}
-
-// sourceAddr is the address the request came from, without the port.
-func sourceAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // createWith decodes a body of type T, creates it with fn and answers 201.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type DNSPublishing struct {
 	TSIG    *TSIG
 	Every   time.Duration // re-registration period; 24 h when zero
 	Timeout time.Duration // per update; 10 s when zero
+	Keep    bool          // keep the records on shutdown (--keep-dns-record)
 }
 
 // Name returns the SRV owner name in a domain: _licet-kms._tcp.<domain>.
@@ -52,54 +54,138 @@ func (p *DNSPublishing) Name(domain string) string {
 	return "_" + service + "._tcp." + dns.Fqdn(domain)
 }
 
-// Publish adds the host's SRV record to the entry's domain (the domain is the zone updated). An
-// older record of this host with another port, priority or weight is replaced in the same update.
-func (p *DNSPublishing) Publish(ctx context.Context, e SRVEntry) error {
-	zone := dns.Fqdn(e.Domain)
-	name := p.Name(e.Domain)
+// owns reports whether rr is this host's record: the same target and port. Two hosts of one
+// machine (one target, two ports) each own their own record and never touch the other's.
+func (p *DNSPublishing) owns(rr dns.RR) (*dns.SRV, bool) {
+	old, ok := rr.(*dns.SRV)
+	return old, ok && strings.EqualFold(old.Target, dns.Fqdn(p.Target)) && old.Port == p.Port
+}
+
+// record is the SRV record the host publishes in the entry's domain.
+func (p *DNSPublishing) record(e SRVEntry) *dns.SRV {
 	ttl := p.TTL
 	if ttl == 0 {
 		ttl = 3600
 	}
-	rr := &dns.SRV{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: ttl},
+	return &dns.SRV{Hdr: dns.RR_Header{Name: p.Name(e.Domain), Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: ttl},
 		Priority: e.Priority, Weight: e.Weight, Port: p.Port, Target: dns.Fqdn(p.Target)}
-	c := p.client()
-	server := p.server()
+}
 
-	// Remove this host's stale records (same target, other data).
-	var stale []dns.RR
+// owned returns this host's records in the entry's domain as the server lists them.
+func (p *DNSPublishing) owned(ctx context.Context, c *dns.Client, e SRVEntry) []*dns.SRV {
 	q := new(dns.Msg)
-	q.SetQuestion(name, dns.TypeSRV)
-	if in, _, err := c.ExchangeContext(ctx, q, server); err == nil {
+	q.SetQuestion(p.Name(e.Domain), dns.TypeSRV)
+	var out []*dns.SRV
+	if in, _, err := c.ExchangeContext(ctx, q, p.server()); err == nil {
 		for _, a := range in.Answer {
-			if old, ok := a.(*dns.SRV); ok && strings.EqualFold(old.Target, rr.Target) &&
-				(old.Port != rr.Port || old.Priority != rr.Priority || old.Weight != rr.Weight) {
-				stale = append(stale, old)
+			if old, ok := p.owns(a); ok {
+				out = append(out, old)
 			}
 		}
 	}
-	m := new(dns.Msg)
-	m.SetUpdate(zone)
+	return out
+}
+
+// Publish adds the host's SRV record to the entry's domain (the domain is the zone updated). A
+// record of this host (same target and port) with another priority or weight, such as one left
+// by a crash, is replaced in the same update; records of other targets or ports are left alone.
+// It returns whether an older record of this host was replaced.
+func (p *DNSPublishing) Publish(ctx context.Context, e SRVEntry) (replaced bool, err error) {
+	rr := p.record(e)
+	c := p.client()
+	var stale []dns.RR
+	for _, old := range p.owned(ctx, c, e) {
+		if old.Priority != rr.Priority || old.Weight != rr.Weight {
+			stale = append(stale, old)
+		}
+	}
+	m := p.update(e)
 	if len(stale) > 0 {
 		m.Remove(stale)
 	}
 	m.Insert([]dns.RR{rr})
+	return len(stale) > 0, p.exchange(ctx, c, m, "update", rr.Hdr.Name, e.Domain, "; the host keeps serving without the record")
+}
+
+// Unpublish removes the host's records (same target and port) from the entry's domain, and
+// returns how many the server listed; removing a record that is not there is no error.
+func (p *DNSPublishing) Unpublish(ctx context.Context, e SRVEntry) (int, error) {
+	c := p.client()
+	rrs := []dns.RR{p.record(e)}
+	for _, old := range p.owned(ctx, c, e) {
+		rrs = append(rrs, old)
+	}
+	m := p.update(e)
+	m.Remove(rrs)
+	return len(rrs) - 1, p.exchange(ctx, c, m, "removal", p.Name(e.Domain), e.Domain, "")
+}
+
+// update starts a dynamic update of the entry's zone, TSIG-signed when a key is given.
+func (p *DNSPublishing) update(e SRVEntry) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetUpdate(dns.Fqdn(e.Domain))
 	if p.TSIG != nil {
 		m.SetTsig(dns.Fqdn(p.TSIG.Name), p.tsigAlgorithm(), 300, time.Now().Unix())
 	}
+	return m
+}
+
+// exchange sends an update and turns a failure into an error naming the server asked, the DNS
+// response code (and the TSIG error, if any) and the likely fix.
+func (p *DNSPublishing) exchange(ctx context.Context, c *dns.Client, m *dns.Msg, what, name, domain, tail string) error {
+	server := p.server()
 	in, _, err := c.ExchangeContext(ctx, m, server)
-	if err != nil {
-		return licet.Errorf(licet.EUnavailable, "cannot update %s at DNS server %s: %v; the host keeps serving without the record", name, server, err)
+	if in == nil {
+		return licet.Errorf(licet.EUnavailable, "cannot send the %s of %s to DNS server %s: %v. Way out: check --dns-server and that the server is reachable%s", what, name, server, err, tail)
 	}
-	if in.Rcode != dns.RcodeSuccess {
-		way := "allow dynamic updates of zone " + zone + " from this host, or give a TSIG key with --dns-tsig"
-		if p.TSIG != nil {
-			way = "check the TSIG key (--dns-tsig) and that the server lets it update zone " + zone
-		}
-		return licet.Errorf(licet.EUnavailable, "DNS server %s refused the update of %s (%s): %s; the host keeps serving without the record",
-			server, name, dns.RcodeToString[in.Rcode], way).With("rcode", dns.RcodeToString[in.Rcode])
+	if err == nil && in.Rcode == dns.RcodeSuccess {
+		return nil
 	}
-	return nil
+	code := dns.RcodeToString[in.Rcode]
+	if code == "" {
+		code = fmt.Sprintf("RCODE %d", in.Rcode)
+	}
+	var tsigErr uint16
+	if t := in.IsTsig(); t != nil {
+		tsigErr = t.Error
+	}
+	if tsigErr != 0 {
+		code += ", TSIG " + dns.RcodeToString[int(tsigErr)]
+	} else if err != nil && in.Rcode == dns.RcodeSuccess {
+		code = "the answer's TSIG does not verify: " + err.Error()
+	}
+	return licet.Errorf(licet.EUnavailable, "DNS server %s refused the %s of %s (%s): %s%s",
+		server, what, name, code, p.fix(in.Rcode, tsigErr, domain), tail).With("rcode", dns.RcodeToString[in.Rcode]).With("server", server)
+}
+
+// fix says the likely way out of a refused update.
+func (p *DNSPublishing) fix(rcode int, tsigErr uint16, domain string) string {
+	zone := dns.Fqdn(domain)
+	key := ""
+	if p.TSIG != nil {
+		key = dns.Fqdn(p.TSIG.Name)
+	}
+	switch {
+	case tsigErr == dns.RcodeBadSig:
+		return "the server does not accept the signature of TSIG key " + key + ": its secret differs from the server's. Way out: copy the secret from the server's key statement into --dns-tsig-file (or --dns-tsig)"
+	case tsigErr == dns.RcodeBadKey:
+		return "the server knows no TSIG key " + key + " with algorithm " + p.tsigAlgorithm() + ". Way out: check the key name and algorithm against the server's key statement (--dns-tsig-file NAME:SECRET[:ALGORITHM])"
+	case tsigErr == dns.RcodeBadTime:
+		return "this machine's clock and the server's differ by more than 5 minutes. Way out: synchronise the clocks (NTP)"
+	case rcode == dns.RcodeNotZone:
+		return domain + " is not a zone the server serves. Way out: give the zone itself with --dns-domain"
+	case rcode == dns.RcodeNotAuth && key != "":
+		return "the server is not authoritative for zone " + zone + ", or does not let key " + key + " update it. Way out: check that --dns-domain names a zone of this server and its update-policy (or allow-update) names the key"
+	case rcode == dns.RcodeNotAuth:
+		return "the server is not authoritative for zone " + zone + " or wants signed updates. Way out: check --dns-domain and --dns-server, or give a TSIG key with --dns-tsig-file"
+	case rcode == dns.RcodeRefused && key != "":
+		return "the server refuses updates of zone " + zone + " with key " + key + ". Way out: let the key update the zone (update-policy or allow-update)"
+	case rcode == dns.RcodeRefused:
+		return "the server refuses unsigned updates of zone " + zone + " from this host. Way out: allow them (allow-update), or sign them with a TSIG key (--dns-tsig-file)"
+	case rcode == dns.RcodeServerFailure:
+		return "the server failed. Way out: see its log"
+	}
+	return "see the server's log"
 }
 
 func (p *DNSPublishing) server() string {
@@ -109,12 +195,15 @@ func (p *DNSPublishing) server() string {
 	return p.Server
 }
 
-func (p *DNSPublishing) client() *dns.Client {
-	timeout := p.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Second
+func (p *DNSPublishing) timeout() time.Duration {
+	if p.Timeout == 0 {
+		return 10 * time.Second
 	}
-	c := &dns.Client{Timeout: timeout}
+	return p.Timeout
+}
+
+func (p *DNSPublishing) client() *dns.Client {
+	c := &dns.Client{Timeout: p.timeout()}
 	if p.TSIG != nil {
 		c.TsigSecret = map[string]string{dns.Fqdn(p.TSIG.Name): p.TSIG.Secret}
 	}
@@ -132,7 +221,7 @@ func (p *DNSPublishing) tsigAlgorithm() string {
 func (p *DNSPublishing) PublishAll(ctx context.Context) []error {
 	var errs []error
 	for _, e := range p.Entries {
-		if err := p.Publish(ctx, e); err != nil {
+		if _, err := p.Publish(ctx, e); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -140,7 +229,8 @@ func (p *DNSPublishing) PublishAll(ctx context.Context) []error {
 }
 
 // Run publishes now and then every p.Every until ctx ends, logging failures (the host keeps
-// serving when DNS refuses).
+// serving when DNS refuses). When ctx ends it removes the host's records unless Keep is set, and
+// returns once that is done (at most Timeout).
 func (p *DNSPublishing) Run(ctx context.Context, log *slog.Logger) {
 	every := p.Every
 	if every == 0 {
@@ -148,16 +238,38 @@ func (p *DNSPublishing) Run(ctx context.Context, log *slog.Logger) {
 	}
 	for {
 		for _, e := range p.Entries {
-			if err := p.Publish(ctx, e); err != nil {
+			replaced, err := p.Publish(ctx, e)
+			switch {
+			case err != nil:
 				log.Error("DNS publishing failed", "domain", e.Domain, "err", licet.ErrorMessage(err))
-			} else {
+			case replaced:
+				log.Info("published the SRV record, replacing this host's older one (same target and port, left by an earlier run)", "name", p.Name(e.Domain), "target", p.Target, "port", p.Port, "priority", e.Priority, "weight", e.Weight)
+			default:
 				log.Info("published the SRV record", "name", p.Name(e.Domain), "target", p.Target, "port", p.Port, "priority", e.Priority, "weight", e.Weight)
 			}
 		}
 		select {
 		case <-ctx.Done():
+			p.shutdown(log)
 			return
 		case <-time.After(every):
+		}
+	}
+}
+
+// shutdown removes the host's records on a clean shutdown, unless Keep.
+func (p *DNSPublishing) shutdown(log *slog.Logger) {
+	if p.Keep {
+		log.Info("kept the SRV record (--keep-dns-record); remove it with licet kms unpublish", "target", p.Target, "port", p.Port)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout())
+	defer cancel()
+	for _, e := range p.Entries {
+		if _, err := p.Unpublish(ctx, e); err != nil {
+			log.Error("could not remove the SRV record on shutdown; remove it with licet kms unpublish", "domain", e.Domain, "err", licet.ErrorMessage(err))
+		} else {
+			log.Info("removed the SRV record", "name", p.Name(e.Domain), "target", p.Target, "port", p.Port)
 		}
 	}
 }
@@ -205,4 +317,42 @@ func ParseTSIG(s string) (*TSIG, error) {
 		}
 	}
 	return t, nil
+}
+
+// maxTSIGFile bounds a TSIG key file.
+const maxTSIGFile = 4 << 10
+
+var bindKeyRE = regexp.MustCompile(`(?s)^\s*key\s+"?([^"\s{]+)"?\s*\{(.*)\}\s*;?\s*$`)
+
+// ParseTSIGFile reads a TSIG key file: either the line NAME:BASE64-SECRET[:ALGORITHM], or a BIND
+// key statement as tsig-keygen and ddns-confgen write it:
+//
+//	key "kms-update" { algorithm hmac-sha256; secret "BASE64"; };
+func ParseTSIGFile(content []byte) (*TSIG, error) {
+	if len(content) > maxTSIGFile {
+		return nil, fmt.Errorf("TSIG key file is larger than %d bytes", maxTSIGFile)
+	}
+	text := strings.TrimSpace(string(content))
+	m := bindKeyRE.FindStringSubmatch(text)
+	if m == nil {
+		if strings.ContainsAny(text, "\n{}") {
+			return nil, fmt.Errorf("TSIG key file: write NAME:BASE64-SECRET[:ALGORITHM] or a BIND key statement (key \"NAME\" { algorithm hmac-sha256; secret \"BASE64\"; };)")
+		}
+		return ParseTSIG(text)
+	}
+	fields := map[string]string{}
+	for _, stmt := range strings.Split(m[2], ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(stmt), " ")
+		if ok {
+			fields[strings.ToLower(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	if fields["secret"] == "" {
+		return nil, fmt.Errorf("TSIG key file: the key statement of %s has no secret", m[1])
+	}
+	spec := m[1] + ":" + fields["secret"]
+	if a := fields["algorithm"]; a != "" {
+		spec += ":" + a
+	}
+	return ParseTSIG(spec)
 }

@@ -73,5 +73,27 @@ func FuzzParseDNSFlags(f *testing.F) {
 		if k, err := kms.ParseTSIG(s); err == nil && (k.Name == "" || k.Secret == "") {
 			t.Fatalf("ParseTSIG(%q) gave %+v", s, k)
 		}
+		if k, err := kms.ParseTSIGFile([]byte(s)); err == nil && (k.Name == "" || k.Secret == "") {
+			t.Fatalf("ParseTSIGFile(%q) gave %+v", s, k)
+		}
 	})
+}
+
+func TestParseTSIGFile(t *testing.T) {
+	bind := "key \"kms-update\" {\n\talgorithm hmac-sha512;\n\tsecret \"c2VjcmV0c2VjcmV0\";\n};\n"
+	for _, tt := range []struct{ in, name, alg string }{
+		{bind, "kms-update", "hmac-sha512"},
+		{"kms-update:c2VjcmV0c2VjcmV0\n", "kms-update", ""},
+		{"key kms { secret \"c2VjcmV0\"; };", "kms", ""},
+	} {
+		k, err := kms.ParseTSIGFile([]byte(tt.in))
+		if err != nil || k.Name != tt.name || k.Algorithm != tt.alg || k.Secret == "" {
+			t.Errorf("ParseTSIGFile(%q) = %+v, %v", tt.in, k, err)
+		}
+	}
+	for _, bad := range []string{"key \"x\" { algorithm hmac-sha256; };", "key {", "x:not base64!"} {
+		if _, err := kms.ParseTSIGFile([]byte(bad)); err == nil {
+			t.Errorf("ParseTSIGFile(%q) accepted", bad)
+		}
+	}
 }

@@ -97,7 +97,8 @@ type ServeOptions struct {
 
 // Serve listens and answers until ctx ends. It publishes the SRV records on start and every
 // DNSPublishing.Every (24 h), re-reads the certificate every minute (so that a re-activation is
-// picked up), and on shutdown stops HTTP, then commits the queued writes.
+// picked up), and on shutdown stops HTTP, removes its SRV records (unless DNSPublishing.Keep),
+// then commits the queued writes.
 func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -128,8 +129,11 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	}
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
+	dnsDone := make(chan struct{})
 	if o.DNS != nil {
-		go o.DNS.Run(bg, log)
+		go func() { defer close(dnsDone); o.DNS.Run(bg, log) }()
+	} else {
+		close(dnsDone)
 	}
 	if o.Central != nil {
 		if err := h.checkAtStart(ctx); err != nil {
@@ -140,13 +144,15 @@ func (h *Host) Serve(ctx context.Context, o ServeOptions) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdown)
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	stopBG()
+	<-dnsDone // the records are removed before the host says it stopped
+	return err
 }
 
 // reloadLoop re-reads the certificate every minute and, with a central service, renews it when

@@ -14,10 +14,12 @@ import (
 const ExpiryNotice = 30 * 24 * time.Hour
 
 // CertificateEvent is the object of the kms.certificate.expiring and kms.certificate.expired
-// events.
+// events: a host certificate, or a directory's activation object (Kind directory; Hostname is
+// then the directory's name).
 type CertificateEvent struct {
 	HostID    string    `json:"hostId"`
 	Hostname  string    `json:"hostname,omitempty"`
+	Kind      string    `json:"kind"` // host or directory
 	KeyID     int64     `json:"keyId"`
 	ExpiresAt time.Time `json:"expiresAt"`
 }
@@ -33,15 +35,16 @@ func (s *Service) CertificateEvents(ctx context.Context) (int, error) {
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		type host struct {
 			id, keyID, tenantID, expires int64
-			hostID, hostname             string
+			hostID, hostname, kind       string
 		}
 		// A certificate ends at certificate_expires_at (renewals move it); rows older than that
 		// column end a validity after their last activation.
 		hosts, err := store.Collect(ctx, tx, func(r store.Scanner) (host, error) {
 			var h host
-			return h, r.Scan(&h.id, &h.keyID, &h.tenantID, &h.expires, &h.hostID, &h.hostname)
-		}, `SELECT id, key_id, tenant_id, expires, host_id, hostname FROM (
-				SELECT h.id, h.key_id, COALESCE(k.tenant_id, 0) AS tenant_id, COALESCE(h.certificate_expires_at, h.last_activated_at + ?) AS expires, h.host_id, h.hostname
+			return h, r.Scan(&h.id, &h.keyID, &h.tenantID, &h.expires, &h.hostID, &h.hostname, &h.kind)
+		}, `SELECT id, key_id, tenant_id, expires, host_id, hostname, kind FROM (
+				SELECT h.id, h.key_id, COALESCE(k.tenant_id, 0) AS tenant_id, COALESCE(h.certificate_expires_at, h.last_activated_at + ?) AS expires, h.host_id,
+					CASE WHEN h.kind = 'directory' THEN h.directory ELSE h.hostname END AS hostname, h.kind
 				FROM kms_hosts h JOIN product_keys k ON k.id = h.key_id) c
 			WHERE expires <= ? AND expires > ? ORDER BY id`,
 			validity.Milliseconds(), store.Millis(now.Add(ExpiryNotice)), store.Millis(now.Add(-ExpiryNotice)))
@@ -55,7 +58,7 @@ func (s *Service) CertificateEvents(ctx context.Context) (int, error) {
 				typ = licet.EventKMSCertExpired
 			}
 			ok, err := outbox.Emit(ctx, tx, store.Millis(now), outbox.Record{TenantID: h.tenantID, Type: typ,
-				Object: CertificateEvent{HostID: h.hostID, Hostname: h.hostname, KeyID: h.keyID, ExpiresAt: exp},
+				Object: CertificateEvent{HostID: h.hostID, Hostname: h.hostname, Kind: h.kind, KeyID: h.keyID, ExpiresAt: exp},
 				Dedupe: fmt.Sprintf("%s:%d:%d", typ, h.id, h.expires)})
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@
 package kmscentral
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -147,9 +148,14 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 	if err != nil {
 		return nil, err
 	}
+	kind := cmp.Or(req.Kind, licet.KMSKindHost)
 	out := &licet.KMSHostCertificate{
 		HostID: req.HostID, IssuedAt: now, ExpiresAt: now.Add(licet.KMSHostCertificateValidity),
-		OperatorKey: key.Private.Public().(ed25519.PublicKey), SigningKey: key.ID,
+		OperatorKey: key.Private.Public().(ed25519.PublicKey), SigningKey: key.ID, Kind: kind, Directory: req.Directory,
+	}
+	what := "host " + req.HostID
+	if kind == licet.KMSKindDirectory {
+		what = "directory " + req.Directory + " (" + req.HostID + ")"
 	}
 	hostKeyB64 := base64.StdEncoding.EncodeToString(req.HostKey)
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -174,12 +180,12 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: ask the operator why; no host may activate with it", k.masked()).With("keyId", k.id)
 		}
 		limit, used := k.limit, k.used
-		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, activations = activations + 1, last_activated_at = ?, signing_key = ?, certificate_expires_at = ? WHERE key_id = ? AND host_id = ?`,
-			hostKeyB64, req.Hostname, method, store.Millis(now), key.ID, store.Millis(out.ExpiresAt), k.id, req.HostID)
+		n, err := tx.Exec(ctx, `UPDATE kms_hosts SET host_key = ?, hostname = ?, method = ?, directory = ?, activations = activations + 1, last_activated_at = ?, signing_key = ?, certificate_expires_at = ? WHERE key_id = ? AND host_id = ? AND kind = ?`,
+			hostKeyB64, req.Hostname, method, req.Directory, store.Millis(now), key.ID, store.Millis(out.ExpiresAt), k.id, req.HostID, kind)
 		if err != nil {
 			return err
 		}
-		action := "kms.host.reactivate"
+		action := "kms." + kind + ".reactivate"
 		if n == 0 {
 			// A new host takes one of the key's activations, by the same conditional update
 			// as a MAK: the key's used count never passes its limit, whatever the concurrency.
@@ -189,15 +195,15 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 			}
 			if took == 0 {
 				return licet.Errorf(licet.CodeKMSHostLimit,
-					"kms-host key %s has activated %d of its %d hosts: host %s would be one more and is refused. Way out: re-activate one of the hosts already activated (the same host re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
-					k.masked(), used, limit, req.HostID, k.id).With("limit", limit).With("used", used).With("keyId", k.id)
+					"kms-host key %s has activated %d of its %d hosts and directories: %s would be one more and is refused. Way out: re-activate one of the hosts or directories already activated (the same one re-activating uses no more), or ask the operator to raise the key's limit (licet kms host-limit %d N)",
+					k.masked(), used, limit, what, k.id).With("limit", limit).With("used", used).With("keyId", k.id)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, activations, created_at, last_activated_at, signing_key, certificate_expires_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-				k.id, req.HostID, hostKeyB64, req.Hostname, method, store.Millis(now), store.Millis(now), key.ID, store.Millis(out.ExpiresAt)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO kms_hosts (key_id, host_id, host_key, hostname, method, kind, directory, activations, created_at, last_activated_at, signing_key, certificate_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+				k.id, req.HostID, hostKeyB64, req.Hostname, method, kind, req.Directory, store.Millis(now), store.Millis(now), key.ID, store.Millis(out.ExpiresAt)); err != nil {
 				return err
 			}
 			used++
-			action = "kms.host.activate"
+			action = "kms." + kind + ".activate"
 		}
 		out.Reactivation = n > 0
 		out.HostsUsed, out.HostLimit = used, limit
@@ -207,8 +213,8 @@ func (s *Service) certify(ctx context.Context, hash string, req licet.KMSHostReq
 		}
 		return audit.Write(ctx, tx, store.Millis(now), audit.Record{
 			TenantID: tenantID, Action: action, Object: fmt.Sprintf("key:%d", k.id),
-			After:   "host:" + req.HostID,
-			Details: fmt.Sprintf("method=%s hostname=%q hosts=%d/%d", method, req.Hostname, used, limit),
+			After:   kind + ":" + req.HostID,
+			Details: fmt.Sprintf("method=%s hostname=%q directory=%q hosts=%d/%d", method, req.Hostname, req.Directory, used, limit),
 		})
 	})
 	if err != nil {
@@ -234,17 +240,23 @@ func (s *Service) describe(ctx context.Context, tx *store.Tx, k hostKey, out *li
 	return k.tenantID.Int64, tx.QueryRow(ctx, `SELECT slug FROM tenants WHERE id = ?`, k.tenantID.Int64).Scan(&out.Tenant)
 }
 
-// sign signs the certificate out describes with key and attaches the operator's key set.
+// sign signs the certificate out describes with key and attaches the operator's key set. For a
+// directory it signs the directory's activation object instead: the same ticket and signature,
+// of kind directory-activation, with no host key.
 func (s *Service) sign(ctx context.Context, key signing.Key, out *licet.KMSHostCertificate, hostKey []byte, method string) error {
 	exp := out.ExpiresAt
 	var serial [16]byte
 	_, _ = rand.Read(serial[:])
-	var err error
-	out.Certificate, err = key.SignTicket(ticket.Ticket{
+	t := ticket.Ticket{
 		Kind: ticket.KindHostCertificate, Serial: hex.EncodeToString(serial[:]), Group: out.Group, KeyID: out.KeyID,
 		Machine: out.HostID, Method: method, Issuer: "operator", Tenant: out.Tenant,
 		IssuedAt: out.IssuedAt, ExpiresAt: &exp, HostKey: hostKey, Covers: out.Covers,
-	})
+	}
+	if out.Kind == licet.KMSKindDirectory {
+		t.Kind, t.HostKey, t.Directory = ticket.KindDirectory, nil, out.Directory
+	}
+	var err error
+	out.Certificate, err = key.SignTicket(t)
 	if err != nil {
 		return err
 	}

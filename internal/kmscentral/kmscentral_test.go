@@ -250,7 +250,11 @@ func TestConcurrentHostsNeverExceedLimit(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, errs[i] = svcs[i%2].ActivateHost(ctx, hostRequest(t, key, fmt.Sprintf("host-%02d", i)))
+					req := hostRequest(t, key, fmt.Sprintf("host-%02d", i))
+					if i%3 == 0 { // directories share the limit with hosts
+						req = licet.KMSHostRequest{Key: key.String(), HostID: fmt.Sprintf("dir-%02d", i), Kind: licet.KMSKindDirectory, Directory: fmt.Sprintf("d%02d.example", i)}
+					}
+					_, errs[i] = svcs[i%2].ActivateHost(ctx, req)
 				}()
 			}
 			wg.Wait()

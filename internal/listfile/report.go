@@ -102,3 +102,19 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// Job is a list uploaded for a bulk assignment, as the console keeps it between the dry run and
+// the apply (package uploads stores it): the change chosen, the dry run's report and, once the
+// apply has started, the apply's report so far.
+type Job struct {
+	ID, Session, Tenant string
+	FileName            string
+	List                *List
+	Change              licet.LicenseChange
+	Dry                 *Report
+	Applied             *Report // nil until the apply starts
+	Next                int     // entries applied so far
+	Stopped             string  // why the apply stopped before the end, if it did
+	Busy                bool    // a replica is applying a chunk now
+	Base                int64   // bytes of the upload and the dry run, for the store's bound
+}

@@ -26,6 +26,9 @@ type Environment struct {
 	Applications int  `json:"applications"` // machines running volume applications
 	Virtual      int  `json:"virtual"`      // how many of the clients and servers are virtual
 	Isolated     bool `json:"isolated"`     // the machines cannot reach the licet service
+	// DirectoryMembers is how many of the clients and servers are members of the organisation's
+	// directory (LDAP), which can hold an activation object.
+	DirectoryMembers int `json:"directoryMembers"`
 }
 
 // Methods of activation.
@@ -35,6 +38,8 @@ const (
 	MAKProxy       = "mak-proxy" // one request activates many machines (licet proxy-activate)
 	Offline        = "offline"   // installation and confirmation IDs (phone activation)
 	KMSHostOffline = "kms-host-offline"
+	Directory      = "directory"         // directory-based activation: an activation object in LDAP
+	DirectoryOff   = "directory-offline" // the directory activated once by request file
 )
 
 // Part is one method applied to some of the machines.
@@ -66,6 +71,8 @@ func (e Environment) Check() error {
 		return licet.Errorf(licet.EInvalid, "there is nothing to activate: give --clients, --servers or --applications")
 	case e.Virtual > e.Clients+e.Servers:
 		return licet.Errorf(licet.EInvalid, "--virtual %d is more than the %d clients and servers: virtual machines are counted among them", e.Virtual, e.Clients+e.Servers)
+	case e.DirectoryMembers < 0 || e.DirectoryMembers > e.Clients+e.Servers:
+		return licet.Errorf(licet.EInvalid, "--directory-members %d must be from 0 to the %d clients and servers: members are counted among them", e.DirectoryMembers, e.Clients+e.Servers)
 	}
 	return nil
 }
@@ -78,6 +85,25 @@ func Recommend(e Environment) (Advice, error) {
 	var a Advice
 	reason := func(rule, format string, args ...any) {
 		a.Reasons = append(a.Reasons, Reason{Rule: rule, Text: fmt.Sprintf(format, args...)})
+	}
+	members := e.DirectoryMembers
+	if members > 0 {
+		a.Parts = append(a.Parts, Part{Method: Directory, Machines: "members of the directory", Count: members})
+		reason("directory-members", "%d machines are members of the directory: directory-based activation activates them from one activation object (licet directory activate), with no KMS host to run and no threshold to reach; they stay activated while they remain members and renew every 7 days (valid 180 days)", members)
+		if e.Isolated {
+			reason("isolated-directory", "the directory is activated once offline: `licet directory activate --request-file`, approved on a connected machine (licet kms approve); machines then need only the directory")
+			a.Parts = append(a.Parts, Part{Method: DirectoryOff, Machines: "the directory's activation object", Count: 1})
+		}
+		// Members activate from the directory, not from a KMS host: they do not count towards
+		// its threshold. The others (clients first) go by the usual rules.
+		fromClients := min(members, e.Clients)
+		e.Clients -= fromClients
+		e.Servers -= members - fromClients
+		if e.Clients+e.Servers > 0 {
+			reason("directory-fallback", "the %d machines outside the directory activate by the usual rules below; directory members do not count towards a KMS host's threshold, and a member that leaves the directory falls back to the KMS host (or a MAK)", e.Clients+e.Servers)
+		} else {
+			reason("directory-fallback", "keep a KMS host (when 25 machines would reach it) or a MAK as fallback for machines that leave the directory or cannot reach a directory server for 180 days")
+		}
 	}
 	systems := e.Clients + e.Servers // clients and servers add to one KMS count
 	clientsByKMS := e.Clients > 0 && systems >= ClientThreshold
@@ -141,7 +167,17 @@ func Recommend(e Environment) (Advice, error) {
 		}
 	}
 	a.Summary = summary(kmsMachines, makMachines, e.Isolated)
+	if members > 0 {
+		a.Summary = directorySummary(members, kmsMachines, makMachines, a.Summary)
+	}
 	return a, nil
+}
+
+func directorySummary(members, kms, mak int, rest string) string {
+	if kms+mak == 0 {
+		return fmt.Sprintf("directory-based activation for all %d machines, with a KMS host or a MAK kept as fallback for machines that leave the directory", members)
+	}
+	return fmt.Sprintf("directory-based activation for the %d directory members; for the others: %s", members, rest)
 }
 
 func summary(kms, mak int, isolated bool) string {

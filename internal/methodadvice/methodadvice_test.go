@@ -77,3 +77,37 @@ func TestRecommendRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestRecommendDirectory: directory members activate through the directory, with no threshold;
+// the others by the usual rules, which members no longer help reach.
+func TestRecommendDirectory(t *testing.T) {
+	all, err := Recommend(Environment{Clients: 300, Servers: 10, DirectoryMembers: 310})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(methods(all), []string{Directory}) || !slices.Contains(rules(all), "directory-members") || !slices.Contains(rules(all), "directory-fallback") ||
+		all.Summary != "directory-based activation for all 310 machines, with a KMS host or a MAK kept as fallback for machines that leave the directory" {
+		t.Fatalf("all members: %+v", all)
+	}
+	// 290 members of 300 clients and 10 servers: 10 clients and 10 servers are left, 20 in all,
+	// below the client threshold of 25 but above the server threshold of 5.
+	some, err := Recommend(Environment{Clients: 300, Servers: 10, DirectoryMembers: 290})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(methods(some), []string{Directory, MAK, KMS}) || !slices.Contains(rules(some), "kms-client-threshold") {
+		t.Fatalf("some members: methods %v rules %v", methods(some), rules(some))
+	}
+	if some.Parts[0].Count != 290 || some.Parts[1].Count != 10 || some.Parts[2].Count != 10 {
+		t.Fatalf("some members: parts %+v", some.Parts)
+	}
+	isolated, _ := Recommend(Environment{Clients: 40, DirectoryMembers: 40, Isolated: true})
+	if !slices.Equal(methods(isolated), []string{Directory, DirectoryOff}) {
+		t.Fatalf("isolated members: %v", methods(isolated))
+	}
+	for _, n := range []int{-1, 311} {
+		if _, err := Recommend(Environment{Clients: 300, Servers: 10, DirectoryMembers: n}); licet.ErrorCode(err) != licet.EInvalid {
+			t.Errorf("--directory-members %d: %v, want EInvalid", n, err)
+		}
+	}
+}

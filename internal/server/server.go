@@ -27,6 +27,7 @@ import (
 	"github.com/licet/licet/internal/audit"
 	"github.com/licet/licet/internal/backup"
 	"github.com/licet/licet/internal/catalogstore"
+	"github.com/licet/licet/internal/clientaddr"
 	"github.com/licet/licet/internal/console"
 	"github.com/licet/licet/internal/filelock"
 	"github.com/licet/licet/internal/fleet"
@@ -39,7 +40,7 @@ import (
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/tenancy"
 	"github.com/licet/licet/internal/tlsreload"
-	"github.com/licet/licet/internal/uploads/uploaddb"
+	"github.com/licet/licet/internal/uploads"
 	"github.com/licet/licet/internal/webhooks"
 )
 
@@ -70,6 +71,9 @@ type Config struct {
 	// worth; 0 disables a limit.
 	ActivationRatePerAddress float64
 	ActivationRatePerKey     float64
+	// TrustedProxies are CIDR ranges of reverse proxies whose Forwarded, X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed; from any other peer they are ignored.
+	TrustedProxies []string
 
 	// WebhookAllowPrivate lets webhooks target private and loopback addresses.
 	WebhookAllowPrivate bool
@@ -250,6 +254,19 @@ func (a *App) prepare(ctx context.Context) error {
 			return fmt.Errorf("demo telephony: %w", err)
 		}
 	}
+	proxies, err := clientaddr.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return licet.Errorf(licet.EInvalid, "%v", err).With("field", "trusted-proxy")
+	}
+	limits := activation.Limits{
+		PerAddress: &ratelimit.Limiter{Rate: cfg.ActivationRatePerAddress, Now: cfg.Now},
+		PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
+	}
+	if a.DB.Dialect == store.Postgres {
+		// Replicas share one PostgreSQL: the buckets live there, so the limits hold for the
+		// whole service. A SQLite service is one process; its buckets stay in memory.
+		limits.Shared = &ratelimit.Shared{DB: a.DB, Now: cfg.Now}
+	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
 		Catalog:  a.Catalog.Catalog,
@@ -260,10 +277,7 @@ func (a *App) prepare(ctx context.Context) error {
 		SigningKey: a.Key.Public().(ed25519.PublicKey), SigningKeys: a.Keys,
 		Logger:   cfg.Logger,
 		Products: a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
-		ActivationLimiter: activation.Limits{
-			PerAddress: &ratelimit.Limiter{Rate: cfg.ActivationRatePerAddress, Now: cfg.Now},
-			PerKey:     &ratelimit.Limiter{Rate: cfg.ActivationRatePerKey, Now: cfg.Now},
-		},
+		ActivationLimiter: limits, Proxies: proxies,
 	}
 	api.Offline, api.MAKRequests = a.Volume, a.Volume
 	if err := a.fleetEvents(api); err != nil {
@@ -271,7 +285,7 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
-	if api.Console, err = a.console(tenants); err != nil {
+	if api.Console, err = a.console(tenants, proxies); err != nil {
 		return err
 	}
 	a.registry = prometheus.NewRegistry()
@@ -280,13 +294,15 @@ func (a *App) prepare(ctx context.Context) error {
 	return nil
 }
 
+var _ console.BulkUploads = (*uploads.Store)(nil)
+
 // console assembles the web console on the services of the API.
-func (a *App) console(tenants *tenancy.Service) (http.Handler, error) {
+func (a *App) console(tenants *tenancy.Service, proxies *clientaddr.Proxies) (http.Handler, error) {
 	c := &console.Server{
+		Proxies: proxies,
 		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
 		Catalog: a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
-		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger,
-		Uploads: &uploaddb.Store{DB: a.DB, Now: a.cfg.Now},
+		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, Uploads: uploads.New(a.DB, a.cfg.Now),
 	}
 	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
 	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume

@@ -67,7 +67,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Replicas share the server's max_connections: give idle connections back soon.
+	db.SetConnMaxIdleTime(30 * time.Second)
 	src := u.Host + u.Path
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -162,13 +163,19 @@ func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+	return retry(ctx, func() error { return db.once(ctx, pool, readOnly, fn) })
+}
+
+// retry runs attempt until it succeeds, fails for a reason other than a serialization failure,
+// deadlock or busy database, or has been tried maxAttempts times, and maps the last error.
+func retry(ctx context.Context, attempt func() error) error {
 	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = db.once(ctx, pool, readOnly, fn)
+	for n := 1; n <= maxAttempts; n++ {
+		err = attempt()
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			break
 		}
-		backoff := time.Duration(attempt*attempt) * time.Millisecond
+		backoff := time.Duration(n*n) * time.Millisecond
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

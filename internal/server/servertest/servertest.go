@@ -42,6 +42,9 @@ type Options struct {
 	CatalogPoll time.Duration
 	// WebhookAllowPrivate lets webhooks reach 127.0.0.1 (a test receiver).
 	WebhookAllowPrivate bool
+	// Activation rate limits (0: none) and trusted proxy ranges, as `licet serve` takes them.
+	ActivationRatePerAddress, ActivationRatePerKey float64
+	TrustedProxies                                 []string
 }
 
 // Start starts a service and stops it when t ends.
@@ -61,7 +64,8 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	ctx := context.Background()
 	app, err := server.Open(ctx, server.Config{DB: dsn, DataDir: dir, Demo: !o.NoDemo && o.CatalogFile == "", CatalogFile: o.CatalogFile, Now: o.Now, CatalogPoll: o.CatalogPoll,
-		WebhookAllowPrivate: o.WebhookAllowPrivate})
+		WebhookAllowPrivate:      o.WebhookAllowPrivate,
+		ActivationRatePerAddress: o.ActivationRatePerAddress, ActivationRatePerKey: o.ActivationRatePerKey, TrustedProxies: o.TrustedProxies})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}

@@ -150,12 +150,6 @@ func violations(pkgs map[string]pkg, r rule) []string {
 	return out
 }
 
-// knownViolations are chains that break a rule today, each with why and what removes it; the test
-// fails when one is fixed and still listed, so that the list only shrinks.
-var knownViolations = map[string]string{
-	"internal/console → internal/fleet → internal/store": "the machines page uses fleet's pure helpers (ParseAge, CheckFilter, WriteCSV), which live in the package with fleet's SQL; moving them to a package without SQL removes it",
-}
-
 // TestPackageRules fails on every import chain that breaks a package rule, naming the rule.
 func TestPackageRules(t *testing.T) {
 	if testing.Short() {
@@ -166,21 +160,9 @@ func TestPackageRules(t *testing.T) {
 	if _, ok := pkgs[module+"/internal/kms"]; !ok {
 		t.Fatalf("go list did not list %s/internal/kms: the graph is broken", module)
 	}
-	seen := map[string]bool{}
 	for _, r := range rules {
 		for _, v := range violations(pkgs, r) {
-			chain := strings.ReplaceAll(v, module+"/", "")
-			if _, known := knownViolations[chain]; known {
-				seen[chain] = true
-				t.Logf("known: %s breaks the rule: %s (%s)", chain, r.name, knownViolations[chain])
-				continue
-			}
-			t.Errorf("%s\n\tbreaks the rule: %s", chain, r.name)
-		}
-	}
-	for chain := range knownViolations {
-		if !seen[chain] {
-			t.Errorf("%s is listed as a known violation but no longer happens: remove it from knownViolations", chain)
+			t.Errorf("%s\n\tbreaks the rule: %s", strings.ReplaceAll(v, module+"/", ""), r.name)
 		}
 	}
 }

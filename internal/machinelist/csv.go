@@ -1,4 +1,4 @@
-package fleet
+package machinelist
 
 import (
 	"encoding/csv"

@@ -1,4 +1,7 @@
-package fleet
+// Package machinelist holds the pure parts of listing the machine inventory: the filter's checks,
+// the silence bounds (30d, 12h) and the CSV form. The CLI, the console and the API share them
+// without linking the inventory's store.
+package machinelist
 
 import (
 	"strconv"
