@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/licet/licet/internal/cli"
+	"github.com/licet/licet/internal/ldaptest"
 	"github.com/licet/licet/internal/server/servertest"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv(childArgs); args != "" {
 		os.Exit(cli.Run(context.Background(), strings.Split(args, "\x1f"), os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(ldaptest.Main(m)) // stops the shared LDAP server of the directory tests
 }
 
 // serveProcess starts `licet serve` with args as a separate process on 127.0.0.1:0 and returns

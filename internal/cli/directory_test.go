@@ -19,8 +19,6 @@ import (
 )
 
 // TestMain stops the package's slapd (ldaptest.Shared) after the tests.
-func TestMain(m *testing.M) { os.Exit(ldaptest.Main(m)) }
-
 // writeFile writes a secret file (0600) in dir and returns its path.
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
