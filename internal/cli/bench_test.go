@@ -22,11 +22,13 @@ import (
 // (separated by \x1f) instead of the tests: a real server process the test can kill -9.
 const childArgs = "LICET_TEST_CHILD_ARGS"
 
+// TestMain runs licet as a child process when asked (childArgs), else the tests, and then stops
+// the package's slapd (ldaptest.Shared).
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childArgs); args != "" {
 		os.Exit(cli.Run(context.Background(), strings.Split(args, "\x1f"), os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(ldaptest.Main(m)) // stops the shared LDAP server of the directory tests
+	os.Exit(ldaptest.Main(m))
 }
 
 // serveProcess starts `licet serve` with args as a separate process on 127.0.0.1:0 and returns

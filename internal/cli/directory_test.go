@@ -18,7 +18,6 @@ import (
 	"github.com/licet/licet/internal/server/servertest"
 )
 
-// TestMain stops the package's slapd (ldaptest.Shared) after the tests.
 // writeFile writes a secret file (0600) in dir and returns its path.
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
