@@ -315,8 +315,8 @@ func (a *Agent) contact(ctx context.Context, pin ed25519.PublicKey) (*Status, er
 	if derr == nil {
 		return a.Status()
 	}
-	// Fall back to a KMS host.
-	st, kerr := a.contactKMS(ctx, pin)
+	// Fall back to a KMS host; the status is read again once the directory's record is saved.
+	_, kerr := a.contactKMS(ctx, pin)
 	after, err := Load(a.Dir)
 	if err != nil {
 		return nil, err
@@ -336,8 +336,5 @@ func (a *Agent) contact(ctx context.Context, pin ed25519.PublicKey) (*Status, er
 	if kerr != nil {
 		return nil, licet.Errorf(licet.ErrorCode(derr), "%s. Fallback to a KMS host failed too: %s", licet.ErrorMessage(derr), licet.ErrorMessage(kerr))
 	}
-	if st, err = a.Status(); err != nil {
-		return nil, err
-	}
-	return st, nil
+	return a.Status()
 }

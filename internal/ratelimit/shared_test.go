@@ -34,7 +34,8 @@ func TestShared(t *testing.T) {
 		}
 		return n
 	}
-	if !allow("a").OK || !allow("a").OK {
+	first, second := allow("a"), allow("a") // the burst: two attempts
+	if !first.OK || !second.OK {
 		t.Fatal("the burst of 2 was refused")
 	}
 	if v := allow("a"); v.OK || v.Wait != time.Second {
