@@ -229,6 +229,16 @@ func objectDN(arg, base string) (string, error) {
 	return arg, nil
 }
 
+// dialObject names the object arg names (see objectDN) and binds to the directory.
+func (f *directoryFlags) dialObject(cmd *cobra.Command, arg string) (*directory.Conn, string, error) {
+	dn, err := objectDN(arg, f.base)
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := f.dial(cmd)
+	return conn, dn, err
+}
+
 func (a *app) directoryShowCommand() *cobra.Command {
 	var df directoryFlags
 	var pubkey string
@@ -240,11 +250,7 @@ func (a *app) directoryShowCommand() *cobra.Command {
 	df.add(cmd)
 	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the operator's public key (from `licet pubkey`; default: the one the object names)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dn, err := objectDN(args[0], df.base)
-		if err != nil {
-			return err
-		}
-		conn, err := df.dial(cmd)
+		conn, dn, err := df.dialObject(cmd, args[0])
 		if err != nil {
 			return err
 		}
@@ -282,11 +288,7 @@ func (a *app) directoryRemoveCommand() *cobra.Command {
 	}
 	df.add(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dn, err := objectDN(args[0], df.base)
-		if err != nil {
-			return err
-		}
-		conn, err := df.dial(cmd)
+		conn, dn, err := df.dialObject(cmd, args[0])
 		if err != nil {
 			return err
 		}
