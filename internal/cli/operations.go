@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
@@ -109,14 +110,11 @@ func (a *app) tokenRecoverCommand() *cobra.Command {
 	cmd.Flags().StringVar(&db, "db", "licet.db", "the SQLite file or postgres:// URL of the service")
 	cmd.Flags().StringVar(&label, "label", "", "a note saying what the token is for")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		d, err := store.Open(cmd.Context(), db)
+		d, err := openCurrent(cmd.Context(), db)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		if err := d.CheckSchema(cmd.Context()); err != nil {
-			return err
-		}
 		t, err := (&tenancy.Service{DB: d, Now: time.Now}).Recover(cmd.Context(), label)
 		if err != nil {
 			return err
@@ -155,4 +153,18 @@ func (a *app) kmsBackupCommand() *cobra.Command {
 		})
 	}
 	return cmd
+}
+
+// openCurrent opens the service's database straight (not through the API), refusing one whose
+// schema is not the one this binary writes.
+func openCurrent(ctx context.Context, dsn string) (*store.DB, error) {
+	d, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.CheckSchema(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
