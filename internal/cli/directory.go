@@ -296,10 +296,7 @@ func (a *app) directoryRemoveCommand() *cobra.Command {
 		if err := conn.Remove(dn); err != nil {
 			return err
 		}
-		return a.output(map[string]any{"removed": dn}, func() error {
-			_, err := fmt.Fprintf(a.stdout, "removed activation object %s from %s; the directory still counts as one of the key's hosts\n", dn, conn.URL)
-			return err
-		})
+		return a.outputf(map[string]any{"removed": dn}, "removed activation object %s from %s; the directory still counts as one of the key's hosts\n", dn, conn.URL)
 	}
 	return cmd
 }

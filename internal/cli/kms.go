@@ -330,10 +330,7 @@ func (a *app) kmsReportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.output(map[string]any{"hostId": h.ID(), "reported": n}, func() error {
-				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
-				return err
-			})
+			return a.outputf(map[string]any{"hostId": h.ID(), "reported": n}, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
 		},
 	}
 	cmd.Flags().StringVar(&stateDir, "state-dir", defaultStateDir, "the host's state directory")

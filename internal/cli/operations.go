@@ -119,10 +119,7 @@ func (a *app) tokenRecoverCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.output(t, func() error {
-			_, err := fmt.Fprintf(a.stdout, "operator token %d created by recovery (audited as token.recover); its secret is shown only now:\n%s\n", t.ID, t.Secret)
-			return err
-		})
+		return a.outputf(t, "operator token %d created by recovery (audited as token.recover); its secret is shown only now:\n%s\n", t.ID, t.Secret)
 	}
 	return cmd
 }
@@ -147,10 +144,7 @@ func (a *app) kmsBackupCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.output(info, func() error {
-			_, err := fmt.Fprintf(a.stdout, "state of the KMS host in %s copied to %s (kms.db %d bytes, integrity %s; host.key included)\n", stateDir, out, info.Bytes, info.Integrity)
-			return err
-		})
+		return a.outputf(info, "state of the KMS host in %s copied to %s (kms.db %d bytes, integrity %s; host.key included)\n", stateDir, out, info.Bytes, info.Integrity)
 	}
 	return cmd
 }
