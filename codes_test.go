@@ -2,9 +2,7 @@ package licet_test
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,26 +36,7 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 	}
 	var files []file
 	codeParams := map[string][]int{} // "dir.name" of a function → positions of its parameters named code
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != "." && err == nil {
-				return filepath.SkipDir // another module (build/image): not licet's code
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	walkSource(t, fset, func(path string, f *ast.File) {
 		fl := file{dir: filepath.Dir(path), f: f, imports: map[string]string{}}
 		for _, im := range f.Imports {
 			p, _ := strconv.Unquote(im.Path.Value)
@@ -111,11 +90,7 @@ func sourceCodes(t *testing.T) (raised []raisedCode, declared map[string]string)
 				}
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	declared = map[string]string{}
 	for k, v := range consts {
 		if name, root := strings.CutPrefix(k, ".."); root && isCodeName(name) {

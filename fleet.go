@@ -139,7 +139,7 @@ const (
 	EventKMSCountBelow        = "kms.countBelowThreshold"    // a KMS host's count is below a product's threshold
 	EventSubscriptionFull     = "subscription.fullyAssigned" // every enabled unit of a SKU is assigned
 	EventSubscriptionSuspend  = "subscription.suspended"
-	EventSubscriptionExpiring = "subscription.expiring" // a subscription ends within 30 days
+	EventSubscriptionExpiring = "subscription.expiring" // a subscription moved to warning: expired, its units work until suspended
 	EventGroupMembersInError  = "group.membersInError"  // group licensing left members in error
 	EventCreditsLow           = "credits.low"           // communications credits below their threshold
 	EventAutoRechargeFailed   = "credits.autoRechargeFailed"

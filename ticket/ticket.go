@@ -139,16 +139,22 @@ func decode(payload []byte) (Ticket, error) {
 	return t, nil
 }
 
+// peek decodes a signed ticket without checking its signature: only to choose the key that
+// verifies it, and for messages.
+func peek(signed string) (Ticket, error) {
+	payload, _, err := open(signed)
+	if err != nil {
+		return Ticket{}, err
+	}
+	return decode(payload)
+}
+
 // ParseWith decodes a ticket signed by one of the operator's keys: the key its kid names in
 // keys (key 1 when it names none). A key the set marks retired gives ErrRetired; a kid the set
 // does not hold, ErrUnknownKey. With an error, the ticket returned is unverified: only for
 // messages.
 func ParseWith(keys KeySet, signed string) (Ticket, error) {
-	payload, _, err := open(signed)
-	if err != nil {
-		return Ticket{}, err
-	}
-	unverified, err := decode(payload)
+	unverified, err := peek(signed)
 	if err != nil {
 		return unverified, err
 	}
@@ -169,11 +175,7 @@ func Check(operator ed25519.PublicKey, signed, machine string, now time.Time) (T
 // signature (through the host certificate for KMS tickets) by a key of the set that is not
 // retired, that it was issued to machine, and that it has not expired.
 func CheckWith(keys KeySet, signed, machine string, now time.Time) (Ticket, error) {
-	payload, _, err := open(signed)
-	if err != nil {
-		return Ticket{}, err
-	}
-	unverified, err := decode(payload)
+	unverified, err := peek(signed)
 	if err != nil {
 		return unverified, err
 	}

@@ -227,14 +227,7 @@ func (a *Agent) Activate(ctx context.Context, c *client.Client, pin ed25519.Publ
 // pinned returns the operator key to verify tickets with, pinning it in s on first contact.
 func (a *Agent) pinned(ctx context.Context, s *State, c *client.Client, pin ed25519.PublicKey) (ed25519.PublicKey, error) {
 	if s.OperatorKey != "" {
-		have, err := client.ParsePublicKey(s.OperatorKey)
-		if err != nil {
-			return nil, corrupt(a.Dir, "the pinned operator key is malformed")
-		}
-		if pin != nil && !have.Equal(pin) {
-			return nil, licet.Errorf(licet.EConflict, "--pubkey differs from the operator key pinned in %s: if the operator really changed its key, uninstall the key and start again with the new --pubkey", a.Dir)
-		}
-		return have, nil
+		return a.operatorKey(*s, pin)
 	}
 	if pin == nil {
 		var err error

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,29 +28,10 @@ const (
 	day     = 24 * time.Hour
 )
 
-// syncClock is a test clock shared by the central service, the hosts (which read it from their
-// HTTP handlers) and the agents.
-type syncClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *syncClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *syncClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // kmsSite is the demo's central service and contoso's KMS hosts, certified by it through the
 // real host activation with the demo's kms-host key, all on one injected clock.
 type kmsSite struct {
-	clock   *syncClock
+	clock   *servertest.Clock
 	central *servertest.Server
 	hostKey string
 	gvlk    map[string]string
@@ -59,7 +39,7 @@ type kmsSite struct {
 
 func newKMSSite(t *testing.T) *kmsSite {
 	t.Helper()
-	c := &syncClock{t: start}
+	c := servertest.NewClock(start)
 	srv := servertest.Start(t, servertest.Options{Now: c.Now})
 	ctx := context.Background()
 	site := &kmsSite{clock: c, central: srv, gvlk: map[string]string{}}
@@ -164,7 +144,7 @@ func activateKMS(t *testing.T, a *agent.Agent) *agent.Status {
 	return st
 }
 
-func tick(t *testing.T, a *agent.Agent, c *syncClock) agent.TickResult {
+func tick(t *testing.T, a *agent.Agent, c *servertest.Clock) agent.TickResult {
 	t.Helper()
 	res, err := a.Tick(context.Background(), c.Now())
 	if err != nil {
@@ -210,7 +190,7 @@ func TestKMSThresholdRetryRenewalDropout(t *testing.T) {
 			t.Fatalf("pc-%02d: host %s (%s), want %s (%s)", i, st.KMS.Host, st.KMS.HostID, h.addr(), h.host.ID())
 		}
 	}
-	c.advance(time.Hour)
+	c.Add(time.Hour)
 	if res := tick(t, agents[1], c); res.Action != agent.TickWaiting || !res.Next.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("pc-01 an hour later: %s, next %v; want waiting until %v", res.Action, res.Next, t0.Add(2*time.Hour))
 	}
@@ -225,7 +205,7 @@ func TestKMSThresholdRetryRenewalDropout(t *testing.T) {
 		t.Fatalf("pc-25: next renewal %v, operator key %q; want %v and a pinned key", st.KMS.NextRenewal, st.OperatorKey, now.Add(7*day))
 	}
 
-	c.advance(time.Hour) // t0 + 2h: the first 24 retry
+	c.Add(time.Hour) // t0 + 2h: the first 24 retry
 	for i := 1; i <= 24; i++ {
 		res := tick(t, agents[i], c)
 		if res.Action != agent.TickRetry {
@@ -237,7 +217,7 @@ func TestKMSThresholdRetryRenewalDropout(t *testing.T) {
 	// Four weeks of renewals by pc-01..pc-23; pc-24 and pc-25 stay silent (still counted: 28 days).
 	firstExpiry := *status(t, agents[1]).Ticket.ExpiresAt
 	for range 4 {
-		c.advance(7 * day)
+		c.Add(7 * day)
 		for i := 1; i <= 23; i++ {
 			res := tick(t, agents[i], c)
 			if res.Action != agent.TickRenew {
@@ -252,7 +232,7 @@ func TestKMSThresholdRetryRenewalDropout(t *testing.T) {
 	}
 
 	// pc-24 and pc-25 were last seen 35 days ago: out of the count. A new machine makes 24.
-	c.advance(7 * day)
+	c.Add(7 * day)
 	st = activateKMS(t, site.agent(t, "pc-26", desktop, h))
 	wantKMS(t, "pc-26", st, agent.InitialGrace, 24, 25)
 	if got := h.host.Counts()[kmsclient.PoolSystems]; got != 24 {
@@ -269,7 +249,7 @@ func TestKMSThresholdRetryRenewalDropout(t *testing.T) {
 	wantKMS(t, "pc-24", res.Status, agent.Licensed, 25, 25)
 
 	// pc-25 never renews: 180 days after its activation its ticket has expired.
-	c.advance(t0.Add(181 * day).Sub(c.Now()))
+	c.Add(t0.Add(181 * day).Sub(c.Now()))
 	st = status(t, agents[25])
 	if st.State != agent.AdditionalGrace || st.Reason != "the activation expired" {
 		t.Fatalf("pc-25 after 181 days without renewal: %s (%s), want additional grace", st.StateText, st.Reason)
@@ -305,7 +285,7 @@ func TestDaemonRenewsAndRetries(t *testing.T) {
 	d := &agent.Daemon{Agent: a,
 		Sleep: func(ctx context.Context, dur time.Duration) error {
 			waits = append(waits, dur)
-			c.advance(dur)
+			c.Add(dur)
 			switch len(waits) {
 			case 2:
 				h.down.Store(true)
@@ -391,7 +371,7 @@ func TestKMSDiscoveryAndFailover(t *testing.T) {
 
 	// The preferred host stops: the renewal tries the cached host, then fails over to kms2.
 	hosts[0].ts.Close()
-	site.clock.advance(7 * day)
+	site.clock.Add(7 * day)
 	res := tick(t, a, site.clock)
 	if res.Action != agent.TickRenew || res.Status.State != agent.Licensed || res.Status.KMS.Host != addrs[1] || res.Status.KMS.CachedHost != addrs[1] {
 		t.Fatalf("after kms1 stopped: %s %s via %s (cached %q); want a renewal via %s", res.Action, res.Status.StateText, res.Status.KMS.Host, res.Status.KMS.CachedHost, addrs[1])
@@ -401,7 +381,7 @@ func TestKMSDiscoveryAndFailover(t *testing.T) {
 	if _, err := a.SetKMSHost(addrs[0]); err != nil {
 		t.Fatal(err)
 	}
-	site.clock.advance(7 * day)
+	site.clock.Add(7 * day)
 	res, err := a.Tick(ctx, site.clock.Now())
 	if licet.ErrorCode(err) != licet.EUnavailable || !strings.Contains(err.Error(), addrs[0]) || strings.Contains(err.Error(), addrs[1]) {
 		t.Fatalf("fixed stopped host: %v; want unavailable naming only %s", err, addrs[0])

@@ -18,6 +18,21 @@ func loadLarkspur(tb testing.TB) *catalog.Catalog {
 	return c
 }
 
+// wantViolation checks that vs is empty when code is, else one violation of code and rule whose
+// way out says way.
+func wantViolation(t *testing.T, name string, vs []catalog.Violation, code, rule, way string) {
+	t.Helper()
+	if code == "" {
+		if len(vs) > 0 {
+			t.Errorf("%s: refused: %v", name, vs)
+		}
+		return
+	}
+	if len(vs) != 1 || vs[0].Code != code || vs[0].Rule != rule || !strings.Contains(vs[0].WayOut, way) {
+		t.Errorf("%s: got %+v, want one %s of rule %s with a way out saying %q", name, vs, code, rule, way)
+	}
+}
+
 // TestVendorCatalogRules checks each rule of an invented vendor's catalog, purchase and
 // assignment, with its code, its rule id and a way out computed from that catalog.
 func TestVendorCatalogRules(t *testing.T) {
@@ -53,15 +68,7 @@ func TestVendorCatalogRules(t *testing.T) {
 	}
 	for _, tt := range purchases {
 		vs := c.CheckPurchase(tt.org, tt.owned, tt.p)
-		if tt.code == "" {
-			if len(vs) > 0 {
-				t.Errorf("%s: refused: %v", tt.name, vs)
-			}
-			continue
-		}
-		if len(vs) != 1 || vs[0].Code != tt.code || vs[0].Rule != tt.rule || !strings.Contains(vs[0].WayOut, tt.way) {
-			t.Errorf("%s: got %+v, want one %s of rule %s with a way out saying %q", tt.name, vs, tt.code, tt.rule, tt.way)
-		}
+		wantViolation(t, tt.name, vs, tt.code, tt.rule, tt.way)
 	}
 
 	user := catalog.User{UsageLocation: "DE"}
@@ -87,15 +94,7 @@ func TestVendorCatalogRules(t *testing.T) {
 	}
 	for _, tt := range assigns {
 		_, vs := c.CheckAssignment(studio, all, user, tt.current, tt.change)
-		if tt.code == "" {
-			if len(vs) > 0 {
-				t.Errorf("%s: refused: %v", tt.name, vs)
-			}
-			continue
-		}
-		if len(vs) != 1 || vs[0].Code != tt.code || vs[0].Rule != tt.rule || !strings.Contains(vs[0].WayOut, tt.way) {
-			t.Errorf("%s: got %+v, want one %s of rule %s with a way out saying %q", tt.name, vs, tt.code, tt.rule, tt.way)
-		}
+		wantViolation(t, tt.name, vs, tt.code, tt.rule, tt.way)
 	}
 	// Availability at assignment reads the organisation's type.
 	_, vs := c.CheckAssignment(studio, []string{"LS-STUDIO", "LS-CLASSROOM"}, user, []catalog.Assigned{{SKU: "LS-STUDIO"}},

@@ -173,10 +173,7 @@ func (a *app) clientCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.output(map[string]any{"state": st.State, "stateText": st.StateText, "graceEnds": st.GraceEnds, "expiry": st.Expiry()}, func() error {
-				_, err := fmt.Fprintf(a.stdout, "%s: %s\n", dash(st.Product), st.Expiry())
-				return err
-			})
+			return a.outputf(map[string]any{"state": st.State, "stateText": st.StateText, "graceEnds": st.GraceEnds, "expiry": st.Expiry()}, "%s: %s\n", dash(st.Product), st.Expiry())
 		}),
 	}
 	cmd.AddCommand(install, uninstall, activate, status, expiry)

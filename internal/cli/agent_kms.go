@@ -217,10 +217,7 @@ func (a *app) changeKMS(f *clientFlags, change func(*agent.Agent) (*agent.Status
 	if k == nil {
 		k = &agent.KMSState{}
 	}
-	return a.output(k, func() error {
-		_, err := fmt.Fprintf(a.stdout, "KMS hosts: %s.\n", k.Discovery())
-		return err
-	})
+	return a.outputf(k, "KMS hosts: %s.\n", k.Discovery())
 }
 
 // reportTick prints one line per daemon tick (a JSON object per line with --json).

@@ -50,14 +50,11 @@ func (a *app) benchSeedCommand() *cobra.Command {
 			return err
 		}
 		ctx := cmd.Context()
-		d, err := store.Open(ctx, db)
+		d, err := openCurrent(ctx, db)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		if err := d.CheckSchema(ctx); err != nil {
-			return err
-		}
 		ag, err := benchAgreement(ctx, c)
 		if err != nil {
 			return err

@@ -157,41 +157,34 @@ func TestBenchActivateTwoServers(t *testing.T) {
 // TestBenchSeed: the seeded activations are spread over the keys with each key's used count
 // matching its rows, and the users land in the bench tenant; on both databases.
 func TestBenchSeed(t *testing.T) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		t.Run(dialect, func(t *testing.T) {
-			dir := t.TempDir()
-			dsn := filepath.Join(dir, "licet.db")
-			if dialect == "postgres" {
-				dsn = storetest.PostgresDSN(t)
+	storetest.EachDSN(t, func(t *testing.T, dir, dsn string) {
+		s := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir, NoDemo: true})
+		code, stdout, stderr := Run(t, map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": s.Token},
+			"bench", "seed", "--db", dsn, "--activations", "1234", "--keys", "7", "--users", "321", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		ctx := context.Background()
+		var keys, used, rows, mismatched, users int64
+		if err := s.App.DB.Read(ctx, func(tx *store.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(used), 0) FROM product_keys WHERE type = 'mak'`).Scan(&keys, &used); err != nil {
+				return err
 			}
-			s := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir, NoDemo: true})
-			code, stdout, stderr := Run(t, map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": s.Token},
-				"bench", "seed", "--db", dsn, "--activations", "1234", "--keys", "7", "--users", "321", "--json")
-			if code != 0 {
-				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM activations`).Scan(&rows); err != nil {
+				return err
 			}
-			ctx := context.Background()
-			var keys, used, rows, mismatched, users int64
-			if err := s.App.DB.Read(ctx, func(tx *store.Tx) error {
-				if err := tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(used), 0) FROM product_keys WHERE type = 'mak'`).Scan(&keys, &used); err != nil {
-					return err
-				}
-				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM activations`).Scan(&rows); err != nil {
-					return err
-				}
-				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM product_keys k WHERE k.used <> (SELECT COUNT(*) FROM activations a WHERE a.key_id = k.id)`).Scan(&mismatched); err != nil {
-					return err
-				}
-				return tx.QueryRow(ctx, `SELECT COUNT(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'bench'`).Scan(&users)
-			}); err != nil {
-				t.Fatal(err)
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM product_keys k WHERE k.used <> (SELECT COUNT(*) FROM activations a WHERE a.key_id = k.id)`).Scan(&mismatched); err != nil {
+				return err
 			}
-			if keys != 7 || used != 1234 || rows != 1234 || mismatched != 0 || users != 321 {
-				t.Fatalf("after seeding: %d keys, used %d, %d rows, %d keys whose count differs from their rows, %d users; want 7, 1234, 1234, 0, 321", keys, used, rows, mismatched, users)
-			}
-			if code, _, stderr := Run(t, map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": s.Token}, "bench", "seed", "--activations", "1"); code != 2 || !strings.Contains(stderr, "--db is required") {
-				t.Fatalf("seed without --db: exit %d %s, want 2 naming --db", code, stderr)
-			}
-		})
-	}
+			return tx.QueryRow(ctx, `SELECT COUNT(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'bench'`).Scan(&users)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if keys != 7 || used != 1234 || rows != 1234 || mismatched != 0 || users != 321 {
+			t.Fatalf("after seeding: %d keys, used %d, %d rows, %d keys whose count differs from their rows, %d users; want 7, 1234, 1234, 0, 321", keys, used, rows, mismatched, users)
+		}
+		if code, _, stderr := Run(t, map[string]string{"LICET_SERVER": s.URL, "LICET_TOKEN": s.Token}, "bench", "seed", "--activations", "1"); code != 2 || !strings.Contains(stderr, "--db is required") {
+			t.Fatalf("seed without --db: exit %d %s, want 2 naming --db", code, stderr)
+		}
+	})
 }

@@ -246,3 +246,11 @@ func (a *app) output(v any, text func() error) error {
 	}
 	return text()
 }
+
+// outputf prints v as JSON under --json, else one message formatted as fmt.Fprintf does.
+func (a *app) outputf(v any, format string, args ...any) error {
+	return a.output(v, func() error {
+		_, err := fmt.Fprintf(a.stdout, format, args...)
+		return err
+	})
+}

@@ -3,10 +3,8 @@ package cli
 import (
 	"cmp"
 	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/directory"
 	"github.com/licet/licet/internal/keys"
-	"github.com/licet/licet/internal/kms"
 	"github.com/licet/licet/ticket"
 )
 
@@ -96,13 +93,9 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 		if name == "" {
 			name = directory.NameOf(df.base)
 		}
-		var pin ed25519.PublicKey
-		if operatorKey != "" {
-			b, err := base64.StdEncoding.DecodeString(operatorKey)
-			if err != nil || len(b) != ed25519.PublicKeySize {
-				return Usagef("--operator-key must be the base64 Ed25519 key `licet pubkey` prints")
-			}
-			pin = b
+		pin, err := parseOperatorKey(operatorKey)
+		if err != nil {
+			return err
 		}
 		// Bind first (and check the base exists), so that a wrong flag or password does not
 		// take one of the key's hosts for an object that cannot be written.
@@ -119,12 +112,7 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 		var cert licet.KMSHostCertificate
 		switch {
 		case responseFile != "":
-			fh, err := os.Open(responseFile)
-			if err != nil {
-				return licet.Errorf(licet.EInvalid, "cannot read --response-file: %v", err)
-			}
-			defer fh.Close()
-			rf, err := kms.ReadResponseFile(fh)
+			rf, err := readResponseFile(responseFile)
 			if err != nil {
 				return err
 			}
@@ -143,7 +131,7 @@ func (a *app) directoryActivateCommand() *cobra.Command {
 			req := licet.KMSHostRequest{HostID: id, Kind: licet.KMSKindDirectory, Directory: name}
 			if requestFile != "" {
 				req.KeyHash = k.Hash()
-				if err := kms.WriteJSONFile(requestFile, kms.RequestFile{Format: kms.RequestFormat, Version: kms.FileVersion, CreatedAt: time.Now().UTC(), Request: req}); err != nil {
+				if err := writeRequestFile(requestFile, req); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(a.stdout, "wrote the activation request of directory %s (%s) to %s (it holds the key's hash, not the key).\nOn a connected machine: licet kms approve %s --out RESPONSE; then here: licet directory activate --response-file RESPONSE --ldap URL --bind-dn DN --password-file F --base %s\n",
@@ -241,6 +229,16 @@ func objectDN(arg, base string) (string, error) {
 	return arg, nil
 }
 
+// dialObject names the object arg names (see objectDN) and binds to the directory.
+func (f *directoryFlags) dialObject(cmd *cobra.Command, arg string) (*directory.Conn, string, error) {
+	dn, err := objectDN(arg, f.base)
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := f.dial(cmd)
+	return conn, dn, err
+}
+
 func (a *app) directoryShowCommand() *cobra.Command {
 	var df directoryFlags
 	var pubkey string
@@ -252,11 +250,7 @@ func (a *app) directoryShowCommand() *cobra.Command {
 	df.add(cmd)
 	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the operator's public key (from `licet pubkey`; default: the one the object names)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dn, err := objectDN(args[0], df.base)
-		if err != nil {
-			return err
-		}
-		conn, err := df.dial(cmd)
+		conn, dn, err := df.dialObject(cmd, args[0])
 		if err != nil {
 			return err
 		}
@@ -294,11 +288,7 @@ func (a *app) directoryRemoveCommand() *cobra.Command {
 	}
 	df.add(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		dn, err := objectDN(args[0], df.base)
-		if err != nil {
-			return err
-		}
-		conn, err := df.dial(cmd)
+		conn, dn, err := df.dialObject(cmd, args[0])
 		if err != nil {
 			return err
 		}
@@ -306,10 +296,7 @@ func (a *app) directoryRemoveCommand() *cobra.Command {
 		if err := conn.Remove(dn); err != nil {
 			return err
 		}
-		return a.output(map[string]any{"removed": dn}, func() error {
-			_, err := fmt.Fprintf(a.stdout, "removed activation object %s from %s; the directory still counts as one of the key's hosts\n", dn, conn.URL)
-			return err
-		})
+		return a.outputf(map[string]any{"removed": dn}, "removed activation object %s from %s; the directory still counts as one of the key's hosts\n", dn, conn.URL)
 	}
 	return cmd
 }

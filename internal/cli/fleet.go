@@ -177,10 +177,7 @@ func (a *app) webhookCommand() *cobra.Command {
 			if err := c.RemoveWebhook(ctx, id); err != nil {
 				return err
 			}
-			return a.output(map[string]any{"removed": id}, func() error {
-				_, err := fmt.Fprintf(a.stdout, "Webhook %d removed.\n", id)
-				return err
-			})
+			return a.outputf(map[string]any{"removed": id}, "Webhook %d removed.\n", id)
 		}),
 	}
 	test := &cobra.Command{

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"strconv"
@@ -44,13 +43,9 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 	f.StringVar(&hostname, "hostname", "", "this host's name for the operator's records (default: the machine's hostname)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		var pinned ed25519.PublicKey
-		if operatorKey != "" {
-			b, err := base64.StdEncoding.DecodeString(operatorKey)
-			if err != nil || len(b) != ed25519.PublicKeySize {
-				return Usagef("--operator-key must be the base64 Ed25519 key `licet pubkey` prints")
-			}
-			pinned = b
+		pinned, err := parseOperatorKey(operatorKey)
+		if err != nil {
+			return err
 		}
 		if hostname == "" {
 			hostname, _ = os.Hostname()
@@ -59,12 +54,7 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 			if key != "" || requestFile != "" {
 				return Usagef("--response-file goes alone: the key was named in the request")
 			}
-			fh, err := os.Open(responseFile)
-			if err != nil {
-				return licet.Errorf(licet.EInvalid, "cannot read the response file: %v", err)
-			}
-			defer fh.Close()
-			rf, err := kms.ReadResponseFile(fh)
+			rf, err := readResponseFile(responseFile)
 			if err != nil {
 				return err
 			}
@@ -86,7 +76,7 @@ func (a *app) kmsActivateCommand() *cobra.Command {
 			return err
 		}
 		if requestFile != "" {
-			if err := kms.WriteJSONFile(requestFile, kms.RequestFile{Format: kms.RequestFormat, Version: kms.FileVersion, CreatedAt: time.Now().UTC(), Request: req}); err != nil {
+			if err := writeRequestFile(requestFile, req); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "wrote the activation request of host %s to %s (it holds the key's hash, not the key).\nOn a connected machine: licet kms approve %s --out RESPONSE; then here: licet kms activate --response-file RESPONSE\n", id.HostID, requestFile, requestFile)
@@ -340,10 +330,7 @@ func (a *app) kmsReportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.output(map[string]any{"hostId": h.ID(), "reported": n}, func() error {
-				_, err := fmt.Fprintf(a.stdout, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
-				return err
-			})
+			return a.outputf(map[string]any{"hostId": h.ID(), "reported": n}, "Reported %d clients of host %s to %s.\n", n, h.ID(), r.Server)
 		},
 	}
 	cmd.Flags().StringVar(&stateDir, "state-dir", defaultStateDir, "the host's state directory")

@@ -117,10 +117,7 @@ func (a *app) makRequestCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.output(m, func() error {
-				_, err := fmt.Fprintf(a.stdout, "Rejected MAK request %d.\n", m.ID)
-				return err
-			})
+			return a.outputf(m, "Rejected MAK request %d.\n", m.ID)
 		}),
 	}
 	reject.Flags().StringVar(&reason, "reason", "", "why the request is rejected")

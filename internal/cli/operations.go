@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
@@ -109,22 +110,16 @@ func (a *app) tokenRecoverCommand() *cobra.Command {
 	cmd.Flags().StringVar(&db, "db", "licet.db", "the SQLite file or postgres:// URL of the service")
 	cmd.Flags().StringVar(&label, "label", "", "a note saying what the token is for")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		d, err := store.Open(cmd.Context(), db)
+		d, err := openCurrent(cmd.Context(), db)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		if err := d.CheckSchema(cmd.Context()); err != nil {
-			return err
-		}
 		t, err := (&tenancy.Service{DB: d, Now: time.Now}).Recover(cmd.Context(), label)
 		if err != nil {
 			return err
 		}
-		return a.output(t, func() error {
-			_, err := fmt.Fprintf(a.stdout, "operator token %d created by recovery (audited as token.recover); its secret is shown only now:\n%s\n", t.ID, t.Secret)
-			return err
-		})
+		return a.outputf(t, "operator token %d created by recovery (audited as token.recover); its secret is shown only now:\n%s\n", t.ID, t.Secret)
 	}
 	return cmd
 }
@@ -149,10 +144,21 @@ func (a *app) kmsBackupCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return a.output(info, func() error {
-			_, err := fmt.Fprintf(a.stdout, "state of the KMS host in %s copied to %s (kms.db %d bytes, integrity %s; host.key included)\n", stateDir, out, info.Bytes, info.Integrity)
-			return err
-		})
+		return a.outputf(info, "state of the KMS host in %s copied to %s (kms.db %d bytes, integrity %s; host.key included)\n", stateDir, out, info.Bytes, info.Integrity)
 	}
 	return cmd
+}
+
+// openCurrent opens the service's database straight (not through the API), refusing one whose
+// schema is not the one this binary writes.
+func openCurrent(ctx context.Context, dsn string) (*store.DB, error) {
+	d, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.CheckSchema(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }

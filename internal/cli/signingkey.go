@@ -77,14 +77,11 @@ func (a *app) signingKeyRotateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.output(k, func() error {
-				_, err := fmt.Fprintf(a.stdout, "signing key %d is now active (public key %s), endorsed by key %d.\n"+
-					"Key %d keeps verifying what it signed. Agents and KMS hosts learn key %d on their next contact,\n"+
-					"and KMS hosts renew their certificates under it within the hour. When `licet signing-key list`\n"+
-					"shows no KMS hosts left under key %d, retire it with: licet signing-key retire %d\n",
-					k.ID, k.PublicKey, k.EndorsedBy, k.EndorsedBy, k.ID, k.EndorsedBy, k.EndorsedBy)
-				return err
-			})
+			return a.outputf(k, "signing key %d is now active (public key %s), endorsed by key %d.\n"+
+				"Key %d keeps verifying what it signed. Agents and KMS hosts learn key %d on their next contact,\n"+
+				"and KMS hosts renew their certificates under it within the hour. When `licet signing-key list`\n"+
+				"shows no KMS hosts left under key %d, retire it with: licet signing-key retire %d\n",
+				k.ID, k.PublicKey, k.EndorsedBy, k.EndorsedBy, k.ID, k.EndorsedBy, k.EndorsedBy)
 		},
 	}
 }

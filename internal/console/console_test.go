@@ -169,34 +169,42 @@ func TestSignIn(t *testing.T) {
 // TestSessionCookie: HttpOnly, SameSite=Strict, and never the token's secret.
 func TestSessionCookie(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
+	c := sessionCookie(t, s, "")
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" {
+		t.Errorf("cookie %+v: want HttpOnly, SameSite=Strict, Path=/", c)
+	}
+	if c.Secure {
+		t.Error("cookie is Secure over plain HTTP: the browser would drop it")
+	}
+	secretPart := strings.TrimPrefix(s.Token, "licet_")
+	if strings.Contains(c.Value, secretPart[:16]) {
+		t.Error("the cookie holds the token's secret")
+	}
+}
+
+// sessionCookie signs in with the operator token, as a client that used forwardedProto
+// (X-Forwarded-Proto) when it is not empty, and returns the session cookie set; it fails t when
+// none is.
+func sessionCookie(t *testing.T, s *servertest.Server, forwardedProto string) *http.Cookie {
+	t.Helper()
 	u := newUser(t, s)
 	req, _ := http.NewRequest("POST", s.URL+"/signin", strings.NewReader(url.Values{"token": {s.Token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if forwardedProto != "" {
+		req.Header.Set("X-Forwarded-Proto", forwardedProto)
+	}
 	resp, err := u.c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	var found bool
 	for _, c := range resp.Cookies() {
-		if c.Name != "licet_session" {
-			continue
-		}
-		found = true
-		if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" {
-			t.Errorf("cookie %+v: want HttpOnly, SameSite=Strict, Path=/", c)
-		}
-		if c.Secure {
-			t.Error("cookie is Secure over plain HTTP: the browser would drop it")
-		}
-		secretPart := strings.TrimPrefix(s.Token, "licet_")
-		if strings.Contains(c.Value, secretPart[:16]) {
-			t.Error("the cookie holds the token's secret")
+		if c.Name == "licet_session" {
+			return c
 		}
 	}
-	if !found {
-		t.Fatal("no session cookie set")
-	}
+	t.Fatal("no session cookie set")
+	return nil
 }
 
 // TestTenantAdminSeesOnlyItsTenant: every console URL naming another tenant answers 404, on both
@@ -382,26 +390,8 @@ func TestSessionCookieBehindTLSProxy(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := servertest.Start(t, servertest.Options{TrustedProxies: tt.trusted})
-			u := newUser(t, s)
-			req, _ := http.NewRequest("POST", s.URL+"/signin", strings.NewReader(url.Values{"token": {s.Token}}.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("X-Forwarded-Proto", "https")
-			resp, err := u.c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			var found bool
-			for _, c := range resp.Cookies() {
-				if c.Name == "licet_session" {
-					found = true
-					if c.Secure != tt.want {
-						t.Errorf("session cookie Secure = %v, want %v", c.Secure, tt.want)
-					}
-				}
-			}
-			if !found {
-				t.Fatal("no session cookie set")
+			if c := sessionCookie(t, s, "https"); c.Secure != tt.want {
+				t.Errorf("session cookie Secure = %v, want %v", c.Secure, tt.want)
 			}
 		})
 	}

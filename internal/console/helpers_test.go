@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,27 +17,10 @@ import (
 	"github.com/licet/licet/internal/server/servertest"
 )
 
-// clock is the injected clock of a test server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+// newClock returns the injected clock of a test server, at the console tests' morning.
+func newClock() *servertest.Clock {
+	return servertest.NewClock(time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC))
 }
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // user is a console user without a browser: a cookie jar, and the CSRF token of its session.
 type user struct {

@@ -126,7 +126,7 @@ func TestScreenshots(t *testing.T) {
 
 // screenshotData adds tenants and tokens over two weeks, so that the overview has something to
 // show; it returns contoso's admin token.
-func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token {
+func screenshotData(t *testing.T, s *servertest.Server, clk *servertest.Clock) *licet.Token {
 	t.Helper()
 	ctx := context.Background()
 	day := func(d, hour int) { clk.Set(time.Date(2026, 11, d, hour, 15, 0, 0, time.UTC)) }
@@ -176,7 +176,7 @@ func screenshotData(t *testing.T, s *servertest.Server, clk *clock) *licet.Token
 // volumeHistory activates two KMS hosts with contoso's kms-host key on the first day (audited, so
 // before the other changes) and machines with its MAK over two weeks (not audited), so that the
 // key panels and the activations chart have something to show.
-func volumeHistory(t *testing.T, s *servertest.Server, clk *clock) {
+func volumeHistory(t *testing.T, s *servertest.Server, clk *servertest.Clock) {
 	t.Helper()
 	mak, host := demoKeys(t, s)
 	clk.Set(time.Date(2026, 11, 9, 11, 0, 0, 0, time.UTC))
@@ -199,7 +199,7 @@ func volumeHistory(t *testing.T, s *servertest.Server, clk *clock) {
 
 // fleetDay adds the day's agent reports of machines not activated yet (servers in their initial
 // grace, one laptop that ran out of it) and records the day's counts for the Machines chart.
-func fleetDay(t *testing.T, s *servertest.Server, clk *clock, d int) {
+func fleetDay(t *testing.T, s *servertest.Server, clk *servertest.Clock, d int) {
 	t.Helper()
 	now := clk.Now()
 	var ms []licet.ReportedMachine

@@ -8,6 +8,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 	"unicode"
 
@@ -294,35 +296,38 @@ func printable(field, v string, max int) error {
 	return nil
 }
 
-// sqlRecordArrays records many entries in one statement on PostgreSQL: the tenant is the entry's,
-// or else its key's (entries of a key of no tenant record nothing).
-const sqlRecordArrays = insertColumns + `SELECT COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id), u.machine_id, u.product_id, u.method, NULLIF(u.key_id, 0),
+// recordColumns are the columns of the rows RecordAll writes, named u(…) in sqlRecordSet.
+const recordColumns = `u(tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, seen)`
+
+// sqlRecordSet records the rows of u, a table of recordColumns each dialect builds in a WITH
+// clause before it: the tenant is the entry's, or else its key's (entries of a key of no tenant
+// record nothing).
+const sqlRecordSet = insertColumns + `SELECT COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id), u.machine_id, u.product_id, u.method, NULLIF(u.key_id, 0),
 	u.host_id, u.hostname, u.state, u.state_until, u.seen, u.seen
-	FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
-		AS u(tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, seen)
-	LEFT JOIN product_keys k ON k.id = u.key_id
+	FROM u LEFT JOIN product_keys k ON k.id = u.key_id
 	WHERE COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id) IS NOT NULL` + upsert
 
-// RecordAll writes entries in tx: on PostgreSQL in one statement whatever their number (the
-// activation worker's batches keep a constant number of round trips so), on SQLite one prepared
-// statement per entry. Of entries naming the same tenant (or key), machine and product the last
-// is written; two keys of one tenant naming the same machine and product in one call make the
-// PostgreSQL statement fail, and the caller's transaction with it.
+// sqlRecordArrays is sqlRecordSet over arrays, for PostgreSQL: one statement whatever the number.
+const sqlRecordArrays = `WITH ` + recordColumns + ` AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])) ` + sqlRecordSet
+
+// recordChunk bounds the rows of one SQLite statement: 10 variables a row stays far below
+// SQLite's limit of 32,766 variables, and few distinct statement texts are prepared.
+const recordChunk = 128
+
+// sqlRecordValues is sqlRecordSet over n rows of VALUES, for SQLite.
+func sqlRecordValues(n int) string {
+	row := `(` + store.Placeholders(10) + `)`
+	return `WITH ` + recordColumns + ` AS (VALUES ` + strings.TrimSuffix(strings.Repeat(row+`, `, n), `, `) + `) ` + sqlRecordSet
+}
+
+// RecordAll writes entries in tx set-based: on PostgreSQL in one statement over arrays whatever
+// their number, on SQLite in one multi-row statement per recordChunk entries; the activation
+// worker's batches keep a constant number of round trips so. Of entries naming the same tenant
+// (or key), machine and product the last is written; two keys of one tenant naming the same
+// machine and product in one call make the PostgreSQL statement fail, and the caller's
+// transaction with it (SQLite writes the later one).
 func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
 	if len(entries) == 0 {
-		return nil
-	}
-	if tx.Dialect() != store.Postgres {
-		rec, err := NewRecorder(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer rec.Close()
-		for _, e := range entries {
-			if err := rec.Record(ctx, e); err != nil {
-				return err
-			}
-		}
 		return nil
 	}
 	type ref struct {
@@ -330,18 +335,33 @@ func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
 		machine     string
 		product     int64
 	}
-	last := map[ref]int{}
+	last := make(map[ref]int, len(entries))
 	for i, e := range entries {
 		last[ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}] = i
+	}
+	unique := make([]Entry, 0, len(last))
+	for i, e := range entries {
+		if last[ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}] == i {
+			unique = append(unique, e)
+		}
+	}
+	if tx.Dialect() != store.Postgres {
+		for chunk := range slices.Chunk(unique, recordChunk) {
+			args := make([]any, 0, 10*len(chunk))
+			for _, e := range chunk {
+				args = append(args, e.TenantID, e.MachineID, e.ProductID, e.Method, e.KeyID, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen)
+			}
+			if _, err := tx.Exec(ctx, sqlRecordValues(len(chunk)), args...); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var (
 		tenants, products, keys, until, seen        []int64
 		machines, methods, hosts, hostnames, states []string
 	)
-	for i, e := range entries {
-		if last[ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}] != i {
-			continue
-		}
+	for _, e := range unique {
 		tenants, machines, products, methods, keys = append(tenants, e.TenantID), append(machines, e.MachineID), append(products, e.ProductID), append(methods, e.Method), append(keys, e.KeyID)
 		hosts, hostnames, states, until, seen = append(hosts, e.HostID), append(hostnames, e.Hostname), append(states, e.State), append(until, e.StateUntil), append(seen, e.Seen)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -153,6 +154,60 @@ func FuzzParseReport(f *testing.F) {
 			}
 		} else if licet.ErrorCode(err) == licet.EInternal {
 			t.Fatalf("internal error for outside input: %v", err)
+		}
+	})
+}
+
+// TestRecordAll: one call records more entries than one SQLite statement holds, takes the
+// tenant from the key where the entry names none, writes the last of two entries for one
+// machine, and an agent's entry keeps the method that activated the machine.
+func TestRecordAll(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tenantID := centraltest.Tenant(t, db, "contoso")
+		is := centraltest.Service(t, db)
+		is.Group(11, "suite-2026")
+		is.Product("suite-server-2026", "server", 11)
+		_, keyID := is.HostKey("contoso", 11)
+		var productID int64
+		if err := db.Read(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `SELECT id FROM products WHERE slug = ?`, "suite-server-2026").Scan(&productID)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		seen := store.Millis(now)
+		var entries []fleet.Entry
+		for i := range 300 {
+			entries = append(entries, fleet.Entry{TenantID: tenantID, MachineID: fmt.Sprintf("m-%d", i), ProductID: productID,
+				Method: licet.MethodOnline, Hostname: "first", State: licet.StateLicensed, Seen: seen})
+		}
+		entries = append(entries,
+			fleet.Entry{KeyID: keyID, MachineID: "by-key", ProductID: productID, Method: licet.MethodKMS, State: licet.StateLicensed, Seen: seen},
+			fleet.Entry{TenantID: tenantID, MachineID: "m-0", ProductID: productID, Method: licet.MethodOnline, Hostname: "last", State: licet.StateLicensed, Seen: seen})
+		write := func(es []fleet.Entry) {
+			t.Helper()
+			if err := db.Write(ctx, func(tx *store.Tx) error { return fleet.RecordAll(ctx, tx, es) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(entries)
+		write([]fleet.Entry{{TenantID: tenantID, MachineID: "m-1", ProductID: productID, Method: "agent", Hostname: "agent", State: licet.StateNotification, Seen: seen + 1}})
+		ms, err := (&fleet.Service{DB: db, Now: func() time.Time { return now }}).Machines(operator, licet.MachineFilter{Tenant: "contoso", Limit: 1000})
+		if err != nil || len(ms) != 301 {
+			t.Fatalf("machines: %d, %v; want 301", len(ms), err)
+		}
+		got := map[string]licet.InventoryMachine{}
+		for _, m := range ms {
+			got[m.MachineID] = m
+		}
+		if m := got["m-0"]; m.Hostname != "last" {
+			t.Errorf("m-0: hostname %q; want the last entry's", m.Hostname)
+		}
+		if m := got["by-key"]; m.KeyID != keyID || m.Method != licet.MethodKMS {
+			t.Errorf("by-key: %+v; want key %d, method kms", m, keyID)
+		}
+		if m := got["m-1"]; m.Method != licet.MethodOnline || m.Hostname != "agent" || m.State != licet.StateNotification {
+			t.Errorf("m-1 after the agent's report: %+v; want method online kept, hostname and state the agent's", m)
 		}
 	})
 }

@@ -222,15 +222,20 @@ func (st *state) root(ctx context.Context) (ed25519.PublicKey, error) {
 	return op, nil
 }
 
+// keys returns the pinned operator key (nil before the first activation) and the stored key set.
+func (st *state) keys(ctx context.Context) (root ed25519.PublicKey, keySet string, err error) {
+	if root, err = st.root(ctx); err != nil || root == nil {
+		return nil, "", err
+	}
+	keySet, err = st.get(ctx, "key_set")
+	return root, keySet, err
+}
+
 // trust returns the operator keys the host trusts: the pinned key and those of the stored key
 // set, which chains to it (ticket.Trusted). Empty before the first activation.
 func (st *state) trust(ctx context.Context) (ticket.KeySet, error) {
-	root, err := st.root(ctx)
+	root, stored, err := st.keys(ctx)
 	if err != nil || root == nil {
-		return ticket.KeySet{}, err
-	}
-	stored, err := st.get(ctx, "key_set")
-	if err != nil {
 		return ticket.KeySet{}, err
 	}
 	return ticket.Trusted(root, stored)
@@ -239,12 +244,8 @@ func (st *state) trust(ctx context.Context) (ticket.KeySet, error) {
 // learnKeySet stores a key set from the central service as ticket.Learn decides, and returns
 // the keys trusted then.
 func (st *state) learnKeySet(ctx context.Context, signed string) (ticket.KeySet, error) {
-	root, err := st.root(ctx)
+	root, stored, err := st.keys(ctx)
 	if err != nil || root == nil {
-		return ticket.KeySet{}, err
-	}
-	stored, err := st.get(ctx, "key_set")
-	if err != nil {
 		return ticket.KeySet{}, err
 	}
 	next, err := ticket.Learn(root, stored, signed)

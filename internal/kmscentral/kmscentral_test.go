@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -215,69 +214,63 @@ func TestBadRequests(t *testing.T) {
 // TestConcurrentHostsNeverExceedLimit activates 24 distinct hosts at once on one key through two
 // database handles (two server processes): exactly 6 succeed, on both databases.
 func TestConcurrentHostsNeverExceedLimit(t *testing.T) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			dsn := filepath.Join(t.TempDir(), "licet.db")
-			if dialect == "postgres" {
-				dsn = storetest.PostgresDSN(t)
-			}
-			var dbs [2]*store.DB
-			for i := range dbs {
-				db, err := store.Open(ctx, dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				if _, err := db.Migrate(ctx, func() int64 { return now.UnixMilli() }); err != nil {
-					t.Fatal(err)
-				}
-				dbs[i] = db
-			}
-			centraltest.Tenant(t, dbs[0], "contoso")
-			is := centraltest.Service(t, dbs[0])
-			is.Group(11, "suite-2026")
-			key, keyID := is.HostKey("contoso", 11)
-			_, priv, _ := ed25519.GenerateKey(nil)
-			svcs := [2]*kmscentral.Service{
-				{DB: dbs[0], Key: priv, Now: func() time.Time { return now }},
-				{DB: dbs[1], Key: priv, Now: func() time.Time { return now }},
-			}
-			const hosts = 24
-			var wg sync.WaitGroup
-			errs := make([]error, hosts)
-			for i := range hosts {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					req := hostRequest(t, key, fmt.Sprintf("host-%02d", i))
-					if i%3 == 0 { // directories share the limit with hosts
-						req = licet.KMSHostRequest{Key: key.String(), HostID: fmt.Sprintf("dir-%02d", i), Kind: licet.KMSKindDirectory, Directory: fmt.Sprintf("d%02d.example", i)}
-					}
-					_, errs[i] = svcs[i%2].ActivateHost(ctx, req)
-				}()
-			}
-			wg.Wait()
-			okCount, refused := 0, 0
-			for i, err := range errs {
-				switch licet.ErrorCode(err) {
-				case "":
-					okCount++
-				case licet.CodeKMSHostLimit:
-					refused++
-				default:
-					t.Errorf("host %d: unexpected error %v", i, err)
-				}
-			}
-			var rows int
-			if err := dbs[1].Read(ctx, func(tx *store.Tx) error {
-				return tx.QueryRow(ctx, `SELECT count(*) FROM kms_hosts WHERE key_id = ?`, keyID).Scan(&rows)
-			}); err != nil {
+	storetest.EachDSN(t, func(t *testing.T, _, dsn string) {
+		ctx := context.Background()
+		var dbs [2]*store.DB
+		for i := range dbs {
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if okCount != 6 || refused != hosts-6 || rows != 6 {
-				t.Fatalf("activated %d, refused %d, rows %d; want 6, %d, 6", okCount, refused, rows, hosts-6)
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(ctx, func() int64 { return now.UnixMilli() }); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			dbs[i] = db
+		}
+		centraltest.Tenant(t, dbs[0], "contoso")
+		is := centraltest.Service(t, dbs[0])
+		is.Group(11, "suite-2026")
+		key, keyID := is.HostKey("contoso", 11)
+		_, priv, _ := ed25519.GenerateKey(nil)
+		svcs := [2]*kmscentral.Service{
+			{DB: dbs[0], Key: priv, Now: func() time.Time { return now }},
+			{DB: dbs[1], Key: priv, Now: func() time.Time { return now }},
+		}
+		const hosts = 24
+		var wg sync.WaitGroup
+		errs := make([]error, hosts)
+		for i := range hosts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req := hostRequest(t, key, fmt.Sprintf("host-%02d", i))
+				if i%3 == 0 { // directories share the limit with hosts
+					req = licet.KMSHostRequest{Key: key.String(), HostID: fmt.Sprintf("dir-%02d", i), Kind: licet.KMSKindDirectory, Directory: fmt.Sprintf("d%02d.example", i)}
+				}
+				_, errs[i] = svcs[i%2].ActivateHost(ctx, req)
+			}()
+		}
+		wg.Wait()
+		okCount, refused := 0, 0
+		for i, err := range errs {
+			switch licet.ErrorCode(err) {
+			case "":
+				okCount++
+			case licet.CodeKMSHostLimit:
+				refused++
+			default:
+				t.Errorf("host %d: unexpected error %v", i, err)
+			}
+		}
+		var rows int
+		if err := dbs[1].Read(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `SELECT count(*) FROM kms_hosts WHERE key_id = ?`, keyID).Scan(&rows)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if okCount != 6 || refused != hosts-6 || rows != 6 {
+			t.Fatalf("activated %d, refused %d, rows %d; want 6, %d, 6", okCount, refused, rows, hosts-6)
+		}
+	})
 }

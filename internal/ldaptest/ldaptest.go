@@ -209,18 +209,8 @@ func (s *Server) seed() error {
 // AddOU adds the organizational unit ou=NAME under Base, if it is not there, and returns its DN.
 func (s *Server) AddOU(t testing.TB, name string) string {
 	t.Helper()
-	c, err := s.Admin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	dn := "ou=" + ldap.EscapeDN(name) + "," + Base
-	r := ldap.NewAddRequest(dn, nil)
-	r.Attribute("objectClass", []string{"organizationalUnit"})
-	r.Attribute("ou", []string{name})
-	if err := c.Add(r); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
-		t.Fatal(err)
-	}
+	s.addIfMissing(t, dn, ldap.Attribute{Type: "objectClass", Vals: []string{"organizationalUnit"}}, ldap.Attribute{Type: "ou", Vals: []string{name}})
 	return dn
 }
 
@@ -228,20 +218,26 @@ func (s *Server) AddOU(t testing.TB, name string) string {
 // its DN. An existing account keeps its password.
 func (s *Server) AddMachine(t testing.TB, name, password string) string {
 	t.Helper()
+	dn := "cn=" + ldap.EscapeDN(name) + "," + Computers
+	s.addIfMissing(t, dn, ldap.Attribute{Type: "objectClass", Vals: []string{"device", "simpleSecurityObject"}},
+		ldap.Attribute{Type: "cn", Vals: []string{name}}, ldap.Attribute{Type: "userPassword", Vals: []string{password}})
+	return dn
+}
+
+// addIfMissing adds the entry dn with attrs as the administrator; an entry already there is kept
+// as it is.
+func (s *Server) addIfMissing(t testing.TB, dn string, attrs ...ldap.Attribute) {
+	t.Helper()
 	c, err := s.Admin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	dn := "cn=" + ldap.EscapeDN(name) + "," + Computers
 	r := ldap.NewAddRequest(dn, nil)
-	r.Attribute("objectClass", []string{"device", "simpleSecurityObject"})
-	r.Attribute("cn", []string{name})
-	r.Attribute("userPassword", []string{password})
+	r.Attributes = attrs
 	if err := c.Add(r); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) {
 		t.Fatal(err)
 	}
-	return dn
 }
 
 // configLDIF is the cn=config of the test slapd: the core schema, licet's, one mdb database

@@ -279,8 +279,8 @@ func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []strin
 	holders := make(map[string]*Holder, len(upns))
 	byID := make(map[int64]*Holder, len(upns))
 	err := chunks(upns, inRows, func(part []string) error {
-		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND upn IN (`+store.Placeholders(len(part))+`)`,
-			append([]any{t.ID}, store.Args(part)...)...)
+		in, args := oneOf(tx, "upn", part)
+		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE tenant_id = ? AND `+in, append([]any{t.ID}, args...)...)
 		for _, h := range hs {
 			holders[h.UPN], byID[h.UserID] = h, h
 		}
@@ -296,7 +296,8 @@ func loadHolders(ctx context.Context, tx *store.Tx, t licet.Tenant, upns []strin
 func holdersByID(ctx context.Context, tx *store.Tx, ids []int64) ([]*Holder, error) {
 	byID := make(map[int64]*Holder, len(ids))
 	err := chunks(ids, inRows, func(part []int64) error {
-		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE id IN (`+store.Placeholders(len(part))+`)`, store.Args(part)...)
+		in, args := oneOf(tx, "id", part)
+		hs, err := store.Collect(ctx, tx, scanHolder, `SELECT `+holderColumns+` FROM users WHERE `+in, args...)
 		for _, h := range hs {
 			byID[h.UserID] = h
 		}
@@ -324,9 +325,9 @@ func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) err
 	}
 	slices.Sort(ids)
 	return chunks(ids, inRows, func(part []int64) error {
+		in, args := oneOf(tx, "a.user_id", part)
 		rows, err := tx.Query(ctx, `SELECT a.user_id, a.sku, a.disabled_plans, COALESCE(a.group_id, 0), COALESCE(g.name, ''), a.state, a.error_code, a.error_message
-			FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id WHERE a.user_id IN (`+store.Placeholders(len(part))+`) ORDER BY a.id`,
-			store.Args(part)...)
+			FROM assignments a LEFT JOIN user_groups g ON g.id = a.group_id WHERE `+in+` ORDER BY a.id`, args...)
 		if err != nil {
 			return err
 		}
@@ -356,7 +357,8 @@ func loadLicenses(ctx context.Context, tx *store.Tx, byID map[int64]*Holder) err
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT user_id, number FROM phone_numbers WHERE user_id IN (`+store.Placeholders(len(part))+`)`, store.Args(part)...)
+		in, args = oneOf(tx, "user_id", part)
+		rows, err = tx.Query(ctx, `SELECT user_id, number FROM phone_numbers WHERE `+in, args...)
 		if err != nil {
 			return err
 		}
@@ -424,11 +426,12 @@ func setBridges(ctx context.Context, tx *store.Tx, bridge map[int64]int) error {
 		ids []int64
 		q   string
 	}{
-		{gain, `UPDATE users SET conferencing_provider = 'operator' WHERE id IN (`},
-		{lose, `UPDATE users SET conferencing_provider = '' WHERE conferencing_provider = 'operator' AND id IN (`},
+		{gain, `UPDATE users SET conferencing_provider = 'operator' WHERE `},
+		{lose, `UPDATE users SET conferencing_provider = '' WHERE conferencing_provider = 'operator' AND `},
 	} {
 		err := chunks(l.ids, inRows, func(part []int64) error {
-			_, err := tx.Exec(ctx, l.q+store.Placeholders(len(part))+`)`, store.Args(part)...)
+			in, args := oneOf(tx, "id", part)
+			_, err := tx.Exec(ctx, l.q+in, args...)
 			return err
 		})
 		if err != nil {
@@ -495,8 +498,8 @@ func (w *writes) apply(ctx context.Context, tx *store.Tx, tenantID, now int64) e
 	}
 	for _, sku := range sortedKeys(w.remove) {
 		err := chunks(w.remove[sku], inRows, func(part []int64) error {
-			_, err := tx.Exec(ctx, `DELETE FROM assignments WHERE group_id IS NULL AND sku = ? AND user_id IN (`+store.Placeholders(len(part))+`)`,
-				append([]any{sku}, store.Args(part)...)...)
+			in, args := oneOf(tx, "user_id", part)
+			_, err := tx.Exec(ctx, `DELETE FROM assignments WHERE group_id IS NULL AND sku = ? AND `+in, append([]any{sku}, args...)...)
 			return err
 		})
 		if err != nil {

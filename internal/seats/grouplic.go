@@ -349,8 +349,8 @@ func (gt *groupTx) write(ctx context.Context, changes []memberChange) error {
 		for i, c := range part {
 			ids[i] = c.h.UserID
 		}
-		if _, err := gt.tx.Exec(ctx, `DELETE FROM assignments WHERE group_id = ? AND user_id IN (`+store.Placeholders(len(ids))+`)`,
-			append([]any{gt.g.ID}, store.Args(ids)...)...); err != nil {
+		in, inArgs := oneOf(gt.tx, "user_id", ids)
+		if _, err := gt.tx.Exec(ctx, `DELETE FROM assignments WHERE group_id = ? AND `+in, append([]any{gt.g.ID}, inArgs...)...); err != nil {
 			return err
 		}
 		var args []any

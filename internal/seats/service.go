@@ -119,3 +119,22 @@ func (s *Service) creditsSKU(cat *catalog.Catalog) string {
 	}
 	return cat.Telephony().CreditsSKU
 }
+
+// oneOf returns the condition "col is one of vals" and its arguments. SQLite gets an IN list of
+// placeholders. PostgreSQL gets `col = ANY((SELECT ?::bigint[])::bigint[])`, one array whatever its length
+// (one statement text, prepared once): the planner cannot see the array's elements through the
+// subquery, so it estimates a few rows per chunk and keeps the index even on a table without
+// statistics, where an IN list of hundreds of values (or the same array as a plain parameter)
+// is estimated to match most of the table and planned as a sequential scan.
+func oneOf[T int64 | string](tx *store.Tx, col string, vals []T) (string, []any) {
+	if tx.Dialect() != store.Postgres {
+		return col + ` IN (` + store.Placeholders(len(vals)) + `)`, store.Args(vals)
+	}
+	typ := "bigint[]"
+	if _, text := any(vals).([]string); text {
+		typ = "text[]"
+	}
+	// The cast outside the subquery makes it a scalar subquery: ANY((SELECT …)) alone would be
+	// ANY over the subquery's rows.
+	return col + ` = ANY((SELECT ?::` + typ + `)::` + typ + `)`, []any{vals}
+}

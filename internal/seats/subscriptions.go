@@ -202,8 +202,8 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 			Before: fmt.Sprintf("%s ×%d %s", before.SKU, before.Quantity, before.Status), After: fmt.Sprintf("%s ×%d %s", out.SKU, out.Quantity, out.Status)}); err != nil {
 			return err
 		}
-		if out.Status == licet.SubscriptionSuspended && before.Status != licet.SubscriptionSuspended {
-			_, err = outbox.Emit(ctx, tx, now, outbox.Record{TenantID: t.ID, Type: licet.EventSubscriptionSuspend,
+		if typ, ok := statusEvents[out.Status]; ok && before.Status != out.Status {
+			_, err = outbox.Emit(ctx, tx, now, outbox.Record{TenantID: t.ID, Type: typ,
 				Object: SubscriptionEvent{SubscriptionID: id, SKU: out.SKU, Quantity: out.Quantity, Status: out.Status}})
 		}
 		return err
@@ -212,6 +212,14 @@ func (s *Service) UpdateSubscription(ctx context.Context, tenant string, id int6
 		return nil, err
 	}
 	return &out, nil
+}
+
+// statusEvents names the event written when a subscription moves into a status: warning is the
+// subscription's expiry grace (its units still work until it is suspended), so it is reported as
+// expiring.
+var statusEvents = map[licet.SubscriptionStatus]string{
+	licet.SubscriptionWarning:   licet.EventSubscriptionExpiring,
+	licet.SubscriptionSuspended: licet.EventSubscriptionSuspend,
 }
 
 // poolOf reads one pool; on PostgreSQL it locks the row.

@@ -58,77 +58,70 @@ func eventually(t *testing.T, deadline time.Duration, what string, cond func() b
 // is served by the other within 5 seconds, without a restart; the diff names the price; a version
 // that drops an assigned SKU is refused with the number of users and nothing changes.
 func TestCatalogVersionsAcrossReplicas(t *testing.T) {
-	for _, db := range []string{"sqlite", "postgres"} {
-		t.Run(db, func(t *testing.T) {
-			dir := t.TempDir()
-			dsn := filepath.Join(dir, "licet.db")
-			if db == "postgres" {
-				dsn = storetest.PostgresDSN(t)
-			}
-			a := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir, CatalogPoll: 50 * time.Millisecond})
-			b := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir, CatalogPoll: 50 * time.Millisecond})
-			ctx := context.Background()
-			if va, vb := served(t, a), served(t, b); va.Version != 1 || vb.Version != 1 || !va.Current || va.Hash != catalogstore.Hash(catalogs.M365Teams()) {
-				t.Fatalf("at start: A serves %d, B serves %d (hash %s), want the default catalog as version 1", va.Version, vb.Version, va.Hash)
-			}
+	storetest.EachDSN(t, func(t *testing.T, dir, dsn string) {
+		a := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir, CatalogPoll: 50 * time.Millisecond})
+		b := servertest.Start(t, servertest.Options{DSN: dsn, DataDir: dir, CatalogPoll: 50 * time.Millisecond})
+		ctx := context.Background()
+		if va, vb := served(t, a), served(t, b); va.Version != 1 || vb.Version != 1 || !va.Current || va.Hash != catalogstore.Hash(catalogs.M365Teams()) {
+			t.Fatalf("at start: A serves %d, B serves %d (hash %s), want the default catalog as version 1", va.Version, vb.Version, va.Hash)
+		}
 
-			var applied httpapi.CatalogApplied
-			if err := a.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "m365-teams.yaml", Content: string(repriced(t))}, &applied); err != nil {
-				t.Fatal(err)
+		var applied httpapi.CatalogApplied
+		if err := a.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "m365-teams.yaml", Content: string(repriced(t))}, &applied); err != nil {
+			t.Fatal(err)
+		}
+		if !applied.Applied || applied.Version != 2 {
+			t.Fatalf("apply: %+v, want version 2 applied", applied)
+		}
+		if v := served(t, a); v.Version != 2 {
+			t.Errorf("A serves version %d right after applying, want 2", v.Version)
+		}
+		took := eventually(t, 5*time.Second, "B serves version 2", func() bool { return served(t, b).Version == 2 })
+		t.Logf("B served version 2 after %s", took)
+		var view catalog.View
+		if err := b.Operator.Do(ctx, "GET", "/v1/catalog", nil, &view); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range view.SKUs {
+			if s.Part == "ENTERPRISEPACK" && (s.Price == nil || s.Price.Amount != 2300) {
+				t.Errorf("B's catalog prices ENTERPRISEPACK at %+v, want 2300", s.Price)
 			}
-			if !applied.Applied || applied.Version != 2 {
-				t.Fatalf("apply: %+v, want version 2 applied", applied)
-			}
-			if v := served(t, a); v.Version != 2 {
-				t.Errorf("A serves version %d right after applying, want 2", v.Version)
-			}
-			took := eventually(t, 5*time.Second, "B serves version 2", func() bool { return served(t, b).Version == 2 })
-			t.Logf("B served version 2 after %s", took)
-			var view catalog.View
-			if err := b.Operator.Do(ctx, "GET", "/v1/catalog", nil, &view); err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range view.SKUs {
-				if s.Part == "ENTERPRISEPACK" && (s.Price == nil || s.Price.Amount != 2300) {
-					t.Errorf("B's catalog prices ENTERPRISEPACK at %+v, want 2300", s.Price)
-				}
-			}
-			var d catalogstore.Diff
-			if err := b.Operator.Do(ctx, "GET", "/v1/catalog/diff?from=1&to=2", nil, &d); err != nil {
-				t.Fatal(err)
-			}
-			want := catalogstore.Change{Area: "sku", ID: "ENTERPRISEPACK", Change: "changed", Field: "price", Before: "20.00 USD", After: "23.00 USD"}
-			if len(d.Changes) != 1 || d.Changes[0] != want {
-				t.Errorf("diff 1 2: %+v, want only %+v", d.Changes, want)
-			}
+		}
+		var d catalogstore.Diff
+		if err := b.Operator.Do(ctx, "GET", "/v1/catalog/diff?from=1&to=2", nil, &d); err != nil {
+			t.Fatal(err)
+		}
+		want := catalogstore.Change{Area: "sku", ID: "ENTERPRISEPACK", Change: "changed", Field: "price", Before: "20.00 USD", After: "23.00 USD"}
+		if len(d.Changes) != 1 || d.Changes[0] != want {
+			t.Errorf("diff 1 2: %+v, want only %+v", d.Changes, want)
+		}
 
-			// The demo tenant holds ENTERPRISEPACK: a version without it is refused.
-			skus, err := a.Operator.SubscribedSKUs(ctx, "contoso")
-			if err != nil {
-				t.Fatal(err)
+		// The demo tenant holds ENTERPRISEPACK: a version without it is refused.
+		skus, err := a.Operator.SubscribedSKUs(ctx, "contoso")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := 0
+		for _, s := range skus {
+			if s.SKU == "ENTERPRISEPACK" {
+				users = s.Consumed
 			}
-			users := 0
-			for _, s := range skus {
-				if s.SKU == "ENTERPRISEPACK" {
-					users = s.Consumed
-				}
-			}
-			if users == 0 {
-				t.Fatal("the demo assigns no ENTERPRISEPACK")
-			}
-			err = b.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "no-e3.yaml", Content: string(withoutE3(t))}, &applied)
-			if licet.ErrorCode(err) != licet.CodeCatalogInUse || !strings.Contains(err.Error(), fmt.Sprintf("SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to %d user(s)", users)) {
-				t.Errorf("a version without ENTERPRISEPACK: %v, want CatalogInUse naming %d users", err, users)
-			}
-			var hist struct{ Versions []licet.CatalogVersion }
-			if err := b.Operator.Do(ctx, "GET", "/v1/catalog/versions", nil, &hist); err != nil {
-				t.Fatal(err)
-			}
-			if len(hist.Versions) != 2 || hist.Versions[0].Version != 2 || hist.Versions[0].CreatedBy == "" {
-				t.Errorf("history after the refusal: %+v, want versions 2 and 1", hist.Versions)
-			}
-		})
-	}
+		}
+		if users == 0 {
+			t.Fatal("the demo assigns no ENTERPRISEPACK")
+		}
+		err = b.Operator.Do(ctx, "POST", "/v1/catalog/versions", licet.CatalogUpload{FileName: "no-e3.yaml", Content: string(withoutE3(t))}, &applied)
+		if licet.ErrorCode(err) != licet.CodeCatalogInUse || !strings.Contains(err.Error(), fmt.Sprintf("SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to %d user(s)", users)) {
+			t.Errorf("a version without ENTERPRISEPACK: %v, want CatalogInUse naming %d users", err, users)
+		}
+		var hist struct{ Versions []licet.CatalogVersion }
+		if err := b.Operator.Do(ctx, "GET", "/v1/catalog/versions", nil, &hist); err != nil {
+			t.Fatal(err)
+		}
+		if len(hist.Versions) != 2 || hist.Versions[0].Version != 2 || hist.Versions[0].CreatedBy == "" {
+			t.Errorf("history after the refusal: %+v, want versions 2 and 1", hist.Versions)
+		}
+	})
 }
 
 // TestCatalogSurvivesRestart: a database remembers its catalog version; restarting without flags

@@ -70,9 +70,11 @@ func TestEventsOfChanges(t *testing.T) {
 		if _, err := op.AssignLicense(ctx, "contoso", "new.hire@contoso.com", licet.LicenseChange{AddLicenses: []licet.LicenseAdd{{SKU: "ENTERPRISEPACK"}}}); err != nil {
 			t.Fatal(err)
 		}
-		// A subscription suspended.
-		if _, err := op.UpdateSubscription(ctx, "contoso", byName["MCOMEETADV"].ID, licet.SubscriptionUpdate{Status: licet.SubscriptionSuspended}); err != nil {
-			t.Fatal(err)
+		// A subscription expiring (warning), then suspended; the same status again writes nothing.
+		for _, st := range []licet.SubscriptionStatus{licet.SubscriptionWarning, licet.SubscriptionWarning, licet.SubscriptionSuspended} {
+			if _, err := op.UpdateSubscription(ctx, "contoso", byName["MCOMEETADV"].ID, licet.SubscriptionUpdate{Status: st}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// A group license that leaves members in error: more members than Calling Plan units.
 		users, err := op.Users(ctx, "contoso", licet.UserFilter{})
@@ -102,7 +104,7 @@ func TestEventsOfChanges(t *testing.T) {
 		}
 		got := countEvents(t, s)
 		for typ, want := range map[string]int{
-			licet.EventSubscriptionFull + " ENTERPRISEPACK": 1, licet.EventSubscriptionFull + " MCOPSTN1": 1, licet.EventSubscriptionSuspend: 1,
+			licet.EventSubscriptionFull + " ENTERPRISEPACK": 1, licet.EventSubscriptionFull + " MCOPSTN1": 1, licet.EventSubscriptionSuspend: 1, licet.EventSubscriptionExpiring: 1,
 			licet.EventGroupMembersInError: 1, licet.EventCreditsLow: 1,
 		} {
 			if got[typ]-base[typ] != want {

@@ -44,7 +44,7 @@ const (
 
 // drive sends n attempts per second of the clock for seconds+1 steps (t = 0 … seconds),
 // alternating between the replicas, and returns how many got through.
-func drive(t *testing.T, c *clock, a, b *servertest.Server, seconds, n int, key, forwardedFor string) int {
+func drive(t *testing.T, c *servertest.Clock, a, b *servertest.Server, seconds, n int, key, forwardedFor string) int {
 	ok := 0
 	for s := 0; s <= seconds; s++ {
 		for i := range n {
@@ -68,7 +68,7 @@ func TestRateLimitsAcrossReplicas(t *testing.T) {
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 	t.Run("per address", func(t *testing.T) {
-		c := &clock{t: start}
+		c := servertest.NewClock(start)
 		a, b := replicas(t, servertest.Options{Now: c.Now, ActivationRatePerAddress: 10})
 		// The burst is ten seconds' worth: 100.
 		if got, max := drive(t, c, a, b, seconds, perSecond, keyA, ""), 10*seconds+100; got != max {
@@ -76,7 +76,7 @@ func TestRateLimitsAcrossReplicas(t *testing.T) {
 		}
 	})
 	t.Run("per key", func(t *testing.T) {
-		c := &clock{t: start}
+		c := servertest.NewClock(start)
 		a, b := replicas(t, servertest.Options{Now: c.Now, ActivationRatePerKey: 5})
 		if got, max := drive(t, c, a, b, seconds, perSecond, keyA, ""), 5*seconds+50; got != max {
 			t.Fatalf("one key through two replicas: %d attempts let through, want exactly %d (5/s × %d s + burst 50)", got, max, seconds)
@@ -87,7 +87,7 @@ func TestRateLimitsAcrossReplicas(t *testing.T) {
 		}
 	})
 	t.Run("X-Forwarded-For ignored without a trusted proxy", func(t *testing.T) {
-		c := &clock{t: start}
+		c := servertest.NewClock(start)
 		a, b := replicas(t, servertest.Options{Now: c.Now, ActivationRatePerAddress: 10})
 		first := drive(t, c, a, b, 0, perSecond, keyA, "192.0.2.1")
 		second := drive(t, c, a, b, 0, perSecond, keyA, "192.0.2.2")
@@ -96,7 +96,7 @@ func TestRateLimitsAcrossReplicas(t *testing.T) {
 		}
 	})
 	t.Run("X-Forwarded-For from a trusted proxy", func(t *testing.T) {
-		c := &clock{t: start}
+		c := servertest.NewClock(start)
 		a, b := replicas(t, servertest.Options{Now: c.Now, ActivationRatePerAddress: 10, TrustedProxies: []string{"127.0.0.1/32"}})
 		first := drive(t, c, a, b, 0, perSecond, keyA, "192.0.2.1")
 		second := drive(t, c, a, b, 0, perSecond, keyA, "192.0.2.2")

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,23 +19,10 @@ import (
 	"github.com/licet/licet/ticket"
 )
 
-// clock is the injected clock every party of a test shares.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fleet is a central service, a KMS host activated against it and serving, and what a test
 // needs to make agents.
 type fleet struct {
-	clock    *clock
+	clock    *servertest.Clock // the injected clock every party of a test shares
 	s        *servertest.Server
 	host     *kms.Host
 	hostDir  string
@@ -48,7 +34,7 @@ type fleet struct {
 func startFleet(t *testing.T, postgres bool) *fleet {
 	t.Helper()
 	ctx := context.Background()
-	f := &fleet{clock: &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}}
+	f := &fleet{clock: servertest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))}
 	f.s = servertest.Start(t, servertest.Options{Now: f.clock.Now, Postgres: postgres})
 	f.central = client.New(f.s.URL, "")
 	keys, err := f.s.Operator.Keys(ctx, "contoso")
@@ -413,7 +399,7 @@ func TestReplicasPickUpARotation(t *testing.T) {
 
 func replicasPickUpARotation(t *testing.T, dsn, dir string) {
 	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	c := servertest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	a := servertest.Start(t, servertest.Options{Now: c.Now, DSN: dsn, DataDir: dir})
 	b := servertest.Start(t, servertest.Options{Now: c.Now, DSN: dsn, DataDir: dir, NoDemo: true})
 	if _, err := a.Operator.RotateSigningKey(ctx); err != nil {

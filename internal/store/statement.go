@@ -20,14 +20,5 @@ func statementOnce[T any](ctx context.Context, db *DB, scan func(Scanner) (T, er
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scan)
 }

@@ -120,6 +120,13 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// Set puts the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
 // EachClocked runs fn against a SQLite and a PostgreSQL service, as subtests, each on its own
 // clock starting at the real time.
 func EachClocked(t *testing.T, o Options, fn func(t *testing.T, s *Server, clk *Clock)) {

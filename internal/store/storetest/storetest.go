@@ -24,6 +24,18 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// EachDSN runs fn once per database, for tests that start servers on one database: as subtest
+// "sqlite" with dsn a file in dir, then as subtest "postgres" with dsn a fresh schema
+// (PostgresDSN). dir is a fresh temporary directory in both.
+func EachDSN(t *testing.T, fn func(t *testing.T, dir, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		fn(t, dir, filepath.Join(dir, "licet.db"))
+	})
+	t.Run("postgres", func(t *testing.T) { fn(t, t.TempDir(), PostgresDSN(t)) })
+}
+
 // SQLite returns a migrated SQLite database in a temporary directory.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()

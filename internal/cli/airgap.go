@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"os"
+	"time"
+
+	"github.com/licet/licet"
+	"github.com/licet/licet/internal/kms"
+)
+
+// The air-gapped activation files and the pinned operator key, as `licet kms activate` and
+// `licet directory activate` both read and write them.
+
+// parseOperatorKey decodes --operator-key; empty gives no pin.
+func parseOperatorKey(s string) (ed25519.PublicKey, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, Usagef("--operator-key must be the base64 Ed25519 key `licet pubkey` prints")
+	}
+	return b, nil
+}
+
+// readResponseFile reads and checks the response file `licet kms approve` wrote.
+func readResponseFile(path string) (kms.ResponseFile, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return kms.ResponseFile{}, licet.Errorf(licet.EInvalid, "cannot read the response file: %v", err)
+	}
+	defer fh.Close()
+	return kms.ReadResponseFile(fh)
+}
+
+// writeRequestFile writes an activation request (naming the key by its hash) for `licet kms approve`.
+func writeRequestFile(path string, req licet.KMSHostRequest) error {
+	return kms.WriteJSONFile(path, kms.RequestFile{Format: kms.RequestFormat, Version: kms.FileVersion, CreatedAt: time.Now().UTC(), Request: req})
+}
