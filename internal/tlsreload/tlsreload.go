@@ -21,19 +21,14 @@ type Certificate struct {
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	seen    [2]stamp // the files as last loaded or last tried
+	seen    [2]os.FileInfo // the files as last loaded or last tried; nil when missing
 	expires time.Time
 }
 
-// stamp identifies a version of a file: its size, modification time and the file itself.
-type stamp struct {
-	size int64
-	mod  time.Time
-	info os.FileInfo
-}
-
-func (s stamp) same(o stamp) bool {
-	return s.info != nil && o.info != nil && s.size == o.size && s.mod.Equal(o.mod) && os.SameFile(s.info, o.info)
+// same reports whether a and b are one version of a file: the same file, size and modification
+// time.
+func same(a, b os.FileInfo) bool {
+	return a != nil && b != nil && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
 }
 
 // Load loads the pair; it fails when the files do not hold a matching certificate and key.
@@ -55,18 +50,18 @@ func (c *Certificate) Reload() error {
 	return c.load(c.stamps())
 }
 
-func (c *Certificate) stamps() [2]stamp {
-	var out [2]stamp
+func (c *Certificate) stamps() [2]os.FileInfo {
+	var out [2]os.FileInfo
 	for i, f := range []string{c.certFile, c.keyFile} {
 		if st, err := os.Stat(f); err == nil {
-			out[i] = stamp{size: st.Size(), mod: st.ModTime(), info: st}
+			out[i] = st
 		}
 	}
 	return out
 }
 
 // load reads the files; on failure the previous certificate stays.
-func (c *Certificate) load(now [2]stamp) error {
+func (c *Certificate) load(now [2]os.FileInfo) error {
 	c.seen = now
 	pair, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
@@ -89,7 +84,7 @@ func (c *Certificate) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, er
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.stamps()
-	if !now[0].same(c.seen[0]) || !now[1].same(c.seen[1]) {
+	if !same(now[0], c.seen[0]) || !same(now[1], c.seen[1]) {
 		if err := c.load(now); err != nil {
 			c.log.Warn("TLS certificate changed on disk but cannot be loaded; serving the previous one", "err", err)
 		}
