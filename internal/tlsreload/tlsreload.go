@@ -19,10 +19,9 @@ type Certificate struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	seen    [2]os.FileInfo // the files as last loaded or last tried; nil when missing
-	expires time.Time
+	mu   sync.Mutex
+	cert *tls.Certificate
+	seen [2]os.FileInfo // the files as last loaded or last tried; nil when missing
 }
 
 // same reports whether a and b are one version of a file: the same file, size and modification
@@ -69,11 +68,8 @@ func (c *Certificate) load(now [2]os.FileInfo) error {
 	}
 	old := c.cert
 	c.cert = &pair
-	if pair.Leaf != nil {
-		c.expires = pair.Leaf.NotAfter
-	}
 	if old != nil {
-		c.log.Info("TLS certificate reloaded", "cert", c.certFile, "expires", c.expires)
+		c.log.Info("TLS certificate reloaded", "cert", c.certFile, "expires", c.expiresLocked())
 	}
 	return nil
 }
@@ -96,7 +92,15 @@ func (c *Certificate) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, er
 func (c *Certificate) Expires() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.expires
+	return c.expiresLocked()
+}
+
+// expiresLocked is Expires with c.mu held: the leaf that tls.LoadX509KeyPair parsed.
+func (c *Certificate) expiresLocked() time.Time {
+	if c.cert == nil || c.cert.Leaf == nil {
+		return time.Time{}
+	}
+	return c.cert.Leaf.NotAfter
 }
 
 // Config returns a server TLS configuration serving c.
