@@ -206,10 +206,9 @@ func Restore(ctx context.Context, from, dbPath string, opts RestoreOptions) (Res
 	if store.IsPostgres(dbPath) {
 		return Restored{}, licet.Errorf(licet.EInvalid, "licet restore restores SQLite databases; restore PostgreSQL with pg_restore (see docs/operations.md, Backups)")
 	}
-	if dir := filepath.Dir(dbPath); dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return Restored{}, licet.Errorf(licet.EInvalid, "cannot restore to %s: directory %s does not exist", dbPath, dir)
-		}
+	dir := filepath.Dir(dbPath) // never empty: "." for a bare file name
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return Restored{}, licet.Errorf(licet.EInvalid, "cannot restore to %s: directory %s does not exist", dbPath, dir)
 	}
 	lock, err := filelock.TryExclusive(LockFile(dbPath))
 	if errors.Is(err, filelock.ErrLocked) {

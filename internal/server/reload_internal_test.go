@@ -7,20 +7,13 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/licet/licet/internal/tlsreload"
 	"github.com/licet/licet/internal/tlsreload/tlstest"
 )
 
 // TestReloadOnSignal: a signal (SIGHUP from the command line) loads the certificate files again
 // without waiting for a handshake to notice the change.
 func TestReloadOnSignal(t *testing.T) {
-	dir := t.TempDir()
-	first := tlstest.Write(t, dir, "server", 1)
-	renewed := tlstest.Write(t, t.TempDir(), "renewed", 2)
-	cert, err := tlsreload.Load(first.CertFile, first.KeyFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, renewed, cert := tlstest.Renewal(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	signals := make(chan os.Signal)

@@ -514,7 +514,8 @@ func hsts(next http.Handler) http.Handler {
 	})
 }
 
-// reloadOnSignal reloads the TLS pair on each signal until ctx ends.
+// reloadOnSignal reloads the TLS pair on each signal until ctx ends (a reload that succeeds is
+// logged by tlsreload).
 func reloadOnSignal(ctx context.Context, signals <-chan os.Signal, cert *tlsreload.Certificate, log *slog.Logger) {
 	for {
 		select {
@@ -523,8 +524,6 @@ func reloadOnSignal(ctx context.Context, signals <-chan os.Signal, cert *tlsrelo
 		case <-signals:
 			if err := cert.Reload(); err != nil {
 				log.Warn("TLS reload on signal failed; serving the previous certificate", "err", err)
-			} else {
-				log.Info("TLS certificate reloaded on signal", "expires", cert.Expires())
 			}
 		}
 	}

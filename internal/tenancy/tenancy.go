@@ -71,15 +71,15 @@ type kinds struct{ orgTypes, clouds []string }
 
 func (s *Service) kinds() kinds {
 	k := kinds{licet.OrgTypes, licet.Clouds}
-	if s.Kinds != nil {
-		if o, c := s.Kinds(); len(o) > 0 || len(c) > 0 {
-			if len(o) > 0 {
-				k.orgTypes = o
-			}
-			if len(c) > 0 {
-				k.clouds = c
-			}
-		}
+	if s.Kinds == nil {
+		return k
+	}
+	o, c := s.Kinds()
+	if len(o) > 0 {
+		k.orgTypes = o
+	}
+	if len(c) > 0 {
+		k.clouds = c
 	}
 	return k
 }

@@ -19,21 +19,15 @@ type Certificate struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	seen    [2]stamp // the files as last loaded or last tried
-	expires time.Time
+	mu   sync.Mutex
+	cert *tls.Certificate
+	seen [2]os.FileInfo // the files as last loaded or last tried; nil when missing
 }
 
-// stamp identifies a version of a file: its size, modification time and the file itself.
-type stamp struct {
-	size int64
-	mod  time.Time
-	info os.FileInfo
-}
-
-func (s stamp) same(o stamp) bool {
-	return s.info != nil && o.info != nil && s.size == o.size && s.mod.Equal(o.mod) && os.SameFile(s.info, o.info)
+// same reports whether a and b are one version of a file: the same file, size and modification
+// time.
+func same(a, b os.FileInfo) bool {
+	return a != nil && b != nil && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
 }
 
 // Load loads the pair; it fails when the files do not hold a matching certificate and key.
@@ -55,18 +49,18 @@ func (c *Certificate) Reload() error {
 	return c.load(c.stamps())
 }
 
-func (c *Certificate) stamps() [2]stamp {
-	var out [2]stamp
+func (c *Certificate) stamps() [2]os.FileInfo {
+	var out [2]os.FileInfo
 	for i, f := range []string{c.certFile, c.keyFile} {
 		if st, err := os.Stat(f); err == nil {
-			out[i] = stamp{size: st.Size(), mod: st.ModTime(), info: st}
+			out[i] = st
 		}
 	}
 	return out
 }
 
 // load reads the files; on failure the previous certificate stays.
-func (c *Certificate) load(now [2]stamp) error {
+func (c *Certificate) load(now [2]os.FileInfo) error {
 	c.seen = now
 	pair, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
@@ -74,11 +68,8 @@ func (c *Certificate) load(now [2]stamp) error {
 	}
 	old := c.cert
 	c.cert = &pair
-	if pair.Leaf != nil {
-		c.expires = pair.Leaf.NotAfter
-	}
 	if old != nil {
-		c.log.Info("TLS certificate reloaded", "cert", c.certFile, "expires", c.expires)
+		c.log.Info("TLS certificate reloaded", "cert", c.certFile, "expires", c.expiresLocked())
 	}
 	return nil
 }
@@ -89,7 +80,7 @@ func (c *Certificate) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, er
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.stamps()
-	if !now[0].same(c.seen[0]) || !now[1].same(c.seen[1]) {
+	if !same(now[0], c.seen[0]) || !same(now[1], c.seen[1]) {
 		if err := c.load(now); err != nil {
 			c.log.Warn("TLS certificate changed on disk but cannot be loaded; serving the previous one", "err", err)
 		}
@@ -101,7 +92,15 @@ func (c *Certificate) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, er
 func (c *Certificate) Expires() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.expires
+	return c.expiresLocked()
+}
+
+// expiresLocked is Expires with c.mu held: the leaf that tls.LoadX509KeyPair parsed.
+func (c *Certificate) expiresLocked() time.Time {
+	if c.cert == nil || c.cert.Leaf == nil {
+		return time.Time{}
+	}
+	return c.cert.Leaf.NotAfter
 }
 
 // Config returns a server TLS configuration serving c.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/licet/licet/internal/tlsreload"
 	"github.com/licet/licet/internal/tlsreload/tlstest"
 )
 
@@ -15,13 +14,7 @@ import (
 // restart, a connection opened before keeps working, and a broken replacement leaves the
 // previous certificate in service.
 func TestReplacedOnDisk(t *testing.T) {
-	dir := t.TempDir()
-	first := tlstest.Write(t, dir, "server", 1)
-	second := tlstest.Write(t, t.TempDir(), "renewed", 2)
-	c, err := tlsreload.Load(first.CertFile, first.KeyFile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, second, c := tlstest.Renewal(t)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", c.Config())
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/licet/licet/internal/tlsreload"
 )
 
 // Pair is a certificate and its key, written to files.
@@ -65,6 +67,19 @@ func Write(t testing.TB, dir, name string, serial int64) Pair {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Renewal writes a certificate (serial 1) to a temporary directory and its renewal (serial 2) to
+// another, and loads the first with tlsreload: the start of every reload test.
+func Renewal(t testing.TB) (first, renewed Pair, cert *tlsreload.Certificate) {
+	t.Helper()
+	first = Write(t, t.TempDir(), "server", 1)
+	renewed = Write(t, t.TempDir(), "renewed", 2)
+	cert, err := tlsreload.Load(first.CertFile, first.KeyFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first, renewed, cert
 }
 
 // Install replaces dst's certificate and key files with p's the way a renewal tool does: write
