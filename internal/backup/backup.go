@@ -229,21 +229,25 @@ func Restore(ctx context.Context, from, dbPath string, opts RestoreOptions) (Res
 		}
 	}
 	out := Restored{Info: info, DB: dbPath}
-	if _, err := os.Stat(dbPath); err == nil {
-		if !opts.Replace {
-			return Restored{}, licet.Errorf(licet.EConflict, "%s exists: give --replace to move it (and its -wal and -shm files) aside, or restore to a new path", dbPath)
-		}
-		out.MovedAside = dbPath + ".replaced-" + strconv.FormatInt(opts.Now.Unix(), 10)
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if err := os.Rename(dbPath+suffix, out.MovedAside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return Restored{}, fmt.Errorf("move %s aside: %w", dbPath+suffix, err)
-			}
-		}
+	_, err = os.Stat(dbPath)
+	exists := err == nil
+	if exists && !opts.Replace {
+		return Restored{}, licet.Errorf(licet.EConflict, "%s exists: give --replace to move it (and its -wal and -shm files) aside, or restore to a new path", dbPath)
 	}
+	// The copy comes first: a copy that fails leaves the database where it was.
 	tmp := dbPath + ".restoring"
 	if err := copyFile(from, tmp); err != nil {
 		os.Remove(tmp)
 		return Restored{}, err
+	}
+	if exists {
+		out.MovedAside = dbPath + ".replaced-" + strconv.FormatInt(opts.Now.Unix(), 10)
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Rename(dbPath+suffix, out.MovedAside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				os.Remove(tmp)
+				return Restored{}, fmt.Errorf("move %s aside: %w", dbPath+suffix, err)
+			}
+		}
 	}
 	if err := os.Rename(tmp, dbPath); err != nil {
 		os.Remove(tmp)
