@@ -139,9 +139,10 @@ func decode(payload []byte) (Ticket, error) {
 	return t, nil
 }
 
-// peek decodes a signed ticket without checking its signature: only to choose the key that
-// verifies it, and for messages.
-func peek(signed string) (Ticket, error) {
+// Unverified decodes a signed ticket without checking its signature: only to read a ticket
+// already verified (such as the host certificate in a verified KMS ticket's Chain), or for
+// messages.
+func Unverified(signed string) (Ticket, error) {
 	payload, _, err := open(signed)
 	if err != nil {
 		return Ticket{}, err
@@ -154,15 +155,28 @@ func peek(signed string) (Ticket, error) {
 // does not hold, ErrUnknownKey. With an error, the ticket returned is unverified: only for
 // messages.
 func ParseWith(keys KeySet, signed string) (Ticket, error) {
-	unverified, err := peek(signed)
+	payload, sig, err := open(signed)
+	if err != nil {
+		return Ticket{}, err
+	}
+	unverified, err := decode(payload)
 	if err != nil {
 		return unverified, err
 	}
+	return verifyWith(keys, unverified, payload, sig)
+}
+
+// verifyWith checks the signature of an opened and decoded operator ticket against the key
+// its kid names in keys, so that the payload is decoded once.
+func verifyWith(keys KeySet, unverified Ticket, payload, sig []byte) (Ticket, error) {
 	pub, err := keys.Lookup(unverified.SigningKey)
 	if err != nil {
 		return unverified, err
 	}
-	return Parse(pub, signed)
+	if !ed25519.Verify(pub, payload, sig) {
+		return Ticket{}, ErrSignature
+	}
+	return unverified, nil
 }
 
 // Check verifies a signed ticket for a machine at a time against one operator key: see
@@ -175,7 +189,11 @@ func Check(operator ed25519.PublicKey, signed, machine string, now time.Time) (T
 // signature (through the host certificate for KMS tickets) by a key of the set that is not
 // retired, that it was issued to machine, and that it has not expired.
 func CheckWith(keys KeySet, signed, machine string, now time.Time) (Ticket, error) {
-	unverified, err := peek(signed)
+	payload, sig, err := open(signed)
+	if err != nil {
+		return Ticket{}, err
+	}
+	unverified, err := decode(payload)
 	if err != nil {
 		return unverified, err
 	}
@@ -185,9 +203,9 @@ func CheckWith(keys KeySet, signed, machine string, now time.Time) (Ticket, erro
 		if unverified.Kind != KindKMSActivation || unverified.Chain == "" {
 			return unverified, fmt.Errorf("%w: a KMS activation must be signed by its host", ErrChain)
 		}
-		t, err = checkChained(keys, signed, unverified.Chain, now)
+		t, err = checkChained(keys, unverified, payload, sig, now)
 	} else {
-		t, err = ParseWith(keys, signed)
+		t, err = verifyWith(keys, unverified, payload, sig)
 	}
 	if err != nil {
 		return t, err
@@ -201,10 +219,11 @@ func CheckWith(keys KeySet, signed, machine string, now time.Time) (Ticket, erro
 	return t, nil
 }
 
-// checkChained verifies a ticket signed by a KMS host: the host certificate in chain must be
-// signed by an operator key that is not retired, unexpired, and cover the ticket's product group.
-func checkChained(keys KeySet, signed, chain string, now time.Time) (Ticket, error) {
-	cert, err := ParseWith(keys, chain)
+// checkChained verifies an opened and decoded ticket signed by a KMS host: the host
+// certificate in its Chain must be signed by an operator key that is not retired, unexpired,
+// and cover the ticket's product group.
+func checkChained(keys KeySet, unverified Ticket, payload, sig []byte, now time.Time) (Ticket, error) {
+	cert, err := ParseWith(keys, unverified.Chain)
 	if errors.Is(err, ErrRetired) {
 		return cert, fmt.Errorf("%w: %w", ErrChain, err)
 	}
@@ -214,10 +233,10 @@ func checkChained(keys KeySet, signed, chain string, now time.Time) (Ticket, err
 	if cert.ExpiresAt != nil && !now.Before(*cert.ExpiresAt) {
 		return cert, fmt.Errorf("%w: the host certificate has expired", ErrChain)
 	}
-	t, err := Parse(ed25519.PublicKey(cert.HostKey), signed)
-	if err != nil {
-		return t, err
+	if !ed25519.Verify(ed25519.PublicKey(cert.HostKey), payload, sig) {
+		return Ticket{}, ErrSignature
 	}
+	t := unverified
 	if t.Kind != KindKMSActivation || t.Issuer != cert.Machine {
 		return t, fmt.Errorf("%w: the ticket was not issued by the certified host", ErrChain)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/directory"
 	"github.com/licet/licet/ticket"
 )
@@ -201,7 +202,7 @@ func (a *Agent) readObject(c *directory.Conn, s *State, d *DirectoryState, op ed
 	for _, o := range objs {
 		key := op
 		if key == nil { // trust on first use: the operator key the object names
-			if b, err := base64.StdEncoding.DecodeString(o.OperatorKey); err == nil && len(b) == ed25519.PublicKeySize {
+			if b, err := client.ParsePublicKey(o.OperatorKey); err == nil {
 				key = b
 			}
 		}

@@ -2,10 +2,7 @@ package agent
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/client"
@@ -82,13 +79,8 @@ func (a *Agent) storeKeySet(s State, signed string) (*Status, error) {
 // host certificate in its chain (key 1 when none is named).
 func signingKeyOf(t ticket.Ticket) uint32 {
 	if t.Chain != "" {
-		if payload, _, ok := strings.Cut(t.Chain, "."); ok {
-			if raw, err := base64.RawURLEncoding.DecodeString(payload); err == nil {
-				var cert ticket.Ticket
-				if json.Unmarshal(raw, &cert) == nil {
-					return max(cert.SigningKey, 1)
-				}
-			}
+		if cert, err := ticket.Unverified(t.Chain); err == nil {
+			return max(cert.SigningKey, 1)
 		}
 	}
 	return max(t.SigningKey, 1)

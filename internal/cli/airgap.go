@@ -2,11 +2,11 @@ package cli
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"os"
 	"time"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/kms"
 )
 
@@ -18,8 +18,8 @@ func parseOperatorKey(s string) (ed25519.PublicKey, error) {
 	if s == "" {
 		return nil, nil
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(b) != ed25519.PublicKeySize {
+	b, err := client.ParsePublicKey(s)
+	if err != nil {
 		return nil, Usagef("--operator-key must be the base64 Ed25519 key `licet pubkey` prints")
 	}
 	return b, nil
