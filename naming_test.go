@@ -126,19 +126,46 @@ func goJSONNames(t *testing.T) map[string]string {
 	return names
 }
 
+// detailNames returns the keys of error details set in the production code (e.With("key", v)
+// with a literal key): they reach clients in the error body's details, so the rule holds there too.
+func detailNames(t *testing.T) map[string]string {
+	t.Helper()
+	fset := token.NewFileSet()
+	names := map[string]string{}
+	walkSource(t, fset, func(path string, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 2 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "With" {
+				return true
+			}
+			if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				key, _ := strconv.Unquote(lit.Value)
+				names[fset.Position(lit.Pos()).String()] = key
+			}
+			return true
+		})
+	})
+	return names
+}
+
 // TestNamingRule fails on any property or query parameter of docs/openapi.yaml, and on any JSON
 // field of the Go types (the API, the SDK, the KMS host protocol, the CLI's --json), that breaks
 // the naming rule.
 func TestNamingRule(t *testing.T) {
 	doc := openAPINames(t, "docs/openapi.yaml")
 	code := goJSONNames(t)
-	if len(doc) < 100 || len(code) < 100 {
-		t.Fatalf("found %d names in docs/openapi.yaml and %d in the Go source: the walk is broken", len(doc), len(code))
+	details := detailNames(t)
+	if len(doc) < 100 || len(code) < 100 || len(details) < 20 {
+		t.Fatalf("found %d names in docs/openapi.yaml, %d JSON tags and %d error details in the Go source: the walk is broken", len(doc), len(code), len(details))
 	}
 	for _, set := range []struct {
 		what  string
 		names map[string]string
-	}{{"docs/openapi.yaml", doc}, {"Go JSON tag", code}} {
+	}{{"docs/openapi.yaml", doc}, {"Go JSON tag", code}, {"error detail", details}} {
 		var bad []string
 		for place, name := range set.names {
 			if p := nameProblem(name); p != "" {

@@ -284,7 +284,7 @@ func (s *Service) RenewHost(ctx context.Context, r licet.KMSHostRenewal) (*licet
 	var retired *ticket.RetiredError
 	if errors.As(err, &retired) {
 		return nil, licet.Errorf(licet.CodeSigningKeyRetired, "the host certificate was %v. Way out: re-activate the host with its kms-host key (licet kms activate --key KEY), free for the same host", err).
-			With("signing_key", retired.ID)
+			With("signingKey", retired.ID)
 	}
 	if err != nil || cert.Kind != ticket.KindHostCertificate || cert.Machine != r.HostID || len(cert.HostKey) != ed25519.PublicKeySize || cert.ExpiresAt == nil {
 		return nil, licet.Errorf(licet.EInvalid, "the certificate is not a host certificate of this service for host %s", r.HostID).With("field", "certificate")
@@ -311,7 +311,7 @@ func (s *Service) RenewHost(ctx context.Context, r licet.KMSHostRenewal) (*licet
 			return err
 		}
 		if err == nil && k.blocked {
-			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: the host's certificate is not renewed; ask the operator why", k.masked()).With("key_id", k.id)
+			return licet.Errorf(licet.CodeKeyBlocked, "key %s is blocked: the host's certificate is not renewed; ask the operator why", k.masked()).With("keyId", k.id)
 		}
 		var before uint32
 		err2 := tx.QueryRow(ctx, `SELECT signing_key FROM kms_hosts WHERE key_id = ? AND host_id = ? AND host_key = ?`, cert.KeyID, r.HostID, hostKeyB64).Scan(&before)

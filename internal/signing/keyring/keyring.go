@@ -344,7 +344,7 @@ func (k *Keyring) RetireSigningKey(ctx context.Context, id uint32, force bool) (
 		}
 		if n := hosts[id]; n > 0 && !force {
 			return licet.Errorf(licet.CodeSigningKeyInUse, "%d KMS hosts still hold certificates signed by key %d: their clients would lose activation. Way out: wait until the hosts renew (they do within the hour after a rotation; `licet signing-key list` counts them), or retire anyway with --force", n, id).
-				With("kms_hosts", n)
+				With("kmsHosts", n)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = ? WHERE id = ?`, store.Millis(now), id); err != nil {
 			return err
