@@ -61,16 +61,11 @@ func statesChart(history []licet.StateDay, now time.Time, days int) stackChart {
 	if most > 0 {
 		scale = (c.Base - chartTop) / float64(most)
 	}
-	slot := float64(chartWidth) / float64(days)
 	latest := ""
 	for i, p := range per {
 		day := first.AddDate(0, 0, i)
-		w := slot * 0.7
-		x := float64(i)*slot + (slot-w)/2
-		col := stackDay{TickX: x + w/2}
-		if i%2 == (days-1)%2 {
-			col.Tick = day.Format("2 Jan")
-		}
+		x, w, tick := column(i, days, day)
+		col := stackDay{Tick: tick, TickX: x + w/2}
 		y := c.Base
 		var parts []string
 		for _, st := range licet.MachineStates {
