@@ -67,7 +67,7 @@ func init() {
 			"Split the request (details.limit is the limit in bytes)."},
 		{ERateLimited, http.StatusTooManyRequests, ScopeRequest, "Too many attempts",
 			"The source or the key made too many attempts.",
-			"Retry after the time in Retry-After (details.retry_after_seconds)."},
+			"Retry after the time in Retry-After (details.retryAfterSeconds)."},
 		{EUnavailable, http.StatusServiceUnavailable, ScopeRequest, "Unavailable",
 			"The service cannot answer now: the database is down, or the server is shutting down.",
 			"Retry later."},
