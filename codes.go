@@ -3,6 +3,7 @@ package licet
 import (
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Scope is how much of a request an error code refuses. Batch operations (bulk assignment, a
@@ -281,15 +282,7 @@ func Codes() []CodeInfo {
 	for _, c := range codes {
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b CodeInfo) int {
-		switch {
-		case a.Code < b.Code:
-			return -1
-		case a.Code > b.Code:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b CodeInfo) int { return strings.Compare(a.Code, b.Code) })
 	return out
 }
 
