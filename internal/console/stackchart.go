@@ -40,21 +40,19 @@ type stackSeg struct {
 func statesChart(history []licet.StateDay, now time.Time, days int) stackChart {
 	first := firstDay(now, days)
 	per := make([]map[string]int, days)
+	totals := make([]int, days) // the height of each day's column, for the scale
 	for i := range per {
 		per[i] = map[string]int{}
 	}
 	for _, h := range history {
 		if d := dayIndex(first, h.Day); d >= 0 && d < days {
 			per[d][h.State] += h.Machines
+			totals[d] += h.Machines
 		}
 	}
 	c := stackChart{Width: chartWidth, Height: chartHeight, Base: chartHeight - chartBottom, LabelY: chartHeight - 6, Legend: licet.MachineStates}
 	most := 0
-	for _, p := range per {
-		n := 0
-		for _, v := range p {
-			n += v
-		}
+	for _, n := range totals {
 		most = max(most, n)
 	}
 	scale := 1.0
