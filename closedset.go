@@ -12,11 +12,13 @@ func parseClosed[T ~string](field, s string, values []T) (T, error) {
 	if s == "" {
 		return "", nil
 	}
-	names := make([]string, len(values))
-	for i, v := range values {
+	for _, v := range values {
 		if string(v) == s {
 			return v, nil
 		}
+	}
+	names := make([]string, len(values))
+	for i, v := range values {
 		names[i] = string(v)
 	}
 	return "", Errorf(EInvalid, "%s %q is unknown: use one of %s", field, s, strings.Join(names, ", ")).With("field", field)

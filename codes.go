@@ -3,6 +3,7 @@ package licet
 import (
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Scope is how much of a request an error code refuses. Batch operations (bulk assignment, a
@@ -67,7 +68,7 @@ func init() {
 			"Split the request (details.limit is the limit in bytes)."},
 		{ERateLimited, http.StatusTooManyRequests, ScopeRequest, "Too many attempts",
 			"The source or the key made too many attempts.",
-			"Retry after the time in Retry-After (details.retry_after_seconds)."},
+			"Retry after the time in Retry-After (details.retryAfterSeconds)."},
 		{EUnavailable, http.StatusServiceUnavailable, ScopeRequest, "Unavailable",
 			"The service cannot answer now: the database is down, or the server is shutting down.",
 			"Retry later."},
@@ -281,15 +282,7 @@ func Codes() []CodeInfo {
 	for _, c := range codes {
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b CodeInfo) int {
-		switch {
-		case a.Code < b.Code:
-			return -1
-		case a.Code > b.Code:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b CodeInfo) int { return strings.Compare(a.Code, b.Code) })
 	return out
 }
 

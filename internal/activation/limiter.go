@@ -28,7 +28,7 @@ type Limits struct {
 
 // Check takes a token for the source address and for the key (by its hash, never the key
 // itself; a malformed key by the hash of its text). It returns ERateLimited with
-// retry_after_seconds when either bucket is empty. Both buckets are always charged, so that a
+// retryAfterSeconds when either bucket is empty. Both buckets are always charged, so that a
 // refused request costs the same whatever the key.
 func (l Limits) Check(ctx context.Context, addr, key string) error {
 	name := "raw:" + hashText(strings.TrimSpace(key))

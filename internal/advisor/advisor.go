@@ -25,8 +25,6 @@ const (
 	StatusUnavailable = "unavailable" // no option is allowed for this organisation
 )
 
-// licet.CodeUnknownFeature is the error code of a question about a feature the catalog does not know.
-
 // maxCombinations bounds the options tried when several features are asked for at once.
 const maxCombinations = 4096
 

@@ -7,8 +7,6 @@ import (
 	"github.com/licet/licet/internal/catalog"
 )
 
-// licet.CodeNoSKUCarriesPlan is the block of a path that needs a service plan no SKU of the catalog carries.
-
 // engine derives paths from one catalog for one organisation.
 type engine struct {
 	c       *catalog.Catalog

@@ -48,6 +48,18 @@ func dayIndex(first, t time.Time) int {
 	return int(t.UTC().Truncate(24*time.Hour).Sub(first) / (24 * time.Hour))
 }
 
+// column places day i of a chart of days columns: its left x, its width and its axis label
+// (every other day, always today; "" on the others).
+func column(i, days int, day time.Time) (x, w float64, tick string) {
+	slot := float64(chartWidth) / float64(days)
+	w = slot * 0.7
+	x = float64(i)*slot + (slot-w)/2
+	if i%2 == (days-1)%2 {
+		tick = day.Format("2 Jan")
+	}
+	return x, w, tick
+}
+
 // dailyChart counts the times per UTC day over the days ending today.
 func dailyChart(title string, times []time.Time, now time.Time, days int) chart {
 	first := firstDay(now, days)
@@ -88,18 +100,14 @@ func barChart(title string, counts []int, first time.Time) chart {
 	if c.Max > 0 {
 		scale = (c.Base - chartTop) / float64(c.Max)
 	}
-	slot := float64(chartWidth) / float64(days)
 	for i, n := range counts {
 		day := first.AddDate(0, 0, i)
-		b := bar{W: slot * 0.7, Value: n, Day: day.Format("2 Jan")}
-		b.X = float64(i)*slot + (slot-b.W)/2
+		b := bar{Value: n, Day: day.Format("2 Jan")}
+		b.X, b.W, b.Tick = column(i, days, day)
 		b.H = max(float64(n)*scale, 1.5) // an empty day still shows a sliver on the axis
 		b.Y = c.Base - b.H
 		b.ValueY = b.Y - 3
 		b.TickX = b.X + b.W/2
-		if i%2 == (days-1)%2 { // every other day, always today
-			b.Tick = day.Format("2 Jan")
-		}
 		c.Bars = append(c.Bars, b)
 	}
 	c.Summary = fmt.Sprintf("%s: %d over the last %d days", title, total, days)

@@ -39,3 +39,29 @@ func TestCountsChart(t *testing.T) {
 		t.Errorf("summary %q", c.Summary)
 	}
 }
+
+func TestStatesChart(t *testing.T) {
+	day := func(d int) time.Time { return t0.UTC().Truncate(24*time.Hour).AddDate(0, 0, -d) }
+	c := statesChart([]licet.StateDay{
+		{Day: day(20), State: licet.StateLicensed, Machines: 50}, // outside the 14 days
+		{Day: day(1), State: licet.StateLicensed, Machines: 2},
+		{Day: day(0), State: licet.StateLicensed, Machines: 3},
+		{Day: day(0), State: licet.StateInitialGrace, Machines: 1},
+	}, t0, 14)
+	if len(c.Days) != 14 {
+		t.Fatalf("%d days, want 14", len(c.Days))
+	}
+	today, yesterday := c.Days[13], c.Days[12]
+	if today.Total != 4 || yesterday.Total != 2 || c.Days[0].Total != 0 {
+		t.Fatalf("totals first, yesterday, today = %d, %d, %d; want 0, 2, 4", c.Days[0].Total, yesterday.Total, today.Total)
+	}
+	if len(today.Segs) != 2 || today.Segs[0].State != licet.StateLicensed || today.Segs[1].State != licet.StateInitialGrace {
+		t.Fatalf("today's segments %+v, want Licensed then InitialGrace", today.Segs)
+	}
+	if today.Segs[1].Y > chartTop+0.001 || today.Segs[0].Y+today.Segs[0].H != c.Base {
+		t.Errorf("the tallest column does not fill the chart or does not stand on the baseline: %+v", today.Segs)
+	}
+	if want := "Machines by license state over the last 14 days; latest 22 Nov: 3 Licensed, 1 InitialGrace"; c.Summary != want {
+		t.Errorf("summary %q, want %q", c.Summary, want)
+	}
+}

@@ -40,37 +40,30 @@ type stackSeg struct {
 func statesChart(history []licet.StateDay, now time.Time, days int) stackChart {
 	first := firstDay(now, days)
 	per := make([]map[string]int, days)
+	totals := make([]int, days) // the height of each day's column, for the scale
 	for i := range per {
 		per[i] = map[string]int{}
 	}
 	for _, h := range history {
 		if d := dayIndex(first, h.Day); d >= 0 && d < days {
 			per[d][h.State] += h.Machines
+			totals[d] += h.Machines
 		}
 	}
 	c := stackChart{Width: chartWidth, Height: chartHeight, Base: chartHeight - chartBottom, LabelY: chartHeight - 6, Legend: licet.MachineStates}
 	most := 0
-	for _, p := range per {
-		n := 0
-		for _, v := range p {
-			n += v
-		}
+	for _, n := range totals {
 		most = max(most, n)
 	}
 	scale := 1.0
 	if most > 0 {
 		scale = (c.Base - chartTop) / float64(most)
 	}
-	slot := float64(chartWidth) / float64(days)
 	latest := ""
 	for i, p := range per {
 		day := first.AddDate(0, 0, i)
-		w := slot * 0.7
-		x := float64(i)*slot + (slot-w)/2
-		col := stackDay{TickX: x + w/2}
-		if i%2 == (days-1)%2 {
-			col.Tick = day.Format("2 Jan")
-		}
+		x, w, tick := column(i, days, day)
+		col := stackDay{Tick: tick, TickX: x + w/2}
 		y := c.Base
 		var parts []string
 		for _, st := range licet.MachineStates {

@@ -10,7 +10,7 @@ import (
 // ActivationLimiter rate limits the public routes that take a product key, per source address
 // and per key.
 type ActivationLimiter interface {
-	// Check charges the address and the key; ERateLimited (with retry_after_seconds) when over.
+	// Check charges the address and the key; ERateLimited (with retryAfterSeconds) when over.
 	Check(ctx context.Context, addr, key string) error
 }
 

@@ -33,8 +33,7 @@ func wayTo(cat *catalog.Catalog, feature string, set []catalog.Assigned, externa
 		return nil
 	}
 	have := cat.EnabledPlans(set)
-	var best []string
-	found := false
+	var best []string // nil until an option is found (SKUsFor answers a non-nil list)
 	for _, o := range f.SatisfiedBy {
 		if (len(o.External) > 0) != external || len(o.Plans) == 0 {
 			continue
@@ -49,8 +48,8 @@ func wayTo(cat *catalog.Catalog, feature string, set []catalog.Assigned, externa
 		if skus == nil {
 			continue
 		}
-		if !found || len(skus) < len(best) {
-			best, found = skus, true
+		if best == nil || len(skus) < len(best) {
+			best = skus
 		}
 	}
 	return best
