@@ -12,8 +12,8 @@ import (
 	"github.com/licet/licet/internal/ratelimit"
 )
 
-// kmsReportBody bounds a KMS host's report.
-const kmsReportBody = fleet.MaxReportBytes
+// reportBody bounds a machine report: a KMS host's client table or an agent's own state.
+const reportBody = fleet.MaxReportBytes
 
 func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
