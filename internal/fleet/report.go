@@ -73,13 +73,8 @@ func CheckReport(r licet.MachineReport) error {
 // record writes the machines of a report for a tenant; machines of products the central service
 // does not know are skipped.
 func (s *Service) record(ctx context.Context, tx *store.Tx, tenantID int64, method, hostID string, ms []licet.ReportedMachine) (int, error) {
-	rec, err := NewRecorder(ctx, tx)
-	if err != nil {
-		return 0, err
-	}
-	defer rec.Close()
 	products := map[string]int64{}
-	n := 0
+	entries := make([]Entry, 0, len(ms))
 	for _, m := range ms {
 		pid, ok := products[m.Product]
 		if !ok {
@@ -96,13 +91,13 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, tenantID int64, meth
 		if m.StateUntil != nil {
 			until = store.Millis(*m.StateUntil)
 		}
-		if err := rec.Record(ctx, Entry{TenantID: tenantID, MachineID: m.MachineID, ProductID: pid, Method: method, HostID: hostID,
-			Hostname: m.Hostname, State: m.State, StateUntil: until, Seen: store.Millis(m.LastSeen)}); err != nil {
-			return 0, err
-		}
-		n++
+		entries = append(entries, Entry{TenantID: tenantID, MachineID: m.MachineID, ProductID: pid, Method: method, HostID: hostID,
+			Hostname: m.Hostname, State: m.State, StateUntil: until, Seen: store.Millis(m.LastSeen)})
 	}
-	return n, nil
+	if err := RecordAll(ctx, tx, entries); err != nil {
+		return 0, err
+	}
+	return len(entries), nil
 }
 
 // ReportMachines implements licet.InventoryService: a machine's agent reports its own state
