@@ -108,11 +108,11 @@ func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		q := `SELECT ` + machineColumns + ` WHERE 1=1`
 		var args []any
-		tenantID, err := s.scope(ctx, tx, f.Tenant)
+		tenantID, every, err := tenancy.Scope(ctx, tx, f.Tenant)
 		if err != nil {
 			return err
 		}
-		if tenantID != 0 {
+		if !every {
 			q += ` AND m.tenant_id = ?`
 			args = append(args, tenantID)
 		}
@@ -131,19 +131,6 @@ func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.
 		return err
 	})
 	return out, err
-}
-
-// scope returns the tenant id to restrict a read to: the named tenant (checked), the actor's
-// own for a tenant admin, or 0 (every tenant) for the operator.
-func (s *Service) scope(ctx context.Context, tx *store.Tx, tenant string) (int64, error) {
-	if tenant != "" {
-		t, err := tenancy.Lookup(ctx, tx, tenant)
-		return t.ID, err
-	}
-	if a := licet.ActorFrom(ctx); !a.IsOperator() {
-		return a.TenantID, nil
-	}
-	return 0, nil
 }
 
 // Machine implements licet.InventoryService.
