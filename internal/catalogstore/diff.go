@@ -3,6 +3,7 @@ package catalogstore
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -217,7 +218,7 @@ func canonical(v any) string {
 }
 
 func unionKeys[V any](a, b map[string]V) []string {
-	keys := sortedKeys(a)
+	keys := slices.Collect(maps.Keys(a))
 	for k := range b {
 		if _, ok := a[k]; !ok {
 			keys = append(keys, k)

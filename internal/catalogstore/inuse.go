@@ -3,6 +3,7 @@ package catalogstore
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -61,7 +62,7 @@ func inUse(ctx context.Context, tx *store.Tx, old, next *catalog.Catalog) ([]Use
 		return nil, err
 	}
 	var uses []Use
-	for _, part := range sortedKeys(held) {
+	for _, part := range slices.Sorted(maps.Keys(held)) {
 		h := held[part]
 		sku, ok := next.SKU(part)
 		if !ok {
@@ -85,7 +86,7 @@ func inUse(ctx context.Context, tx *store.Tx, old, next *catalog.Catalog) ([]Use
 				plans[p] = true
 			}
 		}
-		for _, plan := range sortedKeys(plans) {
+		for _, plan := range slices.Sorted(maps.Keys(plans)) {
 			if sku.HasPlan(plan) {
 				continue
 			}
@@ -167,13 +168,4 @@ func refusal(uses []Use) error {
 		"this catalog version removes %d SKU(s) or service plan(s) still in use; nothing was changed:\n%s\n"+
 			"Keep them in the catalog: an SKU that was ever bought stays in it with its plans (subscriptions are never deleted); to drop a plan from licenses, first remove the SKU from the users and groups that hold it (licet assign --remove).",
 		len(uses), strings.Join(lines, "\n")).With("inUse", uses)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -31,23 +31,19 @@ func (s *Service) Events(ctx context.Context, f licet.EventFilter) ([]licet.Even
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		q := `SELECT ` + outbox.Columns + ` FROM events e LEFT JOIN tenants t ON t.id = e.tenant_id WHERE 1=1`
 		var args []any
-		if f.Tenant != "" {
-			tn, err := tenancy.Lookup(ctx, tx, f.Tenant)
-			if err != nil {
-				return err
-			}
+		tenantID, every, err := tenancy.Scope(ctx, tx, f.Tenant)
+		if err != nil {
+			return err
+		}
+		if !every {
 			q += ` AND e.tenant_id = ?`
-			args = append(args, tn.ID)
-		} else if !actor.IsOperator() {
-			q += ` AND e.tenant_id = ?`
-			args = append(args, actor.TenantID)
+			args = append(args, tenantID)
 		}
 		if f.Type != "" {
 			q += ` AND e.type = ?`
 			args = append(args, f.Type)
 		}
 		q += ` ORDER BY e.id DESC LIMIT ?`
-		var err error
 		out, err = store.Collect(ctx, tx, outbox.ScanEvent, q, append(args, f.Limit)...)
 		return err
 	})

@@ -43,53 +43,8 @@ const upsert = ` ON CONFLICT (tenant_id, machine_id, product_id) DO UPDATE SET
 	state = excluded.state, state_until = excluded.state_until, last_seen_at = excluded.last_seen_at
 	WHERE excluded.last_seen_at >= machines.last_seen_at`
 
-const (
-	insertColumns = `INSERT INTO machines (tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, first_seen_at, last_seen_at) `
-	// sqlRecord takes the tenant from the entry.
-	sqlRecord = insertColumns + `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + upsert
-	// sqlRecordByKey takes the tenant from the key; keys of no tenant record nothing.
-	sqlRecordByKey = insertColumns + `SELECT k.tenant_id, ?, ?, ?, k.id, ?, ?, ?, ?, ?, ? FROM product_keys k WHERE k.id = ? AND k.tenant_id IS NOT NULL` + upsert
-)
-
-// Recorder records many entries in one transaction with prepared statements; the activation
-// worker uses one per batch.
-type Recorder struct {
-	byTenant, byKey *sql.Stmt
-}
-
-// NewRecorder prepares the statements in tx; Close releases them.
-func NewRecorder(ctx context.Context, tx *store.Tx) (*Recorder, error) {
-	a, err := tx.Prepare(ctx, sqlRecord)
-	if err != nil {
-		return nil, err
-	}
-	b, err := tx.Prepare(ctx, sqlRecordByKey)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	return &Recorder{byTenant: a, byKey: b}, nil
-}
-
-// Close releases the prepared statements.
-func (r *Recorder) Close() {
-	r.byTenant.Close()
-	r.byKey.Close()
-}
-
-// Record writes one entry.
-func (r *Recorder) Record(ctx context.Context, e Entry) error {
-	if e.TenantID == 0 && e.KeyID != 0 {
-		_, err := r.byKey.ExecContext(ctx, e.MachineID, e.ProductID, e.Method, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen, e.Seen, e.KeyID)
-		return err
-	}
-	var key any
-	if e.KeyID != 0 {
-		key = e.KeyID
-	}
-	_, err := r.byTenant.ExecContext(ctx, e.TenantID, e.MachineID, e.ProductID, e.Method, key, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen, e.Seen)
-	return err
-}
+// insertColumns opens the statement RecordAll runs.
+const insertColumns = `INSERT INTO machines (tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, first_seen_at, last_seen_at) `
 
 // Service reads the inventory and records agent and KMS host reports (licet.InventoryService,
 // licet.KMSReportService).
@@ -153,11 +108,11 @@ func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		q := `SELECT ` + machineColumns + ` WHERE 1=1`
 		var args []any
-		tenantID, err := s.scope(ctx, tx, f.Tenant)
+		tenantID, every, err := tenancy.Scope(ctx, tx, f.Tenant)
 		if err != nil {
 			return err
 		}
-		if tenantID != 0 {
+		if !every {
 			q += ` AND m.tenant_id = ?`
 			args = append(args, tenantID)
 		}
@@ -176,19 +131,6 @@ func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.
 		return err
 	})
 	return out, err
-}
-
-// scope returns the tenant id to restrict a read to: the named tenant (checked), the actor's
-// own for a tenant admin, or 0 (every tenant) for the operator.
-func (s *Service) scope(ctx context.Context, tx *store.Tx, tenant string) (int64, error) {
-	if tenant != "" {
-		t, err := tenancy.Lookup(ctx, tx, tenant)
-		return t.ID, err
-	}
-	if a := licet.ActorFrom(ctx); !a.IsOperator() {
-		return a.TenantID, nil
-	}
-	return 0, nil
 }
 
 // Machine implements licet.InventoryService.
@@ -322,8 +264,9 @@ func sqlRecordValues(n int) string {
 
 // RecordAll writes entries in tx set-based: on PostgreSQL in one statement over arrays whatever
 // their number, on SQLite in one multi-row statement per recordChunk entries; the activation
-// worker's batches keep a constant number of round trips so. Of entries naming the same tenant
-// (or key), machine and product the last is written; two keys of one tenant naming the same
+// worker's batches and the reports of KMS hosts and agents keep a constant number of round trips
+// so. Of entries naming the same tenant (or key), machine and product the latest contact is
+// written (of equal contacts, the last), as one statement per entry would; two keys of one tenant naming the same
 // machine and product in one call make the PostgreSQL statement fail, and the caller's
 // transaction with it (SQLite writes the later one).
 func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
@@ -337,7 +280,10 @@ func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
 	}
 	last := make(map[ref]int, len(entries))
 	for i, e := range entries {
-		last[ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}] = i
+		r := ref{e.TenantID, e.KeyID, e.MachineID, e.ProductID}
+		if j, ok := last[r]; !ok || e.Seen >= entries[j].Seen {
+			last[r] = i
+		}
 	}
 	unique := make([]Entry, 0, len(last))
 	for i, e := range entries {

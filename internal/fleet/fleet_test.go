@@ -160,7 +160,7 @@ func FuzzParseReport(f *testing.F) {
 
 // TestRecordAll: one call records more entries than one SQLite statement holds, takes the
 // tenant from the key where the entry names none, writes the last of two entries for one
-// machine, and an agent's entry keeps the method that activated the machine.
+// machine (the later contact where they differ), and an agent's entry keeps the method that activated the machine.
 func TestRecordAll(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -183,7 +183,8 @@ func TestRecordAll(t *testing.T) {
 		}
 		entries = append(entries,
 			fleet.Entry{KeyID: keyID, MachineID: "by-key", ProductID: productID, Method: licet.MethodKMS, State: licet.StateLicensed, Seen: seen},
-			fleet.Entry{TenantID: tenantID, MachineID: "m-0", ProductID: productID, Method: licet.MethodOnline, Hostname: "last", State: licet.StateLicensed, Seen: seen})
+			fleet.Entry{TenantID: tenantID, MachineID: "m-0", ProductID: productID, Method: licet.MethodOnline, Hostname: "last", State: licet.StateLicensed, Seen: seen},
+			fleet.Entry{TenantID: tenantID, MachineID: "m-2", ProductID: productID, Method: licet.MethodOnline, Hostname: "older", State: licet.StateLicensed, Seen: seen - 1})
 		write := func(es []fleet.Entry) {
 			t.Helper()
 			if err := db.Write(ctx, func(tx *store.Tx) error { return fleet.RecordAll(ctx, tx, es) }); err != nil {
@@ -202,6 +203,9 @@ func TestRecordAll(t *testing.T) {
 		}
 		if m := got["m-0"]; m.Hostname != "last" {
 			t.Errorf("m-0: hostname %q; want the last entry's", m.Hostname)
+		}
+		if m := got["m-2"]; m.Hostname != "first" {
+			t.Errorf("m-2: hostname %q; want the later contact's, not the older entry's that came after it", m.Hostname)
 		}
 		if m := got["by-key"]; m.KeyID != keyID || m.Method != licet.MethodKMS {
 			t.Errorf("by-key: %+v; want key %d, method kms", m, keyID)

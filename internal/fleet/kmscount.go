@@ -2,9 +2,9 @@ package fleet
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/licet/licet"
@@ -34,11 +34,12 @@ func defaultThreshold(kind licet.ProductKind) int {
 	return licet.KMSThresholdClient
 }
 
-// countEvents emits kms.countBelowThreshold for each product of a host's report whose pool, as
+// countEvents emits kms.countBelowThreshold for each known product of a host's report (products:
+// slug → kind) whose pool, as
 // the host's reports show it (distinct machines seen in the last 30 days), is below the
 // product's threshold: its clients are not activated. At most once a day per host and product
 // while it lasts. Call it last in the transaction (it may emit).
-func countEvents(ctx context.Context, tx *store.Tx, tenantID int64, hostID string, now time.Time, products []string) error {
+func countEvents(ctx context.Context, tx *store.Tx, tenantID int64, hostID string, now time.Time, products map[string]licet.ProductKind) error {
 	since := store.Millis(now.Add(-licet.KMSCountWindow))
 	counts := map[string]int{} // pool → machines
 	rows, err := store.Collect(ctx, tx, func(r store.Scanner) (struct {
@@ -58,15 +59,8 @@ func countEvents(ctx context.Context, tx *store.Tx, tenantID int64, hostID strin
 	for _, r := range rows {
 		counts[kmsclient.PoolOf(r.kind)] += r.n
 	}
-	for _, slug := range products {
-		var kind licet.ProductKind
-		err := tx.QueryRow(ctx, `SELECT kind FROM products WHERE slug = ?`, slug).Scan(&kind)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // an unknown product: the report skipped its machines
-		}
-		if err != nil {
-			return err
-		}
+	for _, slug := range slices.Sorted(maps.Keys(products)) {
+		kind := products[slug]
 		pool, threshold := kmsclient.PoolOf(kind), defaultThreshold(kind)
 		if counts[pool] >= threshold {
 			continue

@@ -71,38 +71,44 @@ func CheckReport(r licet.MachineReport) error {
 }
 
 // record writes the machines of a report for a tenant; machines of products the central service
-// does not know are skipped.
-func (s *Service) record(ctx context.Context, tx *store.Tx, tenantID int64, method, hostID string, ms []licet.ReportedMachine) (int, error) {
-	rec, err := NewRecorder(ctx, tx)
-	if err != nil {
-		return 0, err
+// does not know are skipped. It returns how many it wrote and the kind of each known product of
+// the report.
+func (s *Service) record(ctx context.Context, tx *store.Tx, tenantID int64, method, hostID string, ms []licet.ReportedMachine) (int, map[string]licet.ProductKind, error) {
+	type product struct {
+		id   int64
+		kind licet.ProductKind
 	}
-	defer rec.Close()
-	products := map[string]int64{}
-	n := 0
+	products := map[string]product{}
+	entries := make([]Entry, 0, len(ms))
 	for _, m := range ms {
-		pid, ok := products[m.Product]
+		p, ok := products[m.Product]
 		if !ok {
-			err := tx.QueryRow(ctx, `SELECT id FROM products WHERE slug = ?`, m.Product).Scan(&pid)
+			err := tx.QueryRow(ctx, `SELECT id, kind FROM products WHERE slug = ?`, m.Product).Scan(&p.id, &p.kind)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return 0, err
+				return 0, nil, err
 			}
-			products[m.Product] = pid
+			products[m.Product] = p
 		}
-		if pid == 0 {
+		if p.id == 0 {
 			continue
 		}
 		var until int64
 		if m.StateUntil != nil {
 			until = store.Millis(*m.StateUntil)
 		}
-		if err := rec.Record(ctx, Entry{TenantID: tenantID, MachineID: m.MachineID, ProductID: pid, Method: method, HostID: hostID,
-			Hostname: m.Hostname, State: m.State, StateUntil: until, Seen: store.Millis(m.LastSeen)}); err != nil {
-			return 0, err
-		}
-		n++
+		entries = append(entries, Entry{TenantID: tenantID, MachineID: m.MachineID, ProductID: p.id, Method: method, HostID: hostID,
+			Hostname: m.Hostname, State: m.State, StateUntil: until, Seen: store.Millis(m.LastSeen)})
 	}
-	return n, nil
+	if err := RecordAll(ctx, tx, entries); err != nil {
+		return 0, nil, err
+	}
+	kinds := map[string]licet.ProductKind{}
+	for slug, p := range products {
+		if p.id != 0 {
+			kinds[slug] = p.kind
+		}
+	}
+	return len(entries), kinds, nil
 }
 
 // ReportMachines implements licet.InventoryService: a machine's agent reports its own state
@@ -124,7 +130,7 @@ func (s *Service) ReportMachines(ctx context.Context, r licet.MachineReport) (*l
 		if err != nil {
 			return err
 		}
-		n, err = s.record(ctx, tx, t.ID, licet.MethodAgent, "", r.Machines)
+		n, _, err = s.record(ctx, tx, t.ID, licet.MethodAgent, "", r.Machines)
 		return err
 	})
 	if err != nil {
@@ -167,10 +173,11 @@ func (s *Service) ReportKMSClients(ctx context.Context, body []byte, signature s
 			if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, body, sig) {
 				continue
 			}
-			if n, err = s.record(ctx, tx, h.tenant, licet.MethodKMS, r.HostID, r.Machines); err != nil {
+			var kinds map[string]licet.ProductKind
+			if n, kinds, err = s.record(ctx, tx, h.tenant, licet.MethodKMS, r.HostID, r.Machines); err != nil {
 				return err
 			}
-			return countEvents(ctx, tx, h.tenant, r.HostID, s.Now(), reportedProducts(r.Machines))
+			return countEvents(ctx, tx, h.tenant, r.HostID, s.Now(), kinds)
 		}
 		return licet.Errorf(licet.CodeReportSignatureInvalid, "the report is not signed by a certified KMS host %s: activate the host first (`licet kms activate`), and sign with its host key", r.HostID)
 	})
@@ -192,16 +199,4 @@ func hostIDPattern(id string) bool {
 		}
 	}
 	return true
-}
-
-// reportedProducts lists the distinct products of a report, sorted.
-func reportedProducts(ms []licet.ReportedMachine) []string {
-	var out []string
-	for _, m := range ms {
-		if !slices.Contains(out, m.Product) {
-			out = append(out, m.Product)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -65,7 +65,7 @@ func Emit(ctx context.Context, tx *store.Tx, now int64, r Record) (bool, error) 
 		return false, err
 	}
 	if r.Webhook != 0 {
-		_, err = Requeue(ctx, tx, now, r.Webhook, id)
+		_, err = queue(ctx, tx, now, r.Webhook, id)
 		return err == nil, err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, status, next_attempt_at, created_at)
@@ -82,6 +82,11 @@ func Requeue(ctx context.Context, tx *store.Tx, now, webhookID, eventID int64) (
 	if err := lock(ctx, tx); err != nil {
 		return 0, err
 	}
+	return queue(ctx, tx, now, webhookID, eventID)
+}
+
+// queue inserts the delivery of Requeue; the caller holds the emit lock.
+func queue(ctx context.Context, tx *store.Tx, now, webhookID, eventID int64) (int64, error) {
 	return tx.Insert(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)`,
 		webhookID, eventID, now, now)
 }

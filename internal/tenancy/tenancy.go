@@ -159,6 +159,20 @@ func Lookup(ctx context.Context, tx *store.Tx, slug string) (licet.Tenant, error
 	return t, err
 }
 
+// Scope returns the tenant a read is restricted to: the named tenant (checked with Lookup), or
+// the actor's own when it names none and is not the operator; every is true when the operator
+// names none (every tenant).
+func Scope(ctx context.Context, tx *store.Tx, slug string) (tenantID int64, every bool, err error) {
+	if slug != "" {
+		t, err := Lookup(ctx, tx, slug)
+		return t.ID, false, err
+	}
+	if a := licet.ActorFrom(ctx); !a.IsOperator() {
+		return a.TenantID, false, nil
+	}
+	return 0, true, nil
+}
+
 // Tenants lists the tenants the caller may see.
 func (s *Service) Tenants(ctx context.Context) ([]licet.Tenant, error) {
 	actor := licet.ActorFrom(ctx)

@@ -85,8 +85,7 @@ func (st *Store) Put(ctx context.Context, j *listfile.Job, content []byte) error
 			return err
 		}
 		if len(mine) >= maxJobsPerSession {
-			drop := mine[maxJobsPerSession-1:]
-			if _, err := tx.Exec(ctx, `DELETE FROM console_uploads WHERE id IN (`+store.Placeholders(len(drop))+`)`, store.Args(drop)...); err != nil {
+			if err := drop(ctx, tx, mine[maxJobsPerSession-1:]); err != nil {
 				return err
 			}
 		}
@@ -103,21 +102,32 @@ func (st *Store) Put(ctx context.Context, j *listfile.Job, content []byte) error
 			return err
 		}
 		kept, bytes := 0, size
+		var evict []string
 		for _, x := range rows {
 			if kept+1 >= maxJobs || bytes+x.size > maxStoredBytes {
-				if _, err := tx.Exec(ctx, `DELETE FROM console_uploads WHERE id = ?`, x.id); err != nil {
-					return err
-				}
+				evict = append(evict, x.id)
 				continue
 			}
 			kept++
 			bytes += x.size
+		}
+		if err := drop(ctx, tx, evict); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO console_uploads (id, session, tenant, file_name, content, change_json, dry_json, size, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			j.ID, j.Session, j.Tenant, j.FileName, string(content), string(change), string(dry), size, now, now+jobTTL.Milliseconds())
 		return err
 	})
+}
+
+// drop deletes the jobs of ids in one statement.
+func drop(ctx context.Context, tx *store.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM console_uploads WHERE id IN (`+store.Placeholders(len(ids))+`)`, store.Args(ids)...)
+	return err
 }
 
 // errGone is the answer for a job that is not (or no longer) the caller's.

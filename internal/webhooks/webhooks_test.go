@@ -334,6 +334,18 @@ func TestWebhookRules(t *testing.T) {
 		if es, err := admin.Events(ctx, licet.EventFilter{Tenant: "fabrikam"}); licet.ErrorCode(err) != licet.ENotFound {
 			t.Errorf("contoso admin lists fabrikam's events: %v, %v; want NotFound", es, err)
 		}
+		if _, err := s.Operator.CreateToken(ctx, licet.Token{Role: licet.RoleTenant, Tenant: "fabrikam"}); err != nil {
+			t.Fatal(err)
+		}
+		es, err := admin.Events(ctx, licet.EventFilter{Limit: 1000})
+		if err != nil || len(es) == 0 {
+			t.Fatalf("contoso admin lists its events: %v, %v", es, err)
+		}
+		for _, e := range es {
+			if e.Tenant != "contoso" {
+				t.Errorf("contoso admin, naming no tenant, lists %s of tenant %q", e.Type, e.Tenant)
+			}
+		}
 	})
 }
 
