@@ -49,7 +49,7 @@ func (a *app) machinesCommand() *cobra.Command {
 	fl.StringVar(&f.Product, "product", "", "only this product (slug)")
 	fl.StringVar(&f.Method, "method", "", "only this method: "+strings.Join(licet.MachineMethods, ", "))
 	fl.StringVar(&stale, "stale", "", "only machines silent for longer than this (e.g. 30d, 12h)")
-	fl.IntVar(&f.Limit, "limit", 1000, "at most this many machines")
+	fl.IntVar(&f.Limit, "limit", licet.DefaultMachineLimit, "at most this many machines")
 	fl.BoolVar(&csvOut, "csv", false, "print CSV instead of a table")
 	show := &cobra.Command{
 		Use:   "show ID",
