@@ -33,7 +33,10 @@ type machineRef struct {
 // keyState is what a batch knows of a key: as loaded, and what the batch consumed of it.
 type keyState struct {
 	id       int64
-	tenant   string
+	tenant   string // the tenant's slug
+	tenantID int64  // 0 for a key of no tenant
+	tail     string // the key's last group, for events
+	typ      string
 	blocked  bool
 	limit    int64
 	used     int64

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/store"
 )
 
@@ -29,7 +30,7 @@ func checkCount(what string, got int64, want int) error {
 type sqliteBatch struct{}
 
 const (
-	sqliteKey = `SELECT k.id, COALESCE(t.slug, ''), k.blocked, k.activation_limit, k.used
+	sqliteKey = `SELECT k.id, COALESCE(t.slug, ''), COALESCE(k.tenant_id, 0), k.key_tail, k.type, k.blocked, k.activation_limit, k.used
 		FROM product_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ? AND k.type IN ('mak', 'retail')`
 	sqliteMachine = `SELECT id, product_id, hardware, virtual FROM activations WHERE key_id = ? AND machine_id = ?`
 	sqliteInsert  = `INSERT INTO activations (key_id, product_id, machine_id, hardware, virtual, hostname, method, created_at, last_seen_at)
@@ -83,7 +84,10 @@ func (sqliteBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now int
 		if err := sqliteWrite(ctx, tx, w); err != nil {
 			return err
 		}
-		return recordBatch(ctx, tx, now, jobs, results)
+		if err := fleet.RecordAll(ctx, tx, inventory(now, jobs, results)); err != nil {
+			return err
+		}
+		return emitKeyEvents(ctx, tx, now, w.consume)
 	})
 	return results, err
 }
@@ -98,7 +102,7 @@ func sqliteKeys(ctx context.Context, tx *store.Tx, hashes []string) (map[string]
 	for _, h := range hashes {
 		k := &keyState{}
 		var blocked int64
-		switch err := st.QueryRowContext(ctx, h).Scan(&k.id, &k.tenant, &blocked, &k.limit, &k.used); {
+		switch err := st.QueryRowContext(ctx, h).Scan(&k.id, &k.tenant, &k.tenantID, &k.tail, &k.typ, &blocked, &k.limit, &k.used); {
 		case err == nil:
 			k.blocked = blocked != 0
 			out[h] = k
@@ -148,31 +152,64 @@ func sqliteWrite(ctx context.Context, tx *store.Tx, w batchWrites) error {
 	})
 }
 
-// postgresBatch runs a batch in a constant number of round trips whatever its size: BEGIN, one
-// statement that locks and reads the keys, one that reads the machines, one that writes
-// everything (data-modifying CTEs over arrays), the inventory, COMMIT. The table's constraints
-// are the last guard: the unique (key_id, machine_id) and CHECK (used <= activation_limit) fail
-// the whole batch rather than let a count drift, and the batch is then retried job by job.
+// postgresBatch runs a batch under its keys' row locks (SELECT … FOR UPDATE, in id order for
+// every process), in two round trips whatever its size (store.Pipelined): BEGIN, the lock that
+// reads the keys and the read of the machines, sent together; the decision in memory; then one
+// statement that writes the activations, the keys' counts and the inventory (data-modifying CTEs
+// over arrays), sent together with COMMIT. The machines are read by a statement of their own,
+// after the lock, so they include everything committed before it.
+//
+// Nothing runs between the write and COMMIT, so the write checks itself: it fails, and the
+// transaction with it, unless each part changed the rows decided (licet_assert). The unique
+// (key_id, machine_id) and CHECK (used <= activation_limit) are the last guards. A batch whose
+// keys cross 90 % of their limit or run out, whose events outbox.Emit writes, or whose pipelined
+// transaction failed, runs again as an ordinary transaction; should that fail too, the worker
+// retries its jobs one by one.
 type postgresBatch struct{}
 
 const (
-	postgresKeys = `SELECT k.key_hash, k.id, COALESCE(t.slug, ''), k.blocked, k.activation_limit, k.used
+	// postgresKeys reads and locks the batch's keys.
+	postgresKeys = `SELECT k.key_hash, k.id, COALESCE(t.slug, ''), COALESCE(k.tenant_id, 0), k.key_tail, k.type, k.blocked, k.activation_limit, k.used
 		FROM product_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
 		WHERE k.key_hash = ANY($1) AND k.type IN ('mak', 'retail') ORDER BY k.id FOR UPDATE OF k`
+	// postgresMachines reads the activations recorded for the batch's pairs of key hash and
+	// machine, one index probe per pair (LIMIT 1 keeps the subquery from being flattened into a
+	// join the planner could turn into a scan of every activation).
 	postgresMachines = `SELECT a.key_id, a.machine_id, a.id, a.product_id, a.hardware, a.virtual
 		FROM unnest($1::text[], $2::text[]) AS u(key_hash, machine_id)
 		JOIN product_keys k ON k.key_hash = u.key_hash AND k.type IN ('mak', 'retail') AND k.blocked = 0
-		JOIN activations a ON a.key_id = k.id AND a.machine_id = u.machine_id`
-	postgresWrite = `WITH ins AS (
+		CROSS JOIN LATERAL (SELECT a.key_id, a.machine_id, a.id, a.product_id, a.hardware, a.virtual FROM activations a
+			WHERE a.key_id = k.id AND a.machine_id = u.machine_id LIMIT 1) a`
+	// postgresWriteParams is the number of parameters postgresWriteWith binds before the WITH
+	// items it is given.
+	postgresWriteParams = 18
+)
+
+// postgresWriteWith returns the statement that writes a batch: the activations, the keys' counts
+// and the WITH items more (the inventory's). It fails unless it inserted $16 activations, updated
+// $17 and raised the counts of $18 keys.
+func postgresWriteWith(more string) string {
+	return `WITH ins AS (
 		INSERT INTO activations (key_id, product_id, machine_id, hardware, virtual, hostname, method, created_at, last_seen_at)
 		SELECT u.*, $1::bigint, $1::bigint FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[]) AS u
+		RETURNING 1
 	), upd AS (
 		UPDATE activations a SET product_id = u.product_id, hardware = u.hardware, virtual = u.virtual, hostname = u.hostname, last_seen_at = $1
 		FROM unnest($9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::text[]) AS u(id, product_id, hardware, virtual, hostname)
 		WHERE a.id = u.id
-	)
-	UPDATE product_keys k SET used = k.used + u.n FROM unnest($14::bigint[], $15::bigint[]) AS u(id, n) WHERE k.id = u.id`
-)
+		RETURNING 1
+	), used AS (
+		UPDATE product_keys k SET used = k.used + u.n FROM unnest($14::bigint[], $15::bigint[]) AS u(id, n)
+		WHERE k.id = u.id AND k.used + u.n <= k.activation_limit
+		RETURNING 1
+	), ` + more + `
+	SELECT licet_assert((SELECT count(*) FROM ins) = $16 AND (SELECT count(*) FROM upd) = $17 AND (SELECT count(*) FROM used) = $18,
+		'activation batch: the rows written differ from the rows decided')`
+}
+
+// errKeyEvents sends a batch whose keys emit events from the pipelined transaction to an
+// ordinary one.
+var errKeyEvents = errors.New("activation batch: keys cross a threshold")
 
 func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now int64) ([]result, error) {
 	hashes, pairs := refs(jobs)
@@ -180,56 +217,84 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 	for i, p := range pairs {
 		pairHash[i], pairMachine[i] = p.hash, p.machine
 	}
+	var keys map[string]*keyState
+	var machines []*machineState
 	var results []result
-	err := db.Write(ctx, func(tx *store.Tx) error {
-		keys, err := postgresKeysOf(ctx, tx, hashes)
-		if err != nil {
-			return err
-		}
-		machines, err := store.Collect(ctx, tx, func(r store.Scanner) (*machineState, error) {
-			m := &machineState{}
-			return m, r.Scan(&m.keyID, &m.machine, &m.id, &m.productID, &m.hardware, &m.virtual)
-		}, postgresMachines, pairHash, pairMachine)
-		if err != nil {
-			return err
-		}
+	// decide decides the jobs on what was loaded and returns the write statement.
+	decide := func() (string, []any, []*keyState) {
 		var w batchWrites
 		results, w = decideAll(jobs, keys, machines, now)
-		if len(w.insert)+len(w.update)+len(w.consume) > 0 {
-			if _, err := tx.Exec(ctx, postgresWrite, postgresWriteArgs(w)...); err != nil {
+		if len(w.insert)+len(w.update)+len(w.consume) == 0 {
+			return "", nil, nil
+		}
+		cte, recordArgs := fleet.RecordCTE("recorded", postgresWriteParams+1, inventory(now, jobs, results))
+		return postgresWriteWith(cte), append(postgresWriteArgs(w), recordArgs...), w.consume
+	}
+	reset := func() { keys, machines = map[string]*keyState{}, nil }
+
+	reset()
+	err := db.Pipelined(ctx, []store.Step{
+		{SQL: postgresKeys, Args: []any{hashes}, Row: func(r store.Scanner) error { return scanBatchKey(r, keys) }},
+		{SQL: postgresMachines, Args: []any{pairHash, pairMachine}, Row: func(r store.Scanner) error { return scanMachine(r, &machines) }},
+	}, func() ([]store.Step, error) {
+		write, args, consumed := decide()
+		for _, k := range consumed {
+			if len(k.crossings()) > 0 {
+				return nil, errKeyEvents
+			}
+		}
+		if write == "" {
+			return nil, nil
+		}
+		return []store.Step{{SQL: write, Args: args}}, nil
+	})
+	if err == nil || ctx.Err() != nil {
+		return results, err
+	}
+	err = db.Write(ctx, func(tx *store.Tx) error {
+		reset()
+		if err := store.Each(ctx, tx, func(r store.Scanner) error { return scanBatchKey(r, keys) }, postgresKeys, hashes); err != nil {
+			return err
+		}
+		if err := store.Each(ctx, tx, func(r store.Scanner) error { return scanMachine(r, &machines) }, postgresMachines, pairHash, pairMachine); err != nil {
+			return err
+		}
+		write, args, consumed := decide()
+		if write != "" {
+			if _, err := tx.Exec(ctx, write, args...); err != nil {
 				return err
 			}
 		}
-		return recordBatch(ctx, tx, now, jobs, results)
+		return emitKeyEvents(ctx, tx, now, consumed)
 	})
 	return results, err
 }
 
-// postgresKeysOf reads and locks the MAK and retail keys of hashes, by hash.
-func postgresKeysOf(ctx context.Context, tx *store.Tx, hashes []string) (map[string]*keyState, error) {
-	type row struct {
-		hash string
-		key  *keyState
+// scanBatchKey reads a row of postgresKeys into keys, by hash.
+func scanBatchKey(r store.Scanner, keys map[string]*keyState) error {
+	k := &keyState{}
+	var hash string
+	var blocked int64
+	if err := r.Scan(&hash, &k.id, &k.tenant, &k.tenantID, &k.tail, &k.typ, &blocked, &k.limit, &k.used); err != nil {
+		return err
 	}
-	rows, err := store.Collect(ctx, tx, func(r store.Scanner) (row, error) {
-		k := &keyState{}
-		var hash string
-		var blocked int64
-		err := r.Scan(&hash, &k.id, &k.tenant, &blocked, &k.limit, &k.used)
-		k.blocked = blocked != 0
-		return row{hash, k}, err
-	}, postgresKeys, hashes)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*keyState, len(rows))
-	for _, r := range rows {
-		out[r.hash] = r.key
-	}
-	return out, nil
+	k.blocked = blocked != 0
+	keys[hash] = k
+	return nil
 }
 
-// postgresWriteArgs lays out a batch's writes as the arrays of postgresWrite.
+// scanMachine reads a row of postgresMachines.
+func scanMachine(r store.Scanner, machines *[]*machineState) error {
+	m := &machineState{}
+	if err := r.Scan(&m.keyID, &m.machine, &m.id, &m.productID, &m.hardware, &m.virtual); err != nil {
+		return err
+	}
+	*machines = append(*machines, m)
+	return nil
+}
+
+// postgresWriteArgs lays out a batch's writes as the first postgresWriteParams parameters of
+// postgresWriteWith.
 func postgresWriteArgs(w batchWrites) []any {
 	n := len(w.insert)
 	iKey, iProduct, iMachine, iHardware, iVirtual, iHost, iMethod := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n), make([]int64, n), make([]string, n), make([]string, n)
@@ -246,5 +311,6 @@ func postgresWriteArgs(w batchWrites) []any {
 	for i, k := range w.consume {
 		kID[i], kN[i] = k.id, k.consumed
 	}
-	return []any{w.now, iKey, iProduct, iMachine, iHardware, iVirtual, iHost, iMethod, uID, uProduct, uHardware, uVirtual, uHost, kID, kN}
+	return []any{w.now, iKey, iProduct, iMachine, iHardware, iVirtual, iHost, iMethod, uID, uProduct, uHardware, uVirtual, uHost, kID, kN,
+		len(w.insert), len(w.update), len(w.consume)}
 }

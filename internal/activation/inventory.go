@@ -11,13 +11,10 @@ import (
 	"github.com/licet/licet/internal/store"
 )
 
-// recordBatch writes, in the batch's transaction, what a batch of activations changes beyond the
-// keys: every activated machine in the inventory, and the events of keys that crossed 90 % of
-// their limit or ran out. It is the one call the worker makes for them, after deciding every job.
-func recordBatch(ctx context.Context, tx *store.Tx, now int64, jobs []*job, results []result) error {
+// inventory lists the machines a batch activated, for the fleet inventory, which the batch
+// writes in its transaction.
+func inventory(now int64, jobs []*job, results []result) []fleet.Entry {
 	entries := make([]fleet.Entry, 0, len(jobs))
-	consumed := map[int64]int64{} // key id → activations consumed in this batch
-	var order []int64
 	for i, j := range jobs {
 		r := results[i]
 		if r.err != nil {
@@ -27,18 +24,15 @@ func recordBatch(ctx context.Context, tx *store.Tx, now int64, jobs []*job, resu
 			MachineID: j.machine.ID, ProductID: j.product.ID, Method: cmp.Or(j.method, licet.MethodOnline), KeyID: r.keyID,
 			Hostname: j.machine.Hostname, State: licet.StateLicensed, Seen: now,
 		})
-		if r.consumed {
-			if consumed[r.keyID] == 0 {
-				order = append(order, r.keyID)
-			}
-			consumed[r.keyID]++
-		}
 	}
-	if err := fleet.RecordAll(ctx, tx, entries); err != nil {
-		return err
-	}
-	for _, id := range order {
-		if err := keyEvents(ctx, tx, now, id, consumed[id]); err != nil {
+	return entries
+}
+
+// emitKeyEvents writes, in the batch's transaction, the events of the keys that consumed
+// activations in it and crossed 90 % of their limit or ran out.
+func emitKeyEvents(ctx context.Context, tx *store.Tx, now int64, consumed []*keyState) error {
+	for _, k := range consumed {
+		if err := keyEvents(ctx, tx, now, k); err != nil {
 			return err
 		}
 	}
@@ -56,32 +50,31 @@ type KeyUsage struct {
 	Remaining int64  `json:"remaining"`
 }
 
-// keyEvents emits the events of a key that consumed n activations in this transaction and so
-// may have crossed 90 % of its limit or reached it. Each is written once per limit: raising the
-// limit and crossing again reports again.
-func keyEvents(ctx context.Context, tx *store.Tx, now int64, keyID, n int64) error {
-	u := KeyUsage{KeyID: keyID}
-	var tenantID int64
-	err := tx.QueryRow(ctx, `SELECT k.key_tail, k.type, COALESCE(t.slug, ''), COALESCE(k.tenant_id, 0), k.activation_limit, k.used
-		FROM product_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.id = ?`, keyID).
-		Scan(&u.KeyTail, &u.Type, &u.Tenant, &tenantID, &u.Limit, &u.Used)
-	if err != nil {
-		return err
-	}
+// keyEvents emits the events of a key that consumed activations in this transaction (k as the
+// batch loaded it, locked, plus what it consumed): those of its crossings. Each is written once
+// per limit: raising the limit and crossing again reports again.
+func keyEvents(ctx context.Context, tx *store.Tx, now int64, k *keyState) error {
+	u := KeyUsage{KeyID: k.id, KeyTail: k.tail, Type: k.typ, Tenant: k.tenant, Limit: k.limit, Used: k.used + k.consumed}
 	u.Remaining = u.Limit - u.Used
-	before := u.Used - n
-	crossed := func(threshold func(used int64) bool) bool { return threshold(u.Used) && !threshold(before) }
-	emit := func(typ string) error {
-		_, err := outbox.Emit(ctx, tx, now, outbox.Record{TenantID: tenantID, Type: typ, Object: u, Dedupe: fmt.Sprintf("%s:%d:%d", typ, keyID, u.Limit)})
-		return err
-	}
-	if crossed(func(used int64) bool { return u.Limit > 0 && used*10 >= u.Limit*9 }) {
-		if err := emit(licet.EventKeyUsage90); err != nil {
+	for _, typ := range k.crossings() {
+		if _, err := outbox.Emit(ctx, tx, now, outbox.Record{TenantID: k.tenantID, Type: typ, Object: u, Dedupe: fmt.Sprintf("%s:%d:%d", typ, k.id, u.Limit)}); err != nil {
 			return err
 		}
 	}
-	if crossed(func(used int64) bool { return u.Limit > 0 && used >= u.Limit }) {
-		return emit(licet.EventKeyExhausted)
-	}
 	return nil
+}
+
+// crossings lists the events a key's consumption in this batch reports: key.usage90 when it
+// crossed 90 % of its limit, key.exhausted when it reached the limit.
+func (k *keyState) crossings() []string {
+	after := k.used + k.consumed
+	crossed := func(reached func(used int64) bool) bool { return reached(after) && !reached(k.used) }
+	var out []string
+	if crossed(func(used int64) bool { return k.limit > 0 && used*10 >= k.limit*9 }) {
+		out = append(out, licet.EventKeyUsage90)
+	}
+	if crossed(func(used int64) bool { return k.limit > 0 && used >= k.limit }) {
+		out = append(out, licet.EventKeyExhausted)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -238,41 +239,58 @@ func printable(field, v string, max int) error {
 	return nil
 }
 
-// recordColumns are the columns of the rows RecordAll writes, named u(…) in sqlRecordSet.
-const recordColumns = `u(tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, seen)`
+// recordColumns are the columns of the rows RecordAll writes, as a table named src.
+func recordColumns(src string) string {
+	return src + `(tenant_id, machine_id, product_id, method, key_id, host_id, hostname, state, state_until, seen)`
+}
 
-// sqlRecordSet records the rows of u, a table of recordColumns each dialect builds in a WITH
-// clause before it: the tenant is the entry's, or else its key's (entries of a key of no tenant
-// record nothing).
-const sqlRecordSet = insertColumns + `SELECT COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id), u.machine_id, u.product_id, u.method, NULLIF(u.key_id, 0),
+// recordSet records the rows of the table src, of recordColumns, that each dialect builds in a
+// WITH clause before it: the tenant is the entry's, or else its key's (entries of a key of no
+// tenant record nothing).
+func recordSet(src string) string {
+	return insertColumns + `SELECT COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id), u.machine_id, u.product_id, u.method, NULLIF(u.key_id, 0),
 	u.host_id, u.hostname, u.state, u.state_until, u.seen, u.seen
-	FROM u LEFT JOIN product_keys k ON k.id = u.key_id
+	FROM ` + src + ` u LEFT JOIN product_keys k ON k.id = u.key_id
 	WHERE COALESCE(NULLIF(u.tenant_id, 0), k.tenant_id) IS NOT NULL` + upsert
-
-// sqlRecordArrays is sqlRecordSet over arrays, for PostgreSQL: one statement whatever the number.
-const sqlRecordArrays = `WITH ` + recordColumns + ` AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])) ` + sqlRecordSet
+}
 
 // recordChunk bounds the rows of one SQLite statement: 10 variables a row stays far below
 // SQLite's limit of 32,766 variables, and few distinct statement texts are prepared.
 const recordChunk = 128
 
-// sqlRecordValues is sqlRecordSet over n rows of VALUES, for SQLite.
+// sqlRecordValues is recordSet over n rows of VALUES, for SQLite.
 func sqlRecordValues(n int) string {
 	row := `(` + store.Placeholders(10) + `)`
-	return `WITH ` + recordColumns + ` AS (VALUES ` + strings.TrimSuffix(strings.Repeat(row+`, `, n), `, `) + `) ` + sqlRecordSet
+	return `WITH ` + recordColumns("u") + ` AS (VALUES ` + strings.TrimSuffix(strings.Repeat(row+`, `, n), `, `) + `) ` + recordSet("u")
 }
 
-// RecordAll writes entries in tx set-based: on PostgreSQL in one statement over arrays whatever
-// their number, on SQLite in one multi-row statement per recordChunk entries; the activation
-// worker's batches and the reports of KMS hosts and agents keep a constant number of round trips
-// so. Of entries naming the same tenant (or key), machine and product the latest contact is
-// written (of equal contacts, the last), as one statement per entry would; two keys of one tenant naming the same
-// machine and product in one call make the PostgreSQL statement fail, and the caller's
-// transaction with it (SQLite writes the later one).
-func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
-	if len(entries) == 0 {
-		return nil
+// RecordCTE returns, for PostgreSQL, the WITH items that record entries as RecordAll does
+// (named name and name_rows; the first is a data-modifying CTE returning one row per machine
+// written) with their arrays bound from $first on, and those arguments: a statement that writes
+// other rows as well records the inventory in the same round trip.
+func RecordCTE(name string, first int, entries []Entry) (string, []any) {
+	var (
+		tenants, products, keys, until, seen        []int64
+		machines, methods, hosts, hostnames, states []string
+	)
+	for _, e := range latest(entries) {
+		tenants, machines, products, methods, keys = append(tenants, e.TenantID), append(machines, e.MachineID), append(products, e.ProductID), append(methods, e.Method), append(keys, e.KeyID)
+		hosts, hostnames, states, until, seen = append(hosts, e.HostID), append(hostnames, e.Hostname), append(states, e.State), append(until, e.StateUntil), append(seen, e.Seen)
 	}
+	types := []string{"bigint", "text", "bigint", "text", "bigint", "text", "text", "text", "bigint", "bigint"}
+	params := make([]string, len(types))
+	for i, t := range types {
+		params[i] = fmt.Sprintf("$%d::%s[]", first+i, t)
+	}
+	rows := name + "_rows"
+	cte := recordColumns(rows) + ` AS (SELECT * FROM unnest(` + strings.Join(params, ", ") + `)), ` +
+		name + ` AS (` + recordSet(rows) + ` RETURNING 1)`
+	return cte, []any{tenants, machines, products, methods, keys, hosts, hostnames, states, until, seen}
+}
+
+// latest keeps, of entries naming the same tenant (or key), machine and product, the latest
+// contact (of equal contacts, the last), as one statement per entry would write.
+func latest(entries []Entry) []Entry {
 	type ref struct {
 		tenant, key int64
 		machine     string
@@ -291,26 +309,32 @@ func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
 			unique = append(unique, e)
 		}
 	}
-	if tx.Dialect() != store.Postgres {
-		for chunk := range slices.Chunk(unique, recordChunk) {
-			args := make([]any, 0, 10*len(chunk))
-			for _, e := range chunk {
-				args = append(args, e.TenantID, e.MachineID, e.ProductID, e.Method, e.KeyID, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen)
-			}
-			if _, err := tx.Exec(ctx, sqlRecordValues(len(chunk)), args...); err != nil {
-				return err
-			}
-		}
+	return unique
+}
+
+// RecordAll writes entries in tx set-based: on PostgreSQL in one statement over arrays whatever
+// their number (RecordCTE), on SQLite in one multi-row statement per recordChunk entries; the
+// reports of KMS hosts and agents keep a constant number of round trips so. Of entries naming
+// the same tenant (or key), machine and product the latest contact is written (latest); two
+// keys of one tenant naming the same machine and product in one call make the PostgreSQL
+// statement fail, and the caller's transaction with it (SQLite writes the later one).
+func RecordAll(ctx context.Context, tx *store.Tx, entries []Entry) error {
+	if len(entries) == 0 {
 		return nil
 	}
-	var (
-		tenants, products, keys, until, seen        []int64
-		machines, methods, hosts, hostnames, states []string
-	)
-	for _, e := range unique {
-		tenants, machines, products, methods, keys = append(tenants, e.TenantID), append(machines, e.MachineID), append(products, e.ProductID), append(methods, e.Method), append(keys, e.KeyID)
-		hosts, hostnames, states, until, seen = append(hosts, e.HostID), append(hostnames, e.Hostname), append(states, e.State), append(until, e.StateUntil), append(seen, e.Seen)
+	if tx.Dialect() == store.Postgres {
+		cte, args := RecordCTE("recorded", 1, entries)
+		_, err := tx.Exec(ctx, `WITH `+cte+` SELECT count(*) FROM recorded`, args...)
+		return err
 	}
-	_, err := tx.Exec(ctx, sqlRecordArrays, tenants, machines, products, methods, keys, hosts, hostnames, states, until, seen)
-	return err
+	for chunk := range slices.Chunk(latest(entries), recordChunk) {
+		args := make([]any, 0, 10*len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.TenantID, e.MachineID, e.ProductID, e.Method, e.KeyID, e.HostID, e.Hostname, e.State, e.StateUntil, e.Seen)
+		}
+		if _, err := tx.Exec(ctx, sqlRecordValues(len(chunk)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -320,6 +320,12 @@ func Collect[T any](ctx context.Context, tx *Tx, scan func(Scanner) (T, error), 
 	return scanAll(rows, scan)
 }
 
+// Each runs a query in tx and hands every row it answers to fn.
+func Each(ctx context.Context, tx *Tx, fn func(Scanner) error, query string, args ...any) error {
+	_, err := Collect(ctx, tx, func(r Scanner) (struct{}, error) { return struct{}{}, fn(r) }, query, args...)
+	return err
+}
+
 // scanAll reads every row of rows with scan, and closes rows.
 func scanAll[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
