@@ -232,10 +232,12 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 	}
 	reset := func() { keys, machines = map[string]*keyState{}, nil }
 
-	reset()
-	err := db.Pipelined(ctx, []store.Step{
-		{SQL: postgresKeys, Args: []any{hashes}, Row: func(r store.Scanner) error { return scanBatchKey(r, keys) }},
-		{SQL: postgresMachines, Args: []any{pairHash, pairMachine}, Row: func(r store.Scanner) error { return scanMachine(r, &machines) }},
+	err := db.Pipelined(ctx, func() []store.Step {
+		reset()
+		return []store.Step{
+			{SQL: postgresKeys, Args: []any{hashes}, Row: func(r store.Scanner) error { return scanBatchKey(r, keys) }},
+			{SQL: postgresMachines, Args: []any{pairHash, pairMachine}, Row: func(r store.Scanner) error { return scanMachine(r, &machines) }},
+		}
 	}, func() ([]store.Step, error) {
 		write, args, consumed := decide()
 		for _, k := range consumed {

@@ -22,8 +22,9 @@ type Step struct {
 var ErrNotPipelined = errors.New("store: pipelined transactions are for PostgreSQL only")
 
 // Pipelined runs one transaction on PostgreSQL in two round trips whatever the number of its
-// statements: BEGIN and the statements of first, sent together; then those that then returns,
-// sent together with COMMIT. then runs between the two, once first has answered; when it
+// statements: BEGIN and the statements first returns, sent together; then those that then
+// returns, sent together with COMMIT. first is called again for each attempt (a retried
+// transaction starts its reads afresh); then runs between the two round trips; when it
 // returns an error, or a statement fails (PostgreSQL then skips the rest, COMMIT included), the
 // transaction is rolled back and the error returned. A statement that must change as many rows
 // as its caller decided has to fail by itself otherwise: nothing runs between the last statement
@@ -31,14 +32,14 @@ var ErrNotPipelined = errors.New("store: pipelined transactions are for PostgreS
 //
 // It exists for the hottest transaction (a batch of activations), where each round trip waits
 // for the worker goroutine to be scheduled again behind the requests it serves.
-func (db *DB) Pipelined(ctx context.Context, first []Step, then func() ([]Step, error)) error {
+func (db *DB) Pipelined(ctx context.Context, first func() []Step, then func() ([]Step, error)) error {
 	if db.Dialect != Postgres {
 		return ErrNotPipelined
 	}
 	return retry(ctx, func() error { return db.pipelinedOnce(ctx, first, then) })
 }
 
-func (db *DB) pipelinedOnce(ctx context.Context, first []Step, then func() ([]Step, error)) error {
+func (db *DB) pipelinedOnce(ctx context.Context, first func() []Step, then func() ([]Step, error)) error {
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return err
@@ -46,7 +47,7 @@ func (db *DB) pipelinedOnce(ctx context.Context, first []Step, then func() ([]St
 	defer conn.Close()
 	return conn.Raw(func(driverConn any) error {
 		c := driverConn.(*stdlib.Conn).Conn()
-		err := send(ctx, c, append([]Step{{SQL: "BEGIN"}}, first...))
+		err := send(ctx, c, append([]Step{{SQL: "BEGIN"}}, first()...))
 		if err == nil {
 			var next []Step
 			if next, err = then(); err == nil {

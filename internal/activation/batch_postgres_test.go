@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/store"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -39,5 +40,31 @@ func TestMachinesLookupPlan(t *testing.T) {
 	text := strings.Join(plan, "\n")
 	if strings.Contains(text, "Seq Scan on activations") || !strings.Contains(text, "Index Scan using activations_key_id_machine_id_key") {
 		t.Fatalf("the machines of a batch are not looked up by index:\n%s", text)
+	}
+}
+
+// TestBatchWriteChecksItself: the write statement, sent together with COMMIT, fails by itself
+// when a part changes other rows than decided (here an update of a row that does not exist, and a
+// key count that would pass the limit), and changes nothing then.
+func TestBatchWriteChecksItself(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	write := func(w batchWrites) error {
+		return db.Write(ctx, func(tx *store.Tx) error {
+			cte, args := fleet.RecordCTE("recorded", postgresWriteParams+1, nil)
+			_, err := tx.Exec(ctx, postgresWriteWith(cte), append(postgresWriteArgs(w), args...)...)
+			return err
+		})
+	}
+	if err := write(batchWrites{now: 1}); err != nil {
+		t.Fatalf("an empty write: %v", err)
+	}
+	missing := batchWrites{now: 1, update: []*machineState{{id: 424242, hardware: "x"}}}
+	if err := write(missing); err == nil || !strings.Contains(err.Error(), "differ from the rows decided") {
+		t.Fatalf("update of a missing row: %v; want the statement to fail on its own count", err)
+	}
+	over := batchWrites{now: 1, consume: []*keyState{{id: 424242, consumed: 1}}}
+	if err := write(over); err == nil || !strings.Contains(err.Error(), "differ from the rows decided") {
+		t.Fatalf("count of a missing key: %v; want the statement to fail on its own count", err)
 	}
 }
