@@ -4,7 +4,6 @@ package audit
 
 import (
 	"context"
-	"strings"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/store"
@@ -59,8 +58,8 @@ func (s *Service) Audit(ctx context.Context, f licet.AuditFilter) ([]licet.Audit
 		args = append(args, f.Tenant)
 	}
 	if f.Action != "" {
-		q += ` AND a.action LIKE ?`
-		args = append(args, strings.NewReplacer("%", "", "_", "").Replace(f.Action)+"%")
+		q += ` AND a.action LIKE ? ESCAPE '!'`
+		args = append(args, store.LikeEscape(f.Action)+"%")
 	}
 	if f.Before > 0 {
 		q += ` AND a.id < ?`

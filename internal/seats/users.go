@@ -182,8 +182,6 @@ func scanUser(row store.Scanner) (licet.User, error) {
 // maxSearch bounds the search text of Users.
 const maxSearch = 256
 
-// likeEscaper escapes the wildcards of a LIKE pattern.
-var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 
 // Users lists users ordered by UPN, a page at a time; with a search text, only those whose UPN
 // or display name contains it (ignoring case).
@@ -200,7 +198,7 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 	}
 	q, args := `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND upn > ?`, []any{strings.ToLower(f.After)}
 	if search != "" {
-		pattern := "%" + likeEscaper.Replace(search) + "%"
+		pattern := "%" + store.LikeEscape(search) + "%"
 		q += ` AND (upn LIKE ? ESCAPE '!' OR LOWER(display_name) LIKE ? ESCAPE '!')`
 		args = append(args, pattern, pattern)
 	}

@@ -308,6 +308,13 @@ func Bool(b bool) int {
 	return 0
 }
 
+// LikeEscape escapes the wildcards of s (and the escape character) for a LIKE pattern written
+// with ESCAPE '!', so that s matches only itself: "kms.host_limit" must not match
+// "kms.hostXlimit", nor lose its "_".
+func LikeEscape(s string) string { return likeEscaper.Replace(s) }
+
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
 // Scanner is a row being read: a *sql.Row or *sql.Rows.
 type Scanner interface{ Scan(...any) error }
 
