@@ -182,7 +182,6 @@ func scanUser(row store.Scanner) (licet.User, error) {
 // maxSearch bounds the search text of Users.
 const maxSearch = 256
 
-
 // Users lists users ordered by UPN, a page at a time; with a search text, only those whose UPN
 // or display name contains it (ignoring case).
 func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) ([]licet.User, error) {
