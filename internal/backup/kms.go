@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/privatefile"
 )
 
 // KMS host state files (kms.StateFile, kms.HostKeyFile: named here so that this package does not
@@ -71,12 +72,12 @@ func KMSState(ctx context.Context, stateDir, out string) (Info, error) {
 
 // createPrivate creates an empty 0600 file that VACUUM INTO then fills; it refuses an existing one.
 func createPrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := privatefile.Create(path, nil)
 	if errors.Is(err, fs.ErrExist) {
 		return licet.Errorf(licet.EConflict, "%s exists: a backup never overwrites a file; choose another --out", path)
 	}
 	if err != nil {
 		return licet.Errorf(licet.EInvalid, "cannot create %s: %v", path, pathError(err))
 	}
-	return f.Close()
+	return nil
 }

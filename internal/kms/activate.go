@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/keys"
+	"github.com/licet/licet/internal/privatefile"
 	"github.com/licet/licet/ticket"
 )
 
@@ -139,15 +139,10 @@ func WriteJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := privatefile.Create(path, append(data, '\n')); err != nil {
 		return licet.Errorf(licet.EInvalid, "cannot write %s: %v", path, err)
 	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // Install checks a certificate against this host and stores it: it must verify with an

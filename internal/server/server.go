@@ -33,6 +33,7 @@ import (
 	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
 	"github.com/licet/licet/internal/kmscentral"
+	"github.com/licet/licet/internal/privatefile"
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/seats"
 	"github.com/licet/licet/internal/signing"
@@ -435,16 +436,12 @@ func (a *App) loadSigningKey(ctx context.Context) error {
 	return nil
 }
 
+// writeTokenFile writes the operator token to path, mode 0600.
 func writeTokenFile(path, secret string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	if err := privatefile.Write(path, []byte(secret+"\n")); err != nil {
 		return fmt.Errorf("write token file: %w", err)
 	}
-	if _, err := fmt.Fprintln(f, secret); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // Serve listens and serves until ctx ends, then shuts down: HTTP first (in-flight requests

@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/internal/privatefile"
 )
 
 // Load reads an Ed25519 private key from a PEM (PKCS #8) file.
@@ -46,19 +47,10 @@ func Create(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := privatefile.Create(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
 		return nil, fmt.Errorf("create signing key: %w", err)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return priv, f.Close()
+	return priv, nil
 }
 
 // Exists reports whether a file is at path.
