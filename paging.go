@@ -16,3 +16,16 @@ const (
 	DefaultEventLimit       = 100    // events, or a webhook's deliveries, of one page when no limit is given
 	MaxEventLimit           = 1000   // events, or a webhook's deliveries, of one page at most
 )
+
+// PageLimit is the size of a page asked for as n: def when n is 0, n from 1 to max, and an
+// EInvalid error naming the bounds otherwise. Every paged service reads its limit so; the HTTP
+// API refuses the same values before (400).
+func PageLimit(n, def, max int) (int, error) {
+	switch {
+	case n == 0:
+		return def, nil
+	case n < 0 || n > max:
+		return 0, Errorf(EInvalid, "limit %d is out of range: use 1 to %d (none: %d)", n, max, def).With("field", "limit")
+	}
+	return n, nil
+}

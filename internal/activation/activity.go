@@ -15,12 +15,13 @@ var _ licet.KeyActivityService = (*Service)(nil)
 // KeyActivations lists the machines a key activated; a kms-host key's are the hosts and
 // directories it activated (table kms_hosts).
 func (s *Service) KeyActivations(ctx context.Context, keyID int64, limit int) ([]licet.KeyActivation, int, error) {
-	if limit < 1 || limit > licet.MaxActivationsLimit {
-		return nil, 0, licet.Errorf(licet.EInvalid, "limit must be from 1 to %d", licet.MaxActivationsLimit).With("field", "limit")
+	limit, err := licet.PageLimit(limit, licet.DefaultActivationsLimit, licet.MaxActivationsLimit)
+	if err != nil {
+		return nil, 0, err
 	}
 	var out []licet.KeyActivation
 	total := 0
-	err := s.db.Read(ctx, func(tx *store.Tx) error {
+	err = s.db.Read(ctx, func(tx *store.Tx) error {
 		k, err := readKey(ctx, tx, "k.id = ?", keyID, fmt.Sprint(keyID))
 		if err != nil {
 			return err

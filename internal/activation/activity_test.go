@@ -56,7 +56,8 @@ func TestKeyActivationsAndPerDay(t *testing.T) {
 			code  string
 		}{
 			"another tenant's key": {tenantAdmin("fabrikam", 2), 10, licet.ENotFound},
-			"limit 0":              {operator(), 0, licet.EInvalid},
+			"limit 0: the default": {operator(), 0, ""},
+			"negative limit":       {operator(), -1, licet.EInvalid},
 			"limit over the bound": {operator(), licet.MaxActivationsLimit + 1, licet.EInvalid},
 		} {
 			if _, _, err := f.svc.KeyActivations(c.ctx, f.mak.ID, c.limit); licet.ErrorCode(err) != c.code {

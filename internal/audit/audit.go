@@ -43,8 +43,9 @@ func (s *Service) Audit(ctx context.Context, f licet.AuditFilter) ([]licet.Audit
 	if !actor.IsOperator() && actor.Role != licet.RoleTenant {
 		return nil, licet.Errorf(licet.EForbidden, "only the operator and tenant admins may read the audit log")
 	}
-	if f.Limit <= 0 || f.Limit > licet.MaxAuditLimit {
-		f.Limit = licet.DefaultAuditLimit
+	var err error
+	if f.Limit, err = licet.PageLimit(f.Limit, licet.DefaultAuditLimit, licet.MaxAuditLimit); err != nil {
+		return nil, err
 	}
 	q := `SELECT a.id, a.at, a.actor, COALESCE(t.slug, ''), a.action, a.object, a.before, a.after, a.details
 	      FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id WHERE 1=1`
@@ -68,7 +69,7 @@ func (s *Service) Audit(ctx context.Context, f licet.AuditFilter) ([]licet.Audit
 	q += ` ORDER BY a.id DESC LIMIT ?`
 	args = append(args, f.Limit)
 	var out []licet.AuditEntry
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err = s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = store.Collect(ctx, tx, func(r store.Scanner) (licet.AuditEntry, error) {
 			var e licet.AuditEntry

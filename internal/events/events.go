@@ -24,11 +24,12 @@ func (s *Service) Events(ctx context.Context, f licet.EventFilter) ([]licet.Even
 	if !actor.IsOperator() && actor.Role != licet.RoleTenant {
 		return nil, licet.Errorf(licet.EForbidden, "only the operator and tenant admins may read events")
 	}
-	if f.Limit <= 0 || f.Limit > licet.MaxEventLimit {
-		f.Limit = licet.DefaultEventLimit
+	var err error
+	if f.Limit, err = licet.PageLimit(f.Limit, licet.DefaultEventLimit, licet.MaxEventLimit); err != nil {
+		return nil, err
 	}
 	var out []licet.Event
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err = s.DB.Read(ctx, func(tx *store.Tx) error {
 		q := `SELECT ` + outbox.Columns + ` FROM events e LEFT JOIN tenants t ON t.id = e.tenant_id WHERE 1=1`
 		var args []any
 		tenantID, every, err := tenancy.Scope(ctx, tx, f.Tenant)

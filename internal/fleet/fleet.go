@@ -96,17 +96,17 @@ func (s *Service) Machines(ctx context.Context, f licet.MachineFilter) ([]licet.
 	if err := machinelist.CheckFilter(f); err != nil {
 		return nil, err
 	}
-	if f.Limit <= 0 {
-		f.Limit = licet.DefaultMachineLimit
+	var err error
+	if f.Limit, err = licet.PageLimit(f.Limit, licet.DefaultMachineLimit, licet.MaxMachineLimit); err != nil {
+		return nil, err
 	}
-	f.Limit = min(f.Limit, licet.MaxMachineLimit)
 	stale := f.Stale
 	if stale == 0 {
 		stale = DefaultStale
 	}
 	staleBefore := store.Millis(s.Now().Add(-stale))
 	var out []licet.InventoryMachine
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err = s.DB.Read(ctx, func(tx *store.Tx) error {
 		q := `SELECT ` + machineColumns + ` WHERE 1=1`
 		var args []any
 		tenantID, every, err := tenancy.Scope(ctx, tx, f.Tenant)

@@ -316,14 +316,15 @@ func (s *Service) Charge(ctx context.Context, tenant string, in licet.CreditAmou
 
 // Ledger lists the account's entries, newest first.
 func (s *Service) Ledger(ctx context.Context, tenant string, before int64, limit int) ([]licet.LedgerEntry, error) {
-	if limit == 0 {
-		limit = licet.DefaultLedgerLimit
+	limit, err := licet.PageLimit(limit, licet.DefaultLedgerLimit, licet.MaxLedgerLimit)
+	if err != nil {
+		return nil, err
 	}
-	if limit < 1 || limit > licet.MaxLedgerLimit || before < 0 {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", limit, licet.MaxLedgerLimit).With("field", "limit")
+	if before < 0 {
+		return nil, licet.Errorf(licet.EInvalid, "before %d is out of range: use an entry id, or none", before).With("field", "before")
 	}
 	var out []licet.LedgerEntry
-	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
+	err = s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) error {
 		out = []licet.LedgerEntry{}
 		if _, err := accountTx(ctx, tx, t, false); err != nil {
 			return err

@@ -185,11 +185,9 @@ const maxSearch = 256
 // Users lists users ordered by UPN, a page at a time; with a search text, only those whose UPN
 // or display name contains it (ignoring case).
 func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) ([]licet.User, error) {
-	if f.Limit == 0 {
-		f.Limit = licet.DefaultUserLimit
-	}
-	if f.Limit < 1 || f.Limit > licet.MaxUserLimit {
-		return nil, licet.Errorf(licet.EInvalid, "limit %d is out of range: use 1 to %d", f.Limit, licet.MaxUserLimit).With("field", "limit")
+	var err error
+	if f.Limit, err = licet.PageLimit(f.Limit, licet.DefaultUserLimit, licet.MaxUserLimit); err != nil {
+		return nil, err
 	}
 	search := strings.ToLower(strings.TrimSpace(f.Search))
 	if len(search) > maxSearch {
@@ -203,7 +201,7 @@ func (s *Service) Users(ctx context.Context, tenant string, f licet.UserFilter) 
 	}
 	q += ` ORDER BY upn LIMIT ?`
 	var out []licet.User
-	err := s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
+	err = s.inRead(ctx, tenant, func(tx *store.Tx, t licet.Tenant) (err error) {
 		out, err = store.Collect(ctx, tx, scanUser, q, append(append([]any{t.ID}, args...), f.Limit)...)
 		return err
 	})

@@ -256,11 +256,12 @@ func scanDelivery(r store.Scanner) (licet.WebhookDelivery, error) {
 
 // Deliveries implements licet.WebhookService.
 func (s *Service) Deliveries(ctx context.Context, id int64, limit int) ([]licet.WebhookDelivery, error) {
-	if limit <= 0 || limit > licet.MaxEventLimit {
-		limit = licet.DefaultEventLimit
+	limit, err := licet.PageLimit(limit, licet.DefaultEventLimit, licet.MaxEventLimit)
+	if err != nil {
+		return nil, err
 	}
 	var out []licet.WebhookDelivery
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+	err = s.DB.Read(ctx, func(tx *store.Tx) error {
 		if _, err := visible(ctx, tx, id); err != nil {
 			return err
 		}
