@@ -227,8 +227,8 @@ func init() {
 
 		// Catalog versions.
 		{CodeCatalogInUse, http.StatusUnprocessableEntity, ScopeRequest, "Catalog version removes what is in use",
-			"The new catalog version removes an SKU or a service plan that is bought, assigned or disabled somewhere; the details name each and how many hold it.",
-			"Keep those SKUs and plans in the new version, or first end the subscriptions and remove the assignments that use them."},
+			"The new catalog version removes an SKU or a service plan that is bought, assigned or disabled somewhere, or an organisation type or cloud that tenants have; the details name each and how many hold it.",
+			"Keep those SKUs, plans, organisation types and clouds in the new version, or first remove the assignments that use the plans."},
 
 		// The fleet inventory, events and webhooks.
 		{CodeWebhookTargetRefused, http.StatusUnprocessableEntity, ScopeRequest, "Webhook target refused",

@@ -12,11 +12,14 @@ import (
 	"github.com/licet/licet/internal/store"
 )
 
-// Use is an SKU or a service plan that a new catalog version removes while it is held: bought
-// (subscriptions), assigned (users, groups) or disabled in an assignment.
+// Use is what a new catalog version removes while it is held: an SKU or a service plan bought
+// (subscriptions), assigned (users, groups) or disabled in an assignment, or an organisation
+// type or cloud that tenants have.
 type Use struct {
-	SKU           string `json:"skuPartNumber"`
-	Plan          string `json:"plan,omitempty"` // set when the use is of one plan of the SKU
+	SKU           string `json:"skuPartNumber,omitempty"`
+	Plan          string `json:"plan,omitempty"`    // set when the use is of one plan of the SKU
+	OrgType       string `json:"orgType,omitempty"` // set when the use is tenants' organisation type
+	Cloud         string `json:"cloud,omitempty"`   // set when the use is tenants' cloud
 	Subscriptions int    `json:"subscriptions,omitempty"`
 	Tenants       int    `json:"tenants,omitempty"`
 	Users         int    `json:"users,omitempty"`  // users holding the SKU (or the plan through it)
@@ -26,6 +29,12 @@ type Use struct {
 
 // String names the use and how many hold it.
 func (u Use) String() string {
+	switch {
+	case u.OrgType != "":
+		return fmt.Sprintf("organisation type %s: held by %d tenant(s)", u.OrgType, u.Tenants)
+	case u.Cloud != "":
+		return fmt.Sprintf("cloud %s: held by %d tenant(s)", u.Cloud, u.Tenants)
+	}
 	var held []string
 	if u.Subscriptions > 0 {
 		held = append(held, fmt.Sprintf("bought in %d subscription(s) of %d tenant(s)", u.Subscriptions, u.Tenants))
@@ -99,6 +108,42 @@ func inUse(ctx context.Context, tx *store.Tx, old, next *catalog.Catalog) ([]Use
 			}
 		}
 	}
+	tenants, err := tenantUses(ctx, tx, next)
+	return append(uses, tenants...), err
+}
+
+// tenantUses lists the organisation types and clouds tenants have that next does not declare (a
+// catalog that declares none takes any).
+func tenantUses(ctx context.Context, tx *store.Tx, next *catalog.Catalog) ([]Use, error) {
+	var uses []Use
+	for _, c := range []struct {
+		column   string
+		declared []string
+		use      func(value string, tenants int) Use
+	}{
+		{"org_type", next.OrgTypes(), func(v string, n int) Use { return Use{OrgType: v, Tenants: n} }},
+		{"cloud", next.Clouds(), func(v string, n int) Use { return Use{Cloud: v, Tenants: n} }},
+	} {
+		if len(c.declared) == 0 {
+			continue
+		}
+		type count struct {
+			value string
+			n     int
+		}
+		rows, err := store.Collect(ctx, tx, func(r store.Scanner) (count, error) {
+			var x count
+			return x, r.Scan(&x.value, &x.n)
+		}, `SELECT `+c.column+`, COUNT(*) FROM tenants GROUP BY `+c.column+` ORDER BY `+c.column)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if !slices.Contains(c.declared, r.value) {
+				uses = append(uses, c.use(r.value, r.n))
+			}
+		}
+	}
 	return uses, nil
 }
 
@@ -165,7 +210,7 @@ func refusal(uses []Use) error {
 		lines[i] = "  " + u.String()
 	}
 	return licet.Errorf(licet.CodeCatalogInUse,
-		"this catalog version removes %d SKU(s) or service plan(s) still in use; nothing was changed:\n%s\n"+
-			"Keep them in the catalog: an SKU that was ever bought stays in it with its plans (subscriptions are never deleted); to drop a plan from licenses, first remove the SKU from the users and groups that hold it (licet assign --remove).",
+		"this catalog version removes %d SKU(s), service plan(s), organisation type(s) or cloud(s) still in use; nothing was changed:\n%s\n"+
+			"Keep them in the catalog: an SKU that was ever bought stays in it with its plans (subscriptions are never deleted), and an organisation type or cloud stays while tenants have it; to drop a plan from licenses, first remove the SKU from the users and groups that hold it (licet assign --remove).",
 		len(uses), strings.Join(lines, "\n")).With("inUse", uses)
 }

@@ -95,9 +95,9 @@ func (s *Store) ApplyCatalog(ctx context.Context, up licet.CatalogUpload) (licet
 			old, _ = newest.Load() // a version this binary cannot read any more is not compared plan by plan
 		}
 		if tx.Dialect() == store.Postgres {
-			// Hold off purchases and assignments until this version is committed, so that the
+			// Hold off purchases, assignments and new tenants until this version is committed, so that the
 			// check below still holds when it is.
-			if _, err := tx.Exec(ctx, `LOCK TABLE subscriptions, assignments, group_licenses IN SHARE MODE`); err != nil {
+			if _, err := tx.Exec(ctx, `LOCK TABLE subscriptions, assignments, group_licenses, tenants IN SHARE MODE`); err != nil {
 				return err
 			}
 		}

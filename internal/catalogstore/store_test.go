@@ -139,6 +139,8 @@ func TestApplyRefusesRemovingWhatIsHeld(t *testing.T) {
 		svc := &seats.Service{DB: db, Catalog: p.Catalog, Now: time.Now}
 		_, err = (&tenancy.Service{DB: db, Now: time.Now}).CreateTenant(ctx, licet.Tenant{Slug: "contoso", Name: "Contoso", OrgType: "commercial", Cloud: "global", UsageLocation: "US"})
 		must(t, err)
+		_, err = (&tenancy.Service{DB: db, Now: time.Now}).CreateTenant(ctx, licet.Tenant{Slug: "charity", Name: "Charity", OrgType: "nonprofit", Cloud: "21vianet", UsageLocation: "CN"})
+		must(t, err)
 		for _, s := range []licet.Subscription{{SKU: "ENTERPRISEPACK", Quantity: 10}, {SKU: "STANDARDPACK", Quantity: 10}} {
 			_, err := svc.BuySubscription(ctx, "contoso", s)
 			must(t, err)
@@ -178,6 +180,9 @@ func TestApplyRefusesRemovingWhatIsHeld(t *testing.T) {
 				[]string{"service plan EXCHANGE_S_ENTERPRISE of SKU ENTERPRISEPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to 3 user(s), assigned to 1 group(s)"}},
 			{"a disabled plan removed", edit(t, catalogtest.RemovePlan("STANDARDPACK", "EXCHANGE_S_STANDARD")),
 				[]string{"service plan EXCHANGE_S_STANDARD of SKU STANDARDPACK: bought in 1 subscription(s) of 1 tenant(s), assigned to 1 user(s), disabled in 1 license(s)"}},
+			{"the tenant's organisation type and cloud undeclared", edit(t, catalogtest.RemoveListValue("org_types", "nonprofit"), catalogtest.RemoveListValue("clouds", "21vianet")),
+				[]string{"organisation type nonprofit: held by 1 tenant(s)", "cloud 21vianet: held by 1 tenant(s)"}},
+			{"an organisation type nobody has", edit(t, catalogtest.RemoveListValue("org_types", "edu")), nil},
 			{"an SKU nobody holds", edit(t, catalogtest.AddSKU("NEWSKU", "New", "MCOSTANDARD")), nil},
 		}
 		for _, tt := range tests {

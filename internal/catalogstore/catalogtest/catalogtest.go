@@ -4,6 +4,7 @@
 package catalogtest
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 
@@ -131,6 +132,28 @@ func RemoveRule(id string) Change {
 					n.Content = append(n.Content[:i], n.Content[i+1:]...)
 					found = true
 					return
+				}
+			}
+		})
+		return found
+	}
+}
+
+// RemoveListValue takes value out of every list under key in the document: the top-level
+// org_types or clouds, and the rules that name them.
+func RemoveListValue(key, value string) Change {
+	return func(doc *yaml.Node) bool {
+		found := false
+		walk(doc, func(n *yaml.Node) {
+			if n.Kind != yaml.MappingNode {
+				return
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if list := n.Content[i+1]; n.Content[i].Value == key && list.Kind == yaml.SequenceNode {
+					list.Content = slices.DeleteFunc(list.Content, func(v *yaml.Node) bool {
+						found = found || v.Value == value
+						return v.Value == value
+					})
 				}
 			}
 		})
