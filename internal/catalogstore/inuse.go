@@ -127,20 +127,13 @@ func tenantUses(ctx context.Context, tx *store.Tx, next *catalog.Catalog) ([]Use
 		if len(c.declared) == 0 {
 			continue
 		}
-		type count struct {
-			value string
-			n     int
-		}
-		rows, err := store.Collect(ctx, tx, func(r store.Scanner) (count, error) {
-			var x count
-			return x, r.Scan(&x.value, &x.n)
-		}, `SELECT `+c.column+`, COUNT(*) FROM tenants GROUP BY `+c.column+` ORDER BY `+c.column)
+		counts, err := store.Pairs[string, int](ctx, tx, `SELECT `+c.column+`, COUNT(*) FROM tenants GROUP BY `+c.column+` ORDER BY `+c.column)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			if !slices.Contains(c.declared, r.value) {
-				uses = append(uses, c.use(r.value, r.n))
+		for _, n := range counts {
+			if !slices.Contains(c.declared, n.A) {
+				uses = append(uses, c.use(n.A, n.B))
 			}
 		}
 	}

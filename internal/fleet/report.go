@@ -157,27 +157,21 @@ func (s *Service) ReportKMSClients(ctx context.Context, body []byte, signature s
 	}
 	var n int
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		type host struct {
-			key    string
-			tenant int64
-		}
-		hosts, err := store.Collect(ctx, tx, func(r store.Scanner) (host, error) {
-			var h host
-			return h, r.Scan(&h.key, &h.tenant)
-		}, `SELECT h.host_key, k.tenant_id FROM kms_hosts h JOIN product_keys k ON k.id = h.key_id WHERE h.host_id = ? AND k.tenant_id IS NOT NULL ORDER BY h.last_activated_at DESC`, r.HostID)
+		hosts, err := store.Pairs[string, int64](ctx, tx, `SELECT h.host_key, k.tenant_id FROM kms_hosts h JOIN product_keys k ON k.id = h.key_id WHERE h.host_id = ? AND k.tenant_id IS NOT NULL ORDER BY h.last_activated_at DESC`, r.HostID)
 		if err != nil {
 			return err
 		}
 		for _, h := range hosts {
-			pub, err := base64.StdEncoding.DecodeString(h.key)
+			hostKey, tenant := h.A, h.B
+			pub, err := base64.StdEncoding.DecodeString(hostKey)
 			if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, body, sig) {
 				continue
 			}
 			var kinds map[string]licet.ProductKind
-			if n, kinds, err = s.record(ctx, tx, h.tenant, licet.MethodKMS, r.HostID, r.Machines); err != nil {
+			if n, kinds, err = s.record(ctx, tx, tenant, licet.MethodKMS, r.HostID, r.Machines); err != nil {
 				return err
 			}
-			return countEvents(ctx, tx, h.tenant, r.HostID, s.Now(), kinds)
+			return countEvents(ctx, tx, tenant, r.HostID, s.Now(), kinds)
 		}
 		return licet.Errorf(licet.CodeReportSignatureInvalid, "the report is not signed by a certified KMS host %s: activate the host first (`licet kms activate`), and sign with its host key", r.HostID)
 	})

@@ -327,6 +327,18 @@ func Collect[T any](ctx context.Context, tx *Tx, scan func(Scanner) (T, error), 
 	return scanAll(rows, scan)
 }
 
+// Pair is a row of two columns.
+type Pair[A, B any] struct {
+	A A
+	B B
+}
+
+// Pairs runs a query of two columns in tx and returns its rows: a count per value, a key and
+// its owner.
+func Pairs[A, B any](ctx context.Context, tx *Tx, query string, args ...any) ([]Pair[A, B], error) {
+	return Collect(ctx, tx, func(r Scanner) (p Pair[A, B], err error) { return p, r.Scan(&p.A, &p.B) }, query, args...)
+}
+
 // Each runs a query in tx and hands every row it answers to fn.
 func Each(ctx context.Context, tx *Tx, fn func(Scanner) error, query string, args ...any) error {
 	_, err := Collect(ctx, tx, func(r Scanner) (struct{}, error) { return struct{}{}, fn(r) }, query, args...)

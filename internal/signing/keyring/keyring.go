@@ -243,17 +243,11 @@ func (k *Keyring) SigningKeys(ctx context.Context) ([]licet.SigningKey, error) {
 
 // hostsByKey counts the KMS hosts whose unexpired certificate each key signed.
 func hostsByKey(ctx context.Context, tx *store.Tx, now time.Time) (map[uint32]int, error) {
-	type pair struct {
-		id uint32
-		n  int
-	}
-	pairs, err := store.Collect(ctx, tx, func(r store.Scanner) (pair, error) {
-		var p pair
-		return p, r.Scan(&p.id, &p.n)
-	}, `SELECT signing_key, count(*) FROM kms_hosts WHERE certificate_expires_at IS NULL OR certificate_expires_at > ? GROUP BY signing_key`, store.Millis(now))
+	pairs, err := store.Pairs[uint32, int](ctx, tx, `SELECT signing_key, count(*) FROM kms_hosts WHERE certificate_expires_at IS NULL OR certificate_expires_at > ? GROUP BY signing_key`, store.Millis(now))
 	out := map[uint32]int{}
 	for _, p := range pairs {
-		out[p.id] = p.n
+		key, hosts := p.A, p.B
+		out[key] = hosts
 	}
 	return out, err
 }
