@@ -23,7 +23,6 @@ type Shared struct {
 
 	mu        sync.Mutex
 	emptyTill map[string]time.Time
-	sweptAt   time.Time
 }
 
 // Charge is one bucket a request takes from: a source under a limiter's rate and burst.
@@ -38,9 +37,8 @@ type Verdict struct {
 	Wait time.Duration
 }
 
-// sweepEvery is how often a process deletes the buckets that have refilled (a full bucket and a
-// missing one allow the same).
-const sweepEvery = time.Minute
+// SweepEvery is how often a server process deletes the buckets that have refilled (Sweep).
+const SweepEvery = time.Minute
 
 // takeSQL takes one token from each bucket named, creating it full, in one statement. allowed
 // records whether this take found a token.
@@ -82,10 +80,6 @@ func (s *Shared) Allow(ctx context.Context, charges ...Charge) ([]Verdict, error
 		index[c.Source] = []int{i}
 		names, rates, bursts = append(names, c.Source), append(rates, c.Limiter.Rate), append(bursts, c.Limiter.burst())
 	}
-	sweep := now.Sub(s.sweptAt) >= sweepEvery
-	if sweep {
-		s.sweptAt = now
-	}
 	s.mu.Unlock()
 	if len(names) == 0 {
 		return out, nil
@@ -114,11 +108,20 @@ func (s *Shared) Allow(ctx context.Context, charges ...Charge) ([]Verdict, error
 		}
 	}
 	s.mu.Unlock()
-	if sweep {
-		_, err = store.Statement(ctx, s.DB, func(store.Scanner) (int, error) { return 0, nil },
-			`DELETE FROM rate_buckets WHERE at + (burst - tokens) * 1000 / rate <= $1`, store.Millis(now))
+	return out, nil
+}
+
+// Sweep deletes the buckets that have refilled by now (a full bucket and a missing one allow the
+// same), so that the table holds only the sources seen within about Burst / Rate seconds. Server
+// processes run it every SweepEvery in the background, never inside a request.
+func (s *Shared) Sweep(ctx context.Context) error {
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
 	}
-	return out, err
+	_, err := store.Statement(ctx, s.DB, func(store.Scanner) (int, error) { return 0, nil },
+		`DELETE FROM rate_buckets WHERE at + (burst - tokens) * 1000 / rate <= $1`, store.Millis(now))
+	return err
 }
 
 // remember records that source's bucket is empty until till, within the memory bound.

@@ -60,10 +60,17 @@ func TestShared(t *testing.T) {
 	if v, err := s.Allow(ctx, ratelimit.Charge{Source: "off", Limiter: &ratelimit.Limiter{}}); err != nil || !v[0].OK {
 		t.Fatalf("limit off: %+v, %v; want allowed", v, err)
 	}
-	// A minute later "a" has refilled: the sweep deletes its row, "b" is the one left.
+	// A minute later "a" has refilled: the sweep deletes its row, "b" (just taken from) is the
+	// one left. Taking never sweeps by itself.
 	now = now.Add(time.Minute)
 	if !allow("b").OK {
 		t.Fatal("b refused")
+	}
+	if rows() != 2 {
+		t.Fatalf("%d buckets before the sweep, want a and b", rows())
+	}
+	if err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
 	}
 	var names []string
 	if err := db.Read(ctx, func(tx *store.Tx) (err error) {

@@ -46,30 +46,34 @@ const (
 // for conditions that come with time (expiring certificates and subscriptions).
 const SweepInterval = time.Hour
 
-// Background runs the webhook deliveries and the periodic sweep until ctx ends; the channel it
-// returns closes once both have stopped.
+// Background runs the webhook deliveries, the periodic sweep and, on PostgreSQL, the sweep of the
+// rate-limit buckets until ctx ends; the channel it returns closes once all have stopped.
 func (a *App) Background(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); a.Deliveries.Run(ctx) }()
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(SweepInterval)
-		defer t.Stop()
-		for {
-			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
-				a.cfg.Logger.Warn("sweep", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	wg.Go(func() { a.Deliveries.Run(ctx) })
+	wg.Go(func() { a.every(ctx, SweepInterval, "sweep", a.Sweep) })
+	if a.rateBuckets != nil {
+		wg.Go(func() { a.every(ctx, ratelimit.SweepEvery, "rate-limit sweep", a.rateBuckets.Sweep) })
+	}
 	go func() { wg.Wait(); close(done) }()
 	return done
+}
+
+// every runs fn now and then every interval until ctx ends, logging its failures.
+func (a *App) every(ctx context.Context, interval time.Duration, what string, fn func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			a.cfg.Logger.Warn(what, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Sweep records today's machine counts by state, emits the events of KMS host certificates

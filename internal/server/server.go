@@ -107,6 +107,9 @@ type App struct {
 	registry *prometheus.Registry
 
 	stopPoll func() // ends the catalog poll and waits for it
+	// rateBuckets are the activation limits' buckets on PostgreSQL (nil on SQLite); Background
+	// sweeps them.
+	rateBuckets *ratelimit.Shared
 }
 
 // Stop ends the background workers; Serve calls it after HTTP has shut down.
@@ -266,7 +269,8 @@ func (a *App) prepare(ctx context.Context) error {
 	if a.DB.Dialect == store.Postgres {
 		// Replicas share one PostgreSQL: the buckets live there, so the limits hold for the
 		// whole service. A SQLite service is one process; its buckets stay in memory.
-		limits.Shared = &ratelimit.Shared{DB: a.DB, Now: cfg.Now}
+		a.rateBuckets = &ratelimit.Shared{DB: a.DB, Now: cfg.Now}
+		limits.Shared = a.rateBuckets
 	}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
