@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/fleet"
@@ -117,8 +118,19 @@ func (s *Server) perSource(l *ratelimit.Limiter, r *http.Request, what string) e
 		return nil
 	}
 	source := s.Proxies.Addr(r)
-	if allowed, wait := l.Allow(source); !allowed {
-		secs := int(math.Ceil(wait.Seconds()))
+	allowed, wait := true, time.Duration(0)
+	if s.RateBuckets != nil {
+		// One bucket per limit and address for every process: the name says which limit.
+		v, err := s.RateBuckets.Allow(r.Context(), ratelimit.Charge{Source: what + ":" + source, Limiter: l})
+		if err != nil {
+			return err
+		}
+		allowed, wait = v[0].OK, v[0].Wait
+	} else {
+		allowed, wait = l.Allow(source)
+	}
+	if !allowed {
+		secs := max(int(math.Ceil(wait.Seconds())), 1)
 		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retryAfterSeconds", secs)
 	}
 	return nil

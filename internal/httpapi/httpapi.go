@@ -69,6 +69,10 @@ type Server struct {
 	KMSReports licet.KMSReportService
 	// KMSReportLimiter rate-limits the public report route per source address.
 	KMSReportLimiter *ratelimit.Limiter
+	// RateBuckets, when set (several processes on one PostgreSQL), holds the buckets of
+	// KMSLimiter and KMSReportLimiter in the database, so that they limit the whole service;
+	// else each process keeps its own.
+	RateBuckets *ratelimit.Shared
 	// Events lists the events of the outbox; Webhooks manages where they are delivered.
 	Events   licet.EventService
 	Webhooks licet.WebhookService

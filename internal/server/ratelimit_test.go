@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/licet/licet/internal/server"
 	"github.com/licet/licet/internal/server/servertest"
 	"github.com/licet/licet/internal/store/storetest"
 )
@@ -104,4 +105,46 @@ func TestRateLimitsAcrossReplicas(t *testing.T) {
 			t.Fatalf("two forwarded addresses from a trusted proxy: %d then %d let through, want 100 and 100 (a budget each)", first, second)
 		}
 	})
+}
+
+// TestKMSLimitsAcrossReplicas: the per-address limits of the KMS host route and the KMS report
+// route hold across two replicas on one PostgreSQL too: one address gets the burst, then the rate.
+func TestKMSLimitsAcrossReplicas(t *testing.T) {
+	for _, route := range []struct {
+		path  string
+		burst int
+		rate  float64
+	}{
+		{"/v1/kms/hosts", server.KMSHostBurst, server.KMSHostRate},
+		{"/v1/kms/reports", server.KMSReportBurst, server.KMSReportRate},
+	} {
+		t.Run(route.path, func(t *testing.T) {
+			c := servertest.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+			a, b := replicas(t, servertest.Options{Now: c.Now})
+			through := func(n int) (ok int) {
+				for i := range n {
+					url := a.URL
+					if i%2 == 1 {
+						url = b.URL
+					}
+					resp, err := http.Post(url+route.path, "application/json", strings.NewReader(`{}`))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusTooManyRequests {
+						ok++
+					}
+				}
+				return ok
+			}
+			if got := through(route.burst + 30); got != route.burst {
+				t.Fatalf("%d requests at once through two replicas: %d let through, want the burst %d", route.burst+30, got, route.burst)
+			}
+			c.Add(30 * time.Second)
+			if got, want := through(40), int(30*route.rate); got != want {
+				t.Fatalf("30 s later: %d let through, want %d (%g/s)", got, want, route.rate)
+			}
+		})
+	}
 }

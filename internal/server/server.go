@@ -290,6 +290,7 @@ func (a *App) prepare(ctx context.Context) error {
 	}
 	api.KMS = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
+	api.RateBuckets = a.rateBuckets
 	if api.Console, err = a.console(tenants, proxies); err != nil {
 		return err
 	}
