@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -70,7 +74,8 @@ func IsForeignKey(err error) bool {
 
 // mapError turns driver errors that escaped the domain code into licet errors: constraint
 // violations become EConflict/EInvalid, cancellations pass through, sql.ErrNoRows becomes
-// ENotFound; licet errors and everything else are returned as they are.
+// ENotFound, a busy or unreachable database EUnavailable; licet errors and everything else are
+// returned as they are.
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -89,8 +94,24 @@ func mapError(err error) error {
 		return licet.Errorf(licet.EInvalid, "refers to an object that does not exist or is still in use")
 	case retryable(err):
 		return licet.Errorf(licet.EUnavailable, "the database is busy; try again")
+	case unreachable(err):
+		return licet.Errorf(licet.EUnavailable, "the database is unreachable or restarting; try again in a moment")
 	}
 	return err
+}
+
+// unreachable reports whether err says the database could not be reached or went away: a
+// connection refused or cut, or PostgreSQL starting up, shutting down or refusing connections
+// (SQLSTATE classes 08 and 57P).
+func unreachable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P")
+	}
+	var connect *pgconn.ConnectError
+	var network *net.OpError
+	return errors.As(err, &connect) || errors.As(err, &network) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // sqliteMessage gives a short reason for a SQLite open failure.
