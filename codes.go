@@ -292,9 +292,6 @@ func HTTPStatus(code string) int {
 	if c, ok := codes[code]; ok && c.Status != 0 {
 		return c.Status
 	}
-	if code == EInternal {
-		return http.StatusInternalServerError
-	}
 	return http.StatusUnprocessableEntity
 }
 
