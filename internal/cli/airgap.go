@@ -6,23 +6,19 @@ import (
 	"time"
 
 	"github.com/licet/licet"
-	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/kms"
 )
 
 // The air-gapped activation files and the pinned operator key, as `licet kms activate` and
 // `licet directory activate` both read and write them.
 
-// parseOperatorKey decodes --operator-key; empty gives no pin.
+// parseOperatorKey decodes --operator-key as pinned does; a malformed key is a usage error.
 func parseOperatorKey(s string) (ed25519.PublicKey, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := client.ParsePublicKey(s)
+	k, err := pinned(s)
 	if err != nil {
 		return nil, Usagef("--operator-key must be the base64 Ed25519 key `licet pubkey` prints")
 	}
-	return b, nil
+	return k, nil
 }
 
 // readResponseFile reads and checks the response file `licet kms approve` wrote.

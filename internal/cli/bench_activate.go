@@ -48,7 +48,8 @@ func (a *app) benchActivateCommand() *cobra.Command {
 			if duration <= 0 || duration > maxBenchDuration {
 				return Usagef("--duration must be from 1ms to %s", maxBenchDuration)
 			}
-			urls := []string{c.BaseURL}
+			// admin makes the key and reads its counts, on the first server.
+			urls, admin := []string{c.BaseURL}, c
 			if len(servers) > 0 {
 				urls = servers
 				for _, u := range urls {
@@ -56,13 +57,17 @@ func (a *app) benchActivateCommand() *cobra.Command {
 						return Usagef("--servers %q: give each server as http(s)://host:port", u)
 					}
 				}
+				var err error
+				if admin, err = a.clientFor(urls[0], c.Token); err != nil {
+					return err
+				}
 			}
-			key, err := benchKey(ctx, client.New(urls[0], c.Token))
+			key, err := benchKey(ctx, admin)
 			if err != nil {
 				return err
 			}
 			r := runActivations(ctx, urls, key.Key, concurrency, duration)
-			if err := checkCounts(ctx, client.New(urls[0], c.Token), key.ID, &r); err != nil {
+			if err := checkCounts(ctx, admin, key.ID, &r); err != nil {
 				return err
 			}
 			err = a.output(r, func() error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/licet/licet"
+	"github.com/licet/licet/client"
 	"github.com/licet/licet/internal/catalog"
 	"github.com/licet/licet/internal/catalogstore"
 	"github.com/licet/licet/internal/httpapi"
@@ -82,15 +84,11 @@ func (a *app) catalogHistoryCommand() *cobra.Command {
 		Use:   "history",
 		Short: "List the catalog versions, newest (the one in force) first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			var out struct {
 				Versions []licet.CatalogVersion `json:"versions"`
 			}
-			if err := c.Do(cmd.Context(), "GET", "/v1/catalog/versions", nil, &out); err != nil {
+			if err := c.Do(ctx, "GET", "/v1/catalog/versions", nil, &out); err != nil {
 				return err
 			}
 			return a.output(out, func() error {
@@ -105,7 +103,7 @@ func (a *app) catalogHistoryCommand() *cobra.Command {
 				}
 				return a.table([]string{"VERSION", "IN FORCE", "NAME", "FILE", "APPLIED BY", "APPLIED AT", "SHA-256"}, rows)
 			})
-		},
+		}),
 	}
 }
 
@@ -116,11 +114,7 @@ func (a *app) catalogShowCommand() *cobra.Command {
 		Use:   "show [--version N]",
 		Short: "Show the server's catalog (or version N): SKUs with their service plans and prices",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
 			which := "current"
 			if version > 0 {
 				which = strconv.FormatInt(version, 10)
@@ -128,7 +122,7 @@ func (a *app) catalogShowCommand() *cobra.Command {
 				return Usagef("--version %d: give a version number from licet catalog history", version)
 			}
 			var v httpapi.CatalogVersionBody
-			if err := c.Do(cmd.Context(), "GET", "/v1/catalog/versions/"+which, nil, &v); err != nil {
+			if err := c.Do(ctx, "GET", "/v1/catalog/versions/"+which, nil, &v); err != nil {
 				return err
 			}
 			return a.output(v, func() error {
@@ -151,7 +145,7 @@ func (a *app) catalogShowCommand() *cobra.Command {
 				}
 				return a.table([]string{"PART NUMBER", "NAME", "KIND", "UNITS", "PRICE/MONTH", "SERVICE PLANS"}, rows)
 			})
-		},
+		}),
 	}
 	cmd.Flags().Int64Var(&version, "version", 0, "show this version (licet catalog history) instead of the one in force")
 	return cmd

@@ -187,19 +187,18 @@ func (a *app) client() (*client.Client, error) {
 
 // newClient returns an SDK client for --server with the token, trusting --ca when given.
 func (a *app) newClient(token string) (*client.Client, error) {
-	c := client.New(a.server, token)
-	if a.ca != "" {
-		if err := c.TrustCA(a.ca); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	return a.clientFor(a.server, token)
 }
 
 // centralFor returns an SDK client without a token for server (not --server: the one a machine
 // or KMS host activated against), trusting --ca when given.
 func (a *app) centralFor(server string) (*client.Client, error) {
-	c := client.New(server, "")
+	return a.clientFor(server, "")
+}
+
+// clientFor returns an SDK client for server with the token, trusting --ca when given.
+func (a *app) clientFor(server, token string) (*client.Client, error) {
+	c := client.New(server, token)
 	if a.ca != "" {
 		if err := c.TrustCA(a.ca); err != nil {
 			return nil, err

@@ -51,8 +51,10 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("backup: exit %d, %s %s", code, stdout, stderr)
 	}
 	for _, f := range []string{db, db + "-wal", db + "-shm", out} {
-		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
-			t.Errorf("%s: %v, mode %v; want 0600", filepath.Base(f), err, st.Mode().Perm())
+		if st, err := os.Stat(f); err != nil {
+			t.Errorf("%s: %v; want a 0600 file", filepath.Base(f), err)
+		} else if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v; want 0600", filepath.Base(f), st.Mode().Perm())
 		}
 	}
 	code, _, stderr = Run(t, env, "restore", "--from", out, "--db", db, "--replace")

@@ -209,6 +209,7 @@ func providerName(p string) string {
 	return p + " (third party)"
 }
 
+// yesNo prints a flag as yes or no in tables.
 func yesNo(b bool) string {
 	if b {
 		return "yes"

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -33,17 +34,13 @@ func (a *app) signingKeyListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List the signing keys with their state and dates",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			keys, err := c.SigningKeys(cmd.Context())
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			keys, err := c.SigningKeys(ctx)
 			if err != nil {
 				return err
 			}
 			return a.output(map[string]any{"keys": keys}, func() error { return a.printSigningKeys(keys) })
-		},
+		}),
 	}
 }
 
@@ -68,12 +65,8 @@ func (a *app) signingKeyRotateCommand() *cobra.Command {
 		Use:   "rotate",
 		Short: "Make a new active signing key; the current one keeps verifying what it signed",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.RotateSigningKey(cmd.Context())
+		RunE: a.run(func(ctx context.Context, c *client.Client, args []string) error {
+			k, err := c.RotateSigningKey(ctx)
 			if err != nil {
 				return err
 			}
@@ -82,7 +75,7 @@ func (a *app) signingKeyRotateCommand() *cobra.Command {
 				"and KMS hosts renew their certificates under it within the hour. When `licet signing-key list`\n"+
 				"shows no KMS hosts left under key %d, retire it with: licet signing-key retire %d\n",
 				k.ID, k.PublicKey, k.EndorsedBy, k.EndorsedBy, k.ID, k.EndorsedBy, k.EndorsedBy)
-		},
+		}),
 	}
 }
 

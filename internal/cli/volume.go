@@ -313,18 +313,11 @@ func resolveKey(ctx context.Context, c *client.Client, arg string) (*licet.Produ
 	return c.LookupKey(ctx, arg)
 }
 
-func blockedText(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
 func (a *app) keyTable(ks []licet.ProductKey) error {
 	rows := make([][]string, 0, len(ks))
 	for _, k := range ks {
 		rows = append(rows, []string{strconv.FormatInt(k.ID, 10), k.Key, k.Type, fmt.Sprintf("%d %s", k.Group, k.GroupSlug), dash(k.Agreement),
-			strconv.FormatInt(k.Limit, 10), strconv.FormatInt(k.Used, 10), strconv.FormatInt(k.Remaining, 10), blockedText(k.Blocked)})
+			strconv.FormatInt(k.Limit, 10), strconv.FormatInt(k.Used, 10), strconv.FormatInt(k.Remaining, 10), yesNo(k.Blocked)})
 	}
 	return a.table([]string{"ID", "KEY", "TYPE", "GROUP", "AGREEMENT", "LIMIT", "USED", "REMAINING", "BLOCKED"}, rows)
 }
@@ -340,7 +333,7 @@ func (a *app) keyDetail(k *licet.ProductKey) error {
 		{"Limit:", strconv.FormatInt(k.Limit, 10)},
 		{"Used:", strconv.FormatInt(k.Used, 10)},
 		{"Remaining:", strconv.FormatInt(k.Remaining, 10)},
-		{"Blocked:", blockedText(k.Blocked)},
+		{"Blocked:", yesNo(k.Blocked)},
 		{"Issued:", day(k.CreatedAt)},
 	}
 	return a.rows(rows)
