@@ -230,15 +230,17 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 		cte, recordArgs := fleet.RecordCTE("recorded", postgresWriteParams+1, inventory(now, jobs, results))
 		return postgresWriteWith(cte), append(postgresWriteArgs(w), recordArgs...), w.consume
 	}
-	reset := func() { keys, machines = map[string]*keyState{}, nil }
-
-	err := db.Pipelined(ctx, func() []store.Step {
-		reset()
+	// load returns the statements that lock the keys and read the machines, into keys and
+	// machines emptied for this attempt.
+	load := func() []store.Step {
+		keys, machines = map[string]*keyState{}, nil
 		return []store.Step{
 			{SQL: postgresKeys, Args: []any{hashes}, Row: func(r store.Scanner) error { return scanBatchKey(r, keys) }},
 			{SQL: postgresMachines, Args: []any{pairHash, pairMachine}, Row: func(r store.Scanner) error { return scanMachine(r, &machines) }},
 		}
-	}, func() ([]store.Step, error) {
+	}
+
+	err := db.Pipelined(ctx, load, func() ([]store.Step, error) {
 		write, args, consumed := decide()
 		for _, k := range consumed {
 			if len(k.crossings()) > 0 {
@@ -254,12 +256,10 @@ func (postgresBatch) apply(ctx context.Context, db *store.DB, jobs []*job, now i
 		return results, err
 	}
 	err = db.Write(ctx, func(tx *store.Tx) error {
-		reset()
-		if err := store.Each(ctx, tx, func(r store.Scanner) error { return scanBatchKey(r, keys) }, postgresKeys, hashes); err != nil {
-			return err
-		}
-		if err := store.Each(ctx, tx, func(r store.Scanner) error { return scanMachine(r, &machines) }, postgresMachines, pairHash, pairMachine); err != nil {
-			return err
+		for _, step := range load() {
+			if err := store.Each(ctx, tx, step.Row, step.SQL, step.Args...); err != nil {
+				return err
+			}
 		}
 		write, args, consumed := decide()
 		if write != "" {

@@ -5,6 +5,7 @@
 package buildinfo
 
 import (
+	"cmp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -34,26 +35,11 @@ func Get() Info {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		info = fromBuildInfo(info, bi)
 	}
-	if Version != "" {
-		info.Version = Version
-		// git describe --dirty marks a build from a modified checkout.
-		info.Modified = info.Modified || strings.HasSuffix(Version, "-dirty")
-	}
-	if Commit != "" {
-		info.Commit = Commit
-	}
-	if Date != "" {
-		info.BuildDate = Date
-	}
-	if info.Version == "" {
-		info.Version = "devel"
-	}
-	if info.Commit == "" {
-		info.Commit = "unknown"
-	}
-	if info.BuildDate == "" {
-		info.BuildDate = "unknown"
-	}
+	info.Version = cmp.Or(Version, info.Version, "devel")
+	info.Commit = cmp.Or(Commit, info.Commit, "unknown")
+	info.BuildDate = cmp.Or(Date, info.BuildDate, "unknown")
+	// git describe --dirty marks a build from a modified checkout.
+	info.Modified = info.Modified || strings.HasSuffix(Version, "-dirty")
 	return info
 }
 

@@ -14,13 +14,7 @@ import (
 // exists, and takes group and other permissions away from path, path-wal, path-shm and
 // path-journal when they exist.
 func SQLite(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	switch {
-	case err == nil:
-		if err := f.Close(); err != nil {
-			return err
-		}
-	case !errors.Is(err, fs.ErrExist):
+	if err := Create(path, nil); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {

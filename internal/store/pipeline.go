@@ -47,20 +47,27 @@ func (db *DB) pipelinedOnce(ctx context.Context, first func() []Step, then func(
 	defer conn.Close()
 	return conn.Raw(func(driverConn any) error {
 		c := driverConn.(*stdlib.Conn).Conn()
-		err := send(ctx, c, append([]Step{{SQL: "BEGIN"}}, first()...))
+		err := twoTrips(ctx, c, first, then)
 		if err == nil {
-			var next []Step
-			if next, err = then(); err == nil {
-				if err = send(ctx, c, append(next, Step{SQL: "COMMIT"})); err == nil {
-					return nil
-				}
-			}
+			return nil
 		}
 		if rbErr := rollback(c); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
 		return err
 	})
+}
+
+// twoTrips sends BEGIN with the statements first returns, then those then returns with COMMIT.
+func twoTrips(ctx context.Context, c *pgx.Conn, first func() []Step, then func() ([]Step, error)) error {
+	if err := send(ctx, c, append([]Step{{SQL: "BEGIN"}}, first()...)); err != nil {
+		return err
+	}
+	next, err := then()
+	if err != nil {
+		return err
+	}
+	return send(ctx, c, append(next, Step{SQL: "COMMIT"}))
 }
 
 // send sends statements in one round trip and reads their answers.
