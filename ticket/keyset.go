@@ -210,17 +210,23 @@ func checkKeys(keys []OperatorKey) error {
 // Trusted returns the keys a machine trusts that pinned pin and stored the signed key set
 // stored ("" for none): the pin, and the keys of the set, which must chain to it.
 func Trusted(pin ed25519.PublicKey, stored string) (KeySet, error) {
+	set, _, err := trusted(pin, stored)
+	return set, err
+}
+
+// trusted is Trusted, also returning when stored was issued (zero for none).
+func trusted(pin ed25519.PublicKey, stored string) (KeySet, time.Time, error) {
 	if len(pin) != ed25519.PublicKeySize {
-		return KeySet{}, errors.New("no valid operator key is pinned")
+		return KeySet{}, time.Time{}, errors.New("no valid operator key is pinned")
 	}
 	if stored == "" {
-		return Pinned(pin), nil
+		return Pinned(pin), time.Time{}, nil
 	}
-	set, _, err := VerifyKeySet(Pinned(pin), stored)
+	set, issued, err := VerifyKeySet(Pinned(pin), stored)
 	if err != nil {
-		return KeySet{}, fmt.Errorf("the stored operator key set does not chain to the pinned key: %w", err)
+		return KeySet{}, time.Time{}, fmt.Errorf("the stored operator key set does not chain to the pinned key: %w", err)
 	}
-	return set, nil
+	return set, issued, nil
 }
 
 // Learn returns the key set a machine that pinned pin and stored the set stored keeps after
@@ -232,16 +238,14 @@ func Learn(pin ed25519.PublicKey, stored, incoming string) (string, error) {
 	if incoming == "" {
 		return stored, nil
 	}
-	have, err := Trusted(pin, stored)
+	have, storedAt, err := trusted(pin, stored)
 	if err != nil {
 		return stored, err
 	}
 	if _, issued, err := VerifyKeySet(have, incoming); err != nil {
 		return stored, fmt.Errorf("the operator key set does not chain to the key pinned on this machine: %w", err)
-	} else if stored != "" {
-		if _, at, err := VerifyKeySet(Pinned(pin), stored); err == nil && at.After(issued) {
-			return stored, nil
-		}
+	} else if stored != "" && storedAt.After(issued) {
+		return stored, nil
 	}
 	next, err := Trusted(pin, incoming)
 	if err != nil {

@@ -248,15 +248,14 @@ func (a *Agent) directoryStatus(st *Status, s State, now time.Time) *Status {
 	data, sig, _ := strings.Cut(d.Object, ".")
 	o := directory.Object{DN: d.ObjectDN, Data: data, Signature: sig}
 	t, err := o.Verify(directory.Check{Keys: keys, Group: s.KeyGroup, Tenant: d.Tenant, Now: d.LastContact})
-	var retired *ticket.RetiredError
-	if _, perr := ticket.ParseWith(keys, d.Object); errors.As(perr, &retired) {
-		// As a ticket of a retired key: 30 days of additional grace from the retirement, for the
-		// directory's administrator to write the object again (the next renewal reads it).
-		st.TicketError = err.Error()
-		return st.grace(AdditionalGrace, retired.RetiredAt, now, "the stored directory activation was rejected: "+err.Error())
-	}
 	if err != nil {
 		st.TicketError = err.Error()
+		var retired *ticket.RetiredError
+		if _, perr := ticket.ParseWith(keys, d.Object); errors.As(perr, &retired) {
+			// As a ticket of a retired key: 30 days of additional grace from the retirement, for
+			// the directory's administrator to write the object again (the next renewal reads it).
+			return st.grace(AdditionalGrace, retired.RetiredAt, now, "the stored directory activation was rejected: "+err.Error())
+		}
 		return st.grace(InitialGrace, s.FirstInstalledAt, now, "the stored directory activation was rejected: "+err.Error())
 	}
 	st.Ticket, st.Directory.Name = &t, t.Directory

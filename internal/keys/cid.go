@@ -122,17 +122,15 @@ func (c ConfirmationID) Issued() time.Time {
 // check digit.
 func (c ConfirmationID) String() string {
 	n := new(big.Int).SetBytes(c.Signature[:])
-	if c.Version == 1 {
-		putBits(n, uint64(c.IssuedDay), 16)
-		putBits(n, uint64(c.Serial), 32)
-		putBits(n, uint64(c.Version&0xf), 4)
-		return cidFormatV1.format(n)
+	format := cidFormatV1
+	if c.Version != 1 {
+		format = cidFormat
+		putBits(n, uint64(c.SigningKey), 16)
 	}
-	putBits(n, uint64(c.SigningKey), 16)
 	putBits(n, uint64(c.IssuedDay), 16)
 	putBits(n, uint64(c.Serial), 32)
 	putBits(n, uint64(c.Version&0xf), 4)
-	return cidFormat.format(n)
+	return format.format(n)
 }
 
 // ParseConfirmationID decodes a confirmation ID as a person types it: the

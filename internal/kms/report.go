@@ -66,7 +66,7 @@ func machineState(state string, activated bool, lastActivated int64) (string, *t
 	return licet.StateUnlicensed, nil
 }
 
-// Batch reads the next batch after the cursor and returns the report body, its signature
+// reportBatch reads the next batch after the cursor and returns the report body, its signature
 // (standard base64 Ed25519 over the body) and the cursor after it; an empty report when there
 // is nothing new.
 func (h *Host) reportBatch(ctx context.Context, after reportCursor, limit int) (body []byte, sig string, next reportCursor, n int, err error) {
@@ -174,7 +174,7 @@ func (r *Reporter) send(ctx context.Context, body []byte, sig string) error {
 }
 
 // Run reports every interval until ctx ends; after a failure it retries sooner, with a doubling
-// wait (5 s up to ReportRetryMax, never longer than interval). sleep waits (time.After in
+// wait (5 s up to ReportRetryMax, never longer than interval). sleep waits (Sleep in
 // production; tests pass their own).
 func (r *Reporter) Run(ctx context.Context, interval time.Duration, sleep func(context.Context, time.Duration) error) {
 	wait := reportRetryMin

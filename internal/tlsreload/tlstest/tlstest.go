@@ -25,16 +25,47 @@ type Pair struct {
 	CertPEM, KeyPEM   []byte
 }
 
+// Issued is a certificate and its private key, parsed and PEM-encoded (PKCS #8 for the key).
+type Issued struct {
+	Cert            *x509.Certificate
+	Key             *ecdsa.PrivateKey
+	CertPEM, KeyPEM []byte
+}
+
+// Issue makes a P-256 key and a certificate of tmpl for it, signed by parent's key, or
+// self-signed when parent is nil.
+func Issue(tmpl *x509.Certificate, parent *Issued) (Issued, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Issued{}, err
+	}
+	issuer, signer := tmpl, key
+	if parent != nil {
+		issuer, signer = parent.Cert, parent.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
+	if err != nil {
+		return Issued{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return Issued{}, err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Cert: cert, Key: key,
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})}, nil
+}
+
 // Write makes a self-signed certificate for 127.0.0.1 and localhost with the serial number (it
 // expires that many days from now), and
 // writes it to dir/NAME.crt and dir/NAME.key.
 func Write(t testing.TB, dir, name string, serial int64) Pair {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
+	iss, err := Issue(&x509.Certificate{
 		SerialNumber:          big.NewInt(serial),
 		Subject:               pkix.Name{CommonName: "licet test " + name},
 		NotBefore:             time.Now().Add(-time.Hour),
@@ -45,20 +76,13 @@ func Write(t testing.TB, dir, name string, serial int64) Pair {
 		IsCA:                  true,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := Pair{
-		CertFile: filepath.Join(dir, name+".crt"), KeyFile: filepath.Join(dir, name+".key"), Cert: cert,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
+		CertFile: filepath.Join(dir, name+".crt"), KeyFile: filepath.Join(dir, name+".key"), Cert: iss.Cert,
+		CertPEM: iss.CertPEM, KeyPEM: iss.KeyPEM,
 	}
 	if err := os.WriteFile(p.CertFile, p.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
