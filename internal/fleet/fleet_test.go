@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,13 @@ func TestKMSReports(t *testing.T) {
 		unknown.HostID = "kms-unknown"
 		if _, err := report(t, svc, hostKey, unknown); licet.ErrorCode(err) != licet.CodeReportSignatureInvalid {
 			t.Errorf("report of an unknown host: %v; want %s", err, licet.CodeReportSignatureInvalid)
+		}
+		for _, id := range []string{"", "-kms", "kms 1", "kmsé", strings.Repeat("k", 65)} {
+			malformed := rep
+			malformed.HostID = id
+			if _, err := report(t, svc, hostKey, malformed); licet.ErrorCode(err) != licet.EInvalid {
+				t.Errorf("report of host id %q: %v; want %s", id, err, licet.EInvalid)
+			}
 		}
 		if _, err := svc.ReportKMSClients(ctx, body, "bm90IGEgc2lnbmF0dXJl"); licet.ErrorCode(err) != licet.CodeReportSignatureInvalid {
 			t.Errorf("malformed signature: %v", err)

@@ -35,29 +35,19 @@ func defaultThreshold(kind licet.ProductKind) int {
 }
 
 // countEvents emits kms.countBelowThreshold for each known product of a host's report (products:
-// slug → kind) whose pool, as
-// the host's reports show it (distinct machines seen in the last 30 days), is below the
-// product's threshold: its clients are not activated. At most once a day per host and product
-// while it lasts. Call it last in the transaction (it may emit).
+// slug → kind) whose pool, as the host's reports show it (distinct machines seen in the last 30
+// days), is below the product's threshold: its clients are not activated. At most once a day per
+// host and product while it lasts. Call it last in the transaction (it may emit).
 func countEvents(ctx context.Context, tx *store.Tx, tenantID int64, hostID string, now time.Time, products map[string]licet.ProductKind) error {
 	since := store.Millis(now.Add(-licet.KMSCountWindow))
 	counts := map[string]int{} // pool → machines
-	rows, err := store.Collect(ctx, tx, func(r store.Scanner) (struct {
-		kind licet.ProductKind
-		n    int
-	}, error) {
-		var v struct {
-			kind licet.ProductKind
-			n    int
-		}
-		return v, r.Scan(&v.kind, &v.n)
-	}, `SELECT p.kind, count(DISTINCT m.machine_id) FROM machines m JOIN products p ON p.id = m.product_id
+	rows, err := store.Pairs[licet.ProductKind, int](ctx, tx, `SELECT p.kind, count(DISTINCT m.machine_id) FROM machines m JOIN products p ON p.id = m.product_id
 		WHERE m.tenant_id = ? AND m.method = 'kms' AND m.host_id = ? AND m.last_seen_at > ? GROUP BY p.kind`, tenantID, hostID, since)
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		counts[kmsclient.PoolOf(r.kind)] += r.n
+	for _, r := range rows { // kind, machines
+		counts[kmsclient.PoolOf(r.A)] += r.B
 	}
 	for _, slug := range slices.Sorted(maps.Keys(products)) {
 		kind := products[slug]

@@ -148,7 +148,7 @@ func (s *Service) ReportKMSClients(ctx context.Context, body []byte, signature s
 	if err != nil {
 		return nil, err
 	}
-	if !hostIDPattern(r.HostID) {
+	if !licet.ValidKMSHostID(r.HostID) {
 		return nil, licet.Errorf(licet.EInvalid, "hostId %q is invalid", r.HostID).With("field", "hostId")
 	}
 	sig, err := base64.StdEncoding.DecodeString(signature)
@@ -179,18 +179,4 @@ func (s *Service) ReportKMSClients(ctx context.Context, body []byte, signature s
 		return nil, err
 	}
 	return &licet.ReportResult{Recorded: n}, nil
-}
-
-// hostIDPattern reports whether id is a host id as kmscentral accepts them.
-func hostIDPattern(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i, r := range id {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || (i > 0 && (r == '.' || r == '-' || r == '_'))
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

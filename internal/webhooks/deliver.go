@@ -381,7 +381,7 @@ func bounded(s string) string {
 // once MaxAge has passed since the delivery was queued.
 func (w *Worker) record(ctx context.Context, d head, now time.Time, code int, failure string) (gaveUp bool, err error) {
 	ms := store.Millis(now)
-	return gaveUp, w.DB.Write(ctx, func(tx *store.Tx) error {
+	err = w.DB.Write(ctx, func(tx *store.Tx) error {
 		if failure == "" {
 			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = '', delivered_at = ? WHERE id = ? AND status = 'pending'`,
 				code, ms, d.id)
@@ -398,4 +398,5 @@ func (w *Worker) record(ctx context.Context, d head, now time.Time, code int, fa
 			status, attempts, store.Millis(now.Add(wait)), code, failure, d.id)
 		return err
 	})
+	return gaveUp, err
 }
