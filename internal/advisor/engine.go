@@ -95,7 +95,7 @@ func (e *engine) evaluate(s situation, cb combo) Path {
 		changed := false
 		will := union(union(have, need), e.plansOf(toBuy))
 		for _, d := range e.rules.Dependencies {
-			if anyIn(d.Plans, will) && !satisfied(d.AnyOf, will) {
+			if anyIn(d.Plans, will) && !catalog.AnySetIn(d.AnyOf, will) {
 				need = union(need, fewestMissing(d.AnyOf, will))
 				will = union(will, need)
 				changed = true
@@ -104,7 +104,7 @@ func (e *engine) evaluate(s situation, cb combo) Path {
 		avail := union(ownedPlans, e.plansOf(toBuy))
 		for _, part := range toBuy {
 			for _, pr := range e.rules.Prerequisites {
-				if contains(pr.SKUs, part) && len(pr.AnyOf) > 0 && !satisfied(pr.AnyOf, avail) {
+				if contains(pr.SKUs, part) && len(pr.AnyOf) > 0 && !catalog.AnySetIn(pr.AnyOf, avail) {
 					orgNeed = union(orgNeed, fewestMissing(pr.AnyOf, avail))
 					avail = union(avail, orgNeed)
 					changed = true
@@ -328,11 +328,11 @@ func (e *engine) step(s situation, part string, owned []catalog.Purchase, bought
 	}
 	start := union(e.plansOf(parts(s.owned)), e.plansOf(s.holds))
 	for _, pr := range e.rules.Prerequisites {
-		if !contains(pr.SKUs, part) || satisfied(pr.AnyOf, start) {
+		if !contains(pr.SKUs, part) || catalog.AnySetIn(pr.AnyOf, start) {
 			continue
 		}
 		for _, set := range pr.AnyOf {
-			if !allIn(set, before) {
+			if !catalog.AllIn(set, before) {
 				continue
 			}
 			for _, b := range bought {
@@ -402,7 +402,7 @@ func (e *engine) switches(here situation, combos []combo, options []Path, blocke
 			}
 			replaces := true
 			for _, hb := range heldBases {
-				if !(hb.Family != "" && hb.Family == b.Family) && !allIn(hb.Plans, b.Plans) {
+				if !(hb.Family != "" && hb.Family == b.Family) && !catalog.AllIn(hb.Plans, b.Plans) {
 					replaces = false
 				}
 			}
@@ -449,7 +449,7 @@ func (e *engine) evaluateSwitch(here situation, heldBases []*catalog.SKU, sw Swi
 	for _, h := range here.holds {
 		switch {
 		case h == to.Part:
-		case isHeldBase(h) || allIn(e.sku(h).Plans, to.Plans):
+		case isHeldBase(h) || catalog.AllIn(e.sku(h).Plans, to.Plans):
 			drop = append(drop, h)
 		default:
 			holds = append(holds, h)
@@ -494,16 +494,6 @@ func appendBlock(bs []Block, b Block) []Block {
 	return append(bs, b)
 }
 
-// satisfied reports whether have includes every plan of at least one set.
-func satisfied(anyOf [][]string, have []string) bool {
-	for _, set := range anyOf {
-		if allIn(set, have) {
-			return true
-		}
-	}
-	return false
-}
-
 // fewestMissing returns the plans of the set of anyOf that misses the fewest from have (the
 // first such set on a tie).
 func fewestMissing(anyOf [][]string, have []string) []string {
@@ -521,15 +511,6 @@ func fewestMissing(anyOf [][]string, have []string) []string {
 		}
 	}
 	return best
-}
-
-func allIn(set, have []string) bool {
-	for _, p := range set {
-		if !contains(have, p) {
-			return false
-		}
-	}
-	return true
 }
 
 func anyIn(set, have []string) bool {

@@ -138,20 +138,19 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			bars = append(bars, bar)
 		}
 	}
-	allPlans, okPlans := map[string]bool{}, map[string]bool{}
-	bases, okBases := 0, 0
+	// The plans and bases owned, and those of them no bar applies to.
+	var allPlans, okPlans, allBases, okBases []string
 	for j, o := range own {
+		allPlans = append(allPlans, o.sku.Plans...)
 		if o.sku.Kind == KindBase {
-			bases++
-			if !barred[j] {
-				okBases++
-			}
+			allBases = append(allBases, o.sku.Part)
 		}
-		for _, pl := range o.sku.Plans {
-			allPlans[pl] = true
-			if !barred[j] {
-				okPlans[pl] = true
-			}
+		if barred[j] {
+			continue
+		}
+		okPlans = append(okPlans, o.sku.Plans...)
+		if o.sku.Kind == KindBase {
+			okBases = append(okBases, o.sku.Part)
 		}
 	}
 	barsReported := false
@@ -181,23 +180,14 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 				fmt.Sprintf("%s cannot be added to %s%s", sku.Label(), strings.Join(names, ", "), by), way))
 		}
 	}
-	if len(bars) > 0 && okBases == 0 {
+	if len(bars) > 0 && len(okBases) == 0 {
 		reportBars()
 	}
-	okBaseParts, allBaseParts := map[string]bool{}, map[string]bool{}
-	for j, o := range own {
-		if o.sku.Kind == KindBase {
-			allBaseParts[o.sku.Part] = true
-			if !barred[j] {
-				okBaseParts[o.sku.Part] = true
-			}
-		}
-	}
 	for _, pr := range c.rules.Prerequisites {
-		if !contains(pr.SKUs, sku.Part) || pr.met(okPlans, okBaseParts) {
+		if !contains(pr.SKUs, sku.Part) || pr.met(okPlans, okBases) {
 			continue
 		}
-		if len(bars) > 0 && pr.met(allPlans, allBaseParts) {
+		if len(bars) > 0 && pr.met(allPlans, allBases) {
 			reportBars()
 			continue
 		}
@@ -205,7 +195,7 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 			fmt.Sprintf("%s can only be bought by an organisation that owns %s", sku.Label(), c.prereqText(pr)),
 			"buy "+c.prereqWay(pr)+" first"))
 	}
-	if sku.Kind == KindAddOn && bases == 0 {
+	if sku.Kind == KindAddOn && len(allBases) == 0 {
 		vs = append(vs, Violation{Code: licet.CodePrerequisiteMissing, SKU: sku.Part,
 			Message: fmt.Sprintf("%s is an add-on and the organisation owns no base subscription", sku.Label()),
 			WayOut:  "buy a base plan first"})
@@ -219,7 +209,7 @@ func (c *Catalog) CheckPurchase(org Org, owned []Purchase, p Purchase) []Violati
 				fmt.Sprintf("%s is sold only with term %s, not %s", sku.Label(), strings.Join(tr.Terms, " or "), p.term()),
 				"buy it with term "+strings.Join(tr.Terms, " or ")+" (licet subscription buy "+sku.Part+" --term "+tr.Terms[0]+")"))
 		}
-		if len(tr.BaseTerms) == 0 || bases == 0 {
+		if len(tr.BaseTerms) == 0 || len(allBases) == 0 {
 			continue
 		}
 		found := false
@@ -301,11 +291,11 @@ func (c *Catalog) allowedList(declared, only, not []string) []string {
 }
 
 // met reports whether plans and bases (owned or held) meet the prerequisite.
-func (pr *Prerequisite) met(plans, bases map[string]bool) bool {
-	if len(pr.AnyOf) > 0 && !satisfiedBy(pr.AnyOf, plans) {
+func (pr *Prerequisite) met(plans, bases []string) bool {
+	if len(pr.AnyOf) > 0 && !AnySetIn(pr.AnyOf, plans) {
 		return false
 	}
-	if len(pr.Bases) > 0 && !slices.ContainsFunc(pr.Bases, func(b string) bool { return bases[b] }) {
+	if len(pr.Bases) > 0 && !slices.ContainsFunc(pr.Bases, func(b string) bool { return contains(bases, b) }) {
 		return false
 	}
 	return true
@@ -344,20 +334,15 @@ func (c *Catalog) skusText(parts []string, sep string) string {
 	return strings.Join(ls, sep)
 }
 
-func satisfiedBy(anyOf [][]string, have map[string]bool) bool {
-	for _, set := range anyOf {
-		ok := true
-		for _, p := range set {
-			if !have[p] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
+// AnySetIn reports whether have includes every plan of at least one set of anyOf (the any_of of
+// a dependency or a prerequisite).
+func AnySetIn(anyOf [][]string, have []string) bool {
+	return slices.ContainsFunc(anyOf, func(set []string) bool { return AllIn(set, have) })
+}
+
+// AllIn reports whether have includes every element of set.
+func AllIn(set, have []string) bool {
+	return !slices.ContainsFunc(set, func(p string) bool { return !contains(have, p) })
 }
 
 // setsText renders any-of sets of plans: "A (X) or B (Y) and C (Z)".
@@ -495,10 +480,6 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 			}
 		}
 	}
-	have := make(map[string]bool, len(enabled))
-	for p := range enabled {
-		have[p] = true
-	}
 
 	if user.OnPremisesPSTN {
 		for _, h := range c.rules.Hybrid {
@@ -536,19 +517,19 @@ func (c *Catalog) CheckAssignment(org Org, purchased []string, user User, curren
 	vs = append(vs, c.checkUserScoped(result)...)
 
 	// Dependencies, over the whole result.
-	var before map[string]bool
+	var before []string // the plans current enables, read once a dependency fails
 	for _, p := range enabledOrder {
 		for _, d := range c.depsByPlan[p] {
-			if satisfiedBy(d.AnyOf, have) {
+			if AnySetIn(d.AnyOf, enabledOrder) {
 				continue
 			}
 			sku := enabled[p]
 			if before == nil {
-				before = c.enabledPlans(current)
+				before = c.EnabledPlans(current)
 			}
 			msg := fmt.Sprintf("%s requires %s", c.planLabel(p), c.setsText(d.AnyOf))
 			way := "assign " + c.providersText(d.AnyOf) + " first, or in the same request"
-			if !added[sku] && before[p] && satisfiedBy(d.AnyOf, before) {
+			if !added[sku] && contains(before, p) && AnySetIn(d.AnyOf, before) {
 				msg = fmt.Sprintf("this change would leave %s without %s", c.planLabel(p), c.setsText(d.AnyOf))
 				way = "remove " + c.skuLabel(sku) + " in the same request, or keep the license that provides " + c.setsText(d.AnyOf)
 			}
@@ -590,18 +571,14 @@ func (c *Catalog) checkSKUExclusions(result []Assigned) []Violation {
 // checkUserScoped applies the purchase rules of scope user to the licenses the user would hold.
 func (c *Catalog) checkUserScoped(result []Assigned) []Violation {
 	var vs []Violation
-	plans, bases := map[string]bool{}, map[string]bool{}
-	var userBases []string
+	var plans, userBases []string
 	for _, a := range result {
 		sku, ok := c.skuByPart[a.SKU]
 		if !ok {
 			continue
 		}
-		for _, p := range sku.Plans {
-			plans[p] = true
-		}
+		plans = append(plans, sku.Plans...)
 		if sku.Kind == KindBase {
-			bases[sku.Part] = true
 			userBases = append(userBases, sku.Part)
 		}
 	}
@@ -611,7 +588,7 @@ func (c *Catalog) checkUserScoped(result []Assigned) []Violation {
 			continue
 		}
 		for _, pr := range c.rules.Prerequisites {
-			if pr.Scope != ScopeUser || !contains(pr.SKUs, sku.Part) || pr.met(plans, bases) {
+			if pr.Scope != ScopeUser || !contains(pr.SKUs, sku.Part) || pr.met(plans, userBases) {
 				continue
 			}
 			vs = append(vs, violation(licet.CodePrerequisiteMissing, pr.RuleInfo, sku.Part, "",
@@ -635,20 +612,6 @@ func (c *Catalog) checkUserScoped(result []Assigned) []Violation {
 	return vs
 }
 
-func (c *Catalog) enabledPlans(set []Assigned) map[string]bool {
-	out := map[string]bool{}
-	for _, a := range set {
-		if sku, ok := c.skuByPart[a.SKU]; ok {
-			for _, p := range sku.Plans {
-				if !contains(a.DisabledPlans, p) {
-					out[p] = true
-				}
-			}
-		}
-	}
-	return out
-}
-
 // Satisfies reports which options of a feature the enabled plans and external alternatives in
 // place satisfy (indexes into Feature.SatisfiedBy).
 func (c *Catalog) Satisfies(feature string, plans, external []string) []int {
@@ -658,18 +621,7 @@ func (c *Catalog) Satisfies(feature string, plans, external []string) []int {
 	}
 	var out []int
 	for i, o := range f.SatisfiedBy {
-		ok := true
-		for _, p := range o.Plans {
-			if !contains(plans, p) {
-				ok = false
-			}
-		}
-		for _, e := range o.External {
-			if !contains(external, e) {
-				ok = false
-			}
-		}
-		if ok {
+		if AllIn(o.Plans, plans) && AllIn(o.External, external) {
 			out = append(out, i)
 		}
 	}

@@ -62,8 +62,9 @@ func (c Change) String() string {
 
 // Compare lists what changed from a to b: the catalog's name, SKUs (name, kind, family, units,
 // price, plans), service plans, and the rules and other sections of the file object by object
-// (read from the YAML, so that a rule is compared whatever its kind's fields).
-func Compare(a, b *catalog.Catalog, aContent, bContent []byte) Diff {
+// (read from the YAML each was loaded from, so that a rule is compared whatever its kind's
+// fields).
+func Compare(a, b *catalog.Catalog) Diff {
 	var d Diff
 	add := func(c Change) { d.Changes = append(d.Changes, c) }
 	va, vb := a.View(), b.View()
@@ -95,7 +96,7 @@ func Compare(a, b *catalog.Catalog, aContent, bContent []byte) Diff {
 			add(Change{Area: "plan", ID: x.ID, Change: "changed", Field: "description"})
 		}
 	})
-	sa, sb := sections(aContent), sections(bContent)
+	sa, sb := sections(a.Source()), sections(b.Source())
 	for _, key := range unionKeys(sa, sb) {
 		if key == "name" || key == "description" || key == "skus" || key == "plans" {
 			continue

@@ -125,7 +125,7 @@ func (s *Store) ApplyCatalog(ctx context.Context, up licet.CatalogUpload) (licet
 		}
 		details := ""
 		if newest != nil && old != nil {
-			details = Compare(old, cat, newest.Content, content).Summary()
+			details = Compare(old, cat).Summary()
 		}
 		applied = true
 		if err := audit.Write(ctx, tx, store.Millis(now), audit.Record{Action: "catalog.apply", Object: fmt.Sprintf("catalog:%d", out.Version),

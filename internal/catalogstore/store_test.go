@@ -199,9 +199,16 @@ func TestApplyRefusesRemovingWhatIsHeld(t *testing.T) {
 				t.Errorf("%s: %v, want CatalogInUse", tt.name, err)
 				continue
 			}
+			prev := -1
 			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), "\n  "+w+"\n") {
+				at := strings.Index(err.Error(), "\n  "+w+"\n")
+				switch {
+				case at < 0:
 					t.Errorf("%s: the refusal lacks %q:\n%s", tt.name, w, err)
+				case at < prev:
+					t.Errorf("%s: the refusal names %q out of order:\n%s", tt.name, w, err)
+				default:
+					prev = at
 				}
 			}
 			if uses, _ := licet.AsError(err).Details["inUse"].([]catalogstore.Use); len(uses) != len(tt.want) {

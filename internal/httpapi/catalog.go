@@ -138,7 +138,7 @@ func (s *Server) diffCatalogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := catalogstore.Compare(ca, cb, a.Content, b.Content)
+	d := catalogstore.Compare(ca, cb)
 	d.From, d.To = a.Version, b.Version
 	if d.Changes == nil {
 		d.Changes = []catalogstore.Change{}

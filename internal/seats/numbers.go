@@ -219,17 +219,15 @@ func numberPlans(cat *catalog.Catalog) string {
 // featurePlans describes the options of a catalog feature that need an external alternative
 // (external true) or none: "the plans A+B or A+C".
 func featurePlans(cat *catalog.Catalog, feature string, external bool) string {
-	f, ok := cat.Feature(feature)
+	opts, ok := planOptions(cat, feature, external)
 	if !ok {
 		return "plans the catalog " + cat.Name + " does not name (it binds no feature to this service: see telephony in docs/catalog.md)"
 	}
-	var opts []string
-	for _, o := range f.SatisfiedBy {
-		if (len(o.External) > 0) == external && len(o.Plans) > 0 {
-			opts = append(opts, strings.Join(o.Plans, "+"))
-		}
+	alts := make([]string, len(opts))
+	for i, o := range opts {
+		alts[i] = strings.Join(o.Plans, "+")
 	}
-	return "the plans " + strings.Join(opts, " or ")
+	return "the plans " + strings.Join(alts, " or ")
 }
 
 // UnassignNumber takes a number back from its user.

@@ -28,16 +28,10 @@ func ThirdPartyAllowed(cat *catalog.Catalog, set []catalog.Assigned) bool {
 // the feature (among the options that need an external alternative when external is true): the
 // option that needs the fewest SKUs. nil when the catalog has no such option.
 func wayTo(cat *catalog.Catalog, feature string, set []catalog.Assigned, external bool) []string {
-	f, ok := cat.Feature(feature)
-	if !ok {
-		return nil
-	}
+	opts, _ := planOptions(cat, feature, external)
 	have := cat.EnabledPlans(set)
 	var best []string // nil until an option is found (SKUsFor answers a non-nil list)
-	for _, o := range f.SatisfiedBy {
-		if (len(o.External) > 0) != external || len(o.Plans) == 0 {
-			continue
-		}
+	for _, o := range opts {
 		var missing []string
 		for _, p := range o.Plans {
 			if !slices.Contains(have, p) {
@@ -66,19 +60,24 @@ func assignHint(cat *catalog.Catalog, tenant, upn string, skus []string) string 
 // satisfied reports whether plans cover the plans of an option of the feature: among the options
 // that need an external alternative when external is true, among those that need none otherwise.
 func satisfied(cat *catalog.Catalog, feature string, plans []string, external bool) bool {
+	opts, _ := planOptions(cat, feature, external)
+	return slices.ContainsFunc(opts, func(o catalog.Option) bool { return catalog.AllIn(o.Plans, plans) })
+}
+
+// planOptions lists the options of the catalog's feature that name plans: those that need an
+// external alternative when external is true, those that need none otherwise. ok is false when
+// the catalog has no such feature.
+func planOptions(cat *catalog.Catalog, feature string, external bool) (opts []catalog.Option, ok bool) {
 	f, ok := cat.Feature(feature)
 	if !ok {
-		return false
+		return nil, false
 	}
 	for _, o := range f.SatisfiedBy {
-		if (len(o.External) > 0) != external || len(o.Plans) == 0 {
-			continue
-		}
-		if !slices.ContainsFunc(o.Plans, func(p string) bool { return !slices.Contains(plans, p) }) {
-			return true
+		if (len(o.External) > 0) == external && len(o.Plans) > 0 {
+			opts = append(opts, o)
 		}
 	}
-	return false
+	return opts, true
 }
 
 // bridgeChange says whether a move from before to after gives the user the operator's bridge
