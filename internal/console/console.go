@@ -19,6 +19,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -172,6 +173,17 @@ type reqCtx struct {
 
 // ctx returns the request context carrying the signed-in actor.
 func (c *reqCtx) ctx() context.Context { return licet.WithActor(c.r.Context(), c.actor) }
+
+// pathID reads the URL's numeric {id}; anything else answers ENotFound naming what the id is of
+// ("token", "delivery"…), as an unknown id does.
+func (c *reqCtx) pathID(what string) (int64, error) {
+	raw := c.r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, licet.Errorf(licet.ENotFound, "%s %q not found", what, raw)
+	}
+	return id, nil
+}
 
 // handler is a page's GET or one of its actions.
 type handler func(s *Server, c *reqCtx) error
