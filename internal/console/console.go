@@ -243,7 +243,7 @@ func (s *Server) serve(c *reqCtx, h handler) error {
 	}
 	if ck, err := r.Cookie(flashCookie); err == nil {
 		c.flash = s.keys.decodeFlash(ck.Value)
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
+		s.setCookie(c.w, r, flashCookie, "", -1)
 	}
 	return h(s, c)
 }
@@ -351,7 +351,7 @@ func (s *Server) signinRequired(w http.ResponseWriter, r *http.Request, err erro
 // redirect answers an action with a redirect and a one-time notice for the next page.
 func (c *reqCtx) redirect(to, notice string) error {
 	if notice != "" {
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Value: c.s.keys.encodeFlash(notice), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.s.Proxies.HTTPS(c.r), MaxAge: 60})
+		c.s.setCookie(c.w, c.r, flashCookie, c.s.keys.encodeFlash(notice), 60)
 	}
 	http.Redirect(c.w, c.r, to, http.StatusSeeOther)
 	return nil
