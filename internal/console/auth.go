@@ -72,10 +72,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := session{ID: newSessionID(), TokenID: actor.TokenID, Role: actor.Role, TenantID: actor.TenantID, Expires: s.Now().Add(SessionTTL).Unix()}
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: s.keys.encodeSession(sess), Path: "/", MaxAge: int(SessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r),
-	})
+	s.setCookie(w, r, sessionCookie, s.keys.encodeSession(sess), int(SessionTTL.Seconds()))
 	s.Logger.Info("console sign-in", "actor", actor.String(), "token_id", actor.TokenID)
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
@@ -89,5 +86,12 @@ func (s *Server) signout(c *reqCtx) error {
 }
 
 func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
+	s.setCookie(w, r, sessionCookie, "", -1)
+}
+
+// setCookie sets one of the console's cookies: for the whole site, hidden from scripts, never
+// sent cross-site, and Secure when the client came over HTTPS (directly or through a trusted
+// proxy). A negative maxAge deletes the cookie.
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
 }

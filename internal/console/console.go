@@ -19,6 +19,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,6 +174,17 @@ type reqCtx struct {
 // ctx returns the request context carrying the signed-in actor.
 func (c *reqCtx) ctx() context.Context { return licet.WithActor(c.r.Context(), c.actor) }
 
+// pathID reads the URL's numeric {id}; anything else answers ENotFound naming what the id is of
+// ("token", "delivery"…), as an unknown id does.
+func (c *reqCtx) pathID(what string) (int64, error) {
+	raw := c.r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, licet.Errorf(licet.ENotFound, "%s %q not found", what, raw)
+	}
+	return id, nil
+}
+
 // handler is a page's GET or one of its actions.
 type handler func(s *Server, c *reqCtx) error
 
@@ -231,7 +243,7 @@ func (s *Server) serve(c *reqCtx, h handler) error {
 	}
 	if ck, err := r.Cookie(flashCookie); err == nil {
 		c.flash = s.keys.decodeFlash(ck.Value)
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.Proxies.HTTPS(r)})
+		s.setCookie(c.w, r, flashCookie, "", -1)
 	}
 	return h(s, c)
 }
@@ -339,7 +351,7 @@ func (s *Server) signinRequired(w http.ResponseWriter, r *http.Request, err erro
 // redirect answers an action with a redirect and a one-time notice for the next page.
 func (c *reqCtx) redirect(to, notice string) error {
 	if notice != "" {
-		http.SetCookie(c.w, &http.Cookie{Name: flashCookie, Value: c.s.keys.encodeFlash(notice), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.s.Proxies.HTTPS(c.r), MaxAge: 60})
+		c.s.setCookie(c.w, c.r, flashCookie, c.s.keys.encodeFlash(notice), 60)
 	}
 	http.Redirect(c.w, c.r, to, http.StatusSeeOther)
 	return nil

@@ -109,9 +109,9 @@ func setQuantity(s *Server, c *reqCtx) error {
 	if err := operatorOnly(c, "changes quantities"); err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return licet.Errorf(licet.ENotFound, "subscription %q not found", c.r.PathValue("id"))
+	id, err := c.pathID("subscription")
+	if err != nil {
+		return err
 	}
 	prefix := fmt.Sprintf("Subscription %d: ", id)
 	q, err := formInt(c, "units", "quantity")

@@ -27,12 +27,12 @@ func loadTenants(s *Server, c *reqCtx) (any, error) {
 		return nil, err
 	}
 	d := tenantsData{Tenants: rows, OrgTypes: licet.OrgTypes, Clouds: licet.Clouds}
-	if s.Catalog != nil {
-		if cat := s.Catalog(); cat != nil && len(cat.OrgTypes()) > 0 {
-			d.OrgTypes = cat.OrgTypes()
+	if cat, err := c.catalog(); err == nil {
+		if types := cat.OrgTypes(); len(types) > 0 {
+			d.OrgTypes = types
 		}
-		if cat := s.Catalog(); cat != nil && len(cat.Clouds()) > 0 {
-			d.Clouds = cat.Clouds()
+		if clouds := cat.Clouds(); len(clouds) > 0 {
+			d.Clouds = clouds
 		}
 	}
 	return d, nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -105,9 +104,9 @@ func createToken(s *Server, c *reqCtx) error {
 }
 
 func revokeToken(s *Server, c *reqCtx) error {
-	id, err := strconv.ParseInt(c.r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return licet.Errorf(licet.ENotFound, "token %q not found", c.r.PathValue("id"))
+	id, err := c.pathID("token")
+	if err != nil {
+		return err
 	}
 	if err := s.Tokens.RevokeToken(c.ctx(), id); err != nil {
 		return err

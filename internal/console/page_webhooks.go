@@ -2,7 +2,6 @@ package console
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/licet/licet"
 )
@@ -53,9 +52,9 @@ func loadWebhooks(s *Server, c *reqCtx) (any, error) {
 }
 
 func redeliver(s *Server, c *reqCtx) error {
-	id, err := strconv.ParseInt(c.r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return licet.Errorf(licet.ENotFound, "delivery %q not found", c.r.PathValue("id"))
+	id, err := c.pathID("delivery")
+	if err != nil {
+		return err
 	}
 	d, err := s.Webhooks.Redeliver(c.ctx(), id)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"time"
 
 	"github.com/licet/licet"
 	"github.com/licet/licet/internal/fleet"
@@ -112,25 +111,17 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 }
 
 // perSource charges the request's source address to a limiter (nil: no limit) and returns
-// ERateLimited, with retryAfterSeconds, when it is over.
+// ERateLimited, with retryAfterSeconds, when it is over. The buckets are RateBuckets' when set,
+// else the limiter's own.
 func (s *Server) perSource(l *ratelimit.Limiter, r *http.Request, what string) error {
-	if l == nil {
-		return nil
-	}
 	source := s.Proxies.Addr(r)
-	allowed, wait := true, time.Duration(0)
-	if s.RateBuckets != nil {
-		// One bucket per limit and address for every process: the name says which limit.
-		v, err := s.RateBuckets.Allow(r.Context(), ratelimit.Charge{Source: what + ":" + source, Limiter: l})
-		if err != nil {
-			return err
-		}
-		allowed, wait = v[0].OK, v[0].Wait
-	} else {
-		allowed, wait = l.Allow(source)
+	// One bucket per limit and address: the name says which limit, as the shared table holds all.
+	v, err := s.RateBuckets.Allow(r.Context(), ratelimit.Charge{Source: what + ":" + source, Limiter: l})
+	if err != nil {
+		return err
 	}
-	if !allowed {
-		secs := max(int(math.Ceil(wait.Seconds())), 1)
+	if !v[0].OK {
+		secs := max(int(math.Ceil(v[0].Wait.Seconds())), 1)
 		return licet.Errorf(licet.ERateLimited, "too many %s from %s: retry in %d s", what, source, secs).With("retryAfterSeconds", secs)
 	}
 	return nil

@@ -53,8 +53,16 @@ const takeSQL = `INSERT INTO rate_buckets AS b (name, rate, burst, tokens, at, a
 
 // Allow takes one token from each charge's bucket (charges whose limiter is off always pass).
 // Buckets are taken from in the order given, so callers list them in one order (addresses
-// before keys) and concurrent takers never wait on each other in a cycle.
+// before keys) and concurrent takers never wait on each other in a cycle. A nil Shared (one
+// process, no shared table) takes from each limiter's own buckets in memory instead.
 func (s *Shared) Allow(ctx context.Context, charges ...Charge) ([]Verdict, error) {
+	if s == nil {
+		out := make([]Verdict, len(charges))
+		for i, c := range charges {
+			out[i].OK, out[i].Wait = c.Limiter.Allow(c.Source)
+		}
+		return out, nil
+	}
 	now := time.Now()
 	if s.Now != nil {
 		now = s.Now()

@@ -83,3 +83,31 @@ func TestShared(t *testing.T) {
 		t.Fatalf("buckets after the sweep: %v, want only b", names)
 	}
 }
+
+// TestSharedNil: without a shared table the charges take from each limiter's own buckets.
+func TestSharedNil(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	limit := &ratelimit.Limiter{Rate: 1, Burst: 1, Now: func() time.Time { return now }}
+	var s *ratelimit.Shared
+	allow := func() ratelimit.Verdict {
+		t.Helper()
+		v, err := s.Allow(context.Background(), ratelimit.Charge{Source: "a", Limiter: limit}, ratelimit.Charge{Source: "off"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v[1].OK {
+			t.Fatalf("a charge without a limiter was refused: %+v", v[1])
+		}
+		return v[0]
+	}
+	if !allow().OK {
+		t.Fatal("the burst of 1 was refused")
+	}
+	if v := allow(); v.OK || v.Wait != time.Second {
+		t.Fatalf("second attempt: %+v, want refused for 1 s", v)
+	}
+	now = now.Add(time.Second)
+	if !allow().OK {
+		t.Fatal("after the wait: refused, want allowed")
+	}
+}

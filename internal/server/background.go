@@ -8,7 +8,6 @@ import (
 	"github.com/licet/licet/internal/events"
 	"github.com/licet/licet/internal/fleet"
 	"github.com/licet/licet/internal/httpapi"
-	"github.com/licet/licet/internal/kmscentral"
 	"github.com/licet/licet/internal/outbox"
 	"github.com/licet/licet/internal/ratelimit"
 	"github.com/licet/licet/internal/store"
@@ -17,7 +16,6 @@ import (
 
 // fleetEvents assembles the machine inventory, the event list and webhooks on the API.
 func (a *App) fleetEvents(api *httpapi.Server) error {
-	a.api = api
 	sealer, err := webhooks.NewSealer(a.Key)
 	if err != nil {
 		return err
@@ -29,7 +27,6 @@ func (a *App) fleetEvents(api *httpapi.Server) error {
 	}
 	api.Inventory, api.KMSReports = a.Fleet, a.Fleet
 	api.KMSReportLimiter = &ratelimit.Limiter{Rate: KMSReportRate, Burst: KMSReportBurst, Now: a.cfg.Now}
-	a.kms = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: a.cfg.Now}
 	api.Events = &events.Service{DB: a.DB}
 	api.Webhooks = &webhooks.Service{DB: a.DB, Now: a.cfg.Now, Sealer: sealer, AllowPrivate: a.cfg.WebhookAllowPrivate}
 	return nil

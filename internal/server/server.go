@@ -100,9 +100,8 @@ type App struct {
 	// runs both in the background (Background); tests call their steps on their own clock.
 	Fleet      *fleet.Service
 	Deliveries *webhooks.Worker
-	kms        *kmscentral.Service
-	api        *httpapi.Server
-	lock       *filelock.Lock // held (shared) on a SQLite database's lock file
+	kms        *kmscentral.Service // certifies KMS hosts; Sweep emits its certificate events
+	lock       *filelock.Lock      // held (shared) on a SQLite database's lock file
 	// registry holds the metrics /metrics serves; Serve adds the TLS certificate's expiry.
 	registry *prometheus.Registry
 
@@ -272,13 +271,12 @@ func (a *App) prepare(ctx context.Context) error {
 		a.rateBuckets = &ratelimit.Shared{DB: a.DB, Now: cfg.Now}
 		limits.Shared = a.rateBuckets
 	}
+	seatService := &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now}
 	api := &httpapi.Server{
 		DB: a.DB, Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB},
 		Catalog:  a.Catalog.Catalog,
 		Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
-		Seats:      &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
-		Numbers:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
-		Credits:    &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: cfg.Now},
+		Seats: seatService, Numbers: seatService, Credits: seatService,
 		SigningKey: a.Key.Public().(ed25519.PublicKey), SigningKeys: a.Keys,
 		Logger:   cfg.Logger,
 		Products: a.Volume, Agreements: a.Volume, Keys: a.Volume, Activations: a.Volume, KeyActivity: a.Volume,
@@ -288,10 +286,11 @@ func (a *App) prepare(ctx context.Context) error {
 	if err := a.fleetEvents(api); err != nil {
 		return err
 	}
-	api.KMS = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
+	a.kms = &kmscentral.Service{DB: a.DB, Keys: a.Keys, Now: cfg.Now}
+	api.KMS = a.kms
 	api.KMSLimiter = &ratelimit.Limiter{Rate: KMSHostRate, Burst: KMSHostBurst, Now: cfg.Now}
 	api.RateBuckets = a.rateBuckets
-	if api.Console, err = a.console(tenants, proxies); err != nil {
+	if api.Console, err = a.console(api, tenants); err != nil {
 		return err
 	}
 	a.registry = prometheus.NewRegistry()
@@ -303,16 +302,15 @@ func (a *App) prepare(ctx context.Context) error {
 var _ console.BulkUploads = (*uploads.Store)(nil)
 
 // console assembles the web console on the services of the API.
-func (a *App) console(tenants *tenancy.Service, proxies *clientaddr.Proxies) (http.Handler, error) {
+func (a *App) console(api *httpapi.Server, sessions console.Sessions) (http.Handler, error) {
 	c := &console.Server{
-		Proxies: proxies,
-		Tenants: tenants, Tokens: tenants, Audit: &audit.Service{DB: a.DB}, Sessions: tenants,
-		Catalog: a.Catalog.Catalog, Catalogs: a.Catalogs, CatalogVersion: a.currentVersion,
-		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, Uploads: uploads.New(a.DB, a.cfg.Now),
+		Tenants: api.Tenants, Tokens: api.Tokens, Audit: api.Audit, Sessions: sessions, Seats: api.Seats,
+		Keys: a.Volume, Products: a.Volume, Offline: a.Volume, Activity: a.Volume,
+		Inventory: api.Inventory, Events: api.Events, Webhooks: api.Webhooks,
+		Catalog: api.Catalog, Catalogs: a.Catalogs, CatalogVersion: api.CatalogVersion,
+		Uploads:    uploads.New(a.DB, a.cfg.Now),
+		SigningKey: a.Key, Now: a.cfg.Now, Logger: a.cfg.Logger, Proxies: api.Proxies,
 	}
-	c.Seats = &seats.Service{DB: a.DB, Catalog: a.Catalog.Catalog, Now: a.cfg.Now}
-	c.Keys, c.Products, c.Offline, c.Activity = a.Volume, a.Volume, a.Volume, a.Volume
-	c.Inventory, c.Events, c.Webhooks = a.api.Inventory, a.api.Events, a.api.Webhooks
 	return c.Handler()
 }
 
