@@ -35,18 +35,13 @@ func (l Limits) Check(ctx context.Context, addr, key string) error {
 	if k, err := keys.Parse(key); err == nil {
 		name = k.Hash()
 	}
-	var a, k ratelimit.Verdict
-	if l.Shared != nil {
-		// Addresses before keys: one order of row locks for every process.
-		v, err := l.Shared.Allow(ctx, ratelimit.Charge{Source: "addr:" + addr, Limiter: l.PerAddress}, ratelimit.Charge{Source: "key:" + name, Limiter: l.PerKey})
-		if err != nil {
-			return err
-		}
-		a, k = v[0], v[1]
-	} else {
-		a.OK, a.Wait = l.PerAddress.Allow(addr)
-		k.OK, k.Wait = l.PerKey.Allow(name)
+	// Addresses before keys: one order of row locks for every process (Shared in the database;
+	// a nil Shared takes from the limiters' buckets in this process).
+	v, err := l.Shared.Allow(ctx, ratelimit.Charge{Source: "addr:" + addr, Limiter: l.PerAddress}, ratelimit.Charge{Source: "key:" + name, Limiter: l.PerKey})
+	if err != nil {
+		return err
 	}
+	a, k := v[0], v[1]
 	if a.OK && k.OK {
 		return nil
 	}
