@@ -1,21 +1,23 @@
+//go:build !windows
+
 package kms_test
 
 import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
+	"syscall"
 	"testing"
 
 	"github.com/licet/licet/internal/kms"
 )
 
 // TestStateFilesPrivate: the host's state directory is 0700 and its database (with its -wal and
-// -shm) and key are 0600, whatever the umask.
+// -shm) and key are 0600, whatever the umask: the test runs under the common 022, which would
+// leave files the host does not restrict readable by others.
 func TestStateFilesPrivate(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no Unix modes on Windows")
-	}
+	old := syscall.Umask(0o022)
+	t.Cleanup(func() { syscall.Umask(old) })
 	dir := filepath.Join(t.TempDir(), "licet-kms")
 	h, err := kms.Open(context.Background(), kms.Config{StateDir: dir})
 	if err != nil {
